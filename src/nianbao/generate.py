@@ -1,0 +1,129 @@
+"""Generate a batch: one workbook per roster unit, a manifest, and the batch's protection password."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .files import safe_name, sha256, write_atomic
+from .form import DEFAULT_FORM, Form, load_form
+from .problems import NianbaoError
+from .roster import Unit, read_roster
+from .workbook import build_workbook, identity_for
+
+MANIFEST_NAME = "生成清单.csv"
+PASSWORD_NAME = "保护密码.txt"
+LAST_YEAR = 2100
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read out over the phone
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    unit: Unit
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    form: Form
+    year: int
+    files: list[GeneratedFile]
+    manifest: Path
+    password_file: Path | None  # None when the user chose the password
+
+
+def generate(
+    roster: str | Path,
+    year: int,
+    out_dir: str | Path,
+    *,
+    form_name: str = DEFAULT_FORM,
+    password: str | None = None,
+    deadline: str = "",
+    force: bool = False,
+    progress: Callable[[Iterable[Unit]], Iterable[Unit]] = lambda units: units,
+) -> Batch:
+    """Write one workbook per unit of ``roster`` into ``out_dir``; nothing is written if anything is wrong."""
+    form = load_form(form_name)
+    check_year(form, year)
+    deadline_text = parse_deadline(deadline) if deadline else ""
+    units = read_roster(roster)
+    out = Path(out_dir)
+    targets = file_names(units, year)
+    manifest = out / MANIFEST_NAME
+    password_file = out / PASSWORD_NAME if password is None else None
+    planned = [out / name for name in targets.values()] + [manifest] + ([password_file] if password_file else [])
+    existing = [p.name for p in planned if p.exists()]
+    if existing and not force:
+        shown = "、".join(existing[:5]) + (f" 等 {len(existing)} 个" if len(existing) > 5 else "")
+        raise NianbaoError(f"目录 {out} 中已有 {shown} 文件，未覆盖任何文件；确需覆盖请加 --force")
+    if out.exists() and not out.is_dir():
+        raise NianbaoError(f"{out} 不是目录")
+
+    if password is None:
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(10))
+    elif not password or len(password) > 255:
+        raise NianbaoError("保护密码不能为空，也不能超过 255 个字符")
+
+    files = []
+    for unit in progress(units):
+        data = build_workbook(form, identity_for(form, unit, year, deadline_text), password)
+        path = out / targets[unit.unit_id]
+        write_atomic(path, data)
+        files.append(GeneratedFile(unit, path, sha256(data)))
+    write_atomic(manifest, _manifest(form, year, files))
+    if password_file:
+        note = (
+            f"{year}年{form.title}统计表（{len(files)} 个单位）的工作表保护密码：\n\n{password}\n\n"
+            "此密码只供县级政务公开工作人员使用，不要随表格发给填报单位。\n"
+        )
+        write_atomic(password_file, note.encode("utf-8-sig"))
+    return Batch(form, year, files, manifest, password_file)
+
+
+def check_year(form: Form, year: int) -> None:
+    if not form.first_year <= year <= LAST_YEAR:
+        raise NianbaoError(f"年度 {year} 不适用 {form.basis} 格式（适用于 {form.first_year} 年及以后的年度报告）")
+
+
+def parse_deadline(text: str) -> str:
+    """``2027-01-15`` (or 2027/1/15, 2027年1月15日) as 2027年1月15日."""
+    m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
+    try:
+        if not m:
+            raise ValueError
+        day = date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise NianbaoError(f"截止日期 {text!r} 无法识别，请写成 2027-01-15 这样的格式") from None
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def file_names(units: list[Unit], year: int) -> dict[str, str]:
+    """unit_id -> a readable file name, unique even on case-insensitive file systems."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for unit in units:
+        stem = f"{safe_name(unit.unit_name)}_{year}年_{safe_name(unit.unit_id, 30)}"
+        name, n = f"{stem}.xlsx", 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{stem}_{n}.xlsx"
+        taken.add(name.casefold())
+        names[unit.unit_id] = name
+    return names
+
+
+def _manifest(form: Form, year: int, files: list[GeneratedFile]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["单位编码", "单位名称", "文件名", "sha256", "年度", "表格格式", "版式指纹"])
+    for f in files:
+        writer.writerow([f.unit.unit_id, f.unit.unit_name, f.path.name, f.sha256, year, form.key, form.fingerprint])
+    return buffer.getvalue().encode("utf-8-sig")  # with BOM so that Excel shows the Chinese

@@ -1,0 +1,123 @@
+"""Read a roster of reporting units: CSV (UTF-8 with or without BOM, GBK/GB18030) or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import NianbaoError, RosterError
+
+ID_HEADERS = ("unit_id", "单位编码", "单位代码", "编码")
+NAME_HEADERS = ("unit_name", "单位名称", "名称")
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Unit:
+    unit_id: str
+    unit_name: str
+    line: int = 0  # line of the roster it came from, for messages
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+def read_roster(path: str | Path) -> list[Unit]:
+    """Every unit of the roster, in order; a RosterError listing every problem if any."""
+    path = Path(path)
+    if not path.is_file():
+        raise NianbaoError(f"找不到名单文件 {path}")
+    if path.stat().st_size > MAX_ROSTER_BYTES:
+        raise RosterError(path.name, ["文件过大，不像是单位名单"])
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        rows = _csv_rows(path)
+    else:
+        raise RosterError(path.name, [f"不支持 {path.suffix or '无扩展名'} 格式，请用 .csv 或 .xlsx"])
+    return _units(path.name, rows)
+
+
+def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RosterError(path.name, ["无法识别文件编码（应为 UTF-8 或 GBK），请在 Excel 中另存为“CSV UTF-8”"])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    return [(reader.line_num, row) for row in reader]
+
+
+def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise RosterError(path.name, [f"无法作为 Excel 文件打开：{type(exc).__name__}"]) from None
+    try:
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # WPS may write a wrong <dimension>
+        return [(i, [_cell_text(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+    finally:
+        wb.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 210922100 typed as a number
+    return str(value)
+
+
+def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
+    rows = [(n, [c.strip() for c in row]) for n, row in rows if any(c.strip() for c in row)]
+    if not rows:
+        raise RosterError(source, ["文件是空的"])
+    header_line, header = rows[0]
+    id_col = _find(header, ID_HEADERS)
+    name_col = _find(header, NAME_HEADERS)
+    missing = [
+        names[0] + "/" + names[1] for col, names in ((id_col, ID_HEADERS), (name_col, NAME_HEADERS)) if col is None
+    ]
+    if missing:
+        raise RosterError(source, [f"第 {header_line} 行（表头）缺少列：{'、'.join(missing)}"])
+    assert id_col is not None and name_col is not None
+
+    problems: list[str] = []
+    units: list[Unit] = []
+    first_line: dict[str, int] = {}
+    for line, row in rows[1:]:
+        row = row + [""] * (len(header) - len(row))
+        unit_id, unit_name = row[id_col], row[name_col]
+        if not unit_id:
+            problems.append(f"第 {line} 行：单位编码为空")
+        if not unit_name:
+            problems.append(f"第 {line} 行：单位名称为空")
+        if unit_id and unit_id in first_line:
+            problems.append(f"第 {line} 行：单位编码 {unit_id} 与第 {first_line[unit_id]} 行重复")
+        if unit_id and unit_name and unit_id not in first_line:
+            extra = {
+                h: v for i, (h, v) in enumerate(zip(header, row, strict=False)) if i not in (id_col, name_col) and h
+            }
+            units.append(Unit(unit_id, unit_name, line, extra))
+        if unit_id:
+            first_line.setdefault(unit_id, line)
+    if problems:
+        raise RosterError(source, problems)
+    if not units:
+        raise RosterError(source, ["名单里没有任何单位"])
+    return units
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> int | None:
+    normalized = [h.strip().lower().lstrip("\ufeff") for h in header]
+    for name in names:
+        if name in normalized:
+            return normalized.index(name)
+    return None

@@ -1,0 +1,242 @@
+"""Consistency rules (勾稽关系): parse the spec's expressions, evaluate them, translate them to Excel.
+
+An expression is ``<sum> == <sum>`` or ``<sum> >= <sum>``; a sum is terms joined by + and -; a term is a
+number, a cell code (``T3.R01.C1``), a range of cells in the table's order (``T3.R03~R23.C1``) or last
+year's figure (``prev:T3.R25.C1``). ``{X}`` placeholders are filled from the rule's ``each``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .problems import SpecError
+
+Figures = Mapping[str, float | None]
+
+_REF = re.compile(r"^(?P<prev>prev:)?(?P<table>\w+)\.(?P<row>\w+(?:~\w+)?)\.(?P<col>\w+(?:~\w+)?)$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_OPS = ("==", ">=")
+
+
+@dataclass(frozen=True)
+class Term:
+    sign: int
+    code: str | None = None  # None for a constant
+    constant: float = 0.0
+    prev: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    """One instance of a rule: a rule with its placeholders filled in."""
+
+    rule_id: str
+    left: tuple[Term, ...]
+    op: str
+    right: tuple[Term, ...]
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return self.left + self.right
+
+    def codes(self, prev: bool = False) -> list[str]:
+        return [t.code for t in self.terms if t.code is not None and t.prev == prev]
+
+    @property
+    def anchor(self) -> str:
+        """The cell a problem with this check is reported at: the first cell of the left side."""
+        return next(t.code for t in self.terms if t.code is not None and not t.prev)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # "error" or "warning"
+    message: str
+    short: str
+    total: bool  # the left side is a computed total (a locked formula in the workbook)
+    needs: str | None  # "previous": needs last year's figures
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    check: Check
+    left: float
+    right: float
+    ok: bool
+
+
+class TableOrder:
+    """Row and column codes of each table in order, to expand ranges; and the set of known cells."""
+
+    def __init__(self, rows: dict[str, list[str]], cols: dict[str, list[str]], cells: set[str]) -> None:
+        self.rows, self.cols, self.cells = rows, cols, cells
+
+    def span(self, table: str, part: str, axis: Mapping[str, list[str]]) -> list[str]:
+        if "~" not in part:
+            return [part]
+        first, last = part.split("~")
+        order = axis.get(table, [])
+        if first not in order or last not in order or order.index(first) > order.index(last):
+            raise ValueError(f"范围 {table}.{part} 不存在")
+        return order[order.index(first) : order.index(last) + 1]
+
+
+def compile_rule(raw: Mapping, order: TableOrder, source: str) -> Rule:
+    rule_id = str(raw.get("id", "?"))
+    try:
+        severity = raw["severity"]
+        if severity not in ("error", "warning"):
+            raise ValueError(f"severity 只能是 error 或 warning，不是 {severity!r}")
+        checks = tuple(
+            _compile_check(rule_id, _fill(raw["expr"], binding), order) for binding in _bindings(raw.get("each"), order)
+        )
+        rule = Rule(
+            id=rule_id,
+            severity=severity,
+            message=raw["message"],
+            short=raw["short"],
+            total=bool(raw.get("total", False)),
+            needs=raw.get("needs"),
+            checks=checks,
+        )
+    except KeyError as exc:
+        raise SpecError(source, f"规则 {rule_id} 缺少 {exc.args[0]}") from None
+    except ValueError as exc:
+        raise SpecError(source, f"规则 {rule_id}：{exc}") from None
+    if rule.total and any(len(c.left) != 1 or c.left[0].code is None or c.op != "==" for c in checks):
+        raise SpecError(source, f"规则 {rule_id} 定义合计，左边只能是一个单元格")
+    if any(t.prev for c in checks for t in c.terms) and rule.needs != "previous":
+        raise SpecError(source, f'规则 {rule_id} 用了 prev: 却没有写 needs = "previous"')
+    return rule
+
+
+def _bindings(each: object, order: TableOrder) -> list[dict[str, str]]:
+    if each is None:
+        return [{}]
+    if isinstance(each, list):
+        return [{k: str(v) for k, v in b.items()} for b in each]
+    if isinstance(each, dict) and len(each) == 1:
+        ((name, spec),) = each.items()
+        table, _, part = str(spec).partition(".")
+        first = part.split("~")[0]
+        axis = order.rows if first in order.rows.get(table, []) else order.cols
+        return [{name: code} for code in order.span(table, part, axis)]
+    raise ValueError('each 应是一个 {名称 = "表.起~止"} 或替换表的列表')
+
+
+def _fill(expr: str, binding: Mapping[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in binding:
+            raise ValueError(f"占位符 {{{m.group(1)}}} 没有取值")
+        return binding[m.group(1)]
+
+    return _PLACEHOLDER.sub(sub, expr)
+
+
+def _compile_check(rule_id: str, expr: str, order: TableOrder) -> Check:
+    ops = [op for op in _OPS if op in expr]
+    if len(ops) != 1 or expr.count(ops[0]) != 1:
+        raise ValueError(f"表达式 {expr!r} 应含一个 == 或 >=")
+    left, right = expr.split(ops[0])
+    return Check(rule_id, _parse_sum(left, order), ops[0], _parse_sum(right, order))
+
+
+def _parse_sum(text: str, order: TableOrder) -> tuple[Term, ...]:
+    tokens = re.findall(r"[+-]|[^\s+-]+", text)
+    terms: list[Term] = []
+    sign = 1
+    expect_term = True
+    for token in tokens:
+        if token in "+-":
+            if expect_term:
+                raise ValueError(f"表达式 {text.strip()!r} 的运算符位置不对")
+            sign, expect_term = (1 if token == "+" else -1), True
+            continue
+        if not expect_term:
+            raise ValueError(f"表达式 {text.strip()!r} 缺少运算符")
+        terms.extend(_parse_term(token, sign, order))
+        expect_term = False
+    if expect_term:
+        raise ValueError(f"表达式 {text.strip()!r} 不完整")
+    return tuple(terms)
+
+
+def _parse_term(token: str, sign: int, order: TableOrder) -> list[Term]:
+    if _NUMBER.match(token):
+        return [Term(sign, constant=float(token))]
+    m = _REF.match(token)
+    if not m:
+        raise ValueError(f"无法识别 {token!r}")
+    table = m["table"]
+    rows = order.span(table, m["row"], order.rows)
+    cols = order.span(table, m["col"], order.cols)
+    codes = [f"{table}.{r}.{c}" for r in rows for c in cols]
+    unknown = [c for c in codes if c not in order.cells]
+    if unknown and not (len(rows) > 1 or len(cols) > 1):
+        raise ValueError(f"单元格 {unknown[0]} 不存在")
+    # A range keeps only the cells that exist (Table 2's blocks have different columns).
+    return [Term(sign, code=c, prev=bool(m["prev"])) for c in codes if c in order.cells]
+
+
+def evaluate(check: Check, figures: Figures, previous: Figures | None = None) -> Outcome | None:
+    """Both sides of a check, or None when a figure it needs is blank or missing (reported elsewhere)."""
+
+    def side(terms: Sequence[Term]) -> float | None:
+        total = 0.0
+        for t in terms:
+            if t.code is None:
+                total += t.sign * t.constant
+                continue
+            source = previous if t.prev else figures
+            value = None if source is None else source.get(t.code)
+            if value is None:
+                return None
+            total += t.sign * value
+        return total
+
+    left, right = side(check.left), side(check.right)
+    if left is None or right is None:
+        return None
+    ok = abs(left - right) < 1e-9 if check.op == "==" else left >= right - 1e-9
+    return Outcome(check, left, right, ok)
+
+
+def excel_condition(check: Check, address: Callable[[str], str]) -> str:
+    """The check as an Excel condition, e.g. ``D5+D6=D28+D29``; ``address`` maps a code to a reference."""
+
+    def side(terms: Sequence[Term]) -> str:
+        parts = []
+        for t in terms:
+            text = address(t.code) if t.code is not None else _number(t.constant)
+            parts.append(("-" if t.sign < 0 else "+") + text)
+        return "".join(parts).lstrip("+") or "0"
+
+    op = "=" if check.op == "==" else ">="
+    return f"ROUND({side(check.left)},4){op}ROUND({side(check.right)},4)"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def with_totals(totals: Mapping[str, Check], inputs: Figures) -> dict[str, float | None]:
+    """``inputs`` plus every total cell computed from them (None where an input it needs is blank)."""
+    figures: dict[str, float | None] = dict(inputs)
+
+    def value(code: str) -> float | None:
+        if code not in totals:
+            return figures.get(code)
+        if code not in figures:
+            parts = [value(t.code) if t.code else t.constant for t in totals[code].right]
+            known = [(t.sign, v) for t, v in zip(totals[code].right, parts, strict=True) if v is not None]
+            figures[code] = sum(s * v for s, v in known) if len(known) == len(parts) else None
+        return figures[code]
+
+    for code in totals:
+        value(code)
+    return figures

@@ -1,0 +1,343 @@
+"""Write one unit's workbook from a form spec (XlsxWriter): the official tables, locked except the inputs,
+with totals as formulas, live rule checks, data validation and the unit's identity embedded."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from . import __version__
+from .form import (
+    COVER_INFO_ROW,
+    COVER_INSTRUCTIONS_ROW,
+    IDENTITY_SHEET,
+    TITLE_ROW,
+    UNIT_ROW,
+    Cell,
+    Form,
+    Table,
+)
+from .roster import Unit
+from .rules import Check, Rule, evaluate, excel_condition
+
+PROPERTY_PREFIX = "nianbao_"
+INPUT_FILL = "#FFF2CC"
+TOTAL_FILL = "#EDEDED"
+HEADER_FILL = "#D9E1F2"
+FONT = "宋体"
+TITLE_FONT = "黑体"
+OK_MARK = "✓"
+MARKS = {"error": "✗", "warning": "⚠"}
+STILL_TO_FILL = "还有"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a returned workbook must say about itself; stored in a very hidden sheet and in properties."""
+
+    form_id: str
+    form_version: str
+    fingerprint: str
+    unit_id: str
+    unit_name: str
+    year: int
+    deadline: str = ""
+
+    def items(self) -> list[tuple[str, str]]:
+        return [(k, str(v)) for k, v in self.__dict__.items()]
+
+
+def identity_for(form: Form, unit: Unit, year: int, deadline: str = "") -> Identity:
+    return Identity(form.id, form.version, form.fingerprint, unit.unit_id, unit.unit_name, year, deadline)
+
+
+def build_workbook(form: Form, identity: Identity, password: str) -> bytes:
+    """The workbook as bytes; the same arguments always give the same bytes."""
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    _Writer(wb, form, identity, password).write()
+    wb.close()
+    return buffer.getvalue()
+
+
+class _Writer:
+    def __init__(self, wb: xlsxwriter.Workbook, form: Form, identity: Identity, password: str) -> None:
+        self.wb, self.form, self.id, self.password = wb, form, identity, password
+        base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
+        boxed = {**base, "border": 1}
+        self.fmt = {
+            "title": wb.add_format({**base, "font_name": TITLE_FONT, "font_size": 16, "align": "center"}),
+            "subtitle": wb.add_format({**base, "align": "left"}),
+            "heading": wb.add_format({**base, "bold": True}),
+            "hint": wb.add_format({**base, "italic": True, "font_color": "#595959"}),
+            "text": wb.add_format(base),
+            "header": wb.add_format({**boxed, "bold": True, "align": "center", "bg_color": HEADER_FILL}),
+            "label": wb.add_format({**boxed, "align": "left"}),
+            "input": wb.add_format({**boxed, "align": "center", "locked": False, "bg_color": INPUT_FILL}),
+            "input_text": wb.add_format({**boxed, "valign": "top", "locked": False, "bg_color": INPUT_FILL}),
+            "total": wb.add_format({**boxed, "align": "center", "bold": True, "bg_color": TOTAL_FILL}),
+            "check": wb.add_format({**base, "align": "center", "font_size": 10}),
+            "check_label": wb.add_format({**base, "font_size": 10, "font_color": "#404040"}),
+        }
+        self.marks = {
+            OK_MARK: wb.add_format({"font_color": "#006100", "bg_color": "#C6EFCE"}),
+            MARKS["error"]: wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+            MARKS["warning"]: wb.add_format({"font_color": "#7F6000", "bg_color": "#FFEB9C"}),
+        }
+
+    def write(self) -> None:
+        form, ident = self.form, self.id
+        self.wb.set_properties(
+            {
+                "title": f"{ident.unit_name}{ident.year}年{form.title}统计表",
+                "subject": f"{form.title}（{form.basis}）",
+                "author": "nianbao",
+                "company": ident.unit_name,
+                "comments": "由 nianbao 生成，请只在浅黄色格子中填写。",
+                # A fixed date keeps the file byte-identical from run to run.
+                "created": datetime(ident.year, 12, 31),
+            }
+        )
+        for key, value in ident.items():
+            self.wb.set_custom_property(PROPERTY_PREFIX + key, value)
+        self._cover()
+        for table in form.tables:
+            self._table(table)
+        self._narrative()
+        self._identity_sheet()
+
+    # -- sheets ----------------------------------------------------------------------------------------
+
+    def _sheet(self, name: str, widths: list[float], landscape: bool = False) -> Worksheet:
+        ws = self.wb.add_worksheet(name)
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, width)
+        ws.set_paper(9)  # A4
+        ws.set_landscape() if landscape else ws.set_portrait()
+        ws.center_horizontally()
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.fit_to_pages(1, 0)
+        ws.protect(self.password, {"select_locked_cells": True, "select_unlocked_cells": True})
+        return ws
+
+    def _unit_line(self, ws: Worksheet, width: int) -> None:
+        text = f"填报单位：{self.id.unit_name}　　单位编码：{self.id.unit_id}　　报告年度：{self.id.year}年"
+        self._merge(ws, UNIT_ROW, 0, 1, width, text, self.fmt["subtitle"])
+
+    def _cover(self) -> None:
+        form, ident = self.form, self.id
+        ws = self._sheet(form.cover_sheet, [18, 80])
+        ws.activate()
+        ws.merge_range(
+            TITLE_ROW, 0, TITLE_ROW, 1, f"{ident.unit_name}{ident.year}年{form.title}统计表", self.fmt["title"]
+        )
+        ws.set_row(TITLE_ROW, 36)
+        info = [
+            ("填报单位", ident.unit_name),
+            ("单位编码", ident.unit_id),
+            ("报告年度", f"{ident.year}年（统计期间 {ident.year}年1月1日至12月31日）"),
+            ("报送截止", ident.deadline or "按上级通知要求"),
+            ("表格格式", f"{form.basis}（{form.version}版）"),
+        ]
+        for i, (label, value) in enumerate(info):
+            ws.write_string(COVER_INFO_ROW + i, 0, label, self.fmt["label"])
+            ws.write_string(COVER_INFO_ROW + i, 1, value, self.fmt["label"])
+        ws.write_string(COVER_INSTRUCTIONS_ROW - 1, 0, "填表说明", self.fmt["heading"])
+        for i, line in enumerate(form.instructions):
+            row = COVER_INSTRUCTIONS_ROW + i
+            ws.merge_range(row, 0, row, 1, line, self.fmt["text"])
+            ws.set_row(row, _height(line, 98))
+        text_type = form.types["text"]
+        for field in form.cover_fields:
+            ws.write_string(field.row, 0, field.title, self.fmt["label"])
+            ws.write_blank(field.row, 1, None, self.fmt["input_text"])
+            ws.data_validation(
+                field.row,
+                1,
+                field.row,
+                1,
+                _validation({"validate": "length", "criteria": "<=", "value": 200}, text_type, field.title),
+            )
+        ws.repeat_rows(TITLE_ROW)
+
+    def _table(self, table: Table) -> None:
+        form = self.form
+        ws = self._sheet(table.sheet, table.column_widths, table.landscape)
+        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, table.width - 1, table.title, self.fmt["title"])
+        ws.set_row(TITLE_ROW, 32)
+        self._unit_line(ws, table.width)
+        heights: dict[int, float] = {}
+        header_rows = {r for first, last in table.header_rows for r in range(first, last + 1)}
+        for label in (lab for lab in form.labels if lab.sheet == table.sheet):
+            fmt = self.fmt["header" if label.row in header_rows else "label"]
+            self._merge(ws, label.row, label.col, label.rowspan, label.colspan, label.text, fmt)
+            if label.rowspan == 1:
+                width = sum(table.column_widths[label.col : label.col + label.colspan])
+                heights[label.row] = max(heights.get(label.row, 0), _height(label.text, width))
+        for cell in (c for c in form.cells.values() if c.table == table.id):
+            if cell.code in form.totals:
+                formula = "=" + "+".join(self._ref(t.code, table.sheet) for t in form.totals[cell.code].right if t.code)
+                self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["total"])
+                ws.write_formula(cell.row, cell.col, formula, self.fmt["total"], 0)
+            else:
+                self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["input"])
+                spec = {"validate": form.types[cell.type]["validate"], "criteria": ">=", "value": 0}
+                last_col = cell.col + cell.colspan - 1
+                ws.data_validation(cell.row, cell.col, cell.row, last_col, _validation(spec, form.types[cell.type]))
+        row = self._live_checks(ws, table, heights)
+        self._fill_status(ws, table, row)
+        for r, h in heights.items():
+            ws.set_row(r, h)
+        first_header = table.header_rows[0]
+        ws.repeat_rows(TITLE_ROW, first_header[1])
+
+    def _live_checks(self, ws: Worksheet, table: Table, heights: dict[int, float]) -> int:
+        """Check cells for every rule that needs no extra data: a column beside the table for a rule that
+        runs along the rows, a row under it otherwise. Returns the first free row below."""
+        row = table.last_row + 1
+        side_col = table.width
+        for rule in self.form.rules:
+            checks = [c for c in rule.checks if self.form.cells[c.anchor].table == table.id]
+            if rule.needs or not checks:
+                continue
+            anchors = [self.form.cells[c.anchor] for c in checks]
+            along_rows = len(checks) > 1 and len({a.col for a in anchors}) == 1
+            if along_rows:
+                ws.set_column(side_col, side_col, 14)
+                header_row = table.header_rows[0][0]
+                self._merge(
+                    ws,
+                    header_row,
+                    side_col,
+                    table.header_rows[0][1] - header_row + 1,
+                    1,
+                    f"检查 {rule.id}\n{rule.short.replace('≠', '＝')}",
+                    self.fmt["check_label"],
+                )
+                for check, anchor in zip(checks, anchors, strict=True):
+                    self._check_cell(ws, anchor.row, side_col, rule, check)
+                side_col += 1
+                continue
+            rows_used = {}
+            for check, anchor in zip(checks, anchors, strict=True):
+                r = row
+                while (r, anchor.col) in rows_used:
+                    r += 1
+                rows_used[(r, anchor.col)] = True
+                self._check_cell(ws, r, anchor.col, rule, check)
+            last = max(r for r, _ in rows_used)
+            text = f"检查 {rule.id}：{rule.message}"
+            label_col, label_width = (0, table.label_width) if table.label_width else (table.width, 1)
+            if not table.label_width:
+                ws.set_column(table.width, table.width, 40)
+            self._merge(ws, row, label_col, last - row + 1, label_width, text, self.fmt["check_label"])
+            width = sum(table.column_widths[:label_width]) if table.label_width else 40
+            heights[row] = max(heights.get(row, 0), _height(text, width, 10) / (last - row + 1))
+            row = last + 1
+        return row
+
+    def _check_cell(self, ws: Worksheet, row: int, col: int, rule: Rule, check: Check) -> None:
+        sheet = ws.get_name()
+        condition = excel_condition(check, lambda code: self._ref(code, sheet))
+        failed = f"{MARKS[rule.severity]} {rule.short}"
+        blank_ok = evaluate(check, dict.fromkeys(self.form.cells, 0.0))
+        cached = OK_MARK if blank_ok and blank_ok.ok else failed
+        ws.write_formula(row, col, f'=IF({condition},"{OK_MARK}","{failed}")', self.fmt["check"], cached)
+        self._colour(ws, row, col)
+
+    def _colour(self, ws: Worksheet, row: int, col: int) -> None:
+        """Green for ✓, red for ✗, yellow for ⚠ and for cells still to fill."""
+        marks = [*self.marks.items(), (STILL_TO_FILL, self.marks[MARKS["warning"]])]
+        for mark, fmt in marks:
+            ws.conditional_format(
+                row, col, row, col, {"type": "text", "criteria": "begins with", "value": mark, "format": fmt}
+            )
+
+    def _fill_status(self, ws: Worksheet, table: Table, row: int) -> None:
+        """A cell that counts the inputs still blank or not numbers, so nobody sends a half-filled table."""
+        inputs = [c for c in self.form.inputs if c.table == table.id]
+        count, n = f"COUNT({_ranges(inputs)})", len(inputs)
+        tail = " 格未填或不是数字（没有发生请填 0）"
+        formula = f'=IF({count}={n},"{OK_MARK} 本表已全部填写","{STILL_TO_FILL} "&({n}-{count})&"{tail}")'
+        row += 1
+        self._merge(ws, row, table.label_width, 1, table.data_width, "", self.fmt["check"])
+        ws.write_formula(row, table.label_width, formula, self.fmt["check"], f"{STILL_TO_FILL} {n}{tail}")
+        self._colour(ws, row, table.label_width)
+        if table.label_width:
+            self._merge(ws, row, 0, 1, table.label_width, "填写情况", self.fmt["check_label"])
+
+    def _narrative(self) -> None:
+        form = self.form
+        ws = self._sheet(form.narrative_sheet, [110])
+        ws.write_string(TITLE_ROW, 0, form.narrative_title, self.fmt["title"])
+        ws.set_row(TITLE_ROW, 32)
+        self._unit_line(ws, 1)
+        text_type = form.types["text"]
+        for section in form.narrative:
+            ws.write_string(section.row - 2, 0, section.title, self.fmt["heading"])
+            ws.write_string(section.row - 1, 0, section.hint, self.fmt["hint"])
+            ws.write_blank(section.row, 0, None, self.fmt["input_text"])
+            ws.set_row(section.row, min(409, 18 * section.lines))
+            spec = {"validate": "length", "criteria": "<=", "value": 32767}
+            ws.data_validation(section.row, 0, section.row, 0, _validation(spec, text_type, section.title))
+
+    def _identity_sheet(self) -> None:
+        ws = self.wb.add_worksheet(IDENTITY_SHEET)
+        for row, (key, value) in enumerate(self.id.items()):
+            ws.write_string(row, 0, key)
+            ws.write_string(row, 1, value)
+        ws.write_string(len(self.id.items()), 0, "generator")
+        ws.write_string(len(self.id.items()), 1, f"nianbao {__version__}")
+        ws.protect(self.password)
+        ws.very_hidden()
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _merge(self, ws: Worksheet, row: int, col: int, rowspan: int, colspan: int, text: str, fmt) -> None:
+        if rowspan == 1 and colspan == 1:
+            ws.write(row, col, text or None, fmt)
+        else:
+            ws.merge_range(row, col, row + rowspan - 1, col + colspan - 1, text, fmt)
+
+    def _ref(self, code: str, sheet: str) -> str:
+        cell: Cell = self.form.cells[code]
+        return cell.a1 if cell.sheet == sheet else f"'{cell.sheet}'!{cell.a1}"
+
+
+def _validation(spec: dict, type_spec: dict, title: str | None = None) -> dict:
+    """Data validation options with the type's Chinese messages (Excel's limits: title 32, text 255)."""
+    options = dict(spec)
+    options["input_title"] = (title or type_spec["input_title"])[:32]
+    options["input_message"] = type_spec["input_message"][:255]
+    if "error_message" in type_spec:
+        options["error_title"] = type_spec["error_title"][:32]
+        options["error_message"] = type_spec["error_message"][:255]
+    return options
+
+
+def _height(text: str, width: float, size: int = 11) -> float:
+    """Row height (points) that shows ``text`` wrapped in a cell ``width`` characters wide."""
+    scale = size / 11
+    lines = sum(max(1, math.ceil(_display_width(part) * scale / max(width - 1, 1))) for part in text.split("\n"))
+    return max(20.0, 15.0 * scale * lines + 5)
+
+
+def _display_width(text: str) -> int:
+    """Width in Excel's character units: a CJK character is about two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _ranges(cells: list[Cell]) -> str:
+    """Cells as few A1 ranges as possible, joining neighbours in a row (COUNT takes at most 255)."""
+    runs: list[list[Cell]] = []
+    for cell in sorted(cells, key=lambda c: (c.row, c.col)):
+        if runs and runs[-1][-1].row == cell.row and runs[-1][-1].col + runs[-1][-1].colspan == cell.col:
+            runs[-1].append(cell)
+        else:
+            runs.append([cell])
+    return ",".join(run[0].a1 if len(run) == 1 else f"{run[0].a1}:{run[-1].a1}" for run in runs)
