@@ -1,0 +1,40 @@
+"""`pip install .` into a fresh venv, then `nianbao generate` from another directory finds its templates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def test_installed_wheel_generates_from_any_directory(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(REPO)], check=True)
+    (wheel,) = dist.glob("nianbao-*.whl")
+    env_dir = tmp_path / "venv"
+    # The venv borrows the dependencies installed here but gets nianbao only from the wheel.
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = subprocess.run(
+        [python, "-c", "import nianbao; print(nianbao.__file__)"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert str(env_dir) in where, where
+    roster = REPO / "samples" / "zhangwu-county-roster.csv"
+    done = subprocess.run(
+        [env_dir / "bin" / "nianbao", "generate", "--roster", str(roster), "--year", "2025", "--out", "out"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(list((elsewhere / "out").glob("*.xlsx"))) == 24

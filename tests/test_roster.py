@@ -1,0 +1,77 @@
+"""Rosters as county offices have them: CSV in UTF-8/GBK, Chinese or English headers, XLSX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from nianbao.problems import NianbaoError, RosterError
+from nianbao.roster import read_roster
+
+ROWS = "单位编码,单位名称,类型\n210922100,彰武镇,镇\n210922101,哈尔套镇,镇\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_the_encodings_chinese_excel_writes(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "名单.csv"
+    path.write_bytes(ROWS.encode(encoding))
+    units = read_roster(path)
+    assert [(u.unit_id, u.unit_name) for u in units] == [("210922100", "彰武镇"), ("210922101", "哈尔套镇")]
+    assert units[0].extra == {"类型": "镇"} and units[1].line == 3
+
+
+def test_english_headers_blank_lines_and_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("\n unit_name , unit_id \n\n 彰武镇 , 001 \n", encoding="utf-8")
+    (unit,) = read_roster(path)
+    assert (unit.unit_id, unit.unit_name, unit.line) == ("001", "彰武镇", 4)
+
+
+def test_xlsx_roster_with_numeric_ids(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["单位名称", "单位编码", "联系人"])
+    ws.append(["彰武镇", 210922100, "张三"])
+    ws.append(["县教育局", "A-01", None])
+    wb.save(tmp_path / "r.xlsx")
+    units = read_roster(tmp_path / "r.xlsx")
+    assert [(u.unit_id, u.unit_name) for u in units] == [("210922100", "彰武镇"), ("A-01", "县教育局")]
+    assert units[0].extra == {"联系人": "张三"}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("单位编码,单位名称\n1,甲\n2,乙\n1,丙\n", ["第 4 行：单位编码 1 与第 2 行重复"]),
+        ("单位编码,单位名称\n1,\n,乙\n", ["第 2 行：单位名称为空", "第 3 行：单位编码为空"]),
+        ("编号,名字\n1,甲\n", ["第 1 行（表头）缺少列：unit_id/单位编码、unit_name/单位名称"]),
+        ("单位编码,单位名称\n", ["名单里没有任何单位"]),
+        ("", ["文件是空的"]),
+    ],
+)
+def test_roster_problems_name_the_line(tmp_path: Path, content: str, expected: list[str]) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RosterError) as info:
+        read_roster(path)
+    assert info.value.problems == expected
+    assert "r.csv" in str(info.value)
+
+
+def test_unknown_encoding_and_formats(tmp_path: Path) -> None:
+    utf16 = tmp_path / "u16.csv"
+    utf16.write_bytes("单位编码,单位名称\n1,甲\n".encode("utf-16"))
+    with pytest.raises(RosterError, match="编码"):
+        read_roster(utf16)
+    doc = tmp_path / "r.docx"
+    doc.write_bytes(b"PK\x03\x04")
+    with pytest.raises(RosterError, match=r"\.docx"):
+        read_roster(doc)
+    broken = tmp_path / "r.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(RosterError, match="无法作为 Excel 文件打开"):
+        read_roster(broken)
+    with pytest.raises(NianbaoError, match="找不到"):
+        read_roster(tmp_path / "missing.csv")
