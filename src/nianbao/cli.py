@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -11,9 +12,12 @@ from typing import Any
 import click
 
 from . import __version__
+from .check import CheckOptions, check_paths, find_files, iter_lines, previous_figures
+from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
 from .problems import NianbaoError
+from .roster import read_roster
 
 EXIT_PROBLEMS = 1
 
@@ -78,6 +82,48 @@ def generate(
     click.echo(f"文件清单（含 sha256）：{batch.manifest}")
     if batch.password_file:
         click.echo(f"工作表保护密码已记录在 {batch.password_file}（请勿随表格发出）")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="单位名单：检查表格的单位是否在名单上。")
+@click.option("--year", type=int, help="报告年度：检查表格是否是这一年度的。")
+@click.option("--previous", multiple=True, type=click.Path(path_type=Path),
+              help="上年的表格或汇总表（可多次指定，或指定目录），用于跨年度核对。")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的检查结果。")
+@click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="本次应使用的表格格式。")
+@_friendly
+def check(paths: tuple[Path, ...], roster: Path | None, year: int | None, previous: tuple[Path, ...],
+          json_out: Path | None, form_name: str) -> None:
+    """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods），列出每个文件的问题。
+
+    退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
+    units = {u.unit_id: u for u in read_roster(roster)} if roster else None
+    options = CheckOptions(form_name=form_name, roster=units, year=year)
+    if previous:
+        options.previous, unusable = previous_figures(previous, form_name)
+        for line in unusable:
+            click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)
+    files = find_files(paths)
+    if not files:
+        raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
+
+    def progress(files):  # type: ignore[no-untyped-def]
+        with click.progressbar(files, label="检查中", show_pos=True, show_eta=True, file=sys.stderr) as bar:
+            yield from bar
+
+    reports = check_paths(files, options, progress if len(files) > 1 else lambda f: f)
+    for report in reports:
+        for i, line in enumerate(iter_lines(report)):
+            click.secho(line, fg=None if i else ("green" if report.ok else "red"))
+    failed = sum(not r.ok for r in reports)
+    warned = sum(bool(r.ok and r.warnings) for r in reports)
+    click.echo(f"共检查 {len(reports)} 个文件：通过 {len(reports) - failed} 个（其中有警告 {warned} 个），有错误 {failed} 个。")
+    if json_out:
+        data = {"files": [r.to_json() for r in reports], "checked": len(reports), "failed": failed}
+        write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+        click.echo(f"检查结果已保存到 {json_out}")
+    sys.exit(EXIT_PROBLEMS if failed else 0)
 
 
 if __name__ == "__main__":

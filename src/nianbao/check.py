@@ -1,0 +1,282 @@
+"""Check returned workbooks: identity, template integrity, every figure, every rule → problems."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .form import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from .problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
+from .reading import Grid, OpenedFile, is_spreadsheet_name, open_spreadsheet
+from .roster import Unit
+from .rules import evaluate, with_totals
+from .values import read_figure, read_text
+from .workbook import PROPERTY_PREFIX, Identity
+
+IDENTITY_KEYS = tuple(Identity.__dataclass_fields__)
+MAX_LAYOUT_EXAMPLES = 3
+
+
+@dataclass
+class CheckOptions:
+    form_name: str = DEFAULT_FORM
+    roster: Mapping[str, Unit] | None = None
+    year: int | None = None
+    previous: Mapping[str, Mapping[str, float | None]] | None = None  # unit_id -> last year's figures
+
+
+@dataclass
+class FileReport:
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+    identity: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, float | None] = field(default_factory=dict)  # inputs and recomputed totals
+    texts: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+    form_key: str = ""
+
+    @property
+    def unit_id(self) -> str:
+        return self.identity.get("unit_id", "")
+
+    @property
+    def unit_name(self) -> str:
+        return self.identity.get("unit_name", "")
+
+    @property
+    def year(self) -> int | None:
+        year = self.identity.get("year", "")
+        return int(year) if year.isdigit() else None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "unit_id": self.unit_id,
+            "unit_name": self.unit_name,
+            "year": self.year,
+            "ok": self.ok,
+            "sha256": self.sha256,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def find_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and spreadsheets inside folders named (recursively, in a stable order)."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    candidate = Path(root) / name
+                    if is_spreadsheet_name(candidate) and not name.startswith((".", "~$", ".~lock")):
+                        found.append(candidate)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise NianbaoError(f"找不到 {path}")
+    return list(dict.fromkeys(found))
+
+
+def check_paths(
+    paths: Iterable[str | Path],
+    options: CheckOptions | None = None,
+    progress: Callable[[list[Path]], Iterable[Path]] = lambda files: files,
+) -> list[FileReport]:
+    options = options or CheckOptions()
+    files = find_files(paths)
+    reports = [check_file(path, options) for path in progress(files)]
+    _flag_duplicates(reports)
+    return reports
+
+
+def check_file(path: Path, options: CheckOptions) -> FileReport:
+    """Everything wrong with one file. Never raises for a bad file: the problem is in the report."""
+    report = FileReport(path)
+    try:
+        opened = open_spreadsheet(path)
+    except ReadError as exc:
+        report.problems.append(Problem(ERROR, exc.code, str(exc)))
+        return report
+    report.sha256 = opened.sha256
+    try:
+        form = _identify(opened, report, options)
+        if form is None or not _layout_intact(opened, form, report):
+            return report
+        _read_figures(opened, form, report)
+        _apply_rules(form, report, options)
+    except Exception as exc:  # a file must never stop the run: report what broke, keep going
+        report.problems.append(Problem(ERROR, "INTERNAL", f"检查时出现意外错误（{type(exc).__name__}: {exc}），请联系技术人员"))
+    return report
+
+
+def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> Form | None:
+    sheet = opened.sheets.get(IDENTITY_SHEET)
+    from_sheet = {}
+    if sheet is not None:
+        from_sheet = {read_text(row[0]): read_text(row[1]) for row in sheet.rows if len(row) >= 2 and row[0]}
+    from_props = {k[len(PROPERTY_PREFIX) :]: v for k, v in opened.properties.items() if k.startswith(PROPERTY_PREFIX)}
+    identity = {k: from_sheet.get(k) or from_props.get(k, "") for k in IDENTITY_KEYS}
+    report.identity = identity
+    if not identity["unit_id"] or not identity["form_id"]:
+        report.problems.append(Problem.of(ERROR, "NO_IDENTITY", sheet=IDENTITY_SHEET))
+        return None
+    differing = [k for k in ("unit_id", "year", "form_id", "fingerprint") if from_sheet and from_props
+                 and k in from_props and from_sheet.get(k) != from_props[k]]
+    if differing:
+        detail = "、".join(f"{k}: {from_sheet.get(k)} / {from_props[k]}" for k in differing)
+        report.problems.append(Problem.of(ERROR, "IDENTITY_MISMATCH", detail=detail))
+        return None
+
+    expected = load_form(options.form_name)
+    key = f"{identity['form_id']}-{identity['form_version']}"
+    try:
+        form = load_form(key)
+    except NianbaoError:
+        report.problems.append(Problem.of(ERROR, "UNKNOWN_FORM", form=key))
+        return None
+    report.form_key = form.key
+    if form.key != expected.key:
+        report.problems.append(Problem.of(ERROR, "FORM_VERSION", found=form.key, expected=expected.key))
+    if identity["fingerprint"] != form.fingerprint:
+        report.problems.append(
+            Problem.of(ERROR, "FINGERPRINT", form=form.key, found=identity["fingerprint"], expected=form.fingerprint)
+        )
+        return None
+
+    if options.year is not None and report.year != options.year:
+        report.problems.append(Problem.of(ERROR, "YEAR", found=identity["year"], expected=options.year))
+    if options.roster is not None:
+        unit = options.roster.get(report.unit_id)
+        if unit is None:
+            report.problems.append(Problem.of(ERROR, "NOT_ON_ROSTER", unit_id=report.unit_id, unit_name=report.unit_name))
+        elif unit.unit_name != report.unit_name:
+            report.problems.append(Problem.of(WARNING, "NAME_DIFFERS", found=report.unit_name, expected=unit.unit_name))
+    return form
+
+
+def _layout_intact(opened: OpenedFile, form: Form, report: FileReport) -> bool:
+    intact = True
+    for name in form.sheets:
+        if name not in opened.sheets and name != IDENTITY_SHEET:
+            report.problems.append(Problem.of(ERROR, "MISSING_SHEET", where=Location(sheet=name), sheet=name))
+            intact = False
+    for name in opened.sheets:
+        if name not in form.sheets:
+            report.problems.append(Problem.of(WARNING, "EXTRA_SHEET", where=Location(sheet=name), sheet=name))
+    if not intact:
+        return False
+    changed = []
+    for label in form.labels:
+        found = read_text(opened.sheets[label.sheet].get(label.row, label.col))
+        if found != label.text:
+            changed.append((label, found))
+    if changed:
+        examples = "；".join(
+            f"{lab.sheet}!{a1(lab.row, lab.col)} 应为“{lab.text}”，现为“{found}”" for lab, found in changed[:MAX_LAYOUT_EXAMPLES]
+        )
+        first = changed[0][0]
+        where = Location(sheet=first.sheet, cell=a1(first.row, first.col))
+        report.problems.append(Problem.of(ERROR, "LAYOUT", where=where, count=len(changed), examples=examples))
+        return False
+    return True
+
+
+def _where(cell: Cell) -> Location:
+    return Location(cell.sheet, cell.a1, cell.row_label, cell.col_label)
+
+
+def _read_figures(opened: OpenedFile, form: Form, report: FileReport) -> None:
+    inputs: dict[str, float | None] = {}
+    for cell in form.inputs:
+        reading = read_figure(opened.sheets[cell.sheet].get(cell.row, cell.col), cell.type)
+        inputs[cell.code] = reading.value
+        if reading.severity:
+            report.problems.append(Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {})))
+    report.figures = with_totals(form.totals, inputs)
+    for code in form.totals:
+        cell = form.cells[code]
+        shown, value = opened.sheets[cell.sheet].get(cell.row, cell.col), report.figures[code]
+        # Cached totals are 0 or missing in files nobody recalculated: only a real, different figure counts.
+        if isinstance(shown, (int, float)) and shown and value is not None and abs(shown - value) > 1e-6:
+            report.problems.append(
+                Problem.of(WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=f"{shown:g}", value=f"{value:g}")
+            )
+    for text in form.narrative + form.cover_fields:
+        report.texts[text.code] = read_text(opened.sheets[text.sheet].get(text.row, text.col))
+
+
+def _apply_rules(form: Form, report: FileReport, options: CheckOptions) -> None:
+    previous = None
+    if options.previous is not None:
+        previous = options.previous.get(report.unit_id)
+        if previous is None:
+            report.problems.append(Problem.of(WARNING, "NO_PREVIOUS"))
+    for rule in form.rules:
+        if rule.needs == "previous" and previous is None:
+            continue
+        for check in rule.checks:
+            outcome = evaluate(check, report.figures, previous)
+            if outcome is None or outcome.ok:
+                continue
+            sign = "≠" if check.op == "==" else "<"
+            cell = form.cells[check.anchor]
+            where = _where(cell)
+            message = f"{rule.message}（{outcome.left:g} {sign} {outcome.right:g}）"
+            report.problems.append(
+                Problem(rule.severity, rule.id, message, where.sheet, where.cell, where.row_label, where.col_label,
+                        (outcome.left, outcome.right))
+            )
+
+
+def _flag_duplicates(reports: list[FileReport]) -> None:
+    by_unit: dict[tuple[str, int | None], list[FileReport]] = {}
+    for report in reports:
+        if report.unit_id:
+            by_unit.setdefault((report.unit_id, report.year), []).append(report)
+    for (unit_id, _), same in by_unit.items():
+        for report in same if len(same) > 1 else ():
+            others = "、".join(str(r.path.name) for r in same if r is not report)
+            report.problems.append(Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=unit_id))
+
+
+def previous_figures(paths: Iterable[str | Path], form_name: str = DEFAULT_FORM) -> tuple[dict, list[str]]:
+    """Last year's figures by unit_id, from last year's workbooks or summaries; and why any could not be used."""
+    figures: dict[str, dict[str, float | None]] = {}
+    unusable: list[str] = []
+    for report in check_paths(paths, CheckOptions(form_name=form_name)):
+        if report.figures:
+            figures[report.unit_id] = report.figures
+        else:
+            reason = report.errors[0].message if report.errors else "没有数字"
+            unusable.append(f"{report.path}：{reason}")
+    return figures, unusable
+
+
+def iter_lines(report: FileReport) -> Iterator[str]:
+    """The report of one file for a terminal: a headline, then one line per problem."""
+    who = f"（{report.unit_name}）" if report.unit_name else ""
+    if report.ok and not report.warnings:
+        yield f"✓ {report.path}{who}：通过"
+        return
+    mark = "✓" if report.ok else "✗"
+    counts = f"{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
+    yield f"{mark} {report.path}{who}：{counts}"
+    for problem in report.problems:
+        yield f"    {problem.describe()}"

@@ -1,0 +1,185 @@
+"""Open any returned file safely and hand back its sheets as grids of values.
+
+Before a parser sees a byte: size limits, the file's real type from its first bytes (not its name),
+a streamed decompression of every zip member under a fixed budget (zip bombs, damaged or truncated
+zips), and no DTD in any XML part (XML bombs). Values come from python-calamine, which reads .xlsx, .xlsm
+(values only, nothing executed), .xls and .ods, hidden sheets included.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+from defusedxml import ElementTree
+
+from .files import sha256
+from .problems import ReadError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_MEMBERS = 2000
+CHUNK = 256 * 1024
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def _utf16(name: str) -> bytes:
+    return name.encode("utf-16-le")
+
+
+@dataclass
+class Grid:
+    """One sheet's values by zero-based (row, col): floats, strings, '' for blank."""
+
+    rows: list[list[object]]
+    visible: str  # "visible", "hidden" or "veryhidden"
+
+    def get(self, row: int, col: int) -> object:
+        if row < len(self.rows) and col < len(self.rows[row]):
+            return self.rows[row][col]
+        return ""
+
+
+@dataclass
+class OpenedFile:
+    path: Path
+    kind: str  # xlsx / xls / ods
+    sha256: str
+    sheets: dict[str, Grid]
+    properties: dict[str, str] = field(default_factory=dict)  # custom document properties
+
+
+def open_spreadsheet(path: Path) -> OpenedFile:
+    """Read a workbook or raise ReadError with a Chinese reason; never modifies the file."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise ReadError("EMPTY", "文件是空的（0 字节），请让填报单位重新发送")
+        if size > MAX_FILE_BYTES:
+            raise ReadError("TOO_BIG", f"文件过大（{size // 1024 // 1024} MB），不像是统计表")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError("UNREADABLE", f"无法读取文件：{exc.strerror or exc}") from None
+    kind, properties = _sniff(data)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = {
+            meta.name: Grid(
+                workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
+                str(meta.visible).rsplit(".", 1)[-1].lower(),
+            )
+            for meta in workbook.sheets_metadata
+        }
+    except python_calamine.PasswordError:
+        raise ReadError("ENCRYPTED", "文件设置了打开密码，无法读取；请取消密码后重新保存发送") from None
+    except Exception as exc:  # calamine raises several types for damaged content
+        raise ReadError("DAMAGED", f"文件内容已损坏，无法读取（{type(exc).__name__}）") from None
+    return OpenedFile(path, kind, sha256(data), sheets, properties)
+
+
+def _sniff(data: bytes) -> tuple[str, dict[str, str]]:
+    """The file's real type from its content, with the custom properties of a zip-based workbook."""
+    if data.startswith(ZIP_MAGIC):
+        return _inspect_zip(data)
+    if data.startswith(OLE_MAGIC):
+        if _utf16("EncryptedPackage") in data:
+            raise ReadError("ENCRYPTED", "文件设置了打开密码（已加密），无法读取；请取消密码后重新保存发送")
+        if _utf16("WordDocument") in data:
+            raise ReadError("NOT_SPREADSHEET", "这是 Word 文档（.doc），不是统计表")
+        if _utf16("Workbook") in data or _utf16("Book") in data:
+            return "xls", {}
+        raise ReadError("NOT_SPREADSHEET", "不是 Excel 表格文件")
+    if data.startswith(b"%PDF"):
+        raise ReadError("NOT_SPREADSHEET", "这是 PDF 文件，不是统计表；请发送填好的 Excel 表格")
+    if data.lstrip()[:5].lower() in (b"<html", b"<!doc"):
+        raise ReadError("NOT_SPREADSHEET", "这是网页文件，不是统计表")
+    raise ReadError("NOT_SPREADSHEET", "不是表格文件（无法识别的文件格式）")
+
+
+def _inspect_zip(data: bytes) -> tuple[str, dict[str, str]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ReadError("BOMB", f"压缩包内文件过多（{len(members)} 个），已拒绝读取")
+        if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+            raise ReadError("BOMB", "文件解压后过大（疑似“压缩炸弹”），已拒绝读取")
+        names = {m.filename for m in members}
+        kind = _zip_kind(archive, names)
+        budget = MAX_UNPACKED_BYTES
+        properties: dict[str, str] = {}
+        for member in members:
+            # Stream every member under one budget: a header may lie about sizes; this also checks CRCs.
+            budget, head = _drain(archive, member, budget)
+            if member.filename.endswith((".xml", ".rels")) and _has_dtd(head):
+                raise ReadError("XML_BOMB", f"文件中的 {member.filename} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取")
+        if "docProps/custom.xml" in names:
+            properties = _custom_properties(archive.read("docProps/custom.xml"))
+        return kind, properties
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
+        raise ReadError("DAMAGED", "文件已损坏或不完整（可能是邮件附件未下载完整），请让填报单位重新发送") from None
+
+
+def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        if "xl/workbook.bin" in names:
+            raise ReadError("NOT_SPREADSHEET", "不支持 .xlsb 格式，请另存为 .xlsx")
+        return "xlsx"
+    if "mimetype" in names and archive.read("mimetype").strip() == b"application/vnd.oasis.opendocument.spreadsheet":
+        return "ods"
+    if "word/document.xml" in names:
+        raise ReadError("NOT_SPREADSHEET", "这是 Word 文档（.docx），不是统计表")
+    if "ppt/presentation.xml" in names:
+        raise ReadError("NOT_SPREADSHEET", "这是 PowerPoint 文件，不是统计表")
+    raise ReadError("NOT_SPREADSHEET", "这是压缩包，不是统计表；请解压后发送其中的表格")
+
+
+def _drain(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int) -> tuple[int, bytes]:
+    head = b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(CHUNK):
+            if not head:
+                head = chunk[:4096]
+            budget -= len(chunk)
+            if budget < 0:
+                raise ReadError("BOMB", "文件解压后过大（疑似“压缩炸弹”），已拒绝读取")
+    return budget, head
+
+
+def _has_dtd(head: bytes) -> bool:
+    """True if an XML part declares a DTD (never in a genuine workbook part), is not UTF-8, or has a
+    prologue longer than its first 4 KB."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    while text.startswith((b"<?", b"<!--")):
+        close = b"?>" if text.startswith(b"<?") else b"-->"
+        end = text.find(close)
+        if end < 0:
+            return True
+        text = text[end + len(close) :].lstrip()
+    return text[:9].upper() == b"<!DOCTYPE"
+
+
+def _custom_properties(xml: bytes) -> dict[str, str]:
+    try:
+        root = ElementTree.fromstring(xml)
+    except Exception:  # defusedxml raises on any entity trick; a damaged part just has no properties
+        return {}
+    props = {}
+    for prop in root:
+        name = prop.get("name")
+        if name and len(prop):
+            props[name] = prop[0].text or ""
+    return props
+
+
+def is_spreadsheet_name(path: Path) -> bool:
+    return path.suffix.lower() in SPREADSHEET_SUFFIXES

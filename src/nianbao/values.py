@@ -1,0 +1,85 @@
+"""What a person typed into a figure cell, read as a number or explained as a problem.
+
+A blank is not a zero. Harmless forms (full-width digits, spaces, a number stored as text, “12.0” in a
+count) are read with a warning; anything else that is not a number is an error quoting the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from .problems import ERROR, WARNING
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NOTHING = {"/", "\\", "-", "--", "—", "——", "－", "无", "没有", "暂无", "空", "x", "X", "×", "n/a", "N/A"}
+_UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(件|个|条|项|次|份|起|元|万元)$")
+AMOUNT_DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float | None
+    severity: str | None = None  # None when the value is clean
+    code: str = ""
+    fields: dict[str, object] | None = None
+
+
+def read_figure(raw: object, kind: str) -> Reading:
+    """``kind`` is "count" (a whole number ≥ 0) or "amount" (万元, ≥ 0, at most 4 decimals)."""
+    if raw is None or raw == "":
+        return Reading(None, ERROR, "BLANK", {})
+    if isinstance(raw, bool):
+        return Reading(None, ERROR, "NOT_NUMBER", {"what": f"逻辑值 {'TRUE' if raw else 'FALSE'}"})
+    if isinstance(raw, (datetime, date, time, timedelta)):
+        return Reading(None, ERROR, "NOT_NUMBER", {"what": f"日期或时间 {raw}"})
+    if isinstance(raw, (int, float)):
+        return _check_number(float(raw), kind)
+    text = str(raw)
+    normalized = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    if _NUMBER.match(normalized):
+        number = float(normalized)
+        checked = _check_number(number, kind)
+        if checked.severity:
+            return checked
+        return Reading(number, WARNING, "AS_TEXT", {"text": text, "value": _show(number)})
+    return Reading(None, ERROR, "TEXT", {"text": text.strip() or repr(text), "hint": _hint(normalized, kind)})
+
+
+def _check_number(value: float, kind: str) -> Reading:
+    if value != value or value in (float("inf"), float("-inf")):
+        return Reading(None, ERROR, "NOT_NUMBER", {"what": "无效数字"})
+    if value < 0:
+        return Reading(None, ERROR, "NEGATIVE", {"value": _show(value)})
+    if kind == "count" and abs(value - round(value)) > 1e-9:
+        return Reading(None, ERROR, "FRACTION", {"value": _show(value)})
+    if kind == "amount" and abs(value - round(value, AMOUNT_DECIMALS)) > 1e-9:
+        return Reading(None, ERROR, "DECIMALS", {"value": _show(value)})
+    return Reading(float(round(value)) if kind == "count" else value)
+
+
+def _hint(text: str, kind: str) -> str:
+    if text in _NOTHING:
+        return "；没有发生请填 0"
+    m = _UNIT.match(text)
+    if m:
+        number, unit = float(m[1]), m[2]
+        if kind == "amount" and unit == "元":
+            return f"，单位是万元：{_show(number)} 元应填 {_show(round(number / 10000, 6))}"
+        return f"，不要带单位：应填 {_show(number)}"
+    return "（没有发生请填 0）"
+
+
+def _show(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:.10g}"
+
+
+def read_text(raw: object) -> str:
+    """A narrative or cover cell as text (a number someone typed there becomes its digits)."""
+    if raw is None or raw == "":
+        return ""
+    if isinstance(raw, float):
+        return _show(raw)
+    return str(raw).strip()
