@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .form import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from .problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
-from .reading import Grid, OpenedFile, is_spreadsheet_name, open_spreadsheet
+from .reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
 from .roster import Unit
 from .rules import evaluate, with_totals
 from .values import read_figure, read_text
@@ -122,7 +122,9 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
         _read_figures(opened, form, report)
         _apply_rules(form, report, options)
     except Exception as exc:  # a file must never stop the run: report what broke, keep going
-        report.problems.append(Problem(ERROR, "INTERNAL", f"检查时出现意外错误（{type(exc).__name__}: {exc}），请联系技术人员"))
+        report.problems.append(
+            Problem(ERROR, "INTERNAL", f"检查时出现意外错误（{type(exc).__name__}: {exc}），请联系技术人员")
+        )
     return report
 
 
@@ -137,8 +139,11 @@ def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> 
     if not identity["unit_id"] or not identity["form_id"]:
         report.problems.append(Problem.of(ERROR, "NO_IDENTITY", sheet=IDENTITY_SHEET))
         return None
-    differing = [k for k in ("unit_id", "year", "form_id", "fingerprint") if from_sheet and from_props
-                 and k in from_props and from_sheet.get(k) != from_props[k]]
+    differing = [
+        k
+        for k in ("unit_id", "year", "form_id", "fingerprint")
+        if from_sheet and from_props and k in from_props and from_sheet.get(k) != from_props[k]
+    ]
     if differing:
         detail = "、".join(f"{k}: {from_sheet.get(k)} / {from_props[k]}" for k in differing)
         report.problems.append(Problem.of(ERROR, "IDENTITY_MISMATCH", detail=detail))
@@ -165,7 +170,9 @@ def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> 
     if options.roster is not None:
         unit = options.roster.get(report.unit_id)
         if unit is None:
-            report.problems.append(Problem.of(ERROR, "NOT_ON_ROSTER", unit_id=report.unit_id, unit_name=report.unit_name))
+            report.problems.append(
+                Problem.of(ERROR, "NOT_ON_ROSTER", unit_id=report.unit_id, unit_name=report.unit_name)
+            )
         elif unit.unit_name != report.unit_name:
             report.problems.append(Problem.of(WARNING, "NAME_DIFFERS", found=report.unit_name, expected=unit.unit_name))
     return form
@@ -189,7 +196,8 @@ def _layout_intact(opened: OpenedFile, form: Form, report: FileReport) -> bool:
             changed.append((label, found))
     if changed:
         examples = "；".join(
-            f"{lab.sheet}!{a1(lab.row, lab.col)} 应为“{lab.text}”，现为“{found}”" for lab, found in changed[:MAX_LAYOUT_EXAMPLES]
+            f"{lab.sheet}!{a1(lab.row, lab.col)} 应为“{lab.text}”，现为“{found}”"
+            for lab, found in changed[:MAX_LAYOUT_EXAMPLES]
         )
         first = changed[0][0]
         where = Location(sheet=first.sheet, cell=a1(first.row, first.col))
@@ -208,7 +216,9 @@ def _read_figures(opened: OpenedFile, form: Form, report: FileReport) -> None:
         reading = read_figure(opened.sheets[cell.sheet].get(cell.row, cell.col), cell.type)
         inputs[cell.code] = reading.value
         if reading.severity:
-            report.problems.append(Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {})))
+            report.problems.append(
+                Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {}))
+            )
     report.figures = with_totals(form.totals, inputs)
     for code in form.totals:
         cell = form.cells[code]
@@ -240,8 +250,16 @@ def _apply_rules(form: Form, report: FileReport, options: CheckOptions) -> None:
             where = _where(cell)
             message = f"{rule.message}（{outcome.left:g} {sign} {outcome.right:g}）"
             report.problems.append(
-                Problem(rule.severity, rule.id, message, where.sheet, where.cell, where.row_label, where.col_label,
-                        (outcome.left, outcome.right))
+                Problem(
+                    rule.severity,
+                    rule.id,
+                    message,
+                    where.sheet,
+                    where.cell,
+                    where.row_label,
+                    where.col_label,
+                    (outcome.left, outcome.right),
+                )
             )
 
 
@@ -269,8 +287,8 @@ def previous_figures(paths: Iterable[str | Path], form_name: str = DEFAULT_FORM)
     return figures, unusable
 
 
-def iter_lines(report: FileReport) -> Iterator[str]:
-    """The report of one file for a terminal: a headline, then one line per problem."""
+def iter_lines(report: FileReport, limit: int = 30) -> Iterator[str]:
+    """The report of one file for a terminal: a headline, then a line per problem (at most ``limit``)."""
     who = f"（{report.unit_name}）" if report.unit_name else ""
     if report.ok and not report.warnings:
         yield f"✓ {report.path}{who}：通过"
@@ -278,5 +296,7 @@ def iter_lines(report: FileReport) -> Iterator[str]:
     mark = "✓" if report.ok else "✗"
     counts = f"{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
     yield f"{mark} {report.path}{who}：{counts}"
-    for problem in report.problems:
+    for problem in report.problems[:limit]:
         yield f"    {problem.describe()}"
+    if len(report.problems) > limit:
+        yield f"    …… 另有 {len(report.problems) - limit} 个问题未列出（完整列表请用 --json 或 --annotate）"

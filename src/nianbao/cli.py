@@ -86,15 +86,29 @@ def generate(
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), help="单位名单：检查表格的单位是否在名单上。")
+@click.option(
+    "--roster", type=click.Path(dir_okay=False, path_type=Path), help="单位名单：检查表格的单位是否在名单上。"
+)
 @click.option("--year", type=int, help="报告年度：检查表格是否是这一年度的。")
-@click.option("--previous", multiple=True, type=click.Path(path_type=Path),
-              help="上年的表格或汇总表（可多次指定，或指定目录），用于跨年度核对。")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的检查结果。")
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="上年的表格或汇总表（可多次指定，或指定目录），用于跨年度核对。",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的检查结果。"
+)
 @click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="本次应使用的表格格式。")
 @_friendly
-def check(paths: tuple[Path, ...], roster: Path | None, year: int | None, previous: tuple[Path, ...],
-          json_out: Path | None, form_name: str) -> None:
+def check(
+    paths: tuple[Path, ...],
+    roster: Path | None,
+    year: int | None,
+    previous: tuple[Path, ...],
+    json_out: Path | None,
+    form_name: str,
+) -> None:
     """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods），列出每个文件的问题。
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
@@ -118,7 +132,9 @@ def check(paths: tuple[Path, ...], roster: Path | None, year: int | None, previo
             click.secho(line, fg=None if i else ("green" if report.ok else "red"))
     failed = sum(not r.ok for r in reports)
     warned = sum(bool(r.ok and r.warnings) for r in reports)
-    click.echo(f"共检查 {len(reports)} 个文件：通过 {len(reports) - failed} 个（其中有警告 {warned} 个），有错误 {failed} 个。")
+    click.echo(
+        f"共检查 {len(reports)} 个文件：通过 {len(reports) - failed} 个（其中有警告 {warned} 个），有错误 {failed} 个。"
+    )
     if json_out:
         data = {"files": [r.to_json() for r in reports], "checked": len(reports), "failed": failed}
         write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))

@@ -47,7 +47,6 @@ MESSAGES = {
     "NOT_NUMBER": "应填数字，这里是{what}",
     "AS_TEXT": "“{text}”已按数字 {value} 读取；请直接填数字",
     "TOTAL_DIFFERS": "表中显示 {shown}，按各项重新计算为 {value}，以重新计算的为准",
-    "TEXT_TOO_LONG": "文字过长（{length} 字），超过单元格上限 32767 字",
     "NO_IDENTITY": "找不到表格身份信息：不是本工具生成的统计表，或隐藏的“{sheet}”工作表被删除；请使用县里下发的表格填报",
     "IDENTITY_MISMATCH": "表格身份信息前后不一致（{detail}），可能拼接了其他单位的表格",
     "UNKNOWN_FORM": "表格格式 {form} 不是本工具认识的格式",
@@ -80,8 +79,15 @@ class Problem:
     @classmethod
     def of(cls, severity: str, code: str, *, where: Location | None = None, **fields: object) -> Problem:
         location = where or Location()
-        return cls(severity, code, MESSAGES[code].format(**fields), location.sheet, location.cell,
-                   location.row_label, location.col_label)
+        return cls(
+            severity,
+            code,
+            MESSAGES[code].format(**fields),
+            location.sheet,
+            location.cell,
+            location.row_label,
+            location.col_label,
+        )
 
     @property
     def place(self) -> str:
@@ -95,8 +101,13 @@ class Problem:
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
-            "severity": self.severity, "rule": self.rule, "sheet": self.sheet, "cell": self.cell,
-            "row_label": self.row_label, "col_label": self.col_label, "message": self.message,
+            "severity": self.severity,
+            "rule": self.rule,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "row_label": self.row_label,
+            "col_label": self.col_label,
+            "message": self.message,
         }
         if self.figures:
             data["left"], data["right"] = self.figures

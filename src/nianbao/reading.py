@@ -26,6 +26,7 @@ CHUNK = 256 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+ENCRYPTED = "文件设置了打开密码（已加密），无法读取；请取消密码后重新保存发送"
 
 
 def _utf16(name: str) -> bytes:
@@ -76,7 +77,7 @@ def open_spreadsheet(path: Path) -> OpenedFile:
             for meta in workbook.sheets_metadata
         }
     except python_calamine.PasswordError:
-        raise ReadError("ENCRYPTED", "文件设置了打开密码，无法读取；请取消密码后重新保存发送") from None
+        raise ReadError("ENCRYPTED", ENCRYPTED) from None
     except Exception as exc:  # calamine raises several types for damaged content
         raise ReadError("DAMAGED", f"文件内容已损坏，无法读取（{type(exc).__name__}）") from None
     return OpenedFile(path, kind, sha256(data), sheets, properties)
@@ -88,10 +89,12 @@ def _sniff(data: bytes) -> tuple[str, dict[str, str]]:
         return _inspect_zip(data)
     if data.startswith(OLE_MAGIC):
         if _utf16("EncryptedPackage") in data:
-            raise ReadError("ENCRYPTED", "文件设置了打开密码（已加密），无法读取；请取消密码后重新保存发送")
+            raise ReadError("ENCRYPTED", ENCRYPTED)
         if _utf16("WordDocument") in data:
             raise ReadError("NOT_SPREADSHEET", "这是 Word 文档（.doc），不是统计表")
         if _utf16("Workbook") in data or _utf16("Book") in data:
+            if _xls_encrypted(data):
+                raise ReadError("ENCRYPTED", ENCRYPTED)
             return "xls", {}
         raise ReadError("NOT_SPREADSHEET", "不是 Excel 表格文件")
     if data.startswith(b"%PDF"):
@@ -117,7 +120,12 @@ def _inspect_zip(data: bytes) -> tuple[str, dict[str, str]]:
             # Stream every member under one budget: a header may lie about sizes; this also checks CRCs.
             budget, head = _drain(archive, member, budget)
             if member.filename.endswith((".xml", ".rels")) and _has_dtd(head):
-                raise ReadError("XML_BOMB", f"文件中的 {member.filename} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取")
+                raise ReadError(
+                    "XML_BOMB", f"文件中的 {member.filename} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取"
+                )
+        manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        if kind == "ods" and b"encryption-data" in manifest:
+            raise ReadError("ENCRYPTED", ENCRYPTED)
         if "docProps/custom.xml" in names:
             properties = _custom_properties(archive.read("docProps/custom.xml"))
         return kind, properties
@@ -125,6 +133,20 @@ def _inspect_zip(data: bytes) -> tuple[str, dict[str, str]]:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
         raise ReadError("DAMAGED", "文件已损坏或不完整（可能是邮件附件未下载完整），请让填报单位重新发送") from None
+
+
+def _xls_encrypted(data: bytes) -> bool:
+    """True if the BIFF8 workbook globals carry a FILEPASS record (it follows the BOF record)."""
+    pos = data.find(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # BOF, BIFF8, workbook globals
+    for _ in range(4 if pos >= 0 else 0):
+        record, length = (
+            int.from_bytes(data[pos : pos + 2], "little"),
+            int.from_bytes(data[pos + 2 : pos + 4], "little"),
+        )
+        if record == 0x002F:
+            return True
+        pos += 4 + length
+    return False
 
 
 def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:

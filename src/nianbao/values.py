@@ -39,13 +39,15 @@ def read_figure(raw: object, kind: str) -> Reading:
         return _check_number(float(raw), kind)
     text = str(raw)
     normalized = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    if not normalized:
+        return Reading(None, ERROR, "BLANK", {})
     if _NUMBER.match(normalized):
         number = float(normalized)
         checked = _check_number(number, kind)
         if checked.severity:
             return checked
         return Reading(number, WARNING, "AS_TEXT", {"text": text, "value": _show(number)})
-    return Reading(None, ERROR, "TEXT", {"text": text.strip() or repr(text), "hint": _hint(normalized, kind)})
+    return Reading(None, ERROR, "TEXT", {"text": text.strip(), "hint": _hint(normalized, kind)})
 
 
 def _check_number(value: float, kind: str) -> Reading:

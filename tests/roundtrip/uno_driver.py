@@ -5,7 +5,7 @@ Runs under Debian's /usr/bin/python3 (the only Python that imports `uno`), so it
 nianbao. Usage: uno_driver.py JOBS.json  — prints one JSON result per job, as a JSON list, on stdout.
 
 A job: {"src": path, "type": {"Sheet!A1": 5 or "5件", ...}, "read": ["Sheet!A1", ...],
-        "inspect": true, "save": [{"path": ..., "filter": "Calc MS Excel 2007 XML"}]}
+        "inspect": true, "save": [{"path": ..., "filter": "Calc MS Excel 2007 XML", "password": optional}]}
 """
 
 import contextlib
@@ -113,7 +113,10 @@ def run_job(desktop, job):
             result["sheets"] = inspect(doc)
         for target in job.get("save", []):
             out = uno.systemPathToFileUrl(os.path.abspath(target["path"]))
-            doc.storeToURL(out, (prop("FilterName", target["filter"]),))
+            args = [prop("FilterName", target["filter"])]
+            if target.get("password"):  # honoured for .xls and .ods (not for .xlsx through this API)
+                args.append(prop("Password", target["password"]))
+            doc.storeToURL(out, tuple(args))
         return result
     finally:
         doc.close(True)

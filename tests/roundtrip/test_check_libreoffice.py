@@ -1,0 +1,94 @@
+"""Workbooks filled and saved by LibreOffice as .xlsx, .xls and .ods, read back by `check` (issue 3)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import msoffcrypto
+import pytest
+
+from nianbao.check import CheckOptions, check_file
+from nianbao.form import Form
+from nianbao.rules import with_totals
+from tests.conftest import shared_file
+from tests.figures import consistent_inputs
+from tests.roundtrip.conftest import ODS, XLS, XLSX
+from tests.workbooks import UNIT, blank_workbook, published_sample_figures
+
+FORMATS = {"xlsx": XLSX, "xls": XLS, "ods": ODS}
+
+
+def ref(form: Form, code: str) -> str:
+    cell = form.cells[code]
+    return f"{cell.sheet}!{cell.a1}"
+
+
+@pytest.fixture(scope="module")
+def saved(form: Form, libreoffice, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three units' workbooks typed into by LibreOffice and saved in every format, in one office session."""
+    folder = tmp_path_factory.mktemp("lo-check")
+    blank = folder / "blank.xlsx"
+    blank.write_bytes(blank_workbook(form))
+    good = consistent_inputs(form, random.Random(11))
+    typos = {**good, "T3.R05.C2": "5件", "T3.R06.C1": "/", "T4.R01.C3": " ", "T2.R06.C1": "251000元"}
+    zhangwu = published_sample_figures(form, shared_file("samples/zhangwu-zhen-2022-published-report.txt"))
+    zhangwu_year = folder / "zhangwu-blank.xlsx"
+    zhangwu_year.write_bytes(blank_workbook(form, year=2022))
+    narrative = {f"{form.narrative_sheet}!A{form.narrative[0].row + 1}": "一是主动公开情况。"}
+
+    def job(src: Path, values: dict, name: str, formats=FORMATS, password: str | None = None) -> dict:
+        typed = {ref(form, c): v for c, v in values.items() if c not in form.totals}
+        saves = [
+            {"path": str(folder / f"{name}.{ext}"), "filter": f, "password": password} for ext, f in formats.items()
+        ]
+        return {"src": str(src), "type": {**typed, **narrative}, "save": saves}
+
+    libreoffice(
+        [
+            job(blank, good, "good"),
+            job(blank, typos, "typos"),
+            job(zhangwu_year, zhangwu, "zhangwu", {"xlsx": XLSX}),
+            job(blank, good, "encrypted", {"xls": XLS, "ods": ODS}, password="secret"),
+        ]
+    )
+    # LibreOffice's UNO store does not encrypt .xlsx; msoffcrypto-tool writes Excel's own (agile) encryption.
+    with (folder / "good.xlsx").open("rb") as plain, (folder / "encrypted.xlsx").open("wb") as locked:
+        office_file = msoffcrypto.OfficeFile(plain)
+        office_file.encrypt("secret", locked)
+    return {"folder": folder, "good": good}
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_consistent_workbook_saved_by_libreoffice_passes_with_the_same_figures(
+    saved: dict, form: Form, ext: str
+) -> None:
+    report = check_file(saved["folder"] / f"good.{ext}", CheckOptions(year=2025, roster={UNIT.unit_id: UNIT}))
+    assert report.problems == [], [p.describe() for p in report.problems]
+    assert report.figures == with_totals(form.totals, saved["good"])
+    assert report.texts["N1"] == "一是主动公开情况。"
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_typed_text_is_caught_in_every_format(saved: dict, form: Form, ext: str) -> None:
+    report = check_file(saved["folder"] / f"typos.{ext}", CheckOptions())
+    errors = {(p.rule, p.cell) for p in report.errors}
+    assert errors == {
+        ("TEXT", form.cells["T3.R05.C2"].a1),
+        ("TEXT", form.cells["T3.R06.C1"].a1),
+        ("BLANK", form.cells["T4.R01.C3"].a1),
+        ("TEXT", form.cells["T2.R06.C1"].a1),
+    }
+
+
+def test_zhangwu_2022_report_typed_in_libreoffice_gives_one_error_for_the_blank_cell(saved: dict, form: Form) -> None:
+    report = check_file(saved["folder"] / "zhangwu.xlsx", CheckOptions(year=2022))
+    (problem,) = report.problems
+    assert (problem.rule, problem.cell) == ("BLANK", form.cells["T3.R02.C3"].a1)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_password_protected_file_from_libreoffice_is_refused_clearly(saved: dict, ext: str) -> None:
+    report = check_file(saved["folder"] / f"encrypted.{ext}", CheckOptions())
+    (problem,) = report.problems
+    assert problem.rule == "ENCRYPTED" and "密码" in problem.message
