@@ -280,3 +280,39 @@ def test_published_zhangwu_report_gives_exactly_one_error_for_its_blank_cell(tmp
 def test_blank_workbook_lists_every_blank_cell(tmp_path: Path, form: Form) -> None:
     report = check_file(write(tmp_path, "blank.xlsx", blank_workbook(form)), CheckOptions())
     assert codes(report) == ["BLANK"] * len(form.inputs)
+
+
+def test_annotated_copies_mark_the_faulty_cells_and_leave_originals_alone(
+    tmp_path: Path, form: Form, good: dict
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    typed = {**good, "T3.R05.C2": "5件", "T4.R01.C1": None}
+    write(src, "乙镇.xlsx", filled_workbook(form, typed))
+    write(src, "good.xlsx", filled_workbook(form, good, unit=Unit("2", "丙镇")))
+    write(src, "broken.xlsx", b"PK\x03\x04garbage")
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["check", str(src), "--annotate", str(out)])
+    assert (
+        result.exit_code == 1 and "已生成 1 份标注副本" in result.output and "broken.xlsx 的标注副本" in result.output
+    )
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before
+    (copy,) = out.iterdir()
+    assert copy.name == "乙镇.xlsx_问题标注.xlsx"
+    wb = openpyxl.load_workbook(copy)
+    assert wb.sheetnames[0] == "问题清单" and wb.active.title == "问题清单"
+    rows = list(wb["问题清单"].iter_rows(min_row=4, values_only=True))
+    assert [(r[1], r[2]) for r in rows] == [
+        ("错误", f"{form.table('T3').sheet}!{form.cells['T3.R05.C2'].a1}"),
+        ("错误", f"{form.table('T4').sheet}!{form.cells['T4.R01.C1'].a1}"),
+    ]
+    faulty = wb[form.table("T3").sheet][form.cells["T3.R05.C2"].a1]
+    assert faulty.fill.fgColor.rgb.endswith("FFC7CE") and "5件" in faulty.comment.text
+    assert wb[form.table("T3").sheet].protection.sheet, "the copy stays protected"
+    # The unit fixes the two cells in the copy and sends it back: it passes (the extra sheet is a warning).
+    wb[form.table("T3").sheet][form.cells["T3.R05.C2"].a1] = good["T3.R05.C2"]
+    wb[form.table("T4").sheet][form.cells["T4.R01.C1"].a1] = good["T4.R01.C1"]
+    wb.save(tmp_path / "fixed.xlsx")
+    report = check_file(tmp_path / "fixed.xlsx", CheckOptions())
+    assert codes(report) == ["EXTRA_SHEET"] and report.ok

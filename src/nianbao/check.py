@@ -34,6 +34,7 @@ class FileReport:
     identity: dict[str, str] = field(default_factory=dict)
     figures: dict[str, float | None] = field(default_factory=dict)  # inputs and recomputed totals
     texts: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, object] = field(default_factory=dict)  # what each input cell held, as read
     sha256: str = ""
     form_key: str = ""
 
@@ -213,7 +214,8 @@ def _where(cell: Cell) -> Location:
 def _read_figures(opened: OpenedFile, form: Form, report: FileReport) -> None:
     inputs: dict[str, float | None] = {}
     for cell in form.inputs:
-        reading = read_figure(opened.sheets[cell.sheet].get(cell.row, cell.col), cell.type)
+        report.raw[cell.code] = raw = opened.sheets[cell.sheet].get(cell.row, cell.col)
+        reading = read_figure(raw, cell.type)
         inputs[cell.code] = reading.value
         if reading.severity:
             report.problems.append(
@@ -229,7 +231,8 @@ def _read_figures(opened: OpenedFile, form: Form, report: FileReport) -> None:
                 Problem.of(WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=f"{shown:g}", value=f"{value:g}")
             )
     for text in form.narrative + form.cover_fields:
-        report.texts[text.code] = read_text(opened.sheets[text.sheet].get(text.row, text.col))
+        report.raw[text.code] = raw = opened.sheets[text.sheet].get(text.row, text.col)
+        report.texts[text.code] = read_text(raw)
 
 
 def _apply_rules(form: Form, report: FileReport, options: CheckOptions) -> None:

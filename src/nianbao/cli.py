@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from . import __version__
-from .check import CheckOptions, check_paths, find_files, iter_lines, previous_figures
+from .annotate import annotate, annotated_name
+from .check import CheckOptions, FileReport, check_paths, find_files, iter_lines, previous_figures
 from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
@@ -99,6 +100,13 @@ def generate(
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的检查结果。"
 )
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="为每个有问题的文件在此目录生成一份标注副本（问题格标红并加批注，另附问题清单），原文件不动。",
+)
+@click.option("--password", default=None, help="由 .xls/.ods 重建的标注副本所用的保护密码（不填则随机）。")
 @click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="本次应使用的表格格式。")
 @_friendly
 def check(
@@ -107,6 +115,8 @@ def check(
     year: int | None,
     previous: tuple[Path, ...],
     json_out: Path | None,
+    annotate_dir: Path | None,
+    password: str | None,
     form_name: str,
 ) -> None:
     """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods），列出每个文件的问题。
@@ -139,7 +149,30 @@ def check(
         data = {"files": [r.to_json() for r in reports], "checked": len(reports), "failed": failed}
         write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
         click.echo(f"检查结果已保存到 {json_out}")
+    if annotate_dir:
+        _annotate_all(reports, annotate_dir, password)
     sys.exit(EXIT_PROBLEMS if failed else 0)
+
+
+def _annotate_all(reports: list[FileReport], out_dir: Path, password: str | None) -> None:
+    inputs = {r.path.resolve() for r in reports}
+    used: set[str] = set()
+    made = 0
+    for report in (r for r in reports if r.problems):
+        name = annotated_name(report)
+        stem, n = name.removesuffix(".xlsx"), 1
+        while name in used:
+            n += 1
+            name = f"{stem}_{n}.xlsx"
+        used.add(name)
+        target = out_dir / name
+        if target.resolve() in inputs:
+            click.secho(f"未生成 {report.path} 的标注副本：会覆盖被检查的文件", fg="yellow", err=True)
+        elif not annotate(report, target, password):
+            click.secho(f"未生成 {report.path} 的标注副本：文件无法读取", fg="yellow", err=True)
+        else:
+            made += 1
+    click.echo(f"已生成 {made} 份标注副本，保存在 {out_dir}")
 
 
 if __name__ == "__main__":

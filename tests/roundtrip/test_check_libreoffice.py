@@ -6,8 +6,10 @@ import random
 from pathlib import Path
 
 import msoffcrypto
+import openpyxl
 import pytest
 
+from nianbao.annotate import annotate, annotated_name
 from nianbao.check import CheckOptions, check_file
 from nianbao.form import Form
 from nianbao.rules import with_totals
@@ -92,3 +94,20 @@ def test_password_protected_file_from_libreoffice_is_refused_clearly(saved: dict
     report = check_file(saved["folder"] / f"encrypted.{ext}", CheckOptions())
     (problem,) = report.problems
     assert problem.rule == "ENCRYPTED" and "密码" in problem.message
+
+
+@pytest.mark.parametrize("ext", ["xls", "ods"])
+def test_annotated_copy_of_an_xls_or_ods_rebuilds_the_workbook_with_what_was_typed(
+    saved: dict, form: Form, ext: str, tmp_path: Path
+) -> None:
+    report = check_file(saved["folder"] / f"typos.{ext}", CheckOptions())
+    target = tmp_path / annotated_name(report)
+    assert annotate(report, target, "pw")
+    wb = openpyxl.load_workbook(target)
+    cell = form.cells["T3.R05.C2"]
+    marked = wb[cell.sheet][cell.a1]
+    assert marked.value == "5件" and "5件" in marked.comment.text
+    same = form.cells["T3.R05.C1"]
+    assert wb[same.sheet][same.a1].value == saved["good"]["T3.R05.C1"]
+    again = check_file(target, CheckOptions())
+    assert {(p.rule, p.cell) for p in again.errors} == {(p.rule, p.cell) for p in report.errors}

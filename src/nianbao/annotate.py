@@ -1,0 +1,126 @@
+"""Annotated copies of checked files, ready to email back: faulty cells highlighted and commented, and a
+problem list sheet in front. The original is never touched."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.workbook import Workbook
+
+from .check import FileReport
+from .files import safe_name, write_atomic
+from .form import load_form
+from .problems import ERROR, SEVERITY_NAMES
+from .workbook import Identity, build_workbook
+
+PROBLEM_SHEET = "问题清单"
+FILLS = {
+    ERROR: PatternFill("solid", fgColor="FFC7CE"),
+    "warning": PatternFill("solid", fgColor="FFEB9C"),
+}
+SUFFIX = "_问题标注.xlsx"
+
+
+def annotated_name(report: FileReport) -> str:
+    """``乙镇.xls`` -> ``乙镇.xls_问题标注.xlsx``: the original suffix stays so .xlsx/.xls/.ods copies differ."""
+    return safe_name(report.path.name, 60) + SUFFIX
+
+
+def annotate(report: FileReport, target: Path, password: str | None = None) -> bool:
+    """Write the annotated copy of ``report``'s file to ``target``; False if it cannot be made."""
+    workbook = _open_copy(report, password)
+    if workbook is None:
+        return False
+    located: dict[tuple[str, str], list[str]] = {}
+    for problem in report.problems:
+        if problem.sheet in workbook.sheetnames and problem.cell:
+            located.setdefault((problem.sheet, problem.cell), []).append(
+                f"[{SEVERITY_NAMES[problem.severity]}] {problem.message}"
+            )
+            cell = workbook[problem.sheet][problem.cell]
+            if cell.fill != FILLS[ERROR]:  # an error's red wins over a warning's yellow
+                cell.fill = FILLS[problem.severity]
+    for (sheet, address), notes in located.items():
+        comment = Comment("\n".join(notes), "nianbao")
+        comment.width, comment.height = 320, 40 + 30 * len(notes)
+        workbook[sheet][address].comment = comment
+    _problem_sheet(workbook, report)
+    workbook.calculation.fullCalcOnLoad = True  # openpyxl keeps no cached results: recalculate on opening
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_atomic(target, buffer.getvalue())
+    return True
+
+
+def _open_copy(report: FileReport, password: str | None) -> Workbook | None:
+    """The file itself when openpyxl can edit it (.xlsx/.xlsm); for .xls/.ods a fresh workbook of the same
+    form and unit holding what the unit typed; None when neither is possible."""
+    if report.path.suffix.lower() in (".xlsx", ".xlsm") and report.sha256:
+        try:
+            return openpyxl.load_workbook(report.path)
+        except Exception:  # damaged beyond openpyxl: fall through to a rebuilt copy if possible
+            pass
+    if not report.form_key or not report.raw:
+        return None
+    form = load_form(report.form_key)
+    identity = Identity(
+        **{k: report.identity[k] for k in Identity.__dataclass_fields__ if k != "year"},
+        year=int(report.identity["year"]),
+    )
+    data = build_workbook(form, identity, password or secrets.token_urlsafe(12))
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    for code, value in report.raw.items():
+        if code in form.cells:
+            cell = form.cells[code]
+        else:
+            cell = next(t for t in form.narrative + form.cover_fields if t.code == code)
+        workbook[cell.sheet].cell(cell.row + 1, cell.col + 1).value = None if value == "" else value
+    return workbook
+
+
+def _problem_sheet(workbook: Workbook, report: FileReport) -> None:
+    if PROBLEM_SHEET in workbook.sheetnames:
+        del workbook[PROBLEM_SHEET]
+    ws = workbook.create_sheet(PROBLEM_SHEET, 0)
+    workbook.active = 0
+    for sheet in workbook.worksheets[1:]:
+        sheet.sheet_view.tabSelected = False
+    title = f"{report.unit_name or report.path.name}：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(["请按下表逐项改正（红色为错误，必须改正；黄色为警告，请核实）。点击“位置”可跳到对应单元格。"])
+    ws.append(["序号", "级别", "位置", "行", "列", "问题说明", "规则"])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for i, problem in enumerate(report.problems, start=1):
+        place = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet
+        ws.append(
+            [
+                i,
+                SEVERITY_NAMES[problem.severity],
+                place,
+                problem.row_label,
+                problem.col_label,
+                problem.message,
+                problem.rule,
+            ]
+        )
+        row = ws.max_row
+        ws.cell(row, 2).fill = FILLS[problem.severity]
+        if problem.cell and problem.sheet in workbook.sheetnames:
+            ws.cell(row, 3).hyperlink = f"#'{problem.sheet}'!{problem.cell}"
+            ws.cell(row, 3).font = Font(color="0563C1", underline="single")
+    for column, width in zip("ABCDEFG", (6, 8, 22, 36, 28, 60, 8), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    for row in ws.iter_rows(min_row=4):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
