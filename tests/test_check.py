@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -316,3 +317,21 @@ def test_annotated_copies_mark_the_faulty_cells_and_leave_originals_alone(
     wb.save(tmp_path / "fixed.xlsx")
     report = check_file(tmp_path / "fixed.xlsx", CheckOptions())
     assert codes(report) == ["EXTRA_SHEET"] and report.ok
+
+
+def test_wps_style_wrong_dimension_and_a_misleading_file_name(tmp_path: Path, form: Form, good: dict) -> None:
+    data = filled_workbook(form, good)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    for name in [n for n in members if n.startswith("xl/worksheets/sheet")]:
+        members[name] = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', members[name])
+    members["docProps/custom.xml"] = members["docProps/custom.xml"].replace(
+        b"</Properties>",
+        b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="KSOProductBuildVer">'
+        b'<vt:lpwstr xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">2052-12.1.0'
+        b"</vt:lpwstr></property></Properties>",
+    )
+    path = write(tmp_path, "哈尔套镇2025年报.xlsm", _zip_with(members))
+    report = check_file(path, CheckOptions())
+    assert report.problems == [] and report.unit_name == UNIT.unit_name
+    assert report.figures == with_totals(form.totals, good)
