@@ -185,7 +185,7 @@ def _layout_intact(opened: OpenedFile, form: Form, report: FileReport) -> bool:
         if name not in opened.sheets and name != IDENTITY_SHEET:
             report.problems.append(Problem.of(ERROR, "MISSING_SHEET", where=Location(sheet=name), sheet=name))
             intact = False
-    for name in opened.sheets:
+    for name in opened.sheets if report.identity.get("kind") != "summary" else ():
         if name not in form.sheets:
             report.problems.append(Problem.of(WARNING, "EXTRA_SHEET", where=Location(sheet=name), sheet=name))
     if not intact:

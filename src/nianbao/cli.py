@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from .check import CheckOptions, FileReport, check_paths, find_files, iter_lines
 from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
+from .merge import Merge, merge
 from .problems import NianbaoError
 from .roster import read_roster
 
@@ -72,12 +73,15 @@ def generate(
 ) -> None:
     """为名单上的每个单位生成一份锁定格式的统计表（.xlsx）。"""
 
-    def progress(units):  # type: ignore[no-untyped-def]
-        with click.progressbar(units, label="生成中", show_pos=True, file=sys.stderr) as bar:
-            yield from bar
-
     batch = generate_batch(
-        roster, year, out_dir, form_name=form_name, password=password, deadline=deadline, force=force, progress=progress
+        roster,
+        year,
+        out_dir,
+        form_name=form_name,
+        password=password,
+        deadline=deadline,
+        force=force,
+        progress=_progress("生成中"),
     )
     click.echo(f"已为 {len(batch.files)} 个单位生成 {year} 年度统计表，保存在 {out_dir}")
     click.echo(f"文件清单（含 sha256）：{batch.manifest}")
@@ -132,11 +136,7 @@ def check(
     if not files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
 
-    def progress(files):  # type: ignore[no-untyped-def]
-        with click.progressbar(files, label="检查中", show_pos=True, show_eta=True, file=sys.stderr) as bar:
-            yield from bar
-
-    reports = check_paths(files, options, progress if len(files) > 1 else lambda f: f)
+    reports = check_paths(files, options, _progress("检查中"))
     for report in reports:
         for i, line in enumerate(iter_lines(report)):
             click.secho(line, fg=None if i else ("green" if report.ok else "red"))
@@ -173,6 +173,91 @@ def _annotate_all(reports: list[FileReport], out_dir: Path, password: str | None
         else:
             made += 1
     click.echo(f"已生成 {made} 份标注副本，保存在 {out_dir}")
+
+
+@main.command("merge")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--roster", required=True, type=click.Path(dir_okay=False, path_type=Path), help="应报送的单位名单。")
+@click.option("--year", required=True, type=int, help="报告年度。")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="汇总表文件（.xlsx）。")
+@click.option("--unit-id", default="summary", show_default=True, help="汇总表自身的单位编码（供上一级汇总时使用）。")
+@click.option("--unit-name", default="汇总", show_default=True, help="汇总表自身的单位名称，如“彰武县”。")
+@click.option("--allow-missing", is_flag=True, help="有单位缺报或有错误时仍生成“部分汇总”表（会明确标注）。")
+@click.option(
+    "--prefer",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="同一单位有多份表格时采用这一份（可多次指定）。",
+)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的汇总情况。"
+)
+@click.option("--password", default="", help="汇总表的工作表保护密码（默认不设密码，仅防误改）。")
+@click.option("--force", is_flag=True, help="覆盖已有的汇总表文件。")
+@click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="表格格式。")
+@_friendly
+def merge_command(
+    paths: tuple[Path, ...],
+    roster: Path,
+    year: int,
+    out: Path,
+    unit_id: str,
+    unit_name: str,
+    allow_missing: bool,
+    prefer: tuple[Path, ...],
+    json_out: Path | None,
+    password: str,
+    force: bool,
+    form_name: str,
+) -> None:
+    """把各单位发回的统计表逐格相加，生成同样格式的汇总表（可再用于上一级汇总）。
+
+    只有名单上每个单位都恰好有一份无错误的表格时才生成汇总表（退出码 0）；否则列出原因，不生成（退出码 1），
+    除非加 --allow-missing。"""
+    result = merge(
+        paths,
+        roster,
+        year,
+        out,
+        unit_id=unit_id,
+        unit_name=unit_name,
+        allow_missing=allow_missing,
+        prefer=prefer,
+        force=force,
+        password=password,
+        form_name=form_name,
+        progress=_progress("检查中"),
+    )
+    _print_merge(result)
+    if json_out:
+        write_atomic(json_out, json.dumps(result.to_json(), ensure_ascii=False, indent=2).encode("utf-8"))
+    sys.exit(0 if result.complete else EXIT_PROBLEMS)
+
+
+def _print_merge(result: Merge) -> None:
+    for status in result.blocking:
+        click.secho(f"  [{status.status}] {status.unit_id} {status.unit_name} {status.note}".rstrip(), fg="red")
+    merged, total = len(result.merged), len(result.merged) + len(result.missing_units)
+    click.echo(f"名单 {total} 个单位：已汇总 {merged} 个，未能汇总 {total - merged} 个。")
+    if result.written and result.complete:
+        click.secho(f"汇总表已生成：{result.written}", fg="green")
+    elif result.written:
+        click.secho(f"已生成部分汇总表（缺 {len(result.missing_units)} 个单位）：{result.written}", fg="yellow")
+    else:
+        click.secho("未生成汇总表：请先解决上面列出的问题（或加 --allow-missing 生成部分汇总）。", fg="red")
+
+
+def _progress(label: str) -> Callable[[list[Any]], Iterator[Any]]:
+    """A progress bar with counts and an estimate, on stderr, for two or more items."""
+
+    def progress(items: list[Any]) -> Iterator[Any]:
+        if len(items) < 2:
+            yield from items
+            return
+        with click.progressbar(items, label=label, show_pos=True, show_eta=True, file=sys.stderr) as bar:
+            yield from bar
+
+    return progress
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ IDENTITY_SHEET = "_nianbao"
 # The cover sheet: unit facts from COVER_INFO_ROW, instructions from COVER_INSTRUCTIONS_ROW (heading just
 # above), then the 填报人 fields. A narrative section i has its title at TABLE_TOP + 3i, hint, input below.
 COVER_INFO_ROW = 2
-COVER_INSTRUCTIONS_ROW = 8
+COVER_INSTRUCTIONS_ROW = 10
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
@@ -23,7 +25,7 @@ from .form import (
     Table,
 )
 from .roster import Unit
-from .rules import Check, Rule, evaluate, excel_condition
+from .rules import Check, Rule, evaluate, excel_condition, with_totals
 
 PROPERTY_PREFIX = "nianbao_"
 INPUT_FILL = "#FFF2CC"
@@ -47,6 +49,9 @@ class Identity:
     unit_name: str
     year: int
     deadline: str = ""
+    kind: str = "unit"  # "unit", or "summary" for a sum of units
+    units: str = ""  # a summary: how many units it sums
+    missing: str = ""  # a partial summary: how many roster units it lacks
 
     def items(self) -> list[tuple[str, str]]:
         return [(k, str(v)) for k, v in self.__dict__.items()]
@@ -56,18 +61,40 @@ def identity_for(form: Form, unit: Unit, year: int, deadline: str = "") -> Ident
     return Identity(form.id, form.version, form.fingerprint, unit.unit_id, unit.unit_name, year, deadline)
 
 
-def build_workbook(form: Form, identity: Identity, password: str) -> bytes:
-    """The workbook as bytes; the same arguments always give the same bytes."""
+@dataclass(frozen=True)
+class Content:
+    """What a workbook holds instead of empty inputs: a summary's sums, an imported report's figures."""
+
+    figures: Mapping[str, float | None]  # input cells; totals are computed from them
+    texts: Mapping[str, str] = field(default_factory=dict)  # narrative sections and cover fields by code
+    cover: Sequence[tuple[str, str]] = ()  # more lines for the cover sheet
+    banner: str = ""  # a warning shown in red under the cover's title (e.g. a partial summary)
+
+
+ExtraSheets = Callable[[xlsxwriter.Workbook, dict[str, Format]], None]
+
+
+def build_workbook(
+    form: Form, identity: Identity, password: str, content: Content | None = None, extra: ExtraSheets | None = None
+) -> bytes:
+    """The workbook as bytes: a blank form to fill in, or with ``content`` a filled, locked one; ``extra``
+    adds sheets after the form's. The same arguments always give the same bytes."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    _Writer(wb, form, identity, password).write()
+    writer = _Writer(wb, form, identity, password, content)
+    writer.write(extra)
     wb.close()
     return buffer.getvalue()
 
 
 class _Writer:
-    def __init__(self, wb: xlsxwriter.Workbook, form: Form, identity: Identity, password: str) -> None:
-        self.wb, self.form, self.id, self.password = wb, form, identity, password
+    def __init__(
+        self, wb: xlsxwriter.Workbook, form: Form, identity: Identity, password: str, content: Content | None
+    ) -> None:
+        self.wb, self.form, self.id, self.password, self.content = wb, form, identity, password, content
+        # What every formula shows before a spreadsheet recalculates: the real sums, or zeros for a blank form.
+        inputs = content.figures if content else dict.fromkeys((c.code for c in form.inputs), 0.0)
+        self.values = with_totals(form.totals, inputs)
         base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
         boxed = {**base, "border": 1}
         self.fmt = {
@@ -80,6 +107,11 @@ class _Writer:
             "label": wb.add_format({**boxed, "align": "left"}),
             "input": wb.add_format({**boxed, "align": "center", "locked": False, "bg_color": INPUT_FILL}),
             "input_text": wb.add_format({**boxed, "valign": "top", "locked": False, "bg_color": INPUT_FILL}),
+            "value": wb.add_format({**boxed, "align": "center"}),
+            "value_text": wb.add_format({**boxed, "valign": "top"}),
+            "banner": wb.add_format(
+                {**base, "bold": True, "font_color": "#C00000", "font_size": 14, "align": "center"}
+            ),
             "total": wb.add_format({**boxed, "align": "center", "bold": True, "bg_color": TOTAL_FILL}),
             "check": wb.add_format({**base, "align": "center", "font_size": 10}),
             "check_label": wb.add_format({**base, "font_size": 10, "font_color": "#404040"}),
@@ -90,7 +122,7 @@ class _Writer:
             MARKS["warning"]: wb.add_format({"font_color": "#7F6000", "bg_color": "#FFEB9C"}),
         }
 
-    def write(self) -> None:
+    def write(self, extra: ExtraSheets | None) -> None:
         form, ident = self.form, self.id
         self.wb.set_properties(
             {
@@ -109,6 +141,8 @@ class _Writer:
         for table in form.tables:
             self._table(table)
         self._narrative()
+        if extra:
+            extra(self.wb, self.fmt)
         self._identity_sheet()
 
     # -- sheets ----------------------------------------------------------------------------------------
@@ -137,13 +171,19 @@ class _Writer:
             TITLE_ROW, 0, TITLE_ROW, 1, f"{ident.unit_name}{ident.year}年{form.title}统计表", self.fmt["title"]
         )
         ws.set_row(TITLE_ROW, 36)
+        if self.content and self.content.banner:
+            ws.merge_range(TITLE_ROW + 1, 0, TITLE_ROW + 1, 1, self.content.banner, self.fmt["banner"])
+            ws.set_row(TITLE_ROW + 1, 24)
         info = [
             ("填报单位", ident.unit_name),
             ("单位编码", ident.unit_id),
             ("报告年度", f"{ident.year}年（统计期间 {ident.year}年1月1日至12月31日）"),
             ("报送截止", ident.deadline or "按上级通知要求"),
             ("表格格式", f"{form.basis}（{form.version}版）"),
+            *(self.content.cover if self.content else ()),
         ]
+        if COVER_INFO_ROW + len(info) >= COVER_INSTRUCTIONS_ROW:
+            raise ValueError("封面信息行过多")  # a programming error: the cover layout has room for 7 lines
         for i, (label, value) in enumerate(info):
             ws.write_string(COVER_INFO_ROW + i, 0, label, self.fmt["label"])
             ws.write_string(COVER_INFO_ROW + i, 1, value, self.fmt["label"])
@@ -152,17 +192,9 @@ class _Writer:
             row = COVER_INSTRUCTIONS_ROW + i
             ws.merge_range(row, 0, row, 1, line, self.fmt["text"])
             ws.set_row(row, _height(line, 98))
-        text_type = form.types["text"]
-        for field in form.cover_fields:
-            ws.write_string(field.row, 0, field.title, self.fmt["label"])
-            ws.write_blank(field.row, 1, None, self.fmt["input_text"])
-            ws.data_validation(
-                field.row,
-                1,
-                field.row,
-                1,
-                _validation({"validate": "length", "criteria": "<=", "value": 200}, text_type, field.title),
-            )
+        for cover_field in form.cover_fields:
+            ws.write_string(cover_field.row, 0, cover_field.title, self.fmt["label"])
+            self._text_input(ws, cover_field.row, 1, cover_field.code, cover_field.title, 200)
         ws.repeat_rows(TITLE_ROW)
 
     def _table(self, table: Table) -> None:
@@ -183,7 +215,12 @@ class _Writer:
             if cell.code in form.totals:
                 formula = "=" + "+".join(self._ref(t.code, table.sheet) for t in form.totals[cell.code].right if t.code)
                 self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["total"])
-                ws.write_formula(cell.row, cell.col, formula, self.fmt["total"], 0)
+                ws.write_formula(cell.row, cell.col, formula, self.fmt["total"], self.values[cell.code] or 0)
+            elif self.content:
+                value = self.values[cell.code]
+                self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["value"])
+                if value is not None:
+                    ws.write_number(cell.row, cell.col, value, self.fmt["value"])
             else:
                 self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["input"])
                 spec = {"validate": form.types[cell.type]["validate"], "criteria": ">=", "value": 0}
@@ -245,8 +282,8 @@ class _Writer:
         sheet = ws.get_name()
         condition = excel_condition(check, lambda code: self._ref(code, sheet))
         failed = f"{MARKS[rule.severity]} {rule.short}"
-        blank_ok = evaluate(check, dict.fromkeys(self.form.cells, 0.0))
-        cached = OK_MARK if blank_ok and blank_ok.ok else failed
+        outcome = evaluate(check, self.values)
+        cached = OK_MARK if outcome is None or outcome.ok else failed
         ws.write_formula(row, col, f'=IF({condition},"{OK_MARK}","{failed}")', self.fmt["check"], cached)
         self._colour(ws, row, col)
 
@@ -266,7 +303,9 @@ class _Writer:
         formula = f'=IF({count}={n},"{OK_MARK} 本表已全部填写","{STILL_TO_FILL} "&({n}-{count})&"{tail}")'
         row += 1
         self._merge(ws, row, table.label_width, 1, table.data_width, "", self.fmt["check"])
-        ws.write_formula(row, table.label_width, formula, self.fmt["check"], f"{STILL_TO_FILL} {n}{tail}")
+        blank = sum(self.values[c.code] is None for c in inputs) if self.content else n
+        cached = f"{STILL_TO_FILL} {blank}{tail}" if blank else f"{OK_MARK} 本表已全部填写"
+        ws.write_formula(row, table.label_width, formula, self.fmt["check"], cached)
         self._colour(ws, row, table.label_width)
         if table.label_width:
             self._merge(ws, row, 0, 1, table.label_width, "填写情况", self.fmt["check_label"])
@@ -277,14 +316,20 @@ class _Writer:
         ws.write_string(TITLE_ROW, 0, form.narrative_title, self.fmt["title"])
         ws.set_row(TITLE_ROW, 32)
         self._unit_line(ws, 1)
-        text_type = form.types["text"]
         for section in form.narrative:
             ws.write_string(section.row - 2, 0, section.title, self.fmt["heading"])
             ws.write_string(section.row - 1, 0, section.hint, self.fmt["hint"])
-            ws.write_blank(section.row, 0, None, self.fmt["input_text"])
+            self._text_input(ws, section.row, 0, section.code, section.title, 32767)
             ws.set_row(section.row, min(409, 18 * section.lines))
-            spec = {"validate": "length", "criteria": "<=", "value": 32767}
-            ws.data_validation(section.row, 0, section.row, 0, _validation(spec, text_type, section.title))
+
+    def _text_input(self, ws: Worksheet, row: int, col: int, code: str, title: str, limit: int) -> None:
+        """A text cell: unlocked with a length check on a blank form, the given text on a filled one."""
+        if self.content:
+            ws.write_string(row, col, self.content.texts.get(code, ""), self.fmt["value_text"])
+            return
+        ws.write_blank(row, col, None, self.fmt["input_text"])
+        spec = {"validate": "length", "criteria": "<=", "value": limit}
+        ws.data_validation(row, col, row, col, _validation(spec, self.form.types["text"], title))
 
     def _identity_sheet(self) -> None:
         ws = self.wb.add_worksheet(IDENTITY_SHEET)
