@@ -1,0 +1,219 @@
+"""`nianbao merge`: sums equal independent sums, every blocking case is named, summaries sum upward."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+import python_calamine
+from click.testing import CliRunner
+
+from nianbao.check import CheckOptions, check_file
+from nianbao.cli import main
+from nianbao.form import Form
+from nianbao.merge import BREAKDOWN_SHEET, CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
+from nianbao.problems import NianbaoError
+from nianbao.roster import Unit
+from nianbao.rules import with_totals
+from tests.figures import consistent_inputs
+from tests.workbooks import filled_workbook
+
+UNITS = [Unit(f"21092210{i}", name) for i, name in enumerate(["彰武镇", "哈尔套镇", "五峰镇", "冯家镇", "后新秋镇"])]
+
+
+def write_roster(path: Path, units: list[Unit]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["单位编码", "单位名称"], *[[u.unit_id, u.unit_name] for u in units]])
+    return path
+
+
+@pytest.fixture(scope="module")
+def unit_inputs(form: Form) -> dict[str, dict[str, float]]:
+    return {u.unit_id: consistent_inputs(form, random.Random(100 + i)) for i, u in enumerate(UNITS)}
+
+
+@pytest.fixture
+def returned(tmp_path: Path, form: Form, unit_inputs: dict) -> Path:
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    for unit in UNITS:
+        data = filled_workbook(form, unit_inputs[unit.unit_id], unit=unit, texts={"N1": f"{unit.unit_name}的总体情况"})
+        (folder / f"{unit.unit_name}.xlsx").write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def roster(tmp_path: Path) -> Path:
+    return write_roster(tmp_path / "roster.csv", UNITS)
+
+
+def independent_sums(form: Form, inputs: list[dict[str, float]]) -> dict[str, float]:
+    complete = [with_totals(form.totals, i) for i in inputs]
+    return {code: round(sum(c[code] for c in complete), 4) for code in form.cells}
+
+
+def summary_figures(path: Path, form: Form) -> tuple[dict, dict]:
+    """What openpyxl (cached values) and python-calamine read from a summary, by cell code."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    by_openpyxl = {code: wb[c.sheet].cell(c.row + 1, c.col + 1).value for code, c in form.cells.items()}
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    sheets = {t.sheet: book.get_sheet_by_name(t.sheet).to_python(skip_empty_area=False) for t in form.tables}
+    by_calamine = {code: sheets[c.sheet][c.row][c.col] for code, c in form.cells.items()}
+    return by_openpyxl, by_calamine
+
+
+def test_summary_holds_the_independent_sums_readable_by_any_reader(
+    tmp_path: Path, form: Form, returned: Path, roster: Path, unit_inputs: dict
+) -> None:
+    out = tmp_path / "彰武县.xlsx"
+    result = merge([returned], roster, 2025, out, unit_id="210922", unit_name="彰武县")
+    assert result.complete and result.written == out and len(result.merged) == len(UNITS)
+    expected = independent_sums(form, list(unit_inputs.values()))
+    by_openpyxl, by_calamine = summary_figures(out, form)
+    assert by_openpyxl == pytest.approx(expected) and by_calamine == pytest.approx(expected)
+    report = check_file(out, CheckOptions(year=2025))
+    assert report.problems == [] and report.identity["kind"] == "summary" and report.identity["units"] == "5"
+    assert report.figures == pytest.approx(expected) and report.unit_name == "彰武县"
+
+    wb = openpyxl.load_workbook(out, data_only=True)
+    for name in (BREAKDOWN_SHEET, STATUS_SHEET, TEXTS_SHEET, CHART_SHEET):
+        assert name in wb.sheetnames
+    breakdown = list(wb[BREAKDOWN_SHEET].iter_rows(values_only=True))
+    codes = list(breakdown[0][3:])
+    assert codes == list(form.cells)
+    for row, unit in zip(breakdown[2:-1], UNITS, strict=True):
+        assert row[:2] == (unit.unit_id, unit.unit_name)
+        assert dict(zip(codes, row[3:], strict=True)) == with_totals(form.totals, unit_inputs[unit.unit_id])
+    assert dict(zip(codes, breakdown[-1][3:], strict=True)) == pytest.approx(expected)
+    status = list(wb[STATUS_SHEET].iter_rows(min_row=2, values_only=True))
+    assert [(r[1], r[3]) for r in status] == [(u.unit_id, "已汇总") for u in UNITS]
+    assert all(len(r[5]) == 64 for r in status)
+    texts = list(wb[TEXTS_SHEET].iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in texts] == [f"{u.unit_name}的总体情况" for u in UNITS]
+    with zipfile.ZipFile(out) as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+
+
+def test_missing_unit_blocks_unless_allowed_and_then_says_partial(
+    tmp_path: Path, form: Form, returned: Path, roster: Path, unit_inputs: dict
+) -> None:
+    (returned / "五峰镇.xlsx").unlink()
+    out = tmp_path / "s.xlsx"
+    result = merge([returned], roster, 2025, out)
+    assert not result.complete and result.written is None and not out.exists()
+    assert [(s.unit_name, s.status) for s in result.blocking] == [("五峰镇", "缺报")]
+    result = merge([returned], roster, 2025, out, allow_missing=True)
+    assert result.written == out
+    wb = openpyxl.load_workbook(out)
+    cover = [c for row in wb.worksheets[0].iter_rows(values_only=True) for c in row if c]
+    assert "部分汇总：缺 1 个单位（见“报送情况”工作表）" in cover
+    report = check_file(out, CheckOptions())
+    assert report.identity["missing"] == "1" and report.identity["units"] == "4"
+    counted = [unit_inputs[u.unit_id] for u in UNITS if u.unit_name != "五峰镇"]
+    assert report.figures == pytest.approx(independent_sums(form, counted))
+
+
+def test_duplicates_are_never_both_counted(
+    tmp_path: Path, form: Form, returned: Path, roster: Path, unit_inputs: dict
+) -> None:
+    newer = {**unit_inputs[UNITS[0].unit_id], "T4.R01.C1": 9.0}
+    (returned / "彰武镇-改.xlsx").write_bytes(filled_workbook(form, newer, unit=UNITS[0]))
+    out = tmp_path / "s.xlsx"
+    result = merge([returned], roster, 2025, out)
+    (dup,) = result.blocking
+    assert dup.status == "重复" and "彰武镇.xlsx" in dup.note and "彰武镇-改.xlsx" in dup.note and not out.exists()
+    result = merge([returned], roster, 2025, out, prefer=[returned / "彰武镇-改.xlsx"])
+    assert result.complete
+    replaced = [s for s in result.statuses if s.status == "已被替换"]
+    assert [r.path.name for s in replaced for r in s.reports] == ["彰武镇.xlsx"]
+    inputs = [newer] + [unit_inputs[u.unit_id] for u in UNITS[1:]]
+    assert check_file(out, CheckOptions()).figures == pytest.approx(independent_sums(form, inputs))
+
+
+def test_invalid_and_stray_files_block_with_reasons(
+    tmp_path: Path, form: Form, returned: Path, roster: Path, unit_inputs: dict
+) -> None:
+    broken = {**unit_inputs[UNITS[1].unit_id], "T3.R05.C2": "5件"}
+    (returned / "哈尔套镇.xlsx").write_bytes(filled_workbook(form, broken, unit=UNITS[1]))
+    (returned / "邻县某镇.xlsx").write_bytes(
+        filled_workbook(form, unit_inputs[UNITS[2].unit_id], unit=Unit("210921100", "邻县某镇"))
+    )
+    (returned / "坏文件.xlsx").write_bytes(b"")
+    before = {p.name: p.read_bytes() for p in returned.iterdir()}
+    out = tmp_path / "s.xlsx"
+    result = CliRunner().invoke(
+        main, ["merge", str(returned), "--roster", str(roster), "--year", "2025", "--out", str(out)]
+    )
+    assert result.exit_code == 1 and not out.exists() and "Traceback" not in result.output
+    assert "[有错误] 210922101 哈尔套镇" in result.output and "5件" in result.output
+    assert "[不在名单] 210921100 邻县某镇" in result.output and "空的" in result.output
+    assert "未生成汇总表" in result.output
+    assert {p.name: p.read_bytes() for p in returned.iterdir()} == before
+
+
+def test_two_level_merge_equals_merging_all_townships(
+    tmp_path: Path, form: Form, returned: Path, unit_inputs: dict
+) -> None:
+    counties = {"C1": UNITS[:2], "C2": UNITS[2:]}
+    summaries = tmp_path / "counties"
+    summaries.mkdir()
+    for county_id, units in counties.items():
+        roster = write_roster(tmp_path / f"{county_id}.csv", units)
+        files = [returned / f"{u.unit_name}.xlsx" for u in units]
+        assert merge(
+            files, roster, 2025, summaries / f"{county_id}.xlsx", unit_id=county_id, unit_name=f"{county_id}县"
+        ).complete
+    city_roster = write_roster(tmp_path / "city.csv", [Unit("C1", "C1县"), Unit("C2", "C2县")])
+    city = merge([summaries], city_roster, 2025, tmp_path / "city.xlsx", unit_id="2109", unit_name="阜新市")
+    direct = merge([returned], write_roster(tmp_path / "all.csv", UNITS), 2025, tmp_path / "all.xlsx")
+    assert city.complete and direct.complete
+    assert city.sums == direct.sums == pytest.approx(independent_sums(form, list(unit_inputs.values())))
+    assert summary_figures(tmp_path / "city.xlsx", form) == summary_figures(tmp_path / "all.xlsx", form)
+
+
+def test_same_inputs_give_a_byte_identical_summary_and_no_silent_overwrite(
+    tmp_path: Path, returned: Path, roster: Path
+) -> None:
+    merge([returned], roster, 2025, tmp_path / "a.xlsx", unit_id="210922", unit_name="彰武县")
+    merge([returned], roster, 2025, tmp_path / "b.xlsx", unit_id="210922", unit_name="彰武县")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    with pytest.raises(NianbaoError, match="--force"):
+        merge([returned], roster, 2025, tmp_path / "a.xlsx")
+    merge([returned], roster, 2025, tmp_path / "a.xlsx", force=True)
+    with pytest.raises(NianbaoError, match="不能同时是输入文件"):
+        merge([returned, tmp_path / "a.xlsx"], roster, 2025, tmp_path / "a.xlsx", force=True)
+
+
+def test_cli_writes_json_and_exit_zero(tmp_path: Path, returned: Path, roster: Path) -> None:
+    out, report = tmp_path / "s.xlsx", tmp_path / "s.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "merge",
+            str(returned),
+            "--roster",
+            str(roster),
+            "--year",
+            "2025",
+            "--out",
+            str(out),
+            "--unit-id",
+            "210922",
+            "--unit-name",
+            "彰武县",
+            "--json",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "汇总表已生成" in result.output
+    import json
+
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["complete"] and [u["status"] for u in data["units"]] == ["已汇总"] * len(UNITS)
+    assert io.BytesIO(out.read_bytes()).read(2) == b"PK"
