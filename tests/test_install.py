@@ -38,3 +38,6 @@ def test_installed_wheel_generates_from_any_directory(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(list((elsewhere / "out").glob("*.xlsx"))) == 24
+    demo = subprocess.run([env_dir / "bin" / "nianbao", "demo"], cwd=elsewhere, capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert (elsewhere / "nianbao-demo" / "彰武县2025年汇总.xlsx").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +15,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from .check import FileReport
 from .files import safe_name, write_atomic
-from .form import load_form
+from .form import Form, load_form
 from .problems import ERROR, SEVERITY_NAMES
 from .workbook import Identity, build_workbook
 
@@ -74,13 +75,16 @@ def _open_copy(report: FileReport, password: str | None) -> Workbook | None:
     )
     data = build_workbook(form, identity, password or secrets.token_urlsafe(12))
     workbook = openpyxl.load_workbook(io.BytesIO(data))
-    for code, value in report.raw.items():
-        if code in form.cells:
-            cell = form.cells[code]
-        else:
-            cell = next(t for t in form.narrative + form.cover_fields if t.code == code)
-        workbook[cell.sheet].cell(cell.row + 1, cell.col + 1).value = None if value == "" else value
+    place_values(workbook, form, report.raw)
     return workbook
+
+
+def place_values(workbook: Workbook, form: Form, values: Mapping[str, object]) -> None:
+    """Put values (by cell code: figures, narrative sections, cover fields) into a generated workbook."""
+    texts = {t.code: t for t in form.narrative + form.cover_fields}
+    for code, value in values.items():
+        cell = form.cells.get(code) or texts[code]
+        workbook[cell.sheet].cell(cell.row + 1, cell.col + 1).value = None if value == "" else value
 
 
 def _problem_sheet(workbook: Workbook, report: FileReport) -> None:

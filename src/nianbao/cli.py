@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .annotate import annotate, annotated_name
 from .check import CheckOptions, FileReport, check_paths, find_files, iter_lines, previous_figures
+from .demo import BLANK, RETURNED, YEAR, run_demo
 from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
@@ -251,13 +252,39 @@ def _progress(label: str) -> Callable[[list[Any]], Iterator[Any]]:
     """A progress bar with counts and an estimate, on stderr, for two or more items."""
 
     def progress(items: list[Any]) -> Iterator[Any]:
-        if len(items) < 2:
+        if len(items) < 2 or not sys.stderr.isatty():
             yield from items
             return
         with click.progressbar(items, label=label, show_pos=True, show_eta=True, file=sys.stderr) as bar:
             yield from bar
 
     return progress
+
+
+@main.command()
+@click.option(
+    "--out",
+    default="nianbao-demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="演示输出目录。",
+)
+@_friendly
+def demo(out: Path) -> None:
+    """用自带样例（彰武县 24 个乡镇）演示全过程：生成空白表 → 乡镇填报 → 检查 → 汇总。"""
+    click.echo(f"1. 为样例名单生成 {YEAR} 年度空白统计表……")
+    result = run_demo(out)
+    click.echo(f"   {len(result.batch.files)} 份，保存在 {out / BLANK}")
+    click.echo(f"2. 按样例数据（乡镇用 LibreOffice 填好的表格）填入各表，保存在 {out / RETURNED}")
+    reports = result.merge.reports
+    failed = sum(not r.ok for r in reports)
+    click.echo(f"3. 检查：共 {len(reports)} 个文件，通过 {len(reports) - failed} 个，有错误 {failed} 个")
+    click.echo("4. 汇总：")
+    _print_merge(result.merge)
+    click.echo(
+        f"\n下一步：用 WPS/Excel/LibreOffice 打开 {result.merge.written} 查看汇总表；"
+        f"或对 {out / RETURNED} 运行 nianbao check。"
+    )
 
 
 if __name__ == "__main__":

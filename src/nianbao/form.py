@@ -144,11 +144,17 @@ def a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def templates_dir() -> Path:
-    packaged = resources.files("nianbao") / "templates"
+def data_dir(name: str) -> Path:
+    """A top-level folder of the project (templates, samples): inside the installed package, or in the
+    source checkout when running from one."""
+    packaged = resources.files("nianbao") / name
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "templates"  # running from a source checkout
+    return Path(__file__).resolve().parents[2] / name
+
+
+def templates_dir() -> Path:
+    return data_dir("templates")
 
 
 def available_forms() -> list[str]:

@@ -15,7 +15,7 @@ from nianbao.form import Form
 from nianbao.rules import with_totals
 from tests.conftest import shared_file
 from tests.figures import consistent_inputs
-from tests.roundtrip.conftest import ODS, XLS, XLSX
+from tests.roundtrip.office import ODS, XLS, XLSX
 from tests.workbooks import UNIT, blank_workbook, published_sample_figures
 
 FORMATS = {"xlsx": XLSX, "xls": XLS, "ods": ODS}

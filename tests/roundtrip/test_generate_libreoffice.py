@@ -13,7 +13,7 @@ from nianbao.roster import Unit
 from nianbao.rules import with_totals
 from nianbao.workbook import PROPERTY_PREFIX, build_workbook, identity_for
 from tests.figures import consistent_inputs
-from tests.roundtrip.conftest import XLSX
+from tests.roundtrip.office import XLSX
 
 YEAR = 2025
 

@@ -1,0 +1,37 @@
+"""`nianbao demo`: the whole round trip on the bundled samples (LibreOffice-saved township workbooks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nianbao.check import CheckOptions, check_file, check_paths
+from nianbao.cli import main
+from nianbao.demo import RETURNED
+from nianbao.form import Form, data_dir
+from nianbao.roster import read_roster
+
+
+def test_demo_generates_fills_checks_and_merges(tmp_path: Path, form: Form) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = out / "彰武县2025年汇总.xlsx"
+    assert f"汇总表已生成：{summary}" in result.output and "通过 24 个" in result.output
+    samples = check_paths([data_dir("samples") / "filled"])
+    assert {r.path.suffix for r in samples} == {".xlsx", ".xls", ".ods"} and all(r.ok for r in samples)
+    expected = {code: sum(r.figures[code] for r in samples) for code in form.cells}
+    report = check_file(summary, CheckOptions(year=2025))
+    assert report.ok and report.figures == pytest.approx(expected)
+    assert len(list((out / RETURNED).glob("*.xlsx"))) == len(
+        read_roster(data_dir("samples") / "zhangwu-county-roster.csv")
+    )
+    again = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert again.exit_code == 0, "a demo folder may be redone"
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "keep.txt").write_text("x")
+    refused = CliRunner().invoke(main, ["demo", "--out", str(other)])
+    assert refused.exit_code == 1 and (other / "keep.txt").exists()
