@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .form import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from .parallel import Progress, no_progress, ordered_map
 from .problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
 from .reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
 from .roster import Unit
@@ -98,13 +100,17 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
 def check_paths(
     paths: Iterable[str | Path],
     options: CheckOptions | None = None,
-    progress: Callable[[list[Path]], Iterable[Path]] = lambda files: files,
+    progress: Progress = no_progress,
 ) -> list[FileReport]:
-    options = options or CheckOptions()
-    files = find_files(paths)
-    reports = [check_file(path, options) for path in progress(files)]
-    _flag_duplicates(reports)
+    """Check every file (in parallel when there are many); duplicates of a unit are flagged on each."""
+    reports = list(iter_checks(find_files(paths), options or CheckOptions(), progress))
+    flag_duplicates(reports)
     return reports
+
+
+def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[FileReport]:
+    """Reports one by one, in the files' order, so that a caller need not hold them all."""
+    return ordered_map(partial(check_file, options=options), files, progress)
 
 
 def check_file(path: Path, options: CheckOptions) -> FileReport:
@@ -266,15 +272,25 @@ def _apply_rules(form: Form, report: FileReport, options: CheckOptions) -> None:
             )
 
 
-def _flag_duplicates(reports: list[FileReport]) -> None:
-    by_unit: dict[tuple[str, int | None], list[FileReport]] = {}
-    for report in reports:
-        if report.unit_id:
-            by_unit.setdefault((report.unit_id, report.year), []).append(report)
-    for (unit_id, _), same in by_unit.items():
-        for report in same if len(same) > 1 else ():
-            others = "、".join(str(r.path.name) for r in same if r is not report)
-            report.problems.append(Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=unit_id))
+def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:
+    """Positions of files that are the same unit and year (unit_id, year), in groups of two or more."""
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    for i, key in enumerate(keys):
+        if key[0]:
+            groups.setdefault(key, []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def duplicate_problem(names: list[str], index: int, unit_id: str) -> Problem:
+    others = "、".join(n for i, n in enumerate(names) if i != index)
+    return Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=unit_id)
+
+
+def flag_duplicates(reports: list[FileReport]) -> None:
+    for group in duplicate_groups([(r.unit_id, r.year) for r in reports]):
+        names = [reports[i].path.name for i in group]
+        for j, i in enumerate(group):
+            reports[i].problems.append(duplicate_problem(names, j, reports[i].unit_id))
 
 
 def previous_figures(paths: Iterable[str | Path], form_name: str = DEFAULT_FORM) -> tuple[dict, list[str]]:

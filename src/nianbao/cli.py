@@ -13,12 +13,22 @@ import click
 
 from . import __version__
 from .annotate import annotate, annotated_name
-from .check import CheckOptions, FileReport, check_paths, find_files, iter_lines, previous_figures
+from .check import (
+    CheckOptions,
+    FileReport,
+    duplicate_groups,
+    duplicate_problem,
+    find_files,
+    iter_checks,
+    iter_lines,
+    previous_figures,
+)
 from .demo import BLANK, RETURNED, YEAR, run_demo
 from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
 from .merge import Merge, merge
+from .parallel import Progress
 from .problems import NianbaoError
 from .roster import read_roster
 
@@ -37,6 +47,9 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.secho(f"错误：{exc}", fg="red", err=True)
             sys.exit(EXIT_PROBLEMS)
+        except KeyboardInterrupt:
+            click.secho("已中断。已写出的文件都是完整的，未写完的没有留下。", fg="yellow", err=True)
+            sys.exit(130)
         except (OSError, MemoryError) as exc:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
@@ -137,43 +150,62 @@ def check(
     if not files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
 
-    reports = check_paths(files, options, _progress("检查中"))
-    for report in reports:
+    annotator = _Annotator(annotate_dir, password, files) if annotate_dir else None
+    entries: list[dict[str, Any]] = []
+    keys: list[tuple[str, int | None]] = []
+    failed = warned = 0
+    # Reports are printed (and annotated) as they arrive and then dropped: memory stays flat for any count.
+    for report in iter_checks(files, options, _progress("检查中")):
         for i, line in enumerate(iter_lines(report)):
             click.secho(line, fg=None if i else ("green" if report.ok else "red"))
-    failed = sum(not r.ok for r in reports)
-    warned = sum(bool(r.ok and r.warnings) for r in reports)
+        if annotator and report.problems:
+            annotator.add(report)
+        entries.append(report.to_json())
+        keys.append((report.unit_id, report.year))
+        failed += not report.ok
+        warned += bool(report.ok and report.warnings)
+    for group in duplicate_groups(keys):
+        names = [files[i].name for i in group]
+        for j, i in enumerate(group):
+            problem = duplicate_problem(names, j, keys[i][0])
+            entries[i]["problems"].append(problem.to_json())
+            entries[i]["warnings"] += 1
+        click.secho(f"[警告] {'、'.join(names)} 是同一单位（{keys[group[0]][0]}）同一年度的表格", fg="yellow")
     click.echo(
-        f"共检查 {len(reports)} 个文件：通过 {len(reports) - failed} 个（其中有警告 {warned} 个），有错误 {failed} 个。"
+        f"共检查 {len(entries)} 个文件：通过 {len(entries) - failed} 个（其中有警告 {warned} 个），有错误 {failed} 个。"
     )
     if json_out:
-        data = {"files": [r.to_json() for r in reports], "checked": len(reports), "failed": failed}
+        data = {"files": entries, "checked": len(entries), "failed": failed}
         write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
         click.echo(f"检查结果已保存到 {json_out}")
-    if annotate_dir:
-        _annotate_all(reports, annotate_dir, password)
+    if annotator:
+        click.echo(f"已生成 {annotator.made} 份标注副本，保存在 {annotate_dir}")
     sys.exit(EXIT_PROBLEMS if failed else 0)
 
 
-def _annotate_all(reports: list[FileReport], out_dir: Path, password: str | None) -> None:
-    inputs = {r.path.resolve() for r in reports}
-    used: set[str] = set()
-    made = 0
-    for report in (r for r in reports if r.problems):
+class _Annotator:
+    """Writes annotated copies under unique names, never over a file being checked."""
+
+    def __init__(self, out_dir: Path, password: str | None, inputs: list[Path]) -> None:
+        self.out_dir, self.password = out_dir, password
+        self.inputs = {p.resolve() for p in inputs}
+        self.used: set[str] = set()
+        self.made = 0
+
+    def add(self, report: FileReport) -> None:
         name = annotated_name(report)
         stem, n = name.removesuffix(".xlsx"), 1
-        while name in used:
+        while name in self.used:
             n += 1
             name = f"{stem}_{n}.xlsx"
-        used.add(name)
-        target = out_dir / name
-        if target.resolve() in inputs:
+        self.used.add(name)
+        target = self.out_dir / name
+        if target.resolve() in self.inputs:
             click.secho(f"未生成 {report.path} 的标注副本：会覆盖被检查的文件", fg="yellow", err=True)
-        elif not annotate(report, target, password):
+        elif not annotate(report, target, self.password):
             click.secho(f"未生成 {report.path} 的标注副本：文件无法读取", fg="yellow", err=True)
         else:
-            made += 1
-    click.echo(f"已生成 {made} 份标注副本，保存在 {out_dir}")
+            self.made += 1
 
 
 @main.command("merge")
@@ -248,14 +280,16 @@ def _print_merge(result: Merge) -> None:
         click.secho("未生成汇总表：请先解决上面列出的问题（或加 --allow-missing 生成部分汇总）。", fg="red")
 
 
-def _progress(label: str) -> Callable[[list[Any]], Iterator[Any]]:
-    """A progress bar with counts and an estimate, on stderr, for two or more items."""
+def _progress(label: str) -> Progress:
+    """A progress bar with counts and an estimate, on a terminal's stderr, for two or more items."""
 
-    def progress(items: list[Any]) -> Iterator[Any]:
-        if len(items) < 2 or not sys.stderr.isatty():
-            yield from items
+    def progress(results: Iterator[Any], total: int) -> Iterator[Any]:
+        if total < 2 or not sys.stderr.isatty():
+            yield from results
             return
-        with click.progressbar(items, label=label, show_pos=True, show_eta=True, file=sys.stderr) as bar:
+        with click.progressbar(
+            results, length=total, label=label, show_pos=True, show_eta=True, file=sys.stderr
+        ) as bar:
             yield from bar
 
     return progress

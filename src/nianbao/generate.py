@@ -6,13 +6,13 @@ import csv
 import io
 import re
 import secrets
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .files import safe_name, sha256, write_atomic
 from .form import DEFAULT_FORM, Form, load_form
+from .parallel import Progress, no_progress, ordered_map
 from .problems import NianbaoError
 from .roster import Unit, read_roster
 from .workbook import build_workbook, identity_for
@@ -48,7 +48,7 @@ def generate(
     password: str | None = None,
     deadline: str = "",
     force: bool = False,
-    progress: Callable[[Iterable[Unit]], Iterable[Unit]] = lambda units: units,
+    progress: Progress = no_progress,
 ) -> Batch:
     """Write one workbook per unit of ``roster`` into ``out_dir``; nothing is written if anything is wrong."""
     form = load_form(form_name)
@@ -72,12 +72,8 @@ def generate(
     elif not password or len(password) > 255:
         raise NianbaoError("保护密码不能为空，也不能超过 255 个字符")
 
-    files = []
-    for unit in progress(units):
-        data = build_workbook(form, identity_for(form, unit, year, deadline_text), password)
-        path = out / targets[unit.unit_id]
-        write_atomic(path, data)
-        files.append(GeneratedFile(unit, path, sha256(data)))
+    jobs = [(form_name, unit, year, deadline_text, password, out / targets[unit.unit_id]) for unit in units]
+    files = list(ordered_map(_write_one, jobs, progress))
     write_atomic(manifest, _manifest(form, year, files))
     if password_file:
         note = (
@@ -86,6 +82,14 @@ def generate(
         )
         write_atomic(password_file, note.encode("utf-8-sig"))
     return Batch(form, year, files, manifest, password_file)
+
+
+def _write_one(job: tuple[str, Unit, int, str, str, Path]) -> GeneratedFile:
+    form_name, unit, year, deadline, password, path = job
+    form = load_form(form_name)
+    data = build_workbook(form, identity_for(form, unit, year, deadline), password)
+    write_atomic(path, data)
+    return GeneratedFile(unit, path, sha256(data))
 
 
 def check_year(form: Form, year: int) -> None:

@@ -6,17 +6,18 @@ allow_missing, marked as partial). It is itself a valid input to `check` and to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.format import Format
 
-from .check import CheckOptions, FileReport, check_paths
+from .check import CheckOptions, FileReport, find_files, iter_checks
 from .files import write_atomic
 from .form import DEFAULT_FORM, Form, load_form
 from .generate import check_year
+from .parallel import Progress, no_progress
 from .problems import NianbaoError
 from .roster import Unit, read_roster
 from .rules import with_totals
@@ -103,7 +104,7 @@ def merge(
     force: bool = False,
     password: str = "",
     form_name: str = DEFAULT_FORM,
-    progress: Callable[[list[Path]], Iterable[Path]] = lambda files: files,
+    progress: Progress = no_progress,
 ) -> Merge:
     """Check every input, sort them onto the roster, and write the summary if nothing blocks it."""
     form = load_form(form_name)
@@ -115,7 +116,10 @@ def merge(
     if out.suffix.lower() != ".xlsx":
         raise NianbaoError(f"汇总表文件名应以 .xlsx 结尾：{out}")
     options = CheckOptions(form_name=form_name, roster={u.unit_id: u for u in units}, year=year)
-    reports = check_paths(paths, options, progress)
+    reports = []
+    for report in iter_checks(find_files(paths), options, progress):
+        report.raw = {}  # only figures and texts are summed; this keeps memory small for big batches
+        reports.append(report)
     if any(r.path.resolve() == out.resolve() for r in reports):
         raise NianbaoError(f"汇总表 {out} 不能同时是输入文件")
     statuses = _statuses(units, reports, {Path(p).resolve() for p in prefer})

@@ -23,6 +23,7 @@ from .form import (
     Cell,
     Form,
     Table,
+    a1,
 )
 from .roster import Unit
 from .rules import Check, Rule, evaluate, excel_condition, with_totals
@@ -223,19 +224,33 @@ class _Writer:
                     ws.write_number(cell.row, cell.col, value, self.fmt["value"])
             else:
                 self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["input"])
-                spec = {"validate": form.types[cell.type]["validate"], "criteria": ">=", "value": 0}
-                last_col = cell.col + cell.colspan - 1
-                ws.data_validation(cell.row, cell.col, cell.row, last_col, _validation(spec, form.types[cell.type]))
-        row = self._live_checks(ws, table, heights)
-        self._fill_status(ws, table, row)
+        if not self.content:
+            self._validate_inputs(ws, table)
+        row, side_col = self._live_checks(ws, table, heights)
+        status_row = self._fill_status(ws, table, row)
+        # Colour by range, not cell by cell: one rule set per area keeps files small and quick to write.
+        if side_col > table.width:
+            self._colour(ws, table.header_rows[0][0], table.width, table.last_row, side_col - 1)
+        self._colour(ws, table.last_row + 1, 0, status_row, max(side_col, table.width + 1) - 1)
         for r, h in heights.items():
             ws.set_row(r, h)
         first_header = table.header_rows[0]
         ws.repeat_rows(TITLE_ROW, first_header[1])
 
-    def _live_checks(self, ws: Worksheet, table: Table, heights: dict[int, float]) -> int:
+    def _validate_inputs(self, ws: Worksheet, table: Table) -> None:
+        """One data validation per type over all its input cells (a whole number ≥ 0, an amount ≥ 0)."""
+        for type_name, type_spec in self.form.types.items():
+            cells = [c for c in self.form.inputs if c.table == table.id and c.type == type_name]
+            if not cells:
+                continue
+            ranges = _ranges(cells, spans=True).replace(",", " ")
+            spec = {"validate": type_spec["validate"], "criteria": ">=", "value": 0, "multi_range": ranges}
+            first = cells[0]
+            ws.data_validation(first.row, first.col, first.row, first.col, _validation(spec, type_spec))
+
+    def _live_checks(self, ws: Worksheet, table: Table, heights: dict[int, float]) -> tuple[int, int]:
         """Check cells for every rule that needs no extra data: a column beside the table for a rule that
-        runs along the rows, a row under it otherwise. Returns the first free row below."""
+        runs along the rows, a row under it otherwise. Returns the first free row below and column beside."""
         row = table.last_row + 1
         side_col = table.width
         for rule in self.form.rules:
@@ -276,7 +291,7 @@ class _Writer:
             width = sum(table.column_widths[:label_width]) if table.label_width else 40
             heights[row] = max(heights.get(row, 0), _height(text, width, 10) / (last - row + 1))
             row = last + 1
-        return row
+        return row, side_col
 
     def _check_cell(self, ws: Worksheet, row: int, col: int, rule: Rule, check: Check) -> None:
         sheet = ws.get_name()
@@ -285,18 +300,17 @@ class _Writer:
         outcome = evaluate(check, self.values)
         cached = OK_MARK if outcome is None or outcome.ok else failed
         ws.write_formula(row, col, f'=IF({condition},"{OK_MARK}","{failed}")', self.fmt["check"], cached)
-        self._colour(ws, row, col)
 
-    def _colour(self, ws: Worksheet, row: int, col: int) -> None:
+    def _colour(self, ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
         """Green for ✓, red for ✗, yellow for ⚠ and for cells still to fill."""
         marks = [*self.marks.items(), (STILL_TO_FILL, self.marks[MARKS["warning"]])]
         for mark, fmt in marks:
-            ws.conditional_format(
-                row, col, row, col, {"type": "text", "criteria": "begins with", "value": mark, "format": fmt}
-            )
+            rule = {"type": "text", "criteria": "begins with", "value": mark, "format": fmt}
+            ws.conditional_format(first_row, first_col, last_row, last_col, rule)
 
-    def _fill_status(self, ws: Worksheet, table: Table, row: int) -> None:
-        """A cell that counts the inputs still blank or not numbers, so nobody sends a half-filled table."""
+    def _fill_status(self, ws: Worksheet, table: Table, row: int) -> int:
+        """A cell that counts the inputs still blank or not numbers, so nobody sends a half-filled table.
+        Returns its row."""
         inputs = [c for c in self.form.inputs if c.table == table.id]
         count, n = f"COUNT({_ranges(inputs)})", len(inputs)
         tail = " 格未填或不是数字（没有发生请填 0）"
@@ -306,9 +320,9 @@ class _Writer:
         blank = sum(self.values[c.code] is None for c in inputs) if self.content else n
         cached = f"{STILL_TO_FILL} {blank}{tail}" if blank else f"{OK_MARK} 本表已全部填写"
         ws.write_formula(row, table.label_width, formula, self.fmt["check"], cached)
-        self._colour(ws, row, table.label_width)
         if table.label_width:
             self._merge(ws, row, 0, 1, table.label_width, "填写情况", self.fmt["check_label"])
+        return row
 
     def _narrative(self) -> None:
         form = self.form
@@ -377,12 +391,17 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _ranges(cells: list[Cell]) -> str:
-    """Cells as few A1 ranges as possible, joining neighbours in a row (COUNT takes at most 255)."""
+def _ranges(cells: list[Cell], spans: bool = False) -> str:
+    """Cells as few A1 ranges as possible, joining neighbours in a row (COUNT takes at most 255 ranges);
+    with ``spans``, a range reaches over the whole width of merged cells."""
     runs: list[list[Cell]] = []
     for cell in sorted(cells, key=lambda c: (c.row, c.col)):
         if runs and runs[-1][-1].row == cell.row and runs[-1][-1].col + runs[-1][-1].colspan == cell.col:
             runs[-1].append(cell)
         else:
             runs.append([cell])
-    return ",".join(run[0].a1 if len(run) == 1 else f"{run[0].a1}:{run[-1].a1}" for run in runs)
+    parts = []
+    for run in runs:
+        last = a1(run[-1].row, run[-1].col + (run[-1].colspan - 1 if spans else 0))
+        parts.append(run[0].a1 if last == run[0].a1 else f"{run[0].a1}:{last}")
+    return ",".join(parts)
