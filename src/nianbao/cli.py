@@ -27,9 +27,11 @@ from .demo import BLANK, RETURNED, YEAR, run_demo
 from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
+from .importing import import_report
 from .merge import Merge, merge
 from .parallel import Progress
 from .problems import NianbaoError
+from .report import write_report
 from .roster import read_roster
 
 EXIT_PROBLEMS = 1
@@ -293,6 +295,51 @@ def _progress(label: str) -> Progress:
             yield from bar
 
     return progress
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="输出文件：.html（可打印网页）、.docx（Word）或 .md（Markdown）。",
+)
+@click.option("--force", is_flag=True, help="覆盖已有的输出文件。")
+@_friendly
+def report(source: Path, out: Path, force: bool) -> None:
+    """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四）。"""
+    if out.exists() and not force:
+        raise NianbaoError(f"{out} 已存在，未覆盖；确需覆盖请加 --force")
+    rendered, checked, warnings = write_report(source, out)
+    for problem in checked.errors:
+        click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{problem.describe()}", fg="yellow")
+    for problem in warnings:
+        click.secho(problem.describe(), fg="yellow")
+    click.echo(f"已生成“{rendered.title}”：{out}")
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--unit-id", required=True, help="单位编码。")
+@click.option("--unit-name", required=True, help="单位名称。")
+@click.option("--year", required=True, type=int, help="报告年度。")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="生成的统计表（.xlsx）。")
+@click.option("--force", is_flag=True, help="覆盖已有的输出文件。")
+@click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="表格格式。")
+@_friendly
+def import_command(
+    source: Path, unit_id: str, unit_name: str, year: int, out: Path, force: bool, form_name: str
+) -> None:
+    """把已发布的年度报告（网页复制的文字 .txt，或网页 .html）读回成本工具格式的统计表。"""
+    result = import_report(source, out, unit_id, unit_name, year, force=force, form_name=form_name)
+    for line in result.problems:
+        click.secho(f"注意：{line}", fg="yellow")
+    placed = sum(v is not None for v in result.figures.values())
+    blank = sum(v is None for v in result.figures.values())
+    click.echo(f"已导入 {placed} 个数字（空白 {blank} 格）和 {len(result.texts)} 段正文：{out}")
+    click.echo(f"请运行 nianbao check {out} 查看需要补正的地方。")
+    sys.exit(EXIT_PROBLEMS if result.problems else 0)
 
 
 @main.command()

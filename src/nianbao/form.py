@@ -96,6 +96,17 @@ class Table:
         return self.label_width + self.data_width
 
 
+@dataclass(frozen=True)
+class GridCell:
+    """One cell of a table as a document shows it: a label (header or row label) or a figure's code."""
+
+    rowspan: int
+    colspan: int
+    text: str = ""
+    code: str = ""
+    header: bool = False
+
+
 @dataclass
 class Form:
     id: str
@@ -116,6 +127,8 @@ class Form:
     instructions: list[str]
     rules: list[Rule]
     totals: dict[str, Check]  # total cell code -> the check that defines it
+    report: dict = field(default_factory=dict)  # title, opening and section order of the published report
+    import_hints: dict = field(default_factory=dict)  # label aliases and superseded-format markers
     fingerprint: str = ""
 
     @property
@@ -132,6 +145,23 @@ class Form:
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)
+
+    def text_cell(self, code: str) -> TextCell:
+        return next(t for t in self.narrative + self.cover_fields if t.code == code)
+
+    def grid(self, table: Table) -> list[list[GridCell]]:
+        """The table row by row as a document (HTML, Word, a published page) lays it out: each row's
+        cells left to right, a cell spanning rows only in its first row."""
+        header_rows = {r for first, last in table.header_rows for r in range(first, last + 1)}
+        items: dict[int, list[tuple[int, GridCell]]] = {}
+        for lab in self.labels:
+            if lab.sheet == table.sheet:
+                cell = GridCell(lab.rowspan, lab.colspan, text=lab.text, header=lab.row in header_rows)
+                items.setdefault(lab.row, []).append((lab.col, cell))
+        for c in self.cells.values():
+            if c.table == table.id:
+                items.setdefault(c.row, []).append((c.col, GridCell(1, c.colspan, code=c.code)))
+        return [[cell for _, cell in sorted(items[row], key=lambda x: x[0])] for row in sorted(items)]
 
 
 def a1(row: int, col: int) -> str:
@@ -242,7 +272,13 @@ def _build(raw: dict, source: str) -> Form:
         instructions=list(cover["instructions"]),
         rules=rules,
         totals=totals,
+        report=raw.get("report", {}),
+        import_hints=raw.get("import", {}),
     )
+    known = {t.id for t in tables} | {s.code for s in sections}
+    unknown = [code for code in form.report.get("order", []) if code not in known]
+    if unknown:
+        raise SpecError(source, f"[report] order 中的 {'、'.join(unknown)} 不是表格或文字部分")
     form.fingerprint = _fingerprint(form)
     return form
 

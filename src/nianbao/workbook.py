@@ -66,10 +66,11 @@ def identity_for(form: Form, unit: Unit, year: int, deadline: str = "") -> Ident
 class Content:
     """What a workbook holds instead of empty inputs: a summary's sums, an imported report's figures."""
 
-    figures: Mapping[str, float | None]  # input cells; totals are computed from them
+    figures: Mapping[str, float | str | None]  # input cells (text as typed, None blank); totals are computed
     texts: Mapping[str, str] = field(default_factory=dict)  # narrative sections and cover fields by code
     cover: Sequence[tuple[str, str]] = ()  # more lines for the cover sheet
     banner: str = ""  # a warning shown in red under the cover's title (e.g. a partial summary)
+    locked: bool = True  # a summary is locked; an imported report stays open for corrections
 
 
 ExtraSheets = Callable[[xlsxwriter.Workbook, dict[str, Format]], None]
@@ -94,8 +95,11 @@ class _Writer:
     ) -> None:
         self.wb, self.form, self.id, self.password, self.content = wb, form, identity, password, content
         # What every formula shows before a spreadsheet recalculates: the real sums, or zeros for a blank form.
-        inputs = content.figures if content else dict.fromkeys((c.code for c in form.inputs), 0.0)
+        inputs = dict.fromkeys((c.code for c in form.inputs), 0.0)
+        if content:
+            inputs = {c: v if isinstance(v, (int, float)) else None for c, v in content.figures.items()}
         self.values = with_totals(form.totals, inputs)
+        self.locked = bool(content and content.locked)
         base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
         boxed = {**base, "border": 1}
         self.fmt = {
@@ -217,14 +221,15 @@ class _Writer:
                 formula = "=" + "+".join(self._ref(t.code, table.sheet) for t in form.totals[cell.code].right if t.code)
                 self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["total"])
                 ws.write_formula(cell.row, cell.col, formula, self.fmt["total"], self.values[cell.code] or 0)
-            elif self.content:
-                value = self.values[cell.code]
-                self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["value"])
-                if value is not None:
-                    ws.write_number(cell.row, cell.col, value, self.fmt["value"])
             else:
-                self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", self.fmt["input"])
-        if not self.content:
+                fmt = self.fmt["value" if self.locked else "input"]
+                self._merge(ws, cell.row, cell.col, 1, cell.colspan, "", fmt)
+                value = self.content.figures.get(cell.code) if self.content else None
+                if isinstance(value, (int, float)):
+                    ws.write_number(cell.row, cell.col, value, fmt)
+                elif value:
+                    ws.write_string(cell.row, cell.col, value, fmt)
+        if not self.locked:
             self._validate_inputs(ws, table)
         row, side_col = self._live_checks(ws, table, heights)
         status_row = self._fill_status(ws, table, row)
@@ -337,11 +342,12 @@ class _Writer:
             ws.set_row(section.row, min(409, 18 * section.lines))
 
     def _text_input(self, ws: Worksheet, row: int, col: int, code: str, title: str, limit: int) -> None:
-        """A text cell: unlocked with a length check on a blank form, the given text on a filled one."""
-        if self.content:
-            ws.write_string(row, col, self.content.texts.get(code, ""), self.fmt["value_text"])
+        """A text cell: the given text (if any), locked on a summary, else unlocked with a length check."""
+        text = self.content.texts.get(code, "") if self.content else ""
+        if self.locked:
+            ws.write_string(row, col, text, self.fmt["value_text"])
             return
-        ws.write_blank(row, col, None, self.fmt["input_text"])
+        ws.write(row, col, text or None, self.fmt["input_text"])
         spec = {"validate": "length", "criteria": "<=", "value": limit}
         ws.data_validation(row, col, row, col, _validation(spec, self.form.types["text"], title))
 

@@ -1,0 +1,247 @@
+"""Read a published annual report (the plain text copied from its web page, or the HTML page) back into a
+workbook of this tool's format: figures placed by following the official tables label by label, the
+narrative sections by their titles. What cannot be placed is reported, never guessed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .files import write_atomic
+from .form import DEFAULT_FORM, Form, GridCell, Table, load_form
+from .generate import check_year
+from .problems import NianbaoError
+from .rules import with_totals
+from .workbook import Content, Identity, build_workbook
+
+BLANK = "\x00blank"  # a table cell that was empty on the page
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_WEB_TAIL = {"打印", "分享", "返回列表", "关闭", "关闭窗口", "返回顶部", "收藏", "【打印】", "【关闭】", "【返回顶部】"}
+
+
+@dataclass
+class Imported:
+    figures: dict[str, float | str | None] = field(default_factory=dict)  # inputs: number, typed text, blank
+    published: dict[str, float | str | None] = field(default_factory=dict)  # every cell as printed
+    texts: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # what could not be placed or does not add up
+
+
+def normalize(text: str) -> str:
+    """Compare labels as printed in the wild: half/full-width forms, “1、” for “1.”, quotes, line breaks."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"(\d)、", r"\1.", text)
+    return re.sub(r"[“”\"‘’'「」]", "", text)
+
+
+def lines_of_html(html: str) -> list[str]:
+    """The page as lines, as a browser's copy would give: one per paragraph and per table cell; an empty
+    cell becomes a line holding only a no-break space, like the copied text of a real page."""
+    parser = _Lines()
+    parser.feed(html)
+    parser.close()
+    return parser.lines
+
+
+_BLOCKS = frozenset({"p", "div", "br", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article"})
+
+
+class _Lines(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.text: list[str] = []
+        self.cell: list[str] | None = None
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in ("td", "th"):
+            self._flush()
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append("\n")
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in ("td", "th") and self.cell is not None:
+            text = "".join(self.cell).strip()
+            self.lines.extend(["", text if text else "\xa0"])
+            self.cell = None
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        (self.cell if self.cell is not None else self.text).append(data)
+
+    def _flush(self) -> None:
+        text = "".join(self.text).strip()
+        if text:
+            self.lines.extend(["", text])
+        self.text = []
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def parse_report(text_lines: list[str], form: Form) -> Imported:
+    result = Imported()
+    full = normalize("".join(text_lines))
+    markers = [m for m in form.import_hints.get("superseded_markers", []) if normalize(m) in full]
+    if markers:
+        raise NianbaoError(
+            form.import_hints.get("superseded_message", "旧格式的报告，不能导入") + f"（发现“{markers[0]}”）"
+        )
+    tokens = _tokens(text_lines)
+    order = form.report["order"]
+    titles = {code: (form.table(code).title if code.startswith("T") else form.text_cell(code).title) for code in order}
+    starts = {}
+    position = 0
+    for code in order:
+        found = next((i for i in range(position, len(tokens)) if normalize(tokens[i]) == normalize(titles[code])), None)
+        if found is None:
+            raise NianbaoError(f"找不到“{titles[code]}”这一部分（或顺序不对），无法导入")
+        starts[code] = position = found
+    for n, code in enumerate(order):
+        end = starts[order[n + 1]] if n + 1 < len(order) else len(tokens)
+        body = tokens[starts[code] + 1 : end]
+        if code.startswith("T"):
+            _place_table(form, form.table(code), body, result)
+        else:
+            while body and (body[-1] in _WEB_TAIL or body[-1] == BLANK):
+                body.pop()
+            result.texts[code] = "\n".join(t for t in body if t != BLANK)
+    _compare_totals(form, result)
+    return result
+
+
+def _tokens(lines: list[str]) -> list[str]:
+    """Non-empty lines; a line of only spaces (often a no-break space) is an empty table cell."""
+    tokens = []
+    for line in lines:
+        line = line.rstrip("\r\n")
+        if not line:
+            continue
+        tokens.append(line.strip() if line.strip() else BLANK)
+    return tokens
+
+
+def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) -> None:
+    aliases = form.import_hints.get("aliases", {})
+    labels = {normalize(lab.text) for lab in form.labels if lab.sheet == table.sheet}
+    i = 0
+    expected: list[GridCell] = [cell for row in form.grid(table) for cell in row]
+    for cell in expected:
+        if cell.code:
+            if i >= len(tokens):
+                result.problems.append(f"{table.title}：数字不够，从 {cell.code} 起没有数字")
+                return
+            token = tokens[i]
+            if token != BLANK and normalize(token) in labels:
+                result.problems.append(
+                    f"{table.title}：{_describe(form, cell.code)} 处应为数字，却是标签“{token}”，停止读取本表"
+                )
+                return
+            result.published[cell.code] = _value(token)
+            i += 1
+            continue
+        forms = [normalize(cell.text), *(normalize(a) for a in aliases.get(cell.text, []))]
+        matched, j = _match(forms, tokens, i)
+        if not matched:
+            found = tokens[i] if i < len(tokens) else "（没有了）"
+            result.problems.append(
+                f"{table.title}：此处应为“{cell.text}”，实为“{found}”，无法确定后面数字的位置，停止读取本表"
+            )
+            return
+        i = j
+    if i < len(tokens):
+        result.problems.append(f"{table.title}：表格后面还有无法对应的内容“{tokens[i]}”等 {len(tokens) - i} 项，已忽略")
+    for code, value in result.published.items():
+        if code in form.cells and code not in form.totals and form.cells[code].table == table.id:
+            result.figures[code] = value
+
+
+def _match(forms: list[str], tokens: list[str], i: int) -> tuple[bool, int]:
+    """Whether tokens from i on spell one of ``forms`` (labels are often broken over several lines)."""
+    text, j = "", i
+    while j < len(tokens) and tokens[j] != BLANK:
+        text += normalize(tokens[j])
+        j += 1
+        if text in forms:
+            return True, j
+        if not any(f.startswith(text) for f in forms):
+            return False, i
+    return False, i
+
+
+def _value(token: str) -> float | str | None:
+    if token == BLANK:
+        return None
+    plain = unicodedata.normalize("NFKC", token).replace(",", "").strip()
+    return float(plain) if _NUMBER.match(plain) else token
+
+
+def _describe(form: Form, code: str) -> str:
+    cell = form.cells[code]
+    return f"“{cell.row_label or cell.col_label}”的“{cell.col_label.split('·')[-1]}”（{code}）"
+
+
+def _compare_totals(form: Form, result: Imported) -> None:
+    """Totals printed in the report against the sums of their items: the workbook recomputes them."""
+    numbers = {c: v if isinstance(v, float) else None for c, v in result.figures.items()}
+    computed = with_totals(form.totals, numbers)
+    for code in form.totals:
+        printed, value = result.published.get(code), computed.get(code)
+        if isinstance(printed, float) and value is not None and abs(printed - value) > 1e-9:
+            result.problems.append(f"{_describe(form, code)}：报告中印的是 {printed:g}，按各项相加为 {value:g}")
+
+
+def import_report(
+    source: Path,
+    out: Path,
+    unit_id: str,
+    unit_name: str,
+    year: int,
+    *,
+    force: bool = False,
+    password: str = "",
+    form_name: str = DEFAULT_FORM,
+) -> Imported:
+    form = load_form(form_name)
+    check_year(form, year)
+    if out.exists() and not force:
+        raise NianbaoError(f"{out} 已存在，未覆盖；确需覆盖请加 --force")
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise NianbaoError(f"无法读取 {source}：{exc.strerror or exc}") from None
+    text = _decode(raw, source)
+    is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
+        ("<!doctype", "<html")
+    )
+    lines = lines_of_html(text) if is_html else text.splitlines()
+    result = parse_report(lines, form)
+    identity = Identity(form.id, form.version, form.fingerprint, unit_id, unit_name, year)
+    content = Content(result.figures, texts=result.texts, locked=False)
+    write_atomic(out, build_workbook(form, identity, password, content))
+    return result
+
+
+def _decode(data: bytes, source: Path) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise NianbaoError(f"{source} 的文字编码无法识别（应为 UTF-8 或 GBK）")

@@ -1,0 +1,279 @@
+"""The published annual report from a filled workbook or a summary: HTML, Word (.docx) or Markdown,
+with the official tables; and warnings where the text contradicts the tables."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import CheckOptions, FileReport, check_file
+from .files import write_atomic
+from .form import Form, Table, load_form
+from .problems import WARNING, NianbaoError, Problem
+
+FORMATS = (".html", ".docx", ".md")
+
+
+@dataclass
+class Report:
+    form: Form
+    unit_name: str
+    year: int
+    figures: Mapping[str, float | None]
+    texts: Mapping[str, str]
+
+    @property
+    def title(self) -> str:
+        return self.form.report["title"].format(unit=self.unit_name, year=self.year)
+
+    @property
+    def opening(self) -> str:
+        return self.form.report["opening"].format(unit=self.unit_name, year=self.year, basis=self.form.basis)
+
+    def sections(self) -> list[tuple[str, Table | None, str]]:
+        """(title, table or None, text) in the report's order."""
+        out = []
+        for code in self.form.report["order"]:
+            if any(t.id == code for t in self.form.tables):
+                table = self.form.table(code)
+                out.append((table.title, table, ""))
+            else:
+                section = self.form.text_cell(code)
+                out.append((section.title, None, self.texts.get(code, "")))
+        return out
+
+    def shown(self, code: str) -> str:
+        """A figure as printed: whole numbers without decimals, amounts without trailing zeros, blank as blank."""
+        value = self.figures.get(code)
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        return str(int(value)) if float(value).is_integer() else f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def from_file(path: Path) -> tuple[Report, FileReport]:
+    checked = check_file(path, CheckOptions())
+    if not checked.form_key or not checked.figures:
+        reason = checked.errors[0].message if checked.errors else "没有可用的数字"
+        raise NianbaoError(f"{path} 无法生成报告：{reason}")
+    figures: dict[str, float | str | None] = dict(checked.figures)
+    for code, raw in checked.raw.items():  # what cannot be read as a number is printed as it was typed
+        if figures.get(code) is None and isinstance(raw, str) and raw.strip():
+            figures[code] = raw.strip()
+    form = load_form(checked.form_key)
+    return Report(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
+
+
+def write_report(path: Path, out: Path) -> tuple[Report, FileReport, list[Problem]]:
+    if out.suffix.lower() not in FORMATS:
+        raise NianbaoError(f"报告格式只能是 {'、'.join(FORMATS)}：{out}")
+    report, checked = from_file(path)
+    render = {".html": to_html, ".docx": to_docx, ".md": to_markdown}[out.suffix.lower()]
+    data = render(report)
+    write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"))
+    return report, checked, text_warnings(report)
+
+
+# -- text against tables ------------------------------------------------------------------------------
+
+_RECEIVED = re.compile(r"(?:新收|收到|受理)[^，。；;,]{0,12}?申请(?:共|合计)?\s*(\d+)\s*(?:件|条|个)")
+_NONE_RECEIVED = re.compile(r"未(?:收到|受理)[^，。；]{0,8}?申请")
+_NOTHING = {"", "无", "无。", "暂无", "没有"}
+
+
+def text_warnings(report: Report) -> list[Problem]:
+    """Figures quoted in the text that contradict the tables, and sections evaluators criticise."""
+    problems = []
+    received = report.figures.get("T3.R01.C7")
+    texts = " ".join(report.texts.values())
+    for m in _RECEIVED.finditer(texts):
+        if isinstance(received, (int, float)) and float(m[1]) != received:
+            problems.append(_warn("TEXT_FIGURE", f"正文说“{m[0]}”，表三新收申请总计为 {received:g} 件"))
+    if _NONE_RECEIVED.search(texts) and isinstance(received, (int, float)) and received > 0:
+        problems.append(_warn("TEXT_FIGURE", f"正文说未收到申请，表三新收申请总计为 {received:g} 件"))
+    for code in report.form.report["order"]:
+        if code.startswith("N") and report.texts.get(code, "").strip() in _NOTHING:
+            title = report.form.text_cell(code).title
+            problems.append(_warn("TEXT_EMPTY", f"“{title}”部分为空或只写“无”，评估时会被扣分"))
+    last = report.form.report["order"][-1]
+    if "处理费" not in report.texts.get(last, ""):
+        problems.append(_warn("TEXT_FEE", "“六、其他需要报告的事项”应说明信息处理费的收取情况（收取或未收取）"))
+    return problems
+
+
+def _warn(code: str, message: str) -> Problem:
+    return Problem(WARNING, code, message)
+
+
+# -- HTML ---------------------------------------------------------------------------------------------
+
+CSS = """
+@page { size: A4; margin: 25mm 20mm; }
+body { font-family: "FangSong", "仿宋", "仿宋_GB2312", "Noto Serif CJK SC", serif; font-size: 16pt; line-height: 1.7;
+       max-width: 170mm; margin: 0 auto; color: #000; }
+h1 { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; font-size: 22pt; text-align: center;
+     font-weight: normal; margin: 0.5em 0 1em; }
+h2 { font-family: "SimHei", "黑体", "Noto Sans CJK SC", sans-serif; font-size: 16pt; font-weight: normal;
+     margin: 1em 0 0.4em; }
+p { text-indent: 2em; margin: 0.2em 0; white-space: pre-wrap; }
+table { border-collapse: collapse; width: 100%; margin: 0.4em 0 1em;
+        font-family: "SimSun", "宋体", "Noto Serif CJK SC", serif; font-size: 10.5pt; line-height: 1.3;
+        page-break-inside: auto; }
+th, td { border: 1px solid #000; padding: 2px 4px; text-align: center; vertical-align: middle; }
+th { font-weight: normal; background: #f2f2f2; }
+td.label { text-align: left; }
+tr { page-break-inside: avoid; }
+"""
+
+
+def to_html(report: Report) -> str:
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(report.title)}</title>',
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{_e(report.title)}</h1>",
+        f"<p>{_e(report.opening)}</p>",
+    ]
+    for title, table, text in report.sections():
+        parts.append(f"<h2>{_e(title)}</h2>")
+        if table is None:
+            parts.extend(f"<p>{_e(line)}</p>" for line in _paragraphs(text))
+            continue
+        parts.append(f'<table data-table="{table.id}">')
+        for row in report.form.grid(table):
+            cells = []
+            for cell in row:
+                span = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (
+                    f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
+                )
+                if cell.code:
+                    cells.append(f'<td{span} data-code="{cell.code}">{_e(report.shown(cell.code))}</td>')
+                elif cell.header:
+                    cells.append(f"<th{span}>{_e(cell.text)}</th>")
+                else:
+                    cells.append(f'<td{span} class="label">{_e(cell.text)}</td>')
+            parts.append(f"<tr>{''.join(cells)}</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()] or [""]
+
+
+# -- Markdown -----------------------------------------------------------------------------------------
+
+
+def to_markdown(report: Report) -> str:
+    """Markdown has no merged cells: each block of a table (rows sharing the same columns) becomes a pipe
+    table whose column titles carry the full header path."""
+    lines = [f"# {report.title}", "", report.opening, ""]
+    for title, table, text in report.sections():
+        lines += [f"## {title}", ""]
+        if table is None:
+            lines += [*_paragraphs(text), ""]
+            continue
+        blocks: dict[tuple[str, ...], list[list[str]]] = {}
+        rows: dict[str, list[str]] = {}
+        for code, cell in report.form.cells.items():
+            if cell.table == table.id:
+                rows.setdefault(cell.row_code, []).append(code)
+        for codes in rows.values():
+            first = report.form.cells[codes[0]]
+            header = tuple(report.form.cells[c].col_label for c in codes)
+            label = first.row_label.replace("·", " ") or "数量"
+            blocks.setdefault(header, []).append([label, *(report.shown(c) for c in codes)])
+        for header, body in blocks.items():
+            lines.append(_md_row(["项目", *header]))
+            lines.append("|" + "---|" * (len(header) + 1))
+            lines += [_md_row(row) for row in body]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+# -- Word ---------------------------------------------------------------------------------------------
+
+
+def to_docx(report: Report) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    doc.core_properties.title = report.title
+    doc.core_properties.author = report.unit_name
+
+    def font(run, name: str, size: float) -> None:  # type: ignore[no-untyped-def]
+        run.font.name = name
+        run.font.size = Pt(size)
+        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+    def paragraph(text: str, name: str = "仿宋_GB2312", size: float = 16, indent: bool = True, align=None) -> None:  # type: ignore[no-untyped-def]
+        p = doc.add_paragraph()
+        p.paragraph_format.line_spacing = Pt(28)
+        if indent:
+            p.paragraph_format.first_line_indent = Pt(size * 2)
+        if align is not None:
+            p.alignment = align
+        font(p.add_run(text), name, size)
+
+    paragraph(report.title, "方正小标宋简体", 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+    paragraph(report.opening)
+    for title, table, text in report.sections():
+        paragraph(title, "黑体", 16)
+        if table is None:
+            for line in _paragraphs(text):
+                paragraph(line)
+            continue
+        grid = report.form.grid(table)
+        word = doc.add_table(rows=len(grid), cols=table.width)
+        word.style = "Table Grid"
+        word.alignment = WD_TABLE_ALIGNMENT.CENTER
+        word.autofit = False
+        usable = 210 - 28 - 26  # mm between the margins
+        widths = table.column_widths or [1.0] * table.width
+        for j, column in enumerate(word.columns):
+            column.width = Mm(usable * widths[j] / sum(widths))  # the grid, which LibreOffice follows
+            for cell_ in column.cells:
+                cell_.width = column.width  # the cells, which Word follows
+        taken: set[tuple[int, int]] = set()
+        for r, row in enumerate(grid):
+            c = 0
+            for cell in row:
+                while (r, c) in taken:
+                    c += 1
+                target = word.cell(r, c)
+                if cell.rowspan > 1 or cell.colspan > 1:
+                    target = target.merge(word.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
+                taken.update((r + i, c + j) for i in range(cell.rowspan) for j in range(cell.colspan))
+                text = report.shown(cell.code) if cell.code else cell.text
+                p = target.paragraphs[0]
+                p.alignment = (
+                    WD_ALIGN_PARAGRAPH.LEFT if (not cell.code and not cell.header) else WD_ALIGN_PARAGRAPH.CENTER
+                )
+                font(p.add_run(text), "宋体", 9 if table.width > 10 else 10.5)
+                c += cell.colspan
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
