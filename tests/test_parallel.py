@@ -49,9 +49,26 @@ def test_ctrl_c_during_generate_leaves_only_complete_files(tmp_path: Path) -> No
     roster = tmp_path / "r.csv"
     roster.write_text("单位编码,单位名称\n" + "".join(f"U{i},单位{i}\n" for i in range(3000)), encoding="utf-8")
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "nianbao.cli", "generate", "--roster", str(roster), "--year",
-                                "2025", "--out", str(out), "--password", "p"], start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nianbao.cli",
+            "generate",
+            "--roster",
+            str(roster),
+            "--year",
+            "2025",
+            "--out",
+            str(out),
+            "--password",
+            "p",
+        ],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and len(list(out.glob("*.xlsx"))) < 20:
         time.sleep(0.05)

@@ -1,0 +1,143 @@
+"""`nianbao import`: published reports (plain text or HTML) back into workbooks; nothing guessed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nianbao.check import CheckOptions, check_file
+from nianbao.cli import main
+from nianbao.form import Form
+from nianbao.importing import import_report, lines_of_html, parse_report
+from nianbao.problems import NianbaoError
+from nianbao.report import Report, to_html
+from tests.conftest import shared_file
+
+SAMPLE = "samples/zhangwu-zhen-2022-published-report.txt"
+
+
+@pytest.fixture(scope="module")
+def sample_text() -> str:
+    return shared_file(SAMPLE).read_text(encoding="utf-8")
+
+
+def parse(text: str, form: Form):  # type: ignore[no-untyped-def]
+    return parse_report(text.splitlines(), form)
+
+
+def test_the_zhangwu_sample_imports_with_one_blank_cell_and_its_texts(tmp_path: Path, form: Form) -> None:
+    out = tmp_path / "zw.xlsx"
+    result = import_report(shared_file(SAMPLE), out, "210922100", "彰武县彰武镇", 2022)
+    assert result.problems == []
+    assert [c for c, v in result.figures.items() if v is None] == ["T3.R02.C3"]
+    assert {v for v in result.figures.values() if v is not None} == {0.0}
+    assert len(result.figures) == len(form.inputs)
+    assert result.texts["N1"].startswith("一是主动公开情况。") and result.texts["N1"].count("\n") == 4
+    assert result.texts["N5"].startswith("(一)存在问题") and "3.开展政务公开培训" in result.texts["N5"]
+    assert result.texts["N6"].startswith("(一)彰武镇2022年未收缴信息公开处理费。")
+    assert not result.texts["N6"].endswith(("打印", "分享", "返回列表"))
+    report = check_file(out, CheckOptions(year=2022))
+    (problem,) = report.problems
+    assert (problem.rule, problem.cell) == ("BLANK", form.cells["T3.R02.C3"].a1)
+    assert report.texts["N6"] == result.texts["N6"]
+
+
+def test_label_variants_seen_in_the_wild_are_accepted(sample_text: str, form: Form) -> None:
+    varied = (
+        sample_text.replace("1.属于国家秘密", "1、属于国家秘密")
+        .replace("(一)予以公开", "（一）予以公开")
+        .replace("“三安全一稳定”", '"三安全一稳定"')
+        .replace("一、本年新收政府信息公开申请数量", "一、本年新收政府信息\n\n公开申请数量")
+        .replace("本年收费金额(单位:万元)", "本年收费金额（万元）")
+    )
+    assert varied != sample_text
+    original, result = parse(sample_text, form), parse(varied, form)
+    assert result.problems == [] and result.figures == original.figures
+
+
+def test_what_cannot_be_placed_is_reported_not_guessed(sample_text: str, form: Form) -> None:
+    garbled = sample_text.replace("2.重复申请", "2.重复提交的申请")
+    result = parse(garbled, form)
+    assert any("应为“2.重复申请”" in p and "停止读取本表" in p for p in result.problems)
+    t3 = [c for c in form.inputs if c.table == "T3"]
+    rows_after = {c.code for c in t3 if c.row_code >= "R17"}
+    assert not rows_after & set(result.figures), "nothing after the unplaceable label is placed"
+    assert all(c.code in result.figures for c in form.inputs if c.table == "T4"), "other tables still read"
+
+    section = sample_text[sample_text.index("四、政府信息公开行政复议") :]
+    short = sample_text.replace(section, section.replace("\n0\n", "\n", 1))
+    result = parse(short, form)
+    assert any("数字不够" in p for p in result.problems)
+
+
+def test_printed_totals_that_do_not_add_up_are_reported(sample_text: str, form: Form) -> None:
+    lines = sample_text.split("\n")
+    start = lines.index("(七)总计")
+    figures = [j for j in range(start + 1, len(lines)) if lines[j] == "0"][:7]
+    lines[figures[6]] = "5"  # the printed 总计 of row (七): its items add up to 0
+    result = parse("\n".join(lines), form)
+    assert any("T3.R24.C7" in p and "印的是 5" in p for p in result.problems), result.problems
+
+
+def test_text_in_a_cell_is_kept_for_check_to_report(tmp_path: Path, sample_text: str) -> None:
+    source = tmp_path / "r.txt"
+    head, tail = sample_text.split("行政许可\n\n0", 1)
+    source.write_text(head + "行政许可\n\n/" + tail, encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    import_report(source, out, "1", "甲", 2022)
+    report = check_file(out, CheckOptions())
+    assert {(p.rule, p.cell) for p in report.errors} >= {("TEXT", "B9")}
+
+
+def test_old_format_reports_are_refused(sample_text: str, form: Form) -> None:
+    old = sample_text.replace("本年制发件数", "本年新制作数量")
+    with pytest.raises(NianbaoError, match="旧格式"):
+        parse(old, form)
+
+
+def test_html_pages_round_trip_through_report_and_import(tmp_path: Path, form: Form) -> None:
+    first = tmp_path / "zw.xlsx"
+    imported = import_report(shared_file(SAMPLE), first, "210922100", "彰武县彰武镇", 2022)
+    page = to_html(Report(form, "彰武县彰武镇", 2022, {**imported.figures}, imported.texts))
+    again = parse_report(lines_of_html(page), form)
+    assert again.problems == [] and again.figures == imported.figures and again.texts == imported.texts
+
+
+def test_cli_import_and_its_errors(tmp_path: Path) -> None:
+    out = tmp_path / "zw.xlsx"
+    args = [
+        "import",
+        str(shared_file(SAMPLE)),
+        "--unit-id",
+        "1",
+        "--unit-name",
+        "彰武镇",
+        "--year",
+        "2022",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "已导入 165 个数字（空白 1 格）和 3 段正文" in result.output
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and "--force" in again.output
+    bad = tmp_path / "not-a-report.txt"
+    bad.write_text("今天天气很好", encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            str(bad),
+            "--unit-id",
+            "1",
+            "--unit-name",
+            "甲",
+            "--year",
+            "2022",
+            "--out",
+            str(tmp_path / "x.xlsx"),
+        ],
+    )
+    assert result.exit_code == 1 and "找不到“一、总体情况”" in result.output and "Traceback" not in result.output
