@@ -15,6 +15,9 @@ def form() -> Form:
     return load_form()
 
 
+ZHANGWU_2022 = REPO / "samples" / "zhangwu-zhen-2022-published-report.txt"  # a copy of shared/'s sample
+
+
 def shared_file(name: str) -> Path:
     """A file of the project's shared/ folder (beside the repository), or a skip saying it is absent."""
     path = SHARED / name

@@ -19,7 +19,7 @@ from nianbao.form import IDENTITY_SHEET, Form
 from nianbao.reading import MAX_UNPACKED_BYTES
 from nianbao.roster import Unit
 from nianbao.rules import with_totals
-from tests.conftest import shared_file
+from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.workbooks import UNIT, blank_workbook, filled_workbook, published_sample_figures
 
@@ -270,7 +270,7 @@ def test_cli_summary_json_and_exit_status(corpus: Path, tmp_path: Path) -> None:
 
 
 def test_published_zhangwu_report_gives_exactly_one_error_for_its_blank_cell(tmp_path: Path, form: Form) -> None:
-    figures = published_sample_figures(form, shared_file("samples/zhangwu-zhen-2022-published-report.txt"))
+    figures = published_sample_figures(form, ZHANGWU_2022)
     inputs = {code: v for code, v in figures.items() if code not in form.totals}
     report = check_file(write(tmp_path, "zw.xlsx", filled_workbook(form, inputs, year=2022)), CheckOptions(year=2022))
     (problem,) = report.problems

@@ -13,14 +13,12 @@ from nianbao.form import Form
 from nianbao.importing import import_report, lines_of_html, parse_report
 from nianbao.problems import NianbaoError
 from nianbao.report import Report, to_html
-from tests.conftest import shared_file
-
-SAMPLE = "samples/zhangwu-zhen-2022-published-report.txt"
+from tests.conftest import ZHANGWU_2022
 
 
 @pytest.fixture(scope="module")
 def sample_text() -> str:
-    return shared_file(SAMPLE).read_text(encoding="utf-8")
+    return ZHANGWU_2022.read_text(encoding="utf-8")
 
 
 def parse(text: str, form: Form):  # type: ignore[no-untyped-def]
@@ -29,7 +27,7 @@ def parse(text: str, form: Form):  # type: ignore[no-untyped-def]
 
 def test_the_zhangwu_sample_imports_with_one_blank_cell_and_its_texts(tmp_path: Path, form: Form) -> None:
     out = tmp_path / "zw.xlsx"
-    result = import_report(shared_file(SAMPLE), out, "210922100", "彰武县彰武镇", 2022)
+    result = import_report(ZHANGWU_2022, out, "210922100", "彰武县彰武镇", 2022)
     assert result.problems == []
     assert [c for c, v in result.figures.items() if v is None] == ["T3.R02.C3"]
     assert {v for v in result.figures.values() if v is not None} == {0.0}
@@ -99,7 +97,7 @@ def test_old_format_reports_are_refused(sample_text: str, form: Form) -> None:
 
 def test_html_pages_round_trip_through_report_and_import(tmp_path: Path, form: Form) -> None:
     first = tmp_path / "zw.xlsx"
-    imported = import_report(shared_file(SAMPLE), first, "210922100", "彰武县彰武镇", 2022)
+    imported = import_report(ZHANGWU_2022, first, "210922100", "彰武县彰武镇", 2022)
     page = to_html(Report(form, "彰武县彰武镇", 2022, {**imported.figures}, imported.texts))
     again = parse_report(lines_of_html(page), form)
     assert again.problems == [] and again.figures == imported.figures and again.texts == imported.texts
@@ -109,7 +107,7 @@ def test_cli_import_and_its_errors(tmp_path: Path) -> None:
     out = tmp_path / "zw.xlsx"
     args = [
         "import",
-        str(shared_file(SAMPLE)),
+        str(ZHANGWU_2022),
         "--unit-id",
         "1",
         "--unit-name",

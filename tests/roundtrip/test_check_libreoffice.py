@@ -13,7 +13,7 @@ from nianbao.annotate import annotate, annotated_name
 from nianbao.check import CheckOptions, check_file
 from nianbao.form import Form
 from nianbao.rules import with_totals
-from tests.conftest import shared_file
+from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.roundtrip.office import ODS, XLS, XLSX
 from tests.workbooks import UNIT, blank_workbook, published_sample_figures
@@ -34,7 +34,7 @@ def saved(form: Form, libreoffice, tmp_path_factory: pytest.TempPathFactory) -> 
     blank.write_bytes(blank_workbook(form))
     good = consistent_inputs(form, random.Random(11))
     typos = {**good, "T3.R05.C2": "5件", "T3.R06.C1": "/", "T4.R01.C3": " ", "T2.R06.C1": "251000元"}
-    zhangwu = published_sample_figures(form, shared_file("samples/zhangwu-zhen-2022-published-report.txt"))
+    zhangwu = published_sample_figures(form, ZHANGWU_2022)
     zhangwu_year = folder / "zhangwu-blank.xlsx"
     zhangwu_year.write_bytes(blank_workbook(form, year=2022))
     narrative = {f"{form.narrative_sheet}!A{form.narrative[0].row + 1}": "一是主动公开情况。"}
