@@ -102,7 +102,7 @@ def test_roster_year_and_form_version(tmp_path: Path, form: Form, good: dict) ->
 def test_cross_year_checks_with_last_years_workbook(tmp_path: Path, form: Form, good: dict) -> None:
     last = consistent_inputs(form, random.Random(8))
     last_path = write(tmp_path, "last.xlsx", filled_workbook(form, last, year=2024))
-    from nianbao.check import previous_figures
+    from nianbao.previous import previous_figures
 
     previous, unusable = previous_figures([last_path])
     assert unusable == [] and set(previous) == {UNIT.unit_id}

@@ -217,3 +217,30 @@ def test_cli_writes_json_and_exit_zero(tmp_path: Path, returned: Path, roster: P
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["complete"] and [u["status"] for u in data["units"]] == ["已汇总"] * len(UNITS)
     assert io.BytesIO(out.read_bytes()).read(2) == b"PK"
+
+
+def test_last_years_summary_serves_the_cross_year_checks_of_each_unit(
+    tmp_path: Path, form: Form, roster: Path, unit_inputs: dict
+) -> None:
+    from nianbao.previous import previous_figures
+
+    last_year = tmp_path / "2024"
+    last_year.mkdir()
+    for unit in UNITS:
+        (last_year / f"{unit.unit_name}.xlsx").write_bytes(
+            filled_workbook(form, unit_inputs[unit.unit_id], unit=unit, year=2024)
+        )
+    assert merge([last_year], roster, 2024, tmp_path / "2024.xlsx", unit_id="210922", unit_name="彰武县").complete
+    previous, unusable = previous_figures([tmp_path / "2024.xlsx"])
+    assert unusable == [] and set(previous) == {u.unit_id for u in UNITS} | {"210922"}
+    for unit in UNITS:
+        assert previous[unit.unit_id] == pytest.approx(with_totals(form.totals, unit_inputs[unit.unit_id]))
+    unit = UNITS[0]
+    carried = dict(consistent_inputs(form, random.Random(99)))
+    for i in range(1, 7):
+        carried[f"T3.R02.C{i}"] = unit_inputs[unit.unit_id][f"T3.R25.C{i}"]
+    carried["T3.R02.C1"] += 1  # one carried-over application too many
+    path = tmp_path / "now.xlsx"
+    path.write_bytes(filled_workbook(form, carried, unit=unit))
+    report = check_file(path, CheckOptions(previous=previous))
+    assert {p.cell for p in report.problems if p.rule == "X1"} == {form.cells[c].a1 for c in ("T3.R02.C1", "T3.R02.C7")}

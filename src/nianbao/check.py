@@ -293,19 +293,6 @@ def flag_duplicates(reports: list[FileReport]) -> None:
             reports[i].problems.append(duplicate_problem(names, j, reports[i].unit_id))
 
 
-def previous_figures(paths: Iterable[str | Path], form_name: str = DEFAULT_FORM) -> tuple[dict, list[str]]:
-    """Last year's figures by unit_id, from last year's workbooks or summaries; and why any could not be used."""
-    figures: dict[str, dict[str, float | None]] = {}
-    unusable: list[str] = []
-    for report in check_paths(paths, CheckOptions(form_name=form_name)):
-        if report.figures:
-            figures[report.unit_id] = report.figures
-        else:
-            reason = report.errors[0].message if report.errors else "没有数字"
-            unusable.append(f"{report.path}：{reason}")
-    return figures, unusable
-
-
 def iter_lines(report: FileReport, limit: int = 30) -> Iterator[str]:
     """The report of one file for a terminal: a headline, then a line per problem (at most ``limit``)."""
     who = f"（{report.unit_name}）" if report.unit_name else ""

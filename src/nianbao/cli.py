@@ -21,7 +21,6 @@ from .check import (
     find_files,
     iter_checks,
     iter_lines,
-    previous_figures,
 )
 from .demo import BLANK, RETURNED, YEAR, run_demo
 from .files import write_atomic
@@ -30,6 +29,7 @@ from .generate import generate as generate_batch
 from .importing import import_report
 from .merge import Merge, merge
 from .parallel import Progress
+from .previous import previous_figures
 from .problems import NianbaoError
 from .report import write_report
 from .roster import read_roster

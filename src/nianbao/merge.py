@@ -27,6 +27,7 @@ BREAKDOWN_SHEET = "分单位明细"
 STATUS_SHEET = "报送情况"
 TEXTS_SHEET = "文字汇编"
 CHART_SHEET = "图表"
+TOTAL_LABEL = "合计"
 
 MERGED, MISSING, INVALID, DUPLICATE, REPLACED, OFF_ROSTER = "已汇总", "缺报", "有错误", "重复", "已被替换", "不在名单"
 
@@ -232,7 +233,7 @@ def _breakdown_sheet(wb, fmt, form: Form, counted: list[UnitStatus], sums: dict[
             if value is not None:
                 ws.write_number(row, 3 + j, value)
     total_row = 2 + len(counted)
-    ws.write_row(total_row, 0, ["合计", f"{len(counted)} 个单位", ""], fmt["header"])
+    ws.write_row(total_row, 0, [TOTAL_LABEL, f"{len(counted)} 个单位", ""], fmt["header"])
     for j, code in enumerate(form.cells):
         col = 3 + j
         column = xlsxwriter.utility.xl_col_to_name(col)

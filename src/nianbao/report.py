@@ -145,8 +145,9 @@ def to_html(report: Report) -> str:
             continue
         parts.append(f'<table data-table="{table.id}">')
         widths = table.column_widths or [1.0] * table.width
-        parts.append("<colgroup>" + "".join(f'<col style="width:{100 * w / sum(widths):.1f}%">' for w in widths)
-                     + "</colgroup>")
+        parts.append(
+            "<colgroup>" + "".join(f'<col style="width:{100 * w / sum(widths):.1f}%">' for w in widths) + "</colgroup>"
+        )
         for row in report.form.grid(table):
             cells = []
             for cell in row:
