@@ -147,3 +147,19 @@ def test_safe_name_is_valid_on_windows(text: str) -> None:
     name = safe_name(text)
     assert name and not WINDOWS_FORBIDDEN.search(name) and len(name) <= 40
     assert not name.endswith((".", " ")) and name.split(".")[0].upper() not in {"CON", "NUL"}
+
+
+def test_an_unexpected_failure_is_one_line_without_traceback(tmp_path: Path, roster: Path, monkeypatch) -> None:
+    import nianbao.cli
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(nianbao.cli, "generate_batch", broken)
+    code, output = run("generate", "--roster", str(roster), "--year", "2025", "--out", str(tmp_path / "o"))
+    assert code == 1 and "程序内部错误（RuntimeError: boom）" in output and "--debug" in output
+    assert "Traceback" not in output
+    result = CliRunner().invoke(
+        main, ["--debug", "generate", "--roster", str(roster), "--year", "2025", "--out", str(tmp_path / "o")]
+    )
+    assert isinstance(result.exception, RuntimeError), "--debug lets the traceback through"

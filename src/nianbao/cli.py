@@ -23,7 +23,7 @@ from .check import (
     iter_lines,
 )
 from .demo import BLANK, RETURNED, YEAR, run_demo
-from .files import write_atomic
+from .files import refuse_overwrite, write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
 from .importing import import_report
@@ -38,24 +38,27 @@ EXIT_PROBLEMS = 1
 
 
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into one line and exit status 1; unexpected errors likewise unless --debug."""
+    """Every error becomes one Chinese line and exit status 1 (a traceback only with --debug)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except NianbaoError as exc:
-            if click.get_current_context().find_root().params.get("debug"):
-                raise
-            click.secho(f"错误：{exc}", fg="red", err=True)
-            sys.exit(EXIT_PROBLEMS)
+        except click.ClickException:
+            raise  # usage errors: click prints them and exits with 2
         except KeyboardInterrupt:
             click.secho("已中断。已写出的文件都是完整的，未写完的没有留下。", fg="yellow", err=True)
             sys.exit(130)
-        except (OSError, MemoryError) as exc:
+        except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            click.secho(f"错误：{type(exc).__name__}: {exc}", fg="red", err=True)
+            if isinstance(exc, NianbaoError):
+                message = str(exc)
+            elif isinstance(exc, OSError):
+                message = f"文件操作失败：{exc.strerror or exc}（{exc.filename or ''}）"
+            else:
+                message = f"程序内部错误（{type(exc).__name__}: {exc}）；请加 --debug 重新运行，并把输出发给技术人员"
+            click.secho(f"错误：{message}", fg="red", err=True)
             sys.exit(EXIT_PROBLEMS)
 
     return wrapper
@@ -309,8 +312,7 @@ def _progress(label: str) -> Progress:
 @_friendly
 def report(source: Path, out: Path, force: bool) -> None:
     """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四）。"""
-    if out.exists() and not force:
-        raise NianbaoError(f"{out} 已存在，未覆盖；确需覆盖请加 --force")
+    refuse_overwrite(out, force)
     rendered, checked, warnings = write_report(source, out)
     for problem in checked.errors:
         click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{problem.describe()}", fg="yellow")

@@ -9,6 +9,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from .problems import NianbaoError
+
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 MAX_NAME_PART = 40
@@ -38,6 +40,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def refuse_overwrite(path: Path, force: bool) -> None:
+    """Our outputs never replace an existing file unless the user said --force."""
+    if path.exists() and not force:
+        raise NianbaoError(f"{path} 已存在，未覆盖；确需覆盖请加 --force")
 
 
 def sha256(data: bytes) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .files import write_atomic
+from .files import refuse_overwrite, write_atomic
 from .form import DEFAULT_FORM, Form, GridCell, Table, load_form
 from .generate import check_year
 from .problems import NianbaoError
@@ -220,8 +220,7 @@ def import_report(
 ) -> Imported:
     form = load_form(form_name)
     check_year(form, year)
-    if out.exists() and not force:
-        raise NianbaoError(f"{out} 已存在，未覆盖；确需覆盖请加 --force")
+    refuse_overwrite(out, force)
     try:
         raw = source.read_bytes()
     except OSError as exc:

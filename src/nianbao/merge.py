@@ -14,7 +14,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 
 from .check import CheckOptions, FileReport, find_files, iter_checks
-from .files import write_atomic
+from .files import refuse_overwrite, write_atomic
 from .form import DEFAULT_FORM, Form, load_form
 from .generate import check_year
 from .parallel import Progress, no_progress
@@ -112,8 +112,7 @@ def merge(
     check_year(form, year)
     units = read_roster(roster)
     out = Path(out)
-    if out.exists() and not force:
-        raise NianbaoError(f"{out} 已存在，未覆盖；确需覆盖请加 --force")
+    refuse_overwrite(out, force)
     if out.suffix.lower() != ".xlsx":
         raise NianbaoError(f"汇总表文件名应以 .xlsx 结尾：{out}")
     options = CheckOptions(form_name=form_name, roster={u.unit_id: u for u in units}, year=year)
