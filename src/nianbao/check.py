@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -118,16 +118,14 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
     report = FileReport(path)
     try:
         opened = open_spreadsheet(path)
-    except ReadError as exc:
-        report.problems.append(Problem(ERROR, exc.code, str(exc)))
-        return report
-    report.sha256 = opened.sha256
-    try:
+        report.sha256 = opened.sha256
         form = _identify(opened, report, options)
         if form is None or not _layout_intact(opened, form, report):
             return report
         _read_figures(opened, form, report)
         _apply_rules(form, report, options)
+    except ReadError as exc:
+        report.problems.append(Problem(ERROR, exc.code, str(exc)))
     except Exception as exc:  # a file must never stop the run: report what broke, keep going
         report.problems.append(
             Problem(ERROR, "INTERNAL", f"检查时出现意外错误（{type(exc).__name__}: {exc}），请联系技术人员")
@@ -255,21 +253,9 @@ def _apply_rules(form: Form, report: FileReport, options: CheckOptions) -> None:
             if outcome is None or outcome.ok:
                 continue
             sign = "≠" if check.op == "==" else "<"
-            cell = form.cells[check.anchor]
-            where = _where(cell)
             message = f"{rule.message}（{outcome.left:g} {sign} {outcome.right:g}）"
-            report.problems.append(
-                Problem(
-                    rule.severity,
-                    rule.id,
-                    message,
-                    where.sheet,
-                    where.cell,
-                    where.row_label,
-                    where.col_label,
-                    (outcome.left, outcome.right),
-                )
-            )
+            where = astuple(_where(form.cells[check.anchor]))
+            report.problems.append(Problem(rule.severity, rule.id, message, *where, (outcome.left, outcome.right)))
 
 
 def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:
