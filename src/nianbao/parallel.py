@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
@@ -15,6 +16,12 @@ MIN_PARALLEL = 16  # below this, starting worker processes costs more than it sa
 
 def no_progress(results: Iterator[R], total: int) -> Iterable[R]:
     return results
+
+
+def _leave_ctrl_c_to_the_parent() -> None:
+    """Workers ignore Ctrl-C: the parent cancels what is queued and lets running items finish their
+    (atomic) writes, so an interrupted run leaves only complete files and no tracebacks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def workers_wanted() -> int:
@@ -30,7 +37,7 @@ def ordered_map(
     if workers <= 1 or len(items) < MIN_PARALLEL:
         yield from progress(map(func, items), len(items))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_leave_ctrl_c_to_the_parent) as pool:
         chunk = max(1, min(32, len(items) // (workers * 8)))
         try:
             yield from progress(pool.map(func, items, chunksize=chunk), len(items))
