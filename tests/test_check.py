@@ -12,16 +12,20 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nianbao.check import CheckOptions, FileReport, check_file, check_paths
 from nianbao.cli import main
-from nianbao.form import IDENTITY_SHEET, Form
+from nianbao.form import IDENTITY_SHEET, Form, load_form
 from nianbao.reading import MAX_UNPACKED_BYTES
 from nianbao.roster import Unit
 from nianbao.rules import with_totals
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.workbooks import UNIT, blank_workbook, filled_workbook, published_sample_figures
+
+FORM_2021 = load_form()
 
 
 @pytest.fixture(scope="module")
@@ -335,3 +339,18 @@ def test_wps_style_wrong_dimension_and_a_misleading_file_name(tmp_path: Path, fo
     report = check_file(path, CheckOptions())
     assert report.problems == [] and report.unit_name == UNIT.unit_name
     assert report.figures == with_totals(form.totals, good)
+
+
+@given(
+    st.randoms(use_true_random=False),
+    st.sampled_from([c for c in FORM_2021.inputs if c.table == "T3"]),
+    st.integers(1, 9),
+)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_single_changed_application_figure_in_a_workbook_is_caught(tmp_path: Path, rng, cell, delta: int) -> None:
+    figures = consistent_inputs(FORM_2021, rng)
+    path = write(tmp_path, "p.xlsx", filled_workbook(FORM_2021, figures))
+    assert check_file(path, CheckOptions()).problems == []
+    changed = write(tmp_path, "q.xlsx", filled_workbook(FORM_2021, {**figures, cell.code: figures[cell.code] + delta}))
+    caught = {p.rule for p in check_file(changed, CheckOptions()).errors}
+    assert caught == {"S1"}, cell.code

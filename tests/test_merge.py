@@ -114,6 +114,7 @@ def test_missing_unit_blocks_unless_allowed_and_then_says_partial(
     assert "部分汇总：缺 1 个单位（见“报送情况”工作表）" in cover
     report = check_file(out, CheckOptions())
     assert report.identity["missing"] == "1" and report.identity["units"] == "4"
+    assert [p.rule for p in report.errors] == ["PARTIAL_SUMMARY"], "a partial summary is never summed upward"
     counted = [unit_inputs[u.unit_id] for u in UNITS if u.unit_name != "五峰镇"]
     assert report.figures == pytest.approx(independent_sums(form, counted))
 

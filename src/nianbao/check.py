@@ -170,6 +170,8 @@ def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> 
         )
         return None
 
+    if identity["kind"] == "summary" and identity["missing"] not in ("", "0"):
+        report.problems.append(Problem.of(ERROR, "PARTIAL_SUMMARY", missing=identity["missing"]))
     if options.year is not None and report.year != options.year:
         report.problems.append(Problem.of(ERROR, "YEAR", found=identity["year"], expected=options.year))
     if options.roster is not None:

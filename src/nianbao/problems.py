@@ -59,6 +59,7 @@ MESSAGES = {
     "NOT_ON_ROSTER": "单位编码 {unit_id}（{unit_name}）不在名单上",
     "NAME_DIFFERS": "表内单位名称“{found}”与名单上的“{expected}”不同",
     "NO_PREVIOUS": "没有找到该单位的上年数据，未做跨年度核对",
+    "PARTIAL_SUMMARY": "这是部分汇总表（缺 {missing} 个单位），不是完整的汇总，不能作为正式数字或再次汇总",
     "DUPLICATE_UNIT": "与 {others} 是同一单位（{unit_id}）同一年度的表格",
 }
 
