@@ -27,6 +27,7 @@ class CheckOptions:
     roster: Mapping[str, Unit] | None = None
     year: int | None = None
     previous: Mapping[str, Mapping[str, float | None]] | None = None  # unit_id -> last year's figures
+    keep_raw: bool = True  # keep what each cell held (for annotated copies); off saves work on big runs
 
 
 @dataclass
@@ -124,6 +125,8 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
             return report
         _read_figures(opened, form, report)
         _apply_rules(form, report, options)
+        if not options.keep_raw:
+            report.raw = {}
     except ReadError as exc:
         report.problems.append(Problem(ERROR, exc.code, str(exc)))
     except Exception as exc:  # a file must never stop the run: report what broke, keep going

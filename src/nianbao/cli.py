@@ -146,7 +146,7 @@ def check(
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
-    options = CheckOptions(form_name=form_name, roster=units, year=year)
+    options = CheckOptions(form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None)
     if previous:
         options.previous, unusable = previous_figures(previous, form_name)
         for line in unusable:

@@ -115,11 +115,8 @@ def merge(
     refuse_overwrite(out, force)
     if out.suffix.lower() != ".xlsx":
         raise NianbaoError(f"汇总表文件名应以 .xlsx 结尾：{out}")
-    options = CheckOptions(form_name=form_name, roster={u.unit_id: u for u in units}, year=year)
-    reports = []
-    for report in iter_checks(find_files(paths), options, progress):
-        report.raw = {}  # only figures and texts are summed; this keeps memory small for big batches
-        reports.append(report)
+    options = CheckOptions(form_name=form_name, roster={u.unit_id: u for u in units}, year=year, keep_raw=False)
+    reports = list(iter_checks(find_files(paths), options, progress))
     if any(r.path.resolve() == out.resolve() for r in reports):
         raise NianbaoError(f"汇总表 {out} 不能同时是输入文件")
     statuses = _statuses(units, reports, {Path(p).resolve() for p in prefer})

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from .problems import ERROR, WARNING
 
@@ -29,6 +30,8 @@ class Reading:
 
 def read_figure(raw: object, kind: str) -> Reading:
     """``kind`` is "count" (a whole number ≥ 0) or "amount" (万元, ≥ 0, at most 4 decimals)."""
+    if type(raw) is float and kind == "count" and raw >= 0 and raw.is_integer():
+        return _clean_count(raw)  # by far the most common case: one shared answer per value
     if raw is None or raw == "":
         return Reading(None, ERROR, "BLANK", {})
     if isinstance(raw, bool):
@@ -48,6 +51,11 @@ def read_figure(raw: object, kind: str) -> Reading:
             return checked
         return Reading(number, WARNING, "AS_TEXT", {"text": text, "value": _show(number)})
     return Reading(None, ERROR, "TEXT", {"text": text.strip(), "hint": _hint(normalized, kind)})
+
+
+@lru_cache(maxsize=1024)
+def _clean_count(value: float) -> Reading:
+    return Reading(value)
 
 
 def _check_number(value: float, kind: str) -> Reading:
