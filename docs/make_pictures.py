@@ -18,8 +18,18 @@ from nianbao.form import data_dir, load_form
 from nianbao.report import write_report
 
 IMAGES = Path(__file__).resolve().parent / "images"
-CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def main() -> None:
@@ -31,15 +41,50 @@ def main() -> None:
     source = next(p for p in sorted((data_dir("samples") / "filled").glob("*.xlsx")) if "彰武镇" in p.name)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{work / 'lo'}", "--headless", "--convert-to", "pdf",
-                        "--outdir", str(work), str(source)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{work / 'lo'}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(work),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+        )
         page = 1 + [s for s in form.sheets].index(form.table("T3").sheet)
-        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", "-f", str(page), "-l", str(page),
-                        str(work / f"{source.stem}.pdf"), str(IMAGES / "workbook-table3")], check=True)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "80",
+                "-png",
+                "-singlefile",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                str(work / f"{source.stem}.pdf"),
+                str(IMAGES / "workbook-table3"),
+            ],
+            check=True,
+        )
         html = work / "report.html"
         write_report(source, html)
-        subprocess.run([*CHROMIUM, f"--user-data-dir={work / 'chromium'}", "--window-size=900,1300",
-                        f"--screenshot={IMAGES / 'report.png'}", html.as_uri()], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *CHROMIUM,
+                f"--user-data-dir={work / 'chromium'}",
+                "--window-size=900,1300",
+                f"--screenshot={IMAGES / 'report.png'}",
+                html.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+        )
     print(f"pictures in {IMAGES}")
 
 

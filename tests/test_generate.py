@@ -163,3 +163,16 @@ def test_an_unexpected_failure_is_one_line_without_traceback(tmp_path: Path, ros
         main, ["--debug", "generate", "--roster", str(roster), "--year", "2025", "--out", str(tmp_path / "o")]
     )
     assert isinstance(result.exception, RuntimeError), "--debug lets the traceback through"
+
+
+def test_cli_reference_is_current() -> None:
+    import importlib.util
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("make_cli_reference", REPO / "docs" / "make_cli_reference.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    assert (REPO / "docs" / "cli.md").read_text(encoding="utf-8") == module.reference(), (
+        "run: python docs/make_cli_reference.py"
+    )
