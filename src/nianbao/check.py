@@ -35,7 +35,7 @@ class FileReport:
     path: Path
     problems: list[Problem] = field(default_factory=list)
     identity: dict[str, str] = field(default_factory=dict)
-    figures: dict[str, float | None] = field(default_factory=dict)  # inputs and recomputed totals
+    figures: Mapping[str, float | None] = field(default_factory=dict)  # inputs and recomputed totals
     texts: dict[str, str] = field(default_factory=dict)
     raw: dict[str, object] = field(default_factory=dict)  # what each input cell held, as read
     sha256: str = ""
