@@ -25,7 +25,7 @@ from .problems import NianbaoError
 from .roster import Unit, read_roster
 from .rules import with_totals
 from .workbook import Content, Identity, build_workbook
-from .xlsxpatch import Formula, Value, append_rows
+from .xlsxpatch import Formula, SheetRows, Value, append_rows
 
 BREAKDOWN_SHEET = "分单位明细"
 STATUS_SHEET = "报送情况"
@@ -227,20 +227,41 @@ def summary_workbook(result: Merge, identity: Identity, password: str) -> bytes:
     inputs = {c.code: result.sums[c.code] for c in form.inputs}
     content = Content(inputs, texts={}, cover=cover, banner=banner)
 
-    placed: dict[str, object] = {}
+    # Sheets with a row per unit get their header from XlsxWriter and their rows streamed in afterwards
+    # (xlsxpatch): memory does not grow with the number of units.
+    sheets: dict[str, int] = {}
+    fmt_used: dict[str, Format] = {}
 
     def extra(wb: xlsxwriter.Workbook, fmt: dict[str, Format]) -> None:
-        placed["sheet"] = _breakdown_header(wb, fmt, form)
-        placed["total_format"] = fmt["total"]
-        _status_sheet(wb, fmt, result.statuses)
-        _texts_sheet(wb, fmt, form, counted)
+        fmt_used.update(fmt)
+        sheets[BREAKDOWN_SHEET] = _breakdown_header(wb, fmt, form)
+        sheets[STATUS_SHEET] = _status_header(wb, fmt, _status_row_count(result.statuses))
+        sheets[TEXTS_SHEET] = _texts_header(wb, fmt, form)
         _chart_sheet(wb, form, len(counted))
 
     data = build_workbook(form, identity, password, content, extra)
-    # The breakdown's rows (every unit's every figure) are streamed in after: memory stays flat for any count.
-    total_style = placed["total_format"].xf_index  # type: ignore[attr-defined]
-    rows = _breakdown_rows(form, counted, result.sums, total_style)
-    return append_rows(data, placed["sheet"], 2, len(counted) + 1, 3 + len(form.cells), rows)  # type: ignore[arg-type]
+
+    def style(name: str) -> int:  # a format's index in the finished workbook's styles
+        return fmt_used[name].xf_index or 0  # type: ignore[attr-defined]
+
+    return append_rows(
+        data,
+        {
+            sheets[BREAKDOWN_SHEET]: SheetRows(
+                2, len(counted) + 1, 3 + len(form.cells), _breakdown_rows(form, counted, result.sums, style("total"))
+            ),
+            sheets[STATUS_SHEET]: SheetRows(
+                1,
+                _status_row_count(result.statuses),
+                len(STATUS_COLUMNS),
+                _status_rows(result.statuses),
+                style("label"),
+            ),
+            sheets[TEXTS_SHEET]: SheetRows(
+                1, len(counted), 2 + len(form.narrative), _texts_rows(form, counted), style("value_text")
+            ),
+        },
+    )
 
 
 def _breakdown_header(wb, fmt, form: Form) -> int:  # type: ignore[no-untyped-def]
@@ -283,54 +304,65 @@ def _cell_caption(form: Form, code: str) -> str:
     )
 
 
-def _status_sheet(wb, fmt, statuses: list[UnitStatus]) -> None:
+STATUS_COLUMNS = {
+    "序号": 6,
+    "单位编码": 12,
+    "单位名称": 24,
+    "状态": 10,
+    "文件": 36,
+    "sha256": 20,
+    "错误数": 8,
+    "警告数": 8,
+    "说明": 60,
+}
+
+
+def _status_row_count(statuses: list[UnitStatus]) -> int:
+    return sum(max(1, len(s.reports)) for s in statuses)
+
+
+def _status_header(wb, fmt, rows: int) -> int:  # type: ignore[no-untyped-def]
     ws = wb.add_worksheet(STATUS_SHEET)
-    ws.write_row(
-        0, 0, ["序号", "单位编码", "单位名称", "状态", "文件", "sha256", "错误数", "警告数", "说明"], fmt["header"]
-    )
-    for width, col in zip((6, 12, 24, 10, 36, 20, 8, 8, 60), range(9), strict=True):
+    ws.write_row(0, 0, list(STATUS_COLUMNS), fmt["header"])
+    for col, width in enumerate(STATUS_COLUMNS.values()):
         ws.set_column(col, col, width)
-    row = 1
+    ws.autofilter(0, 0, rows, len(STATUS_COLUMNS) - 1)
+    ws.freeze_panes(1, 0)
+    return ws.index + 1
+
+
+def _status_rows(statuses: list[UnitStatus]) -> Iterator[list[Value]]:
+    """Every roster unit (and stray file): status, file, sha256, problem counts; a row per file."""
     for i, status in enumerate(statuses, start=1):
         for report in status.reports or [None]:
-            ws.write_row(
-                row,
-                0,
-                [
-                    i,
-                    status.unit_id,
-                    status.unit_name,
-                    status.status,
-                    str(report.path) if report else "",
-                    report.sha256 if report else "",
-                    len(report.errors) if report else 0,
-                    len(report.warnings) if report else 0,
-                    status.note,
-                ],
-                fmt["label"],
-            )
-            row += 1
-    ws.autofilter(0, 0, row - 1, 8)
-    ws.freeze_panes(1, 0)
+            yield [
+                i,
+                status.unit_id,
+                status.unit_name,
+                status.status,
+                str(report.path) if report else "",
+                report.sha256 if report else "",
+                len(report.errors) if report else 0,
+                len(report.warnings) if report else 0,
+                status.note,
+            ]
 
 
-def _texts_sheet(wb, fmt, form: Form, counted: list[UnitStatus]) -> None:
+def _texts_header(wb, fmt, form: Form) -> int:  # type: ignore[no-untyped-def]
     ws = wb.add_worksheet(TEXTS_SHEET)
-    sections = form.narrative
-    ws.write_row(0, 0, ["单位编码", "单位名称", *(s.title for s in sections)], fmt["header"])
+    ws.write_row(0, 0, ["单位编码", "单位名称", *(s.title for s in form.narrative)], fmt["header"])
     ws.set_column(0, 0, 12)
     ws.set_column(1, 1, 20)
-    ws.set_column(2, 1 + len(sections), 60)
-    for i, status in enumerate(counted, start=1):
+    ws.set_column(2, 1 + len(form.narrative), 60)
+    ws.freeze_panes(1, 2)
+    return ws.index + 1
+
+
+def _texts_rows(form: Form, counted: list[UnitStatus]) -> Iterator[list[Value]]:
+    for status in counted:
         report = status.counted
         assert report is not None
-        ws.write_row(
-            i,
-            0,
-            [status.unit_id, status.unit_name, *(report.texts.get(s.code, "") for s in sections)],
-            fmt["value_text"],
-        )
-    ws.freeze_panes(1, 2)
+        yield [status.unit_id, status.unit_name, *(report.texts.get(s.code, "") for s in form.narrative)]
 
 
 def _chart_sheet(wb, form: Form, count: int) -> None:

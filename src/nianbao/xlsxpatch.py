@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -28,15 +28,23 @@ class Formula:
 Value = str | float | int | Formula | None
 
 
-def append_rows(
-    xlsx: bytes, sheet_number: int, first_row: int, row_count: int, width: int, rows: Iterable[Sequence[Value]]
-) -> bytes:
-    """``xlsx`` with ``rows`` (``row_count`` of them, ``width`` cells at most) appended to sheet number
-    ``sheet_number`` (1-based, XlsxWriter's order) from zero-based row ``first_row`` on."""
-    sheet_name = f"xl/worksheets/sheet{sheet_number}.xml"
+@dataclass(frozen=True)
+class SheetRows:
+    """Rows to append to a sheet: from zero-based ``first_row``, ``count`` rows of at most ``width`` cells."""
+
+    first_row: int
+    count: int
+    width: int
+    rows: Iterable[Sequence[Value]]
+    style: int = 0  # the XF index for every cell (a formula keeps its own)
+
+
+def append_rows(xlsx: bytes, sheets: Mapping[int, SheetRows]) -> bytes:
+    """``xlsx`` with rows appended to the sheets numbered as keys (1-based, XlsxWriter's order)."""
+    by_member = {f"xl/worksheets/sheet{number}.xml": rows for number, rows in sheets.items()}
     source = zipfile.ZipFile(io.BytesIO(xlsx))
+    # XlsxWriter writes the sheets before the shared strings, so new strings are known when the table comes.
     strings = _SharedStrings(source.read("xl/sharedStrings.xml"))
-    letters = [xl_col_to_name(c) for c in range(width)]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
@@ -46,15 +54,8 @@ def append_rows(
                 info.external_attr,
                 info.create_system,
             )
-            if info.filename == sheet_name:
-                head, tail = source.read(info).decode("utf-8").split("</sheetData>")
-                last = f"{letters[-1]}{first_row + row_count}"
-                head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', head, count=1)
-                with target.open(copy, "w") as stream:
-                    stream.write(head.encode("utf-8"))
-                    for n, row in enumerate(rows):
-                        stream.write(_row(first_row + n + 1, row, letters, strings).encode("utf-8"))
-                    stream.write(("</sheetData>" + tail).encode("utf-8"))
+            if info.filename in by_member:
+                _write_sheet(source.read(info).decode("utf-8"), by_member[info.filename], target, copy, strings)
             elif info.filename == "xl/sharedStrings.xml":
                 target.writestr(copy, strings.xml())
             else:
@@ -62,19 +63,36 @@ def append_rows(
     return out.getvalue()
 
 
-def _row(number: int, values: Sequence[Value], letters: list[str], strings: _SharedStrings) -> str:
+def _write_sheet(
+    xml: str, rows: SheetRows, target: zipfile.ZipFile, info: zipfile.ZipInfo, strings: _SharedStrings
+) -> None:
+    head, tail = xml.split("</sheetData>")
+    letters = [xl_col_to_name(c) for c in range(rows.width)]
+    last = f"{letters[-1]}{rows.first_row + rows.count}"
+    head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', head, count=1)
+    style = f' s="{rows.style}"' if rows.style else ""
+    with target.open(info, "w") as stream:
+        stream.write(head.encode("utf-8"))
+        for n, row in enumerate(rows.rows):
+            stream.write(_row(rows.first_row + n + 1, row, letters, strings, style).encode("utf-8"))
+        stream.write(("</sheetData>" + tail).encode("utf-8"))
+
+
+def _row(number: int, values: Sequence[Value], letters: list[str], strings: _SharedStrings, style: str) -> str:
     cells = []
     for col, value in enumerate(values):
         ref = f"{letters[col]}{number}"
         if value is None or value == "":
+            if style:
+                cells.append(f'<c r="{ref}"{style}/>')  # an empty cell still gets its borders
             continue
         if isinstance(value, str):
-            cells.append(f'<c r="{ref}" t="s"><v>{strings.index(value)}</v></c>')
+            cells.append(f'<c r="{ref}"{style} t="s"><v>{strings.index(value)}</v></c>')
         elif isinstance(value, Formula):
-            style = f' s="{value.style}"' if value.style else ""
-            cells.append(f'<c r="{ref}"{style}><f>{_escape(value.text)}</f><v>{value.cached:.16G}</v></c>')
+            own = f' s="{value.style}"' if value.style else ""
+            cells.append(f'<c r="{ref}"{own}><f>{_escape(value.text)}</f><v>{value.cached:.16G}</v></c>')
         else:
-            cells.append(f'<c r="{ref}"><v>{value:.16G}</v></c>')
+            cells.append(f'<c r="{ref}"{style}><v>{value:.16G}</v></c>')
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
