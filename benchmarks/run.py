@@ -44,7 +44,7 @@ def unit(i: int) -> Unit:
     return Unit(f"U{i:05d}", f"测试县第{i}乡镇")
 
 
-def filled(i: int) -> tuple[int, bytes]:
+def filled(_: None, i: int) -> tuple[int, bytes]:
     """A unit's workbook holding figures a township might report (all rules hold)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.figures import township_inputs
@@ -69,7 +69,7 @@ def run(n: int, work: Path) -> dict[str, float]:
     returned = work / "returned"
     returned.mkdir()
     start = time.perf_counter()
-    for i, data in ordered_map(filled, list(range(n))):
+    for i, data in ordered_map(filled, None, list(range(n))):
         (returned / f"{unit(i).unit_id}.xlsx").write_bytes(data)
     print(f"  built {n} filled workbooks in {time.perf_counter() - start:.1f} s (setup, not measured)")
 

@@ -16,8 +16,8 @@ from nianbao.parallel import MIN_PARALLEL, ordered_map
 from tests.workbooks import UNIT, blank_workbook, filled_workbook
 
 
-def square(x: int) -> int:
-    return x * x
+def power(exponent: int, x: int) -> int:
+    return x**exponent
 
 
 def test_ordered_map_keeps_order_and_reports_progress() -> None:
@@ -29,7 +29,7 @@ def test_ordered_map_keeps_order_and_reports_progress() -> None:
             yield r
 
     items = list(range(MIN_PARALLEL * 3))
-    assert list(ordered_map(square, items, progress, workers=2)) == [x * x for x in items]
+    assert list(ordered_map(power, 2, items, progress, workers=2)) == [x * x for x in items]
     assert seen == [len(items)] * len(items)
 
 

@@ -29,7 +29,8 @@ def test_streamed_rows_strings_numbers_and_formulas(tmp_path: Path) -> None:
         ["合计", "", Formula("SUM(C2:C4)", 3.25)],
     ]
     path = tmp_path / "s.xlsx"
-    path.write_bytes(append_rows(buffer.getvalue(), {2: SheetRows(1, len(rows), 3, iter(rows))}))
+    with path.open("wb") as out:
+        append_rows(buffer.getvalue(), {2: SheetRows(1, len(rows), 3, iter(rows))}, out)
 
     book = openpyxl.load_workbook(path, data_only=True)
     same_as_xlsxwriter = book["一"]["B1"].value

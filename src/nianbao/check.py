@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import astuple, dataclass, field
-from functools import partial
+from functools import cache
+from math import isnan, nan
 from pathlib import Path
 
 from .form import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
@@ -28,6 +30,42 @@ class CheckOptions:
     year: int | None = None
     previous: Mapping[str, Mapping[str, float | None]] | None = None  # unit_id -> last year's figures
     keep_raw: bool = True  # keep what each cell held (for annotated copies); off saves work on big runs
+    pack: bool = False  # figures as a compact array (merge holds thousands of them)
+
+
+class PackedFigures(Mapping[str, "float | None"]):
+    """A unit's figures as one array of doubles (NaN for blank) in the form's cell order: 1.6 KB instead of
+    a dict's ~10 KB, and cheap to send back from a worker process."""
+
+    __slots__ = ("_form", "_values")
+
+    def __init__(self, form_key: str, figures: Mapping[str, float | None]) -> None:
+        self._form = form_key
+        self._values = array("d", (nan if figures.get(code) is None else figures[code] for code in _order(form_key)))
+
+    def __getitem__(self, code: str) -> float | None:
+        value = self._values[_order(self._form)[code]]
+        return None if isnan(value) else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_order(self._form))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __reduce__(self) -> tuple:  # type: ignore[type-arg]
+        return _unpack, (self._form, self._values)
+
+
+@cache
+def _order(form_key: str) -> dict[str, int]:
+    return {code: i for i, code in enumerate(load_form(form_key).cells)}
+
+
+def _unpack(form_key: str, values: array) -> PackedFigures:  # type: ignore[type-arg]
+    packed = PackedFigures.__new__(PackedFigures)
+    packed._form, packed._values = form_key, values
+    return packed
 
 
 @dataclass
@@ -111,7 +149,11 @@ def check_paths(
 
 def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[FileReport]:
     """Reports one by one, in the files' order, so that a caller need not hold them all."""
-    return ordered_map(partial(check_file, options=options), files, progress)
+    return ordered_map(_check_with, options, files, progress)
+
+
+def _check_with(options: CheckOptions, path: Path) -> FileReport:
+    return check_file(path, options)
 
 
 def check_file(path: Path, options: CheckOptions) -> FileReport:
@@ -127,6 +169,8 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
         _apply_rules(form, report, options)
         if not options.keep_raw:
             report.raw = {}
+        if options.pack:
+            report.figures = PackedFigures(form.key, report.figures)
     except ReadError as exc:
         report.problems.append(Problem(ERROR, exc.code, str(exc)))
     except Exception as exc:  # a file must never stop the run: report what broke, keep going

@@ -72,8 +72,9 @@ def generate(
     elif not password or len(password) > 255:
         raise NianbaoError("保护密码不能为空，也不能超过 255 个字符")
 
-    jobs = [(form_name, unit, year, deadline_text, password, out / targets[unit.unit_id]) for unit in units]
-    files = list(ordered_map(_write_one, jobs, progress))
+    common = (form_name, year, deadline_text, password)
+    jobs = [(unit, out / targets[unit.unit_id]) for unit in units]
+    files = list(ordered_map(_write_one, common, jobs, progress))
     write_atomic(manifest, _manifest(form, year, files))
     if password_file:
         note = (
@@ -84,8 +85,9 @@ def generate(
     return Batch(form, year, files, manifest, password_file)
 
 
-def _write_one(job: tuple[str, Unit, int, str, str, Path]) -> GeneratedFile:
-    form_name, unit, year, deadline, password, path = job
+def _write_one(common: tuple[str, int, str, str], job: tuple[Unit, Path]) -> GeneratedFile:
+    form_name, year, deadline, password = common
+    unit, path = job
     form = load_form(form_name)
     data = build_workbook(form, identity_for(form, unit, year, deadline), password)
     write_atomic(path, data)

@@ -6,18 +6,17 @@ allow_missing, marked as partial). It is itself a valid input to `check` and to 
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from math import isnan, nan
 from pathlib import Path
+from typing import BinaryIO
 
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 
 from .check import CheckOptions, FileReport, find_files, iter_checks
-from .files import refuse_overwrite, write_atomic
+from .files import atomic_file, refuse_overwrite
 from .form import DEFAULT_FORM, Form, load_form
 from .generate import check_year
 from .parallel import Progress, no_progress
@@ -34,26 +33,6 @@ CHART_SHEET = "图表"
 TOTAL_LABEL = "合计"
 
 MERGED, MISSING, INVALID, DUPLICATE, REPLACED, OFF_ROSTER = "已汇总", "缺报", "有错误", "重复", "已被替换", "不在名单"
-
-
-class PackedFigures(Mapping[str, "float | None"]):
-    """A unit's figures as a flat array of doubles (NaN for blank) keyed through one shared index."""
-
-    __slots__ = ("_index", "_values")
-
-    def __init__(self, index: dict[str, int], figures: Mapping[str, float | None]) -> None:
-        self._index = index
-        self._values = array("d", (nan if figures.get(code) is None else figures[code] for code in index))
-
-    def __getitem__(self, code: str) -> float | None:
-        value = self._values[self._index[code]]
-        return None if isnan(value) else value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        return len(self._index)
 
 
 @dataclass
@@ -139,13 +118,10 @@ def merge(
     refuse_overwrite(out, force)
     if out.suffix.lower() != ".xlsx":
         raise NianbaoError(f"汇总表文件名应以 .xlsx 结尾：{out}")
-    options = CheckOptions(form_name=form_name, roster={u.unit_id: u for u in units}, year=year, keep_raw=False)
-    index = {code: i for i, code in enumerate(form.cells)}
-    reports = []
-    for report in iter_checks(find_files(paths), options, progress):
-        if report.figures:  # 1.6 KB a unit instead of a dict's ~10 KB
-            report.figures = PackedFigures(index, report.figures)
-        reports.append(report)
+    options = CheckOptions(
+        form_name=form_name, roster={u.unit_id: u for u in units}, year=year, keep_raw=False, pack=True
+    )
+    reports = list(iter_checks(find_files(paths), options, progress))
     if any(r.path.resolve() == out.resolve() for r in reports):
         raise NianbaoError(f"汇总表 {out} 不能同时是输入文件")
     statuses = _statuses(units, reports, {Path(p).resolve() for p in prefer})
@@ -164,7 +140,8 @@ def merge(
             units=str(len(counted)),
             missing=str(len(result.missing_units)),
         )
-        write_atomic(out, summary_workbook(result, identity, password))
+        with atomic_file(out) as target:
+            write_summary(result, identity, password, target)
         result.written = out
     return result
 
@@ -211,7 +188,7 @@ def _sum(figure_sets: list[dict[str, float | None]], form: Form) -> dict[str, fl
     return with_totals(form.totals, sums)
 
 
-def summary_workbook(result: Merge, identity: Identity, password: str) -> bytes:
+def write_summary(result: Merge, identity: Identity, password: str, target: BinaryIO) -> None:
     form = result.form
     counted = [s for s in result.statuses if s.counted]
     missing = result.missing_units
@@ -244,7 +221,7 @@ def summary_workbook(result: Merge, identity: Identity, password: str) -> bytes:
     def style(name: str) -> int:  # a format's index in the finished workbook's styles
         return fmt_used[name].xf_index or 0  # type: ignore[attr-defined]
 
-    return append_rows(
+    append_rows(
         data,
         {
             sheets[BREAKDOWN_SHEET]: SheetRows(
@@ -261,6 +238,7 @@ def summary_workbook(result: Merge, identity: Identity, password: str) -> bytes:
                 1, len(counted), 2 + len(form.narrative), _texts_rows(form, counted), style("value_text")
             ),
         },
+        target,
     )
 
 

@@ -6,8 +6,10 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from typing import TypeVar
 
+S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 Progress = Callable[[Iterator[R], int], Iterable[R]]
@@ -18,10 +20,20 @@ def no_progress(results: Iterator[R], total: int) -> Iterable[R]:
     return results
 
 
-def _leave_ctrl_c_to_the_parent() -> None:
+_shared: object = None  # in a worker: the object given once to ordered_map, for every item
+
+
+def _start_worker(shared: object) -> None:
     """Workers ignore Ctrl-C: the parent cancels what is queued and lets running items finish their
-    (atomic) writes, so an interrupted run leaves only complete files and no tracebacks."""
+    (atomic) writes, so an interrupted run leaves only complete files and no tracebacks. ``shared`` is
+    sent once per worker instead of once per chunk of items (a roster of thousands is not small)."""
+    global _shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _shared = shared
+
+
+def _call_with_shared(func: Callable[[object, T], R], item: T) -> R:
+    return func(_shared, item)
 
 
 def workers_wanted() -> int:
@@ -29,18 +41,22 @@ def workers_wanted() -> int:
 
 
 def ordered_map(
-    func: Callable[[T], R], items: list[T], progress: Progress = no_progress, workers: int | None = None
+    func: Callable[[S, T], R],
+    shared: S,
+    items: list[T],
+    progress: Progress = no_progress,
+    workers: int | None = None,
 ) -> Iterator[R]:
-    """``map(func, items)`` over worker processes when there are enough items; results in input order.
-    ``func`` must be picklable (a module-level function or a functools.partial of one)."""
+    """``func(shared, item)`` for every item, over worker processes when there are enough items; results in
+    input order. ``func`` must be a module-level function; ``shared`` reaches each worker once."""
     workers = workers_wanted() if workers is None else workers
     if workers <= 1 or len(items) < MIN_PARALLEL:
-        yield from progress(map(func, items), len(items))
+        yield from progress((func(shared, item) for item in items), len(items))
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_leave_ctrl_c_to_the_parent) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(shared,)) as pool:
         chunk = max(1, min(32, len(items) // (workers * 8)))
         try:
-            yield from progress(pool.map(func, items, chunksize=chunk), len(items))
+            yield from progress(pool.map(partial(_call_with_shared, func), items, chunksize=chunk), len(items))
         except BaseException:  # Ctrl-C or an error: stop queued work at once, finish nothing half-way
             pool.shutdown(wait=True, cancel_futures=True)
             raise

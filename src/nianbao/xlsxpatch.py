@@ -13,6 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 from xml.sax.saxutils import escape
 
 from xlsxwriter.utility import xl_col_to_name
@@ -39,13 +40,13 @@ class SheetRows:
     style: int = 0  # the XF index for every cell (a formula keeps its own)
 
 
-def append_rows(xlsx: bytes, sheets: Mapping[int, SheetRows]) -> bytes:
-    """``xlsx`` with rows appended to the sheets numbered as keys (1-based, XlsxWriter's order)."""
+def append_rows(xlsx: bytes, sheets: Mapping[int, SheetRows], out: BinaryIO) -> None:
+    """Write ``xlsx`` to ``out`` with rows appended to the sheets numbered as keys (1-based, XlsxWriter's
+    order); the result goes straight to ``out``, never whole into memory."""
     by_member = {f"xl/worksheets/sheet{number}.xml": rows for number, rows in sheets.items()}
     source = zipfile.ZipFile(io.BytesIO(xlsx))
     # XlsxWriter writes the sheets before the shared strings, so new strings are known when the table comes.
     strings = _SharedStrings(source.read("xl/sharedStrings.xml"))
-    out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             copy = zipfile.ZipInfo(info.filename, info.date_time)
@@ -60,7 +61,6 @@ def append_rows(xlsx: bytes, sheets: Mapping[int, SheetRows]) -> bytes:
                 target.writestr(copy, strings.xml())
             else:
                 target.writestr(copy, source.read(info))
-    return out.getvalue()
 
 
 def _write_sheet(
