@@ -169,8 +169,9 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
         _apply_rules(form, report, options)
         if not options.keep_raw:
             report.raw = {}
-        if options.pack:
+        if options.pack:  # what a merge of thousands keeps of each file: the figures packed, no cover fields
             report.figures = PackedFigures(form.key, report.figures)
+            report.texts = {s.code: report.texts[s.code] for s in form.narrative}
     except ReadError as exc:
         report.problems.append(Problem(ERROR, exc.code, str(exc)))
     except Exception as exc:  # a file must never stop the run: report what broke, keep going

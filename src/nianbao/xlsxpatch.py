@@ -58,7 +58,8 @@ def append_rows(xlsx: bytes, sheets: Mapping[int, SheetRows], out: BinaryIO) -> 
             if info.filename in by_member:
                 _write_sheet(source.read(info).decode("utf-8"), by_member[info.filename], target, copy, strings)
             elif info.filename == "xl/sharedStrings.xml":
-                target.writestr(copy, strings.xml())
+                with target.open(copy, "w") as stream:
+                    strings.write(stream)
             else:
                 target.writestr(copy, source.read(info))
 
@@ -117,18 +118,22 @@ class _SharedStrings:
             self.added.append(value)
         return self.known[value]
 
-    def xml(self) -> bytes:
-        items = "".join(
-            f'<si><t xml:space="preserve">{_escape(s)}</t></si>' if s != s.strip() else f"<si><t>{_escape(s)}</t></si>"
-            for s in self.added
-        )
-        text = re.sub(
+    def write(self, stream: BinaryIO) -> None:
+        """The table with the new strings, written piece by piece (it can hold every unit's texts)."""
+        head = re.sub(
             r'count="\d+" uniqueCount="\d+"',
             f'count="{self.count}" uniqueCount="{self.unique + len(self.added)}"',
             self.text,
             count=1,
         )
-        return text.replace("</sst>", items + "</sst>").encode("utf-8")
+        before, closing, _ = head.rpartition("</sst>")
+        if not closing:
+            raise ValueError("unexpected sharedStrings.xml")
+        stream.write(before.encode("utf-8"))
+        for s in self.added:
+            space = ' xml:space="preserve"' if s != s.strip() else ""
+            stream.write(f"<si><t{space}>{_escape(s)}</t></si>".encode())
+        stream.write(b"</sst>")
 
 
 def _escape(text: str) -> str:
