@@ -14,22 +14,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.roundtrip.office
+
+from tests.roundtrip.office import CHROMIUM
+
 from nianbao.form import data_dir, load_form
 from nianbao.report import write_report
 
 IMAGES = Path(__file__).resolve().parent / "images"
-CHROMIUM = [
-    "chromium",
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 def main() -> None:
@@ -77,6 +69,7 @@ def main() -> None:
         subprocess.run(
             [
                 *CHROMIUM,
+                "--hide-scrollbars",
                 f"--user-data-dir={work / 'chromium'}",
                 "--window-size=900,1300",
                 f"--screenshot={IMAGES / 'report.png'}",

@@ -13,6 +13,18 @@ DRIVER = Path(__file__).with_name("uno_driver.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 XLSX, XLS, ODS = "Calc MS Excel 2007 XML", "MS Excel 97", "calc8"
 FILTERS = {"xlsx": XLSX, "xls": XLS, "ods": ODS}
+# Headless Chromium as root on a machine without network: no sandbox, no background connections.
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def unavailable() -> str | None:

@@ -12,18 +12,9 @@ import pytest
 
 from nianbao.form import Form, data_dir
 from nianbao.report import from_file, write_report
+from tests.roundtrip.office import CHROMIUM
 
 FILLED = sorted((data_dir("samples") / "filled").glob("*.xlsx"))[0]
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def need(*programs: str) -> None:
@@ -63,8 +54,7 @@ def test_html_printed_by_headless_chromium(tmp_path: Path, form: Form) -> None:
     write_report(FILLED, page)
     done = subprocess.run(
         [
-            "chromium",
-            *CHROMIUM_FLAGS,
+            *CHROMIUM,
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--print-to-pdf={pdf}",
             "--no-pdf-header-footer",
