@@ -122,6 +122,9 @@ SPEC = (templates_dir() / "gov-info-disclosure-2021.toml").read_text(encoding="u
         ('severity = "warning"', 'severity = "notice"', "severity"),
         ('needs = "previous"\neach = { C', "each = { C", "prev:"),
         ("[types.amount]", "[types.money]", "amount"),
+        ('received = "T3.R01.C7"', 'received = "T3.R99.C7"', "T3.R99.C7"),
+        ('{ code = "T3.R24.C7", name', '{ code = "T9.R24.C7", name', "T9.R24.C7"),
+        ('fee_section = "N6"', 'fee_section = "N9"', "fee_section"),
     ],
 )
 def test_a_broken_spec_is_refused_with_a_reason(tmp_path: Path, old: str, new: str, message: str) -> None:

@@ -129,6 +129,7 @@ class Form:
     totals: dict[str, Check]  # total cell code -> the check that defines it
     report: dict = field(default_factory=dict)  # title, opening and section order of the published report
     import_hints: dict = field(default_factory=dict)  # label aliases and superseded-format markers
+    summary: dict = field(default_factory=dict)  # the summary's chart
     fingerprint: str = ""
 
     @property
@@ -274,11 +275,19 @@ def _build(raw: dict, source: str) -> Form:
         totals=totals,
         report=raw.get("report", {}),
         import_hints=raw.get("import", {}),
+        summary=raw.get("summary", {}),
     )
     known = {t.id for t in tables} | {s.code for s in sections}
     unknown = [code for code in form.report.get("order", []) if code not in known]
     if unknown:
         raise SpecError(source, f"[report] order 中的 {'、'.join(unknown)} 不是表格或文字部分")
+    cited = [form.report.get("received"), *(bar["code"] for bar in form.summary.get("chart", []))]
+    if any(code and code not in cells for code in cited):
+        raise SpecError(
+            source, f"[report]/[summary] 中的单元格 {'、'.join(c for c in cited if c and c not in cells)} 不存在"
+        )
+    if form.report.get("fee_section", sections[0].code) not in {s.code for s in sections}:
+        raise SpecError(source, "[report] fee_section 不是文字部分")
     form.fingerprint = _fingerprint(form)
     return form
 

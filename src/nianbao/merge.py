@@ -352,9 +352,8 @@ def _chart_sheet(wb, form: Form, count: int) -> None:
     chart = wb.add_chart({"type": "bar"})
     codes = list(form.cells)
     last = 1 + count
-    for code, name in (("T3.R01.C7", "本年新收申请"), ("T3.R24.C7", "本年办理结果总计")):
-        if code not in form.cells:
-            continue
+    for bar in form.summary.get("chart", []):
+        code, name = bar["code"], bar["name"]
         col = 3 + codes.index(code)
         chart.add_series(
             {
@@ -363,7 +362,7 @@ def _chart_sheet(wb, form: Form, count: int) -> None:
                 "values": [BREAKDOWN_SHEET, 2, col, last, col],
             }
         )
-    chart.set_title({"name": "各单位政府信息公开申请收到与办理情况（件）"})
+    chart.set_title({"name": form.summary.get("chart_title", "")})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": max(400, 24 * count + 120)})

@@ -60,6 +60,9 @@ MESSAGES = {
     "NAME_DIFFERS": "表内单位名称“{found}”与名单上的“{expected}”不同",
     "NO_PREVIOUS": "没有找到该单位的上年数据，未做跨年度核对",
     "PARTIAL_SUMMARY": "这是部分汇总表（缺 {missing} 个单位），不是完整的汇总，不能作为正式数字或再次汇总",
+    "TEXT_FIGURE": "正文说“{quoted}”，表三新收申请总计为 {received} 件",
+    "TEXT_EMPTY": "“{section}”部分为空或只写“无”，评估时会被扣分",
+    "TEXT_FEE": "“{section}”应说明信息处理费的收取情况（收取或未收取）",
     "DUPLICATE_UNIT": "与 {others} 是同一单位（{unit_id}）同一年度的表格",
 }
 

@@ -88,26 +88,22 @@ _NOTHING = {"", "无", "无。", "暂无", "没有"}
 
 def text_warnings(report: Report) -> list[Problem]:
     """Figures quoted in the text that contradict the tables, and sections evaluators criticise."""
-    problems = []
-    received = report.figures.get("T3.R01.C7")
+    form, problems = report.form, []
+    received = report.figures.get(form.report.get("received", ""))
     texts = " ".join(report.texts.values())
-    for m in _RECEIVED.finditer(texts):
-        if isinstance(received, (int, float)) and float(m[1]) != received:
-            problems.append(_warn("TEXT_FIGURE", f"正文说“{m[0]}”，表三新收申请总计为 {received:g} 件"))
-    if _NONE_RECEIVED.search(texts) and isinstance(received, (int, float)) and received > 0:
-        problems.append(_warn("TEXT_FIGURE", f"正文说未收到申请，表三新收申请总计为 {received:g} 件"))
-    for code in report.form.report["order"]:
-        if code.startswith("N") and report.texts.get(code, "").strip() in _NOTHING:
-            title = report.form.text_cell(code).title
-            problems.append(_warn("TEXT_EMPTY", f"“{title}”部分为空或只写“无”，评估时会被扣分"))
-    last = report.form.report["order"][-1]
-    if "处理费" not in report.texts.get(last, ""):
-        problems.append(_warn("TEXT_FEE", "“六、其他需要报告的事项”应说明信息处理费的收取情况（收取或未收取）"))
+    if isinstance(received, (int, float)):
+        for m in _RECEIVED.finditer(texts):
+            if float(m[1]) != received:
+                problems.append(Problem.of(WARNING, "TEXT_FIGURE", quoted=m[0], received=f"{received:g}"))
+        if _NONE_RECEIVED.search(texts) and received > 0:
+            problems.append(Problem.of(WARNING, "TEXT_FIGURE", quoted="未收到申请", received=f"{received:g}"))
+    for section in form.narrative:
+        if report.texts.get(section.code, "").strip() in _NOTHING:
+            problems.append(Problem.of(WARNING, "TEXT_EMPTY", section=section.title))
+    fee = form.text_cell(form.report.get("fee_section", form.narrative[-1].code))
+    if "处理费" not in report.texts.get(fee.code, ""):
+        problems.append(Problem.of(WARNING, "TEXT_FEE", section=fee.title))
     return problems
-
-
-def _warn(code: str, message: str) -> Problem:
-    return Problem(WARNING, code, message)
 
 
 # -- HTML ---------------------------------------------------------------------------------------------
