@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,16 @@ def test_cli_import_and_its_errors(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 1 and "找不到“一、总体情况”" in result.output and "Traceback" not in result.output
+
+
+def test_html_as_government_sites_write_it(tmp_path: Path, form: Form) -> None:
+    imported = import_report(ZHANGWU_2022, tmp_path / "a.xlsx", "1", "彰武镇", 2022)
+    page = to_html(Report(form, "彰武镇", 2022, {**imported.figures}, imported.texts))
+    # Cells wrapped in paragraphs and spans, labels broken by <br>, empty cells holding &nbsp;, scripts around.
+    page = page.replace("<td", "<td style='border:1px'")
+    page = re.sub(r"(<td[^>]*>)(.*?)</td>", lambda m: f"{m[1]}<p><span>{m[2] or '&nbsp;'}</span></p></td>", page)
+    assert "<p><span>&nbsp;</span></p>" in page and "<p><span>0</span></p>" in page
+    page = page.replace("本年新收政府信息公开申请数量", "本年新收政府信息<br/>公开申请数量")
+    page = page.replace("<body>", "<body><script>var x = '一、总体情况';</script><div>网站导航</div>")
+    result = parse_report(lines_of_html(page), form)
+    assert result.problems == [] and result.figures == imported.figures
