@@ -66,9 +66,9 @@ def _open_copy(report: FileReport, password: str | None) -> Workbook | None:
             return openpyxl.load_workbook(report.path)
         except Exception:  # damaged beyond openpyxl: fall through to a rebuilt copy if possible
             pass
-    if not report.form_key or not report.raw:
+    if not report.form_ref or not report.raw:
         return None
-    form = load_form(report.form_key)
+    form = load_form(report.form_ref)
     identity = Identity(
         **{k: report.identity[k] for k in Identity.__dataclass_fields__ if k != "year"},
         year=int(report.identity["year"]),

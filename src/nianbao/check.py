@@ -39,9 +39,9 @@ class PackedFigures(Mapping[str, "float | None"]):
 
     __slots__ = ("_form", "_values")
 
-    def __init__(self, form_key: str, figures: Mapping[str, float | None]) -> None:
-        self._form = form_key
-        self._values = array("d", (nan if figures.get(code) is None else figures[code] for code in _order(form_key)))
+    def __init__(self, form_ref: str, figures: Mapping[str, float | None]) -> None:
+        self._form = form_ref
+        self._values = array("d", (nan if figures.get(code) is None else figures[code] for code in _order(form_ref)))
 
     def __getitem__(self, code: str) -> float | None:
         value = self._values[_order(self._form)[code]]
@@ -58,13 +58,13 @@ class PackedFigures(Mapping[str, "float | None"]):
 
 
 @cache
-def _order(form_key: str) -> dict[str, int]:
-    return {code: i for i, code in enumerate(load_form(form_key).cells)}
+def _order(form_ref: str) -> dict[str, int]:
+    return {code: i for i, code in enumerate(load_form(form_ref).cells)}
 
 
-def _unpack(form_key: str, values: array) -> PackedFigures:  # type: ignore[type-arg]
+def _unpack(form_ref: str, values: array) -> PackedFigures:  # type: ignore[type-arg]
     packed = PackedFigures.__new__(PackedFigures)
-    packed._form, packed._values = form_key, values
+    packed._form, packed._values = form_ref, values
     return packed
 
 
@@ -77,7 +77,7 @@ class FileReport:
     texts: dict[str, str] = field(default_factory=dict)
     raw: dict[str, object] = field(default_factory=dict)  # what each input cell held, as read
     sha256: str = ""
-    form_key: str = ""
+    form_ref: str = ""  # what load_form takes to get this file's form: a template name or a spec's path
 
     @property
     def unit_id(self) -> str:
@@ -170,7 +170,7 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
         if not options.keep_raw:
             report.raw = {}
         if options.pack:  # what a merge of thousands keeps of each file: the figures packed, no cover fields
-            report.figures = PackedFigures(form.key, report.figures)
+            report.figures = PackedFigures(report.form_ref, report.figures)
             report.texts = {s.code: report.texts[s.code] for s in form.narrative}
     except ReadError as exc:
         report.problems.append(Problem(ERROR, exc.code, str(exc)))
@@ -205,11 +205,11 @@ def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> 
     expected = load_form(options.form_name)
     key = f"{identity['form_id']}-{identity['form_version']}"
     try:
-        form = load_form(key)
+        form = expected if key == expected.key else load_form(key)
     except NianbaoError:
         report.problems.append(Problem.of(ERROR, "UNKNOWN_FORM", form=key))
         return None
-    report.form_key = form.key
+    report.form_ref = options.form_name if form is expected else form.key
     if form.key != expected.key:
         report.problems.append(Problem.of(ERROR, "FORM_VERSION", found=form.key, expected=expected.key))
     if identity["fingerprint"] != form.fingerprint:

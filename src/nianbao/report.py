@@ -58,14 +58,14 @@ class Report:
 
 def from_file(path: Path) -> tuple[Report, FileReport]:
     checked = check_file(path, CheckOptions())
-    if not checked.form_key or not checked.figures:
+    if not checked.form_ref or not checked.figures:
         reason = checked.errors[0].message if checked.errors else "没有可用的数字"
         raise NianbaoError(f"{path} 无法生成报告：{reason}")
     figures: dict[str, float | str | None] = dict(checked.figures)
     for code, raw in checked.raw.items():  # what cannot be read as a number is printed as it was typed
         if figures.get(code) is None and isinstance(raw, str) and raw.strip():
             figures[code] = raw.strip()
-    form = load_form(checked.form_key)
+    form = load_form(checked.form_ref)
     return Report(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
 
 
