@@ -14,15 +14,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
 
 from .check import FileReport
-from .files import safe_name, write_atomic
+from .files import atomic_file, safe_name
 from .form import Form, load_form
-from .problems import ERROR, SEVERITY_NAMES
+from .problems import ERROR, SEVERITY_NAMES, WARNING
 from .workbook import Identity, build_workbook
 
 PROBLEM_SHEET = "问题清单"
 FILLS = {
     ERROR: PatternFill("solid", fgColor="FFC7CE"),
-    "warning": PatternFill("solid", fgColor="FFEB9C"),
+    WARNING: PatternFill("solid", fgColor="FFEB9C"),
 }
 SUFFIX = "_问题标注.xlsx"
 
@@ -52,9 +52,8 @@ def annotate(report: FileReport, target: Path, password: str | None = None) -> b
         workbook[sheet][address].comment = comment
     _problem_sheet(workbook, report)
     workbook.calculation.fullCalcOnLoad = True  # openpyxl keeps no cached results: recalculate on opening
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    write_atomic(target, buffer.getvalue())
+    with atomic_file(target) as out:
+        workbook.save(out)
     return True
 
 

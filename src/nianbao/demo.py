@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ import openpyxl
 
 from .annotate import place_values
 from .check import check_paths
-from .files import write_atomic
+from .files import atomic_file
 from .form import data_dir, load_form
 from .generate import Batch, generate
 from .merge import Merge, merge
@@ -48,9 +47,8 @@ def run_demo(out: str | Path) -> Demo:
     for generated in batch.files:
         workbook = openpyxl.load_workbook(generated.path)
         place_values(workbook, form, typed[generated.unit.unit_id])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        write_atomic(out / RETURNED / generated.path.name, buffer.getvalue())
+        with atomic_file(out / RETURNED / generated.path.name) as target:
+            workbook.save(target)
 
     result = merge(
         [out / RETURNED],
