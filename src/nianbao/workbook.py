@@ -82,9 +82,7 @@ def build_workbook(
     """The workbook as bytes: a blank form to fill in, or with ``content`` a filled, locked one; ``extra``
     adds sheets after the form's. The same arguments always give the same bytes."""
     buffer = io.BytesIO()
-    # A small workbook is fastest assembled in memory; a big one (a summary's breakdown of thousands of units)
-    # goes through temporary files, which keeps its XML out of memory.
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": extra is None})
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     writer = _Writer(wb, form, identity, password, content)
     writer.write(extra)
     wb.close()
