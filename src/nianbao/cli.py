@@ -23,7 +23,7 @@ from .check import (
     iter_lines,
 )
 from .demo import BLANK, RETURNED, YEAR, run_demo
-from .files import refuse_overwrite, write_atomic
+from .files import write_atomic
 from .form import DEFAULT_FORM
 from .generate import generate as generate_batch
 from .importing import import_report
@@ -312,8 +312,7 @@ def _progress(label: str) -> Progress:
 @_friendly
 def report(source: Path, out: Path, force: bool) -> None:
     """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四）。"""
-    refuse_overwrite(out, force)
-    rendered, checked, warnings = write_report(source, out)
+    rendered, checked, warnings = write_report(source, out, force)
     for problem in checked.errors:
         click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{problem.describe()}", fg="yellow")
     for problem in warnings:

@@ -27,6 +27,7 @@ TITLE_ROW = 0  # sheet title
 UNIT_ROW = 1  # "填报单位：…  报告年度：…", written per unit
 TABLE_TOP = 2  # first row of a table's header
 IDENTITY_SHEET = "_nianbao"
+LAST_YEAR = 2100
 # The cover sheet: unit facts from COVER_INFO_ROW, instructions from COVER_INSTRUCTIONS_ROW (heading just
 # above), then the 填报人 fields. A narrative section i has its title at TABLE_TOP + 3i, hint, input below.
 COVER_INFO_ROW = 2
@@ -143,6 +144,10 @@ class Form:
     @property
     def sheets(self) -> list[str]:
         return [self.cover_sheet, *(t.sheet for t in self.tables), self.narrative_sheet, IDENTITY_SHEET]
+
+    def check_year(self, year: int) -> None:
+        if not self.first_year <= year <= LAST_YEAR:
+            raise NianbaoError(f"年度 {year} 不适用 {self.basis} 格式（适用于 {self.first_year} 年及以后的年度报告）")
 
     def table(self, table_id: str) -> Table:
         return next(t for t in self.tables if t.id == table_id)

@@ -19,7 +19,6 @@ from .workbook import build_workbook, identity_for
 
 MANIFEST_NAME = "生成清单.csv"
 PASSWORD_NAME = "保护密码.txt"
-LAST_YEAR = 2100
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read out over the phone
 
 
@@ -52,7 +51,7 @@ def generate(
 ) -> Batch:
     """Write one workbook per unit of ``roster`` into ``out_dir``; nothing is written if anything is wrong."""
     form = load_form(form_name)
-    check_year(form, year)
+    form.check_year(year)
     deadline_text = parse_deadline(deadline) if deadline else ""
     units = read_roster(roster)
     out = Path(out_dir)
@@ -92,11 +91,6 @@ def _write_one(common: tuple[str, int, str, str], job: tuple[Unit, Path]) -> Gen
     data = build_workbook(form, identity_for(form, unit, year, deadline), password)
     write_atomic(path, data)
     return GeneratedFile(unit, path, sha256(data))
-
-
-def check_year(form: Form, year: int) -> None:
-    if not form.first_year <= year <= LAST_YEAR:
-        raise NianbaoError(f"年度 {year} 不适用 {form.basis} 格式（适用于 {form.first_year} 年及以后的年度报告）")
 
 
 def parse_deadline(text: str) -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from .files import refuse_overwrite, write_atomic
 from .form import DEFAULT_FORM, Form, GridCell, Table, load_form
-from .generate import check_year
 from .problems import NianbaoError
 from .rules import with_totals
 from .workbook import Content, Identity, build_workbook
@@ -219,7 +218,7 @@ def import_report(
     form_name: str = DEFAULT_FORM,
 ) -> Imported:
     form = load_form(form_name)
-    check_year(form, year)
+    form.check_year(year)
     refuse_overwrite(out, force)
     try:
         raw = source.read_bytes()

@@ -18,7 +18,6 @@ from xlsxwriter.utility import xl_col_to_name
 from .check import CheckOptions, FileReport, find_files, iter_checks
 from .files import atomic_file, refuse_overwrite
 from .form import DEFAULT_FORM, Form, load_form
-from .generate import check_year
 from .parallel import Progress, no_progress
 from .problems import NianbaoError
 from .roster import Unit, read_roster
@@ -112,7 +111,7 @@ def merge(
 ) -> Merge:
     """Check every input, sort them onto the roster, and write the summary if nothing blocks it."""
     form = load_form(form_name)
-    check_year(form, year)
+    form.check_year(year)
     units = read_roster(roster)
     out = Path(out)
     refuse_overwrite(out, force)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .check import CheckOptions, FileReport, check_file
-from .files import write_atomic
+from .files import refuse_overwrite, write_atomic
 from .form import Form, Table, load_form
 from .problems import WARNING, NianbaoError, Problem
 
@@ -69,7 +69,8 @@ def from_file(path: Path) -> tuple[Report, FileReport]:
     return Report(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
 
 
-def write_report(path: Path, out: Path) -> tuple[Report, FileReport, list[Problem]]:
+def write_report(path: Path, out: Path, force: bool = False) -> tuple[Report, FileReport, list[Problem]]:
+    refuse_overwrite(out, force)
     if out.suffix.lower() not in FORMATS:
         raise NianbaoError(f"报告格式只能是 {'、'.join(FORMATS)}：{out}")
     report, checked = from_file(path)
