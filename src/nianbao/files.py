@@ -58,5 +58,15 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise NianbaoError(f"{path} 已存在，未覆盖；确需覆盖请加 --force")
 
 
+def decode_chinese_text(data: bytes) -> str | None:
+    """Text as Chinese offices save it: UTF-8 (with or without BOM), else GBK/GB18030; None if neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .files import refuse_overwrite, write_atomic
+from .files import decode_chinese_text, refuse_overwrite, write_atomic
 from .form import DEFAULT_FORM, Form, GridCell, Table, load_form
 from .problems import NianbaoError
 from .rules import with_totals
@@ -237,9 +237,7 @@ def import_report(
 
 
 def _decode(data: bytes, source: Path) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise NianbaoError(f"{source} 的文字编码无法识别（应为 UTF-8 或 GBK）")
+    text = decode_chinese_text(data)
+    if text is None:
+        raise NianbaoError(f"{source} 的文字编码无法识别（应为 UTF-8 或 GBK）")
+    return text

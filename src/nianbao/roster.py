@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import decode_chinese_text
 from .problems import NianbaoError, RosterError
 
 ID_HEADERS = ("unit_id", "单位编码", "单位代码", "编码")
@@ -39,14 +40,8 @@ def read_roster(path: str | Path) -> list[Unit]:
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_chinese_text(path.read_bytes())
+    if text is None:
         raise RosterError(path.name, ["无法识别文件编码（应为 UTF-8 或 GBK），请在 Excel 中另存为“CSV UTF-8”"])
     reader = csv.reader(io.StringIO(text, newline=""))
     return [(reader.line_num, row) for row in reader]
