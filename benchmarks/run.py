@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from nianbao.form import load_form
-from nianbao.parallel import ordered_map
-from nianbao.roster import Unit
-from nianbao.workbook import Content, build_workbook, identity_for
+from nianbao.form.spec import load_form
+from nianbao.io.roster import Unit
+from nianbao.io.writer import Content, build_workbook, identity_for
+from nianbao.operations.parallel import ordered_map
 
 YEAR = 2025
 BASELINE = """

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 
 from tests.roundtrip.office import CHROMIUM
 
-from nianbao.form import data_dir, load_form
-from nianbao.report import write_report
+from nianbao.form.spec import data_dir, load_form
+from nianbao.operations.report import write_report
 
 IMAGES = Path(__file__).resolve().parent / "images"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.form import Form, load_form
+from nianbao.form.spec import Form, load_form
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from nianbao.form import Form
+from nianbao.form.spec import Form
 
 
 def consistent_inputs(form: Form, rng: random.Random) -> dict[str, float]:

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao.check import CheckOptions, FileReport, check_file, check_paths
 from nianbao.cli import main
-from nianbao.form import IDENTITY_SHEET, Form, load_form
-from nianbao.reading import MAX_UNPACKED_BYTES
-from nianbao.roster import Unit
-from nianbao.rules import with_totals
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import IDENTITY_SHEET, Form, load_form
+from nianbao.io.reading import MAX_UNPACKED_BYTES
+from nianbao.io.roster import Unit
+from nianbao.operations.check import CheckedFile, CheckOptions, check_file, check_paths
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.workbooks import UNIT, blank_workbook, filled_workbook, published_sample_figures
@@ -39,8 +39,8 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-def codes(report: FileReport) -> list[str]:
-    return [p.rule for p in report.problems]
+def codes(report: CheckedFile) -> list[str]:
+    return [p.code for p in report.problems]
 
 
 def test_a_consistent_workbook_passes_with_its_figures(tmp_path: Path, form: Form, good: dict) -> None:
@@ -64,13 +64,13 @@ def test_values_typed_wrongly_are_errors_at_their_cells(tmp_path: Path, form: Fo
         "T3.R25.C4": "１２",
     }
     report = check_file(write(tmp_path, "bad.xlsx", filled_workbook(form, typed)), CheckOptions())
-    found = {(p.rule, p.sheet, p.cell) for p in report.problems}
+    found = {(p.code, p.sheet, p.cell) for p in report.problems}
     where = {code: (form.cells[code].sheet, form.cells[code].a1) for code in typed}
     assert ("TEXT", *where["T3.R05.C2"]) in found and ("TEXT", *where["T3.R06.C1"]) in found
     assert ("TEXT", *where["T2.R06.C1"]) in found and ("BLANK", *where["T4.R01.C1"]) in found
     assert ("NEGATIVE", *where["T3.R01.C1"]) in found and ("FRACTION", *where["T3.R03.C3"]) in found
     assert ("AS_TEXT", *where["T3.R25.C4"]) in found
-    problem = next(p for p in report.problems if p.rule == "TEXT" and p.cell == form.cells["T3.R05.C2"].a1)
+    problem = next(p for p in report.problems if p.code == "TEXT" and p.cell == form.cells["T3.R05.C2"].a1)
     assert "5件" in problem.message and problem.row_label.endswith("1.属于国家秘密") and "商业企业" in problem.col_label
     assert not report.ok
 
@@ -78,7 +78,7 @@ def test_values_typed_wrongly_are_errors_at_their_cells(tmp_path: Path, form: Fo
 def test_a_broken_rule_names_the_cell_labels_and_both_figures(tmp_path: Path, form: Form, good: dict) -> None:
     typed = {**good, "T3.R25.C2": good["T3.R25.C2"] + 3}
     report = check_file(write(tmp_path, "s1.xlsx", filled_workbook(form, typed)), CheckOptions())
-    s1 = [p for p in report.problems if p.rule == "S1"]
+    s1 = [p for p in report.problems if p.code == "S1"]
     assert {p.cell for p in s1} == {form.cells["T3.R01.C2"].a1, form.cells["T3.R01.C7"].a1}
     p = next(p for p in s1 if p.cell == form.cells["T3.R01.C2"].a1)
     left = good["T3.R01.C2"] + good["T3.R02.C2"]
@@ -106,19 +106,19 @@ def test_roster_year_and_form_version(tmp_path: Path, form: Form, good: dict) ->
 def test_cross_year_checks_with_last_years_workbook(tmp_path: Path, form: Form, good: dict) -> None:
     last = consistent_inputs(form, random.Random(8))
     last_path = write(tmp_path, "last.xlsx", filled_workbook(form, last, year=2024))
-    from nianbao.previous import previous_figures
+    from nianbao.operations.previous import previous_figures
 
     previous, unusable = previous_figures([last_path])
     assert unusable == [] and set(previous) == {UNIT.unit_id}
     report = check_file(write(tmp_path, "now.xlsx", filled_workbook(form, good)), CheckOptions(previous=previous))
-    x1 = {p.cell for p in report.problems if p.rule == "X1"}
+    x1 = {p.cell for p in report.problems if p.code == "X1"}
     last_totals = with_totals(form.totals, last)
     now_totals = with_totals(form.totals, good)
     expected = {
         form.cells[f"T3.R02.C{i}"].a1 for i in range(1, 8) if now_totals[f"T3.R02.C{i}"] != last_totals[f"T3.R25.C{i}"]
     }
     assert x1 == expected and x1
-    assert any(p.rule == "X2" and p.severity == "warning" for p in report.problems)
+    assert any(p.code == "X2" and p.severity == "warning" for p in report.problems)
 
 
 # -- the corpus of bad files ---------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def test_every_bad_file_gets_its_own_clear_error_and_the_run_goes_on(corpus: Pat
         report = reports[name]
         assert not report.ok, name
         first = report.errors[0]
-        assert first.rule == code and says in first.message, (name, first)
+        assert first.code == code and says in first.message, (name, first)
     assert reports["good.xlsx"].ok and reports["good.xlsx"].problems == []
     assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before, "inputs must never change"
 
@@ -263,7 +263,7 @@ def test_cli_summary_json_and_exit_status(corpus: Path, tmp_path: Path) -> None:
     assert files["good.xlsx"]["ok"] and files["good.xlsx"]["unit_id"] == "210922101"
     bad = files["inserted-row.xlsx"]
     assert not bad["ok"] and bad["unit_name"] == UNIT.unit_name and bad["year"] == 2025
-    assert {"severity", "rule", "sheet", "cell", "message"} <= set(bad["problems"][0])
+    assert {"severity", "code", "sheet", "cell", "message"} <= set(bad["problems"][0])
     good_only = CliRunner().invoke(main, ["check", str(corpus / "good.xlsx")])
     assert good_only.exit_code == 0 and "通过" in good_only.output
     usage = CliRunner().invoke(main, ["check", str(tmp_path / "nothing-here")])
@@ -278,7 +278,7 @@ def test_published_zhangwu_report_gives_exactly_one_error_for_its_blank_cell(tmp
     inputs = {code: v for code, v in figures.items() if code not in form.totals}
     report = check_file(write(tmp_path, "zw.xlsx", filled_workbook(form, inputs, year=2022)), CheckOptions(year=2022))
     (problem,) = report.problems
-    assert (problem.rule, problem.sheet, problem.cell) == ("BLANK", form.table("T3").sheet, form.cells["T3.R02.C3"].a1)
+    assert (problem.code, problem.sheet, problem.cell) == ("BLANK", form.table("T3").sheet, form.cells["T3.R02.C3"].a1)
     assert problem.row_label == "二、上年结转政府信息公开申请数量" and problem.col_label.endswith("科研机构")
 
 
@@ -352,5 +352,5 @@ def test_any_single_changed_application_figure_in_a_workbook_is_caught(tmp_path:
     path = write(tmp_path, "p.xlsx", filled_workbook(FORM_2021, figures))
     assert check_file(path, CheckOptions()).problems == []
     changed = write(tmp_path, "q.xlsx", filled_workbook(FORM_2021, {**figures, cell.code: figures[cell.code] + delta}))
-    caught = {p.rule for p in check_file(changed, CheckOptions()).errors}
+    caught = {p.code for p in check_file(changed, CheckOptions()).errors}
     assert caught == {"S1"}, cell.code

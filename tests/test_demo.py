@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nianbao.check import CheckOptions, check_file, check_paths
 from nianbao.cli import main
-from nianbao.demo import RETURNED
-from nianbao.form import Form, data_dir
-from nianbao.roster import read_roster
+from nianbao.form.spec import Form, data_dir
+from nianbao.io.roster import read_roster
+from nianbao.operations.check import CheckOptions, check_file, check_paths
+from nianbao.operations.demo import RETURNED
 
 
 def test_demo_generates_fills_checks_and_merges(tmp_path: Path, form: Form) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.form import Form, load_form, templates_dir
+from nianbao.form.spec import Form, load_form, templates_dir
 from nianbao.problems import SpecError
 from tests.conftest import shared_file
 

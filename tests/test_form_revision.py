@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from nianbao.check import CheckOptions, check_file
 from nianbao.cli import main
-from nianbao.form import load_form, templates_dir
+from nianbao.form.spec import load_form, templates_dir
+from nianbao.operations.check import CheckOptions, check_file
 
 SPEC = (templates_dir() / "gov-info-disclosure-2021.toml").read_text(encoding="utf-8")
 
@@ -51,7 +51,7 @@ def test_a_new_spec_file_drives_generate_check_and_merge(tmp_path: Path) -> None
         wb.save(buffer)
         book.write_bytes(buffer.getvalue())
         assert check_file(book, CheckOptions(form_name=str(spec))).problems == []
-    assert [p.rule for p in check_file(book, CheckOptions()).errors] == ["UNKNOWN_FORM"]
+    assert [p.code for p in check_file(book, CheckOptions()).errors] == ["UNKNOWN_FORM"]
     summary = tmp_path / "sum.xlsx"
     result = CliRunner().invoke(main, ["merge", str(out), *args, "--out", str(summary)])
     assert result.exit_code == 0, result.output

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from nianbao.cli import main
-from nianbao.files import safe_name
-from nianbao.form import IDENTITY_SHEET
-from nianbao.generate import MANIFEST_NAME, PASSWORD_NAME, parse_deadline
+from nianbao.form.spec import IDENTITY_SHEET
+from nianbao.io.files import safe_name
+from nianbao.operations.generate import MANIFEST_NAME, PASSWORD_NAME, parse_deadline
 from nianbao.problems import NianbaoError
 
 AWKWARD = [

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nianbao.check import CheckOptions, check_file
 from nianbao.cli import main
-from nianbao.form import Form
-from nianbao.importing import import_report, lines_of_html, parse_report
+from nianbao.form.spec import Form
+from nianbao.operations.check import CheckOptions, check_file
+from nianbao.operations.importing import import_report, lines_of_html, parse_report
+from nianbao.operations.report import AnnualReport, to_html
 from nianbao.problems import NianbaoError
-from nianbao.report import Report, to_html
 from tests.conftest import ZHANGWU_2022
 
 
@@ -39,7 +39,7 @@ def test_the_zhangwu_sample_imports_with_one_blank_cell_and_its_texts(tmp_path: 
     assert not result.texts["N6"].endswith(("打印", "分享", "返回列表"))
     report = check_file(out, CheckOptions(year=2022))
     (problem,) = report.problems
-    assert (problem.rule, problem.cell) == ("BLANK", form.cells["T3.R02.C3"].a1)
+    assert (problem.code, problem.cell) == ("BLANK", form.cells["T3.R02.C3"].a1)
     assert report.texts["N6"] == result.texts["N6"]
 
 
@@ -87,7 +87,7 @@ def test_text_in_a_cell_is_kept_for_check_to_report(tmp_path: Path, sample_text:
     out = tmp_path / "r.xlsx"
     import_report(source, out, "1", "甲", 2022)
     report = check_file(out, CheckOptions())
-    assert {(p.rule, p.cell) for p in report.errors} >= {("TEXT", "B9")}
+    assert {(p.code, p.cell) for p in report.errors} >= {("TEXT", "B9")}
 
 
 def test_old_format_reports_are_refused(sample_text: str, form: Form) -> None:
@@ -99,7 +99,7 @@ def test_old_format_reports_are_refused(sample_text: str, form: Form) -> None:
 def test_html_pages_round_trip_through_report_and_import(tmp_path: Path, form: Form) -> None:
     first = tmp_path / "zw.xlsx"
     imported = import_report(ZHANGWU_2022, first, "210922100", "彰武县彰武镇", 2022)
-    page = to_html(Report(form, "彰武县彰武镇", 2022, {**imported.figures}, imported.texts))
+    page = to_html(AnnualReport(form, "彰武县彰武镇", 2022, {**imported.figures}, imported.texts))
     again = parse_report(lines_of_html(page), form)
     assert again.problems == [] and again.figures == imported.figures and again.texts == imported.texts
 
@@ -144,7 +144,7 @@ def test_cli_import_and_its_errors(tmp_path: Path) -> None:
 
 def test_html_as_government_sites_write_it(tmp_path: Path, form: Form) -> None:
     imported = import_report(ZHANGWU_2022, tmp_path / "a.xlsx", "1", "彰武镇", 2022)
-    page = to_html(Report(form, "彰武镇", 2022, {**imported.figures}, imported.texts))
+    page = to_html(AnnualReport(form, "彰武镇", 2022, {**imported.figures}, imported.texts))
     # Cells wrapped in paragraphs and spans, labels broken by <br>, empty cells holding &nbsp;, scripts around.
     page = page.replace("<td", "<td style='border:1px'")
     page = re.sub(r"(<td[^>]*>)(.*?)</td>", lambda m: f"{m[1]}<p><span>{m[2] or '&nbsp;'}</span></p></td>", page)

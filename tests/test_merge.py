@@ -13,13 +13,13 @@ import pytest
 import python_calamine
 from click.testing import CliRunner
 
-from nianbao.check import CheckOptions, check_file
 from nianbao.cli import main
-from nianbao.form import Form
-from nianbao.merge import BREAKDOWN_SHEET, CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import Form
+from nianbao.io.roster import Unit
+from nianbao.operations.check import CheckOptions, check_file
+from nianbao.operations.merge import BREAKDOWN_SHEET, CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
 from nianbao.problems import NianbaoError
-from nianbao.roster import Unit
-from nianbao.rules import with_totals
 from tests.figures import consistent_inputs
 from tests.workbooks import filled_workbook
 
@@ -114,7 +114,7 @@ def test_missing_unit_blocks_unless_allowed_and_then_says_partial(
     assert "部分汇总：缺 1 个单位（见“报送情况”工作表）" in cover
     report = check_file(out, CheckOptions())
     assert report.identity["missing"] == "1" and report.identity["units"] == "4"
-    assert [p.rule for p in report.errors] == ["PARTIAL_SUMMARY"], "a partial summary is never summed upward"
+    assert [p.code for p in report.errors] == ["PARTIAL_SUMMARY"], "a partial summary is never summed upward"
     counted = [unit_inputs[u.unit_id] for u in UNITS if u.unit_name != "五峰镇"]
     assert report.figures == pytest.approx(independent_sums(form, counted))
 
@@ -223,7 +223,7 @@ def test_cli_writes_json_and_exit_zero(tmp_path: Path, returned: Path, roster: P
 def test_last_years_summary_serves_the_cross_year_checks_of_each_unit(
     tmp_path: Path, form: Form, roster: Path, unit_inputs: dict
 ) -> None:
-    from nianbao.previous import previous_figures
+    from nianbao.operations.previous import previous_figures
 
     last_year = tmp_path / "2024"
     last_year.mkdir()
@@ -244,4 +244,4 @@ def test_last_years_summary_serves_the_cross_year_checks_of_each_unit(
     path = tmp_path / "now.xlsx"
     path.write_bytes(filled_workbook(form, carried, unit=unit))
     report = check_file(path, CheckOptions(previous=previous))
-    assert {p.cell for p in report.problems if p.rule == "X1"} == {form.cells[c].a1 for c in ("T3.R02.C1", "T3.R02.C7")}
+    assert {p.cell for p in report.problems if p.code == "X1"} == {form.cells[c].a1 for c in ("T3.R02.C1", "T3.R02.C7")}

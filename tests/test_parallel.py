@@ -10,9 +10,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from nianbao.check import CheckOptions, check_file, check_paths
-from nianbao.form import Form
-from nianbao.parallel import MIN_PARALLEL, ordered_map
+from nianbao.form.spec import Form
+from nianbao.operations.check import CheckOptions, check_file, check_paths
+from nianbao.operations.parallel import MIN_PARALLEL, ordered_map
 from tests.workbooks import UNIT, blank_workbook, filled_workbook
 
 
@@ -40,7 +40,7 @@ def test_parallel_check_equals_one_by_one(tmp_path: Path, form: Form) -> None:
     parallel = check_paths([tmp_path])
     serial = [check_file(p, CheckOptions()) for p in sorted(tmp_path.iterdir())]
     assert [r.path for r in parallel] == [r.path for r in serial]
-    strip = [p for p in parallel[0].problems if p.rule != "DUPLICATE_UNIT"]
+    strip = [p for p in parallel[0].problems if p.code != "DUPLICATE_UNIT"]
     assert strip == serial[0].problems and parallel[0].figures == serial[0].figures
     assert all(r.unit_id == UNIT.unit_id for r in parallel)
 

@@ -10,18 +10,18 @@ from click.testing import CliRunner
 from docx import Document
 
 from nianbao.cli import main
-from nianbao.form import Form, data_dir
-from nianbao.report import Report, from_file, text_warnings, to_html, to_markdown, write_report
+from nianbao.form.spec import Form, data_dir
+from nianbao.operations.report import AnnualReport, from_file, text_warnings, to_html, to_markdown, write_report
 
 FILLED = sorted((data_dir("samples") / "filled").glob("*.xlsx"))[0]
 
 
 @pytest.fixture(scope="module")
-def sample() -> Report:
+def sample() -> AnnualReport:
     return from_file(FILLED)[0]
 
 
-def test_html_has_title_opening_sections_labels_and_figures(sample: Report, form: Form) -> None:
+def test_html_has_title_opening_sections_labels_and_figures(sample: AnnualReport, form: Form) -> None:
     page = to_html(sample)
     assert f"<h1>{sample.unit_name}2025年政府信息公开工作年度报告</h1>" in page
     assert "自2025年1月1日起至2025年12月31日止" in page and form.basis in page
@@ -44,7 +44,7 @@ def test_html_has_title_opening_sections_labels_and_figures(sample: Report, form
     assert 'rowspan="22"' in page and 'colspan="7"' in page
 
 
-def test_docx_reread_by_python_docx(tmp_path: Path, sample: Report, form: Form) -> None:
+def test_docx_reread_by_python_docx(tmp_path: Path, sample: AnnualReport, form: Form) -> None:
     out = tmp_path / "r.docx"
     write_report(FILLED, out)
     doc = Document(str(out))
@@ -61,17 +61,17 @@ def test_docx_reread_by_python_docx(tmp_path: Path, sample: Report, form: Form) 
     assert doc.sections[0].page_width.mm == pytest.approx(210, abs=0.5)
 
 
-def test_markdown_for_quick_review(sample: Report) -> None:
+def test_markdown_for_quick_review(sample: AnnualReport) -> None:
     text = to_markdown(sample)
     assert text.startswith(f"# {sample.title}") and "## 三、收到和处理政府信息公开申请情况" in text
     assert f"| 一、本年新收政府信息公开申请数量 | {sample.shown('T3.R01.C1')} |" in text
     assert "| 项目 | 行政复议·结果维持 |" in text
 
 
-def test_text_that_contradicts_the_tables_is_warned(sample: Report) -> None:
+def test_text_that_contradicts_the_tables_is_warned(sample: AnnualReport) -> None:
     received = sample.figures["T3.R01.C7"]
     texts = {"N1": f"全年共收到政府信息公开申请{int(received) + 3}件。", "N5": "无", "N6": "无其他事项。"}
-    report = Report(sample.form, sample.unit_name, 2025, {**sample.figures, "T3.R01.C7": received}, texts)
+    report = AnnualReport(sample.form, sample.unit_name, 2025, {**sample.figures, "T3.R01.C7": received}, texts)
     messages = [p.message for p in text_warnings(report)]
     assert any(f"表三新收申请总计为 {received:g} 件" in m for m in messages)
     assert any("五、存在的主要问题及改进情况" in m for m in messages)

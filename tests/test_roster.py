@@ -7,8 +7,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from nianbao.io.roster import read_roster
 from nianbao.problems import NianbaoError, RosterError
-from nianbao.roster import read_roster
 
 ROWS = "单位编码,单位名称,类型\n210922100,彰武镇,镇\n210922101,哈尔套镇,镇\n"
 

@@ -7,8 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nianbao.form import Form, load_form
-from nianbao.rules import evaluate, with_totals
+from nianbao.form.rules import evaluate, with_totals
+from nianbao.form.spec import Form, load_form
 from tests.figures import consistent_inputs
 
 FORM = load_form()

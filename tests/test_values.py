@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nianbao.io.values import read_figure
 from nianbao.problems import ERROR, WARNING
-from nianbao.values import read_figure
 
 
 @given(st.integers(0, 10**7))

@@ -10,7 +10,7 @@ import openpyxl
 import python_calamine
 import xlsxwriter
 
-from nianbao.xlsxpatch import Formula, SheetRows, append_rows
+from nianbao.io.xlsxpatch import Formula, SheetRows, append_rows
 
 
 def test_streamed_rows_strings_numbers_and_formulas(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import openpyxl
 
-from nianbao.form import Form
-from nianbao.roster import Unit
-from nianbao.workbook import build_workbook, identity_for
+from nianbao.form.spec import Form
+from nianbao.io.roster import Unit
+from nianbao.io.writer import build_workbook, identity_for
 
 UNIT = Unit("210922100", "彰武镇")
 

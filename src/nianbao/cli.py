@@ -11,28 +11,28 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .annotate import annotate, annotated_name
-from .check import (
+from nianbao import __version__
+from nianbao.form.spec import DEFAULT_FORM
+from nianbao.io.files import write_atomic
+from nianbao.io.roster import read_roster
+from nianbao.operations.annotate import annotate, annotated_name
+from nianbao.operations.check import (
+    CheckedFile,
     CheckOptions,
-    FileReport,
     duplicate_groups,
     duplicate_problem,
     find_files,
     iter_checks,
     iter_lines,
 )
-from .demo import BLANK, RETURNED, YEAR, run_demo
-from .files import write_atomic
-from .form import DEFAULT_FORM
-from .generate import generate as generate_batch
-from .importing import import_report
-from .merge import Merge, merge
-from .parallel import Progress
-from .previous import previous_figures
-from .problems import NianbaoError
-from .report import write_report
-from .roster import read_roster
+from nianbao.operations.demo import BLANK, RETURNED, YEAR, run_demo
+from nianbao.operations.generate import generate as generate_batch
+from nianbao.operations.importing import import_report
+from nianbao.operations.merge import Summary, merge
+from nianbao.operations.parallel import Progress
+from nianbao.operations.previous import previous_figures
+from nianbao.operations.report import write_report
+from nianbao.problems import NianbaoError
 
 EXIT_PROBLEMS = 1
 
@@ -197,7 +197,7 @@ class _Annotator:
         self.used: set[str] = set()
         self.made = 0
 
-    def add(self, report: FileReport) -> None:
+    def add(self, report: CheckedFile) -> None:
         name = annotated_name(report)
         stem, n = name.removesuffix(".xlsx"), 1
         while name in self.used:
@@ -272,7 +272,7 @@ def merge_command(
     sys.exit(0 if result.complete else EXIT_PROBLEMS)
 
 
-def _print_merge(result: Merge) -> None:
+def _print_merge(result: Summary) -> None:
     for status in result.blocking:
         click.secho(f"  [{status.status}] {status.unit_id} {status.unit_name} {status.note}".rstrip(), fg="red")
     merged, total = len(result.merged), len(result.merged) + len(result.missing_units)

@@ -72,7 +72,7 @@ class Problem:
     """One thing wrong with one file: what, where (sheet, cell and its labels), how bad."""
 
     severity: str
-    rule: str  # a rule id of the form spec (S1, I1, …) or a code of MESSAGES
+    code: str  # a rule id of the form spec (S1, I1, …) or a code of MESSAGES
     message: str
     sheet: str = ""
     cell: str = ""
@@ -106,7 +106,7 @@ class Problem:
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
             "severity": self.severity,
-            "rule": self.rule,
+            "code": self.code,
             "sheet": self.sheet,
             "cell": self.cell,
             "row_label": self.row_label,

@@ -11,10 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from nianbao.form import a1, load_form
-from nianbao.generate import file_names
-from nianbao.roster import read_roster
-from nianbao.workbook import build_workbook, identity_for
+from nianbao.form.spec import a1, load_form
+from nianbao.io.roster import read_roster
+from nianbao.io.writer import build_workbook, identity_for
+from nianbao.operations.generate import file_names
 from tests.figures import township_inputs
 from tests.roundtrip.office import FILTERS, run_jobs, unavailable
 

@@ -9,10 +9,10 @@ import msoffcrypto
 import openpyxl
 import pytest
 
-from nianbao.annotate import annotate, annotated_name
-from nianbao.check import CheckOptions, check_file
-from nianbao.form import Form
-from nianbao.rules import with_totals
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import Form
+from nianbao.operations.annotate import annotate, annotated_name
+from nianbao.operations.check import CheckOptions, check_file
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.roundtrip.office import ODS, XLS, XLSX
@@ -74,7 +74,7 @@ def test_consistent_workbook_saved_by_libreoffice_passes_with_the_same_figures(
 @pytest.mark.parametrize("ext", FORMATS)
 def test_typed_text_is_caught_in_every_format(saved: dict, form: Form, ext: str) -> None:
     report = check_file(saved["folder"] / f"typos.{ext}", CheckOptions())
-    errors = {(p.rule, p.cell) for p in report.errors}
+    errors = {(p.code, p.cell) for p in report.errors}
     assert errors == {
         ("TEXT", form.cells["T3.R05.C2"].a1),
         ("TEXT", form.cells["T3.R06.C1"].a1),
@@ -86,14 +86,14 @@ def test_typed_text_is_caught_in_every_format(saved: dict, form: Form, ext: str)
 def test_zhangwu_2022_report_typed_in_libreoffice_gives_one_error_for_the_blank_cell(saved: dict, form: Form) -> None:
     report = check_file(saved["folder"] / "zhangwu.xlsx", CheckOptions(year=2022))
     (problem,) = report.problems
-    assert (problem.rule, problem.cell) == ("BLANK", form.cells["T3.R02.C3"].a1)
+    assert (problem.code, problem.cell) == ("BLANK", form.cells["T3.R02.C3"].a1)
 
 
 @pytest.mark.parametrize("ext", FORMATS)
 def test_password_protected_file_from_libreoffice_is_refused_clearly(saved: dict, ext: str) -> None:
     report = check_file(saved["folder"] / f"encrypted.{ext}", CheckOptions())
     (problem,) = report.problems
-    assert problem.rule == "ENCRYPTED" and "密码" in problem.message
+    assert problem.code == "ENCRYPTED" and "密码" in problem.message
 
 
 @pytest.mark.parametrize("ext", ["xls", "ods"])
@@ -110,4 +110,4 @@ def test_annotated_copy_of_an_xls_or_ods_rebuilds_the_workbook_with_what_was_typ
     same = form.cells["T3.R05.C1"]
     assert wb[same.sheet][same.a1].value == saved["good"]["T3.R05.C1"]
     again = check_file(target, CheckOptions())
-    assert {(p.rule, p.cell) for p in again.errors} == {(p.rule, p.cell) for p in report.errors}
+    assert {(p.code, p.cell) for p in again.errors} == {(p.code, p.cell) for p in report.errors}

@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from nianbao.form import IDENTITY_SHEET, Form, load_form
-from nianbao.roster import Unit
-from nianbao.rules import with_totals
-from nianbao.workbook import PROPERTY_PREFIX, build_workbook, identity_for
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import IDENTITY_SHEET, Form, load_form
+from nianbao.io.roster import Unit
+from nianbao.io.writer import PROPERTY_PREFIX, build_workbook, identity_for
 from tests.figures import consistent_inputs
 from tests.roundtrip.office import XLSX
 

@@ -1,4 +1,4 @@
-"""Merge workbooks filled in LibreOffice in mixed formats; open the summary in LibreOffice (issue 4)."""
+"""Summary workbooks filled in LibreOffice in mixed formats; open the summary in LibreOffice (issue 4)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.check import CheckOptions, check_file
-from nianbao.form import Form
-from nianbao.merge import merge
-from nianbao.roster import Unit
-from nianbao.rules import with_totals
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import Form
+from nianbao.io.roster import Unit
+from nianbao.operations.check import CheckOptions, check_file
+from nianbao.operations.merge import merge
 from tests.figures import township_inputs
 from tests.roundtrip.office import FILTERS, XLSX
 from tests.workbooks import blank_workbook

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.form import Form, data_dir
-from nianbao.report import from_file, write_report
+from nianbao.form.spec import Form, data_dir
+from nianbao.operations.report import from_file, write_report
 from tests.roundtrip.office import CHROMIUM
 
 FILLED = sorted((data_dir("samples") / "filled").glob("*.xlsx"))[0]

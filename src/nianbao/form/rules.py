@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .problems import SpecError
+from nianbao.problems import SpecError
 
 Figures = Mapping[str, float | None]
 
@@ -30,7 +30,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Check:
+class Relation:
     """One instance of a rule: a rule with its placeholders filled in."""
 
     rule_id: str
@@ -59,12 +59,12 @@ class Rule:
     short: str
     total: bool  # the left side is a computed total (a locked formula in the workbook)
     needs: str | None  # "previous": needs last year's figures
-    checks: tuple[Check, ...]
+    checks: tuple[Relation, ...]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    check: Check
+    check: Relation
     left: float
     right: float
     ok: bool
@@ -138,12 +138,12 @@ def _fill(expr: str, binding: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(sub, expr)
 
 
-def _compile_check(rule_id: str, expr: str, order: TableOrder) -> Check:
+def _compile_check(rule_id: str, expr: str, order: TableOrder) -> Relation:
     ops = [op for op in _OPS if op in expr]
     if len(ops) != 1 or expr.count(ops[0]) != 1:
         raise ValueError(f"表达式 {expr!r} 应含一个 == 或 >=")
     left, right = expr.split(ops[0])
-    return Check(rule_id, _parse_sum(left, order), ops[0], _parse_sum(right, order))
+    return Relation(rule_id, _parse_sum(left, order), ops[0], _parse_sum(right, order))
 
 
 def _parse_sum(text: str, order: TableOrder) -> tuple[Term, ...]:
@@ -183,7 +183,7 @@ def _parse_term(token: str, sign: int, order: TableOrder) -> list[Term]:
     return [Term(sign, code=c, prev=bool(m["prev"])) for c in codes if c in order.cells]
 
 
-def evaluate(check: Check, figures: Figures, previous: Figures | None = None) -> Outcome | None:
+def evaluate(check: Relation, figures: Figures, previous: Figures | None = None) -> Outcome | None:
     """Both sides of a check, or None when a figure it needs is blank or missing (reported elsewhere)."""
 
     def side(terms: Sequence[Term]) -> float | None:
@@ -206,7 +206,7 @@ def evaluate(check: Check, figures: Figures, previous: Figures | None = None) ->
     return Outcome(check, left, right, ok)
 
 
-def excel_condition(check: Check, address: Callable[[str], str]) -> str:
+def excel_condition(check: Relation, address: Callable[[str], str]) -> str:
     """The check as an Excel condition, e.g. ``D5+D6=D28+D29``; ``address`` maps a code to a reference."""
 
     def side(terms: Sequence[Term]) -> str:
@@ -224,7 +224,7 @@ def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
-def with_totals(totals: Mapping[str, Check], inputs: Figures) -> dict[str, float | None]:
+def with_totals(totals: Mapping[str, Relation], inputs: Figures) -> dict[str, float | None]:
     """``inputs`` plus every total cell computed from them (None where an input it needs is blank)."""
     figures: dict[str, float | None] = dict(inputs)
 

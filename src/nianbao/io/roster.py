@@ -7,8 +7,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .files import decode_chinese_text
-from .problems import NianbaoError, RosterError
+from nianbao.io.files import decode_chinese_text
+from nianbao.problems import NianbaoError, RosterError
 
 ID_HEADERS = ("unit_id", "单位编码", "单位代码", "编码")
 NAME_HEADERS = ("unit_name", "单位名称", "名称")

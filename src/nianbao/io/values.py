@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from .problems import ERROR, WARNING
+from nianbao.problems import ERROR, WARNING
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _NOTHING = {"/", "\\", "-", "--", "—", "——", "－", "无", "没有", "暂无", "空", "x", "X", "×", "n/a", "N/A"}

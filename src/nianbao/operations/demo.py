@@ -8,13 +8,13 @@ from pathlib import Path
 
 import openpyxl
 
-from .annotate import place_values
-from .check import check_paths
-from .files import atomic_file
-from .form import data_dir, load_form
-from .generate import Batch, generate
-from .merge import Merge, merge
-from .problems import NianbaoError
+from nianbao.form.spec import data_dir, load_form
+from nianbao.io.files import atomic_file
+from nianbao.operations.annotate import place_values
+from nianbao.operations.check import check_paths
+from nianbao.operations.generate import Batch, generate
+from nianbao.operations.merge import Summary, merge
+from nianbao.problems import NianbaoError
 
 YEAR = 2025
 COUNTY_ID, COUNTY_NAME = "210922", "彰武县"
@@ -25,7 +25,7 @@ BLANK, RETURNED = "1-空白表格", "2-收回表格"
 @dataclass
 class Demo:
     batch: Batch
-    merge: Merge
+    merge: Summary
 
 
 def run_demo(out: str | Path) -> Demo:

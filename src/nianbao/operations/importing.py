@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .files import decode_chinese_text, refuse_overwrite, write_atomic
-from .form import DEFAULT_FORM, Form, GridCell, Table, load_form
-from .problems import NianbaoError
-from .rules import with_totals
-from .workbook import Content, Identity, build_workbook
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import DEFAULT_FORM, DocCell, Form, Table, load_form
+from nianbao.io.files import decode_chinese_text, refuse_overwrite, write_atomic
+from nianbao.io.writer import Content, Identity, build_workbook
+from nianbao.problems import NianbaoError
 
 BLANK = "\x00blank"  # a table cell that was empty on the page
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
@@ -140,7 +140,7 @@ def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) 
     aliases = form.import_hints.get("aliases", {})
     labels = {normalize(lab.text) for lab in form.labels if lab.sheet == table.sheet}
     i = 0
-    expected: list[GridCell] = [cell for row in form.grid(table) for cell in row]
+    expected: list[DocCell] = [cell for row in form.document_rows(table) for cell in row]
     for cell in expected:
         if cell.code:
             if i >= len(tokens):

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .files import safe_name, sha256, write_atomic
-from .form import DEFAULT_FORM, Form, load_form
-from .parallel import Progress, no_progress, ordered_map
-from .problems import NianbaoError
-from .roster import Unit, read_roster
-from .workbook import build_workbook, identity_for
+from nianbao.form.spec import DEFAULT_FORM, Form, load_form
+from nianbao.io.files import safe_name, sha256, write_atomic
+from nianbao.io.roster import Unit, read_roster
+from nianbao.io.writer import build_workbook, identity_for
+from nianbao.operations.parallel import Progress, no_progress, ordered_map
+from nianbao.problems import NianbaoError
 
 MANIFEST_NAME = "生成清单.csv"
 PASSWORD_NAME = "保护密码.txt"

@@ -13,11 +13,11 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
 
-from .check import FileReport
-from .files import atomic_file, safe_name
-from .form import Form, load_form
-from .problems import ERROR, SEVERITY_NAMES, WARNING
-from .workbook import Identity, build_workbook
+from nianbao.form.spec import Form, load_form
+from nianbao.io.files import atomic_file, safe_name
+from nianbao.io.writer import Identity, build_workbook
+from nianbao.operations.check import CheckedFile
+from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
 
 PROBLEM_SHEET = "问题清单"
 FILLS = {
@@ -27,12 +27,12 @@ FILLS = {
 SUFFIX = "_问题标注.xlsx"
 
 
-def annotated_name(report: FileReport) -> str:
+def annotated_name(report: CheckedFile) -> str:
     """``乙镇.xls`` -> ``乙镇.xls_问题标注.xlsx``: the original suffix stays so .xlsx/.xls/.ods copies differ."""
     return safe_name(report.path.name, 60) + SUFFIX
 
 
-def annotate(report: FileReport, target: Path, password: str | None = None) -> bool:
+def annotate(report: CheckedFile, target: Path, password: str | None = None) -> bool:
     """Write the annotated copy of ``report``'s file to ``target``; False if it cannot be made."""
     workbook = _open_copy(report, password)
     if workbook is None:
@@ -57,7 +57,7 @@ def annotate(report: FileReport, target: Path, password: str | None = None) -> b
     return True
 
 
-def _open_copy(report: FileReport, password: str | None) -> Workbook | None:
+def _open_copy(report: CheckedFile, password: str | None) -> Workbook | None:
     """The file itself when openpyxl can edit it (.xlsx/.xlsm); for .xls/.ods a fresh workbook of the same
     form and unit holding what the unit typed; None when neither is possible."""
     if report.path.suffix.lower() in (".xlsx", ".xlsm") and report.sha256:
@@ -86,7 +86,7 @@ def place_values(workbook: Workbook, form: Form, values: Mapping[str, object]) -
         workbook[cell.sheet].cell(cell.row + 1, cell.col + 1).value = None if value == "" else value
 
 
-def _problem_sheet(workbook: Workbook, report: FileReport) -> None:
+def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
     if PROBLEM_SHEET in workbook.sheetnames:
         del workbook[PROBLEM_SHEET]
     ws = workbook.create_sheet(PROBLEM_SHEET, 0)
@@ -110,7 +110,7 @@ def _problem_sheet(workbook: Workbook, report: FileReport) -> None:
                 problem.row_label,
                 problem.col_label,
                 problem.message,
-                problem.rule,
+                problem.code,
             ]
         )
         row = ws.max_row

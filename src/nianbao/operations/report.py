@@ -10,16 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check import CheckOptions, FileReport, check_file
-from .files import refuse_overwrite, write_atomic
-from .form import Form, Table, load_form
-from .problems import WARNING, NianbaoError, Problem
+from nianbao.form.spec import Form, Table, load_form
+from nianbao.io.files import refuse_overwrite, write_atomic
+from nianbao.operations.check import CheckedFile, CheckOptions, check_file
+from nianbao.problems import WARNING, NianbaoError, Problem
 
 FORMATS = (".html", ".docx", ".md")
 
 
 @dataclass
-class Report:
+class AnnualReport:
     form: Form
     unit_name: str
     year: int
@@ -56,7 +56,7 @@ class Report:
         return str(int(value)) if float(value).is_integer() else f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def from_file(path: Path) -> tuple[Report, FileReport]:
+def from_file(path: Path) -> tuple[AnnualReport, CheckedFile]:
     checked = check_file(path, CheckOptions())
     if not checked.form_ref or not checked.figures:
         reason = checked.errors[0].message if checked.errors else "没有可用的数字"
@@ -66,10 +66,10 @@ def from_file(path: Path) -> tuple[Report, FileReport]:
         if figures.get(code) is None and isinstance(raw, str) and raw.strip():
             figures[code] = raw.strip()
     form = load_form(checked.form_ref)
-    return Report(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
+    return AnnualReport(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
 
 
-def write_report(path: Path, out: Path, force: bool = False) -> tuple[Report, FileReport, list[Problem]]:
+def write_report(path: Path, out: Path, force: bool = False) -> tuple[AnnualReport, CheckedFile, list[Problem]]:
     refuse_overwrite(out, force)
     if out.suffix.lower() not in FORMATS:
         raise NianbaoError(f"报告格式只能是 {'、'.join(FORMATS)}：{out}")
@@ -87,7 +87,7 @@ _NONE_RECEIVED = re.compile(r"未(?:收到|受理)[^，。；]{0,8}?申请")
 _NOTHING = {"", "无", "无。", "暂无", "没有"}
 
 
-def text_warnings(report: Report) -> list[Problem]:
+def text_warnings(report: AnnualReport) -> list[Problem]:
     """Figures quoted in the text that contradict the tables, and sections evaluators criticise."""
     form, problems = report.form, []
     received = report.figures.get(form.report.get("received", ""))
@@ -128,7 +128,7 @@ tr { page-break-inside: avoid; }
 """
 
 
-def to_html(report: Report) -> str:
+def to_html(report: AnnualReport) -> str:
     parts = [
         f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{_e(report.title)}</title>',
         f"<style>{CSS}</style></head><body>",
@@ -145,7 +145,7 @@ def to_html(report: Report) -> str:
         parts.append(
             "<colgroup>" + "".join(f'<col style="width:{100 * w / sum(widths):.1f}%">' for w in widths) + "</colgroup>"
         )
-        for row in report.form.grid(table):
+        for row in report.form.document_rows(table):
             cells = []
             for cell in row:
                 span = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (
@@ -174,7 +174,7 @@ def _paragraphs(text: str) -> list[str]:
 # -- Markdown -----------------------------------------------------------------------------------------
 
 
-def to_markdown(report: Report) -> str:
+def to_markdown(report: AnnualReport) -> str:
     """Markdown has no merged cells: each block of a table (rows sharing the same columns) becomes a pipe
     table whose column titles carry the full header path."""
     lines = [f"# {report.title}", "", report.opening, ""]
@@ -208,7 +208,7 @@ def _md_row(cells: list[str]) -> str:
 # -- Word ---------------------------------------------------------------------------------------------
 
 
-def to_docx(report: Report) -> bytes:
+def to_docx(report: AnnualReport) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -247,7 +247,7 @@ def to_docx(report: Report) -> bytes:
             for line in _paragraphs(text):
                 paragraph(line)
             continue
-        grid = report.form.grid(table)
+        grid = report.form.document_rows(table)
         word = doc.add_table(rows=len(grid), cols=table.width)
         word.style = "Table Grid"
         word.alignment = WD_TABLE_ALIGNMENT.CENTER

@@ -10,14 +10,14 @@ from functools import cache
 from math import isnan, nan
 from pathlib import Path
 
-from .form import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
-from .parallel import Progress, no_progress, ordered_map
-from .problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
-from .reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
-from .roster import Unit
-from .rules import evaluate, with_totals
-from .values import read_figure, read_text
-from .workbook import PROPERTY_PREFIX, Identity
+from nianbao.form.rules import evaluate, with_totals
+from nianbao.form.spec import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from nianbao.io.reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
+from nianbao.io.roster import Unit
+from nianbao.io.values import read_figure, read_text
+from nianbao.io.writer import PROPERTY_PREFIX, Identity
+from nianbao.operations.parallel import Progress, no_progress, ordered_map
+from nianbao.problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
 
 IDENTITY_KEYS = tuple(Identity.__dataclass_fields__)
 MAX_LAYOUT_EXAMPLES = 3
@@ -69,7 +69,7 @@ def _unpack(form_ref: str, values: array) -> PackedFigures:  # type: ignore[type
 
 
 @dataclass
-class FileReport:
+class CheckedFile:
     path: Path
     problems: list[Problem] = field(default_factory=list)
     identity: dict[str, str] = field(default_factory=dict)
@@ -140,25 +140,25 @@ def check_paths(
     paths: Iterable[str | Path],
     options: CheckOptions | None = None,
     progress: Progress = no_progress,
-) -> list[FileReport]:
+) -> list[CheckedFile]:
     """Check every file (in parallel when there are many); duplicates of a unit are flagged on each."""
     reports = list(iter_checks(find_files(paths), options or CheckOptions(), progress))
     flag_duplicates(reports)
     return reports
 
 
-def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[FileReport]:
+def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[CheckedFile]:
     """Reports one by one, in the files' order, so that a caller need not hold them all."""
     return ordered_map(_check_with, options, files, progress)
 
 
-def _check_with(options: CheckOptions, path: Path) -> FileReport:
+def _check_with(options: CheckOptions, path: Path) -> CheckedFile:
     return check_file(path, options)
 
 
-def check_file(path: Path, options: CheckOptions) -> FileReport:
+def check_file(path: Path, options: CheckOptions) -> CheckedFile:
     """Everything wrong with one file. Never raises for a bad file: the problem is in the report."""
-    report = FileReport(path)
+    report = CheckedFile(path)
     try:
         opened = open_spreadsheet(path)
         report.sha256 = opened.sha256
@@ -181,7 +181,7 @@ def check_file(path: Path, options: CheckOptions) -> FileReport:
     return report
 
 
-def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> Form | None:
+def _identify(opened: OpenedFile, report: CheckedFile, options: CheckOptions) -> Form | None:
     sheet = opened.sheets.get(IDENTITY_SHEET)
     from_sheet = {}
     if sheet is not None:
@@ -233,7 +233,7 @@ def _identify(opened: OpenedFile, report: FileReport, options: CheckOptions) -> 
     return form
 
 
-def _layout_intact(opened: OpenedFile, form: Form, report: FileReport) -> bool:
+def _layout_intact(opened: OpenedFile, form: Form, report: CheckedFile) -> bool:
     intact = True
     for name in form.sheets:
         if name not in opened.sheets and name != IDENTITY_SHEET:
@@ -265,7 +265,7 @@ def _where(cell: Cell) -> Location:
     return Location(cell.sheet, cell.a1, cell.row_label, cell.col_label)
 
 
-def _read_figures(opened: OpenedFile, form: Form, report: FileReport) -> None:
+def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     inputs: dict[str, float | None] = {}
     for cell in form.inputs:
         report.raw[cell.code] = raw = opened.sheets[cell.sheet].get(cell.row, cell.col)
@@ -289,7 +289,7 @@ def _read_figures(opened: OpenedFile, form: Form, report: FileReport) -> None:
         report.texts[text.code] = read_text(raw)
 
 
-def _apply_rules(form: Form, report: FileReport, options: CheckOptions) -> None:
+def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None:
     previous = None
     if options.previous is not None:
         previous = options.previous.get(report.unit_id)
@@ -322,14 +322,14 @@ def duplicate_problem(names: list[str], index: int, unit_id: str) -> Problem:
     return Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=unit_id)
 
 
-def flag_duplicates(reports: list[FileReport]) -> None:
+def flag_duplicates(reports: list[CheckedFile]) -> None:
     for group in duplicate_groups([(r.unit_id, r.year) for r in reports]):
         names = [reports[i].path.name for i in group]
         for j, i in enumerate(group):
             reports[i].problems.append(duplicate_problem(names, j, reports[i].unit_id))
 
 
-def iter_lines(report: FileReport, limit: int = 30) -> Iterator[str]:
+def iter_lines(report: CheckedFile, limit: int = 30) -> Iterator[str]:
     """The report of one file for a terminal: a headline, then a line per problem (at most ``limit``)."""
     who = f"（{report.unit_name}）" if report.unit_name else ""
     if report.ok and not report.warnings:

@@ -16,8 +16,8 @@ from pathlib import Path
 import python_calamine
 from defusedxml import ElementTree
 
-from .files import sha256
-from .problems import ReadError
+from nianbao.io.files import sha256
+from nianbao.problems import ReadError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -34,11 +34,10 @@ def _utf16(name: str) -> bytes:
 
 
 @dataclass
-class Grid:
+class SheetValues:
     """One sheet's values by zero-based (row, col): floats, strings, '' for blank."""
 
     rows: list[list[object]]
-    visible: str  # "visible", "hidden" or "veryhidden"
 
     def get(self, row: int, col: int) -> object:
         if row < len(self.rows) and col < len(self.rows[row]):
@@ -49,9 +48,8 @@ class Grid:
 @dataclass
 class OpenedFile:
     path: Path
-    kind: str  # xlsx / xls / ods
     sha256: str
-    sheets: dict[str, Grid]
+    sheets: dict[str, SheetValues]
     properties: dict[str, str] = field(default_factory=dict)  # custom document properties
 
 
@@ -66,25 +64,22 @@ def open_spreadsheet(path: Path) -> OpenedFile:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError("UNREADABLE", f"无法读取文件：{exc.strerror or exc}") from None
-    kind, properties = _sniff(data)
+    properties = _sniff(data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = {
-            meta.name: Grid(
-                workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
-                str(meta.visible).rsplit(".", 1)[-1].lower(),
-            )
+            meta.name: SheetValues(workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False))
             for meta in workbook.sheets_metadata
         }
     except python_calamine.PasswordError:
         raise ReadError("ENCRYPTED", ENCRYPTED) from None
     except Exception as exc:  # calamine raises several types for damaged content
         raise ReadError("DAMAGED", f"文件内容已损坏，无法读取（{type(exc).__name__}）") from None
-    return OpenedFile(path, kind, sha256(data), sheets, properties)
+    return OpenedFile(path, sha256(data), sheets, properties)
 
 
-def _sniff(data: bytes) -> tuple[str, dict[str, str]]:
-    """The file's real type from its content, with the custom properties of a zip-based workbook."""
+def _sniff(data: bytes) -> dict[str, str]:
+    """Refuse what is not a readable workbook, judged by content; the custom properties of a zip-based one."""
     if data.startswith(ZIP_MAGIC):
         return _inspect_zip(data)
     if data.startswith(OLE_MAGIC):
@@ -95,7 +90,7 @@ def _sniff(data: bytes) -> tuple[str, dict[str, str]]:
         if _utf16("Workbook") in data or _utf16("Book") in data:
             if _xls_encrypted(data):
                 raise ReadError("ENCRYPTED", ENCRYPTED)
-            return "xls", {}
+            return {}
         raise ReadError("NOT_SPREADSHEET", "不是 Excel 表格文件")
     if data.startswith(b"%PDF"):
         raise ReadError("NOT_SPREADSHEET", "这是 PDF 文件，不是统计表；请发送填好的 Excel 表格")
@@ -104,7 +99,7 @@ def _sniff(data: bytes) -> tuple[str, dict[str, str]]:
     raise ReadError("NOT_SPREADSHEET", "不是表格文件（无法识别的文件格式）")
 
 
-def _inspect_zip(data: bytes) -> tuple[str, dict[str, str]]:
+def _inspect_zip(data: bytes) -> dict[str, str]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -128,7 +123,7 @@ def _inspect_zip(data: bytes) -> tuple[str, dict[str, str]]:
             raise ReadError("ENCRYPTED", ENCRYPTED)
         if "docProps/custom.xml" in names:
             properties = _custom_properties(archive.read("docProps/custom.xml"))
-        return kind, properties
+        return properties
     except ReadError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):

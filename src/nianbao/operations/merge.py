@@ -1,4 +1,4 @@
-"""Merge checked workbooks into a summary in the same official format, with proof of who reported.
+"""Summary checked workbooks into a summary in the same official format, with proof of who reported.
 
 A summary is written only when every roster unit has exactly one valid workbook (or, with
 allow_missing, marked as partial). It is itself a valid input to `check` and to `merge` one level up.
@@ -15,15 +15,15 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 
-from .check import CheckOptions, FileReport, find_files, iter_checks
-from .files import atomic_file, refuse_overwrite
-from .form import DEFAULT_FORM, Form, load_form
-from .parallel import Progress, no_progress
-from .problems import NianbaoError
-from .roster import Unit, read_roster
-from .rules import with_totals
-from .workbook import Content, Identity, build_workbook
-from .xlsxpatch import Formula, SheetRows, Value, append_rows
+from nianbao.form.rules import with_totals
+from nianbao.form.spec import DEFAULT_FORM, Form, load_form
+from nianbao.io.files import atomic_file, refuse_overwrite
+from nianbao.io.roster import Unit, read_roster
+from nianbao.io.writer import Content, Identity, build_workbook
+from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
+from nianbao.operations.check import CheckedFile, CheckOptions, find_files, iter_checks
+from nianbao.operations.parallel import Progress, no_progress
+from nianbao.problems import NianbaoError
 
 BREAKDOWN_SHEET = "分单位明细"
 STATUS_SHEET = "报送情况"
@@ -41,20 +41,20 @@ class UnitStatus:
     unit_id: str
     unit_name: str
     status: str
-    reports: list[FileReport] = field(default_factory=list)
+    reports: list[CheckedFile] = field(default_factory=list)
     note: str = ""
 
     @property
-    def counted(self) -> FileReport | None:
+    def counted(self) -> CheckedFile | None:
         return self.reports[0] if self.status == MERGED else None
 
 
 @dataclass
-class Merge:
+class Summary:
     form: Form
     year: int
     statuses: list[UnitStatus]
-    reports: list[FileReport]
+    reports: list[CheckedFile]
     sums: dict[str, float | None]
     written: Path | None = None
 
@@ -108,7 +108,7 @@ def merge(
     password: str = "",
     form_name: str = DEFAULT_FORM,
     progress: Progress = no_progress,
-) -> Merge:
+) -> Summary:
     """Check every input, sort them onto the roster, and write the summary if nothing blocks it."""
     form = load_form(form_name)
     form.check_year(year)
@@ -126,7 +126,7 @@ def merge(
     statuses = _statuses(units, reports, {Path(p).resolve() for p in prefer})
     counted = [s.counted for s in statuses if s.counted]
     sums = _sum([r.figures for r in counted if r], form)
-    result = Merge(form, year, statuses, reports, sums)
+    result = Summary(form, year, statuses, reports, sums)
     if result.complete or allow_missing:
         identity = Identity(
             form.id,
@@ -145,8 +145,8 @@ def merge(
     return result
 
 
-def _statuses(units: list[Unit], reports: list[FileReport], prefer: set[Path]) -> list[UnitStatus]:
-    by_unit: dict[str, list[FileReport]] = {}
+def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) -> list[UnitStatus]:
+    by_unit: dict[str, list[CheckedFile]] = {}
     for report in reports:
         by_unit.setdefault(report.unit_id, []).append(report)
     statuses = []
@@ -187,7 +187,7 @@ def _sum(figure_sets: list[dict[str, float | None]], form: Form) -> dict[str, fl
     return with_totals(form.totals, sums)
 
 
-def write_summary(result: Merge, identity: Identity, password: str, target: BinaryIO) -> None:
+def write_summary(result: Summary, identity: Identity, password: str, target: BinaryIO) -> None:
     form = result.form
     counted = [s for s in result.statuses if s.counted]
     missing = result.missing_units

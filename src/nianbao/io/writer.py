@@ -13,8 +13,9 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from . import __version__
-from .form import (
+from nianbao import __version__
+from nianbao.form.rules import Relation, Rule, evaluate, excel_condition, with_totals
+from nianbao.form.spec import (
     COVER_INFO_ROW,
     COVER_INSTRUCTIONS_ROW,
     IDENTITY_SHEET,
@@ -25,8 +26,7 @@ from .form import (
     Table,
     a1,
 )
-from .roster import Unit
-from .rules import Check, Rule, evaluate, excel_condition, with_totals
+from nianbao.io.roster import Unit
 
 PROPERTY_PREFIX = "nianbao_"
 INPUT_FILL = "#FFF2CC"
@@ -298,7 +298,7 @@ class _Writer:
             row = last + 1
         return row, side_col
 
-    def _check_cell(self, ws: Worksheet, row: int, col: int, rule: Rule, check: Check) -> None:
+    def _check_cell(self, ws: Worksheet, row: int, col: int, rule: Rule, check: Relation) -> None:
         sheet = ws.get_name()
         condition = excel_condition(check, lambda code: self._ref(code, sheet))
         failed = f"{MARKS[rule.severity]} {rule.short}"

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .check import CheckOptions, check_paths
-from .form import DEFAULT_FORM
-from .merge import BREAKDOWN_SHEET, TOTAL_LABEL
-from .reading import open_spreadsheet
-from .values import read_text
+from nianbao.form.spec import DEFAULT_FORM
+from nianbao.io.reading import open_spreadsheet
+from nianbao.io.values import read_text
+from nianbao.operations.check import CheckOptions, check_paths
+from nianbao.operations.merge import BREAKDOWN_SHEET, TOTAL_LABEL
 
 Figures = dict[str, float | None]
 

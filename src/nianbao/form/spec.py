@@ -14,8 +14,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .problems import NianbaoError, SpecError
-from .rules import Check, Rule, TableOrder, compile_rule
+from nianbao.form.rules import Relation, Rule, TableOrder, compile_rule
+from nianbao.problems import NianbaoError, SpecError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -98,7 +98,7 @@ class Table:
 
 
 @dataclass(frozen=True)
-class GridCell:
+class DocCell:
     """One cell of a table as a document shows it: a label (header or row label) or a figure's code."""
 
     rowspan: int
@@ -127,7 +127,7 @@ class Form:
     cover_fields: list[TextCell]
     instructions: list[str]
     rules: list[Rule]
-    totals: dict[str, Check]  # total cell code -> the check that defines it
+    totals: dict[str, Relation]  # total cell code -> the check that defines it
     report: dict = field(default_factory=dict)  # title, opening and section order of the published report
     import_hints: dict = field(default_factory=dict)  # label aliases and superseded-format markers
     summary: dict = field(default_factory=dict)  # the summary's chart
@@ -155,18 +155,18 @@ class Form:
     def text_cell(self, code: str) -> TextCell:
         return next(t for t in self.narrative + self.cover_fields if t.code == code)
 
-    def grid(self, table: Table) -> list[list[GridCell]]:
+    def document_rows(self, table: Table) -> list[list[DocCell]]:
         """The table row by row as a document (HTML, Word, a published page) lays it out: each row's
         cells left to right, a cell spanning rows only in its first row."""
         header_rows = {r for first, last in table.header_rows for r in range(first, last + 1)}
-        items: dict[int, list[tuple[int, GridCell]]] = {}
+        items: dict[int, list[tuple[int, DocCell]]] = {}
         for lab in self.labels:
             if lab.sheet == table.sheet:
-                cell = GridCell(lab.rowspan, lab.colspan, text=lab.text, header=lab.row in header_rows)
+                cell = DocCell(lab.rowspan, lab.colspan, text=lab.text, header=lab.row in header_rows)
                 items.setdefault(lab.row, []).append((lab.col, cell))
         for c in self.cells.values():
             if c.table == table.id:
-                items.setdefault(c.row, []).append((c.col, GridCell(1, c.colspan, code=c.code)))
+                items.setdefault(c.row, []).append((c.col, DocCell(1, c.colspan, code=c.code)))
         return [[cell for _, cell in sorted(items[row], key=lambda x: x[0])] for row in sorted(items)]
 
 
@@ -186,7 +186,7 @@ def data_dir(name: str) -> Path:
     packaged = resources.files("nianbao") / name
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / name
+    return Path(__file__).resolve().parents[3] / name
 
 
 def templates_dir() -> Path:
@@ -243,7 +243,7 @@ def _build(raw: dict, source: str) -> Form:
     order = TableOrder({t.id: t.row_codes for t in tables}, {t.id: t.col_codes for t in tables}, set(cells))
     rules = [compile_rule(r, order, source) for r in raw.get("rules", [])]
     _check_unique(source, "规则编号", [r.id for r in rules])
-    totals: dict[str, Check] = {}
+    totals: dict[str, Relation] = {}
     for rule in rules:
         for check in rule.checks if rule.total else ():
             totals.setdefault(check.left[0].code or "", check)
@@ -307,7 +307,7 @@ def _lay_out_table(raw: dict, cells: dict[str, Cell], labels: list[Label], sourc
         column_widths=[float(w) for w in raw.get("column_widths", [])],
         landscape=bool(raw.get("landscape", False)),
     )
-    grid = _Grid(table.width, f"{table.id}")
+    grid = _Placer(table.width, f"{table.id}")
     row = TABLE_TOP
     for block in raw["blocks"]:
         first_header = row
@@ -374,7 +374,7 @@ def _header_text(header: list[Label], col: int, span: int) -> str:
     return "·".join(h.text for h in sorted(above, key=lambda h: h.row))
 
 
-class _Grid:
+class _Placer:
     """Places HTML-style cells (colspan/rowspan) on rows, skipping positions taken by rowspans above."""
 
     def __init__(self, width: int, name: str) -> None:
@@ -410,7 +410,7 @@ def _check_unique(source: str, what: str, values: list[str]) -> None:
         seen.add(v)
 
 
-def _check_acyclic(totals: dict[str, Check], source: str) -> None:
+def _check_acyclic(totals: dict[str, Relation], source: str) -> None:
     state: dict[str, int] = {}
 
     def visit(code: str) -> None:

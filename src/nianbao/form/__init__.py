@@ -1,0 +1,1 @@
+"""The form model: the spec file parsed into typed objects, and its rules."""

@@ -1,0 +1,1 @@
+"""Reading and writing files: workbooks, rosters, values typed into cells, identity, safe paths."""

@@ -1,0 +1,1 @@
+"""What the tool does with a form: generate, check, annotate, merge, report, import."""
