@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 
 from nianbao.form.spec import load_form
+from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit
-from nianbao.io.writer import Content, build_workbook, identity_for
+from nianbao.io.writer import Content, build_workbook
 from nianbao.operations.parallel import ordered_map
 
 YEAR = 2025
@@ -51,7 +52,7 @@ def filled(_: None, i: int) -> tuple[int, bytes]:
 
     form = load_form()
     content = Content(township_inputs(form, random.Random(i)), texts={"N1": f"第{i}乡镇总体情况。" * 20})
-    return i, build_workbook(form, identity_for(form, unit(i), YEAR), "bench", content)
+    return i, build_workbook(form, Identity.for_unit(form, unit(i).unit_id, unit(i).unit_name, YEAR), "bench", content)
 
 
 def timed(args: list[str]) -> tuple[float, float, int]:

@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from nianbao.cli import main
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import Form
+from nianbao.io.breakdown import SHEET as BREAKDOWN_SHEET
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
-from nianbao.operations.merge import BREAKDOWN_SHEET, CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
+from nianbao.operations.merge import CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
 from nianbao.problems import NianbaoError
 from tests.figures import consistent_inputs
 from tests.workbooks import filled_workbook

@@ -10,14 +10,15 @@ from pathlib import Path
 import openpyxl
 
 from nianbao.form.spec import Form
+from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit
-from nianbao.io.writer import build_workbook, identity_for
+from nianbao.io.writer import build_workbook
 
 UNIT = Unit("210922100", "彰武镇")
 
 
 def blank_workbook(form: Form, unit: Unit = UNIT, year: int = 2025) -> bytes:
-    return build_workbook(form, identity_for(form, unit, year), "pw")
+    return build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, year), "pw")
 
 
 def filled_workbook(

@@ -12,8 +12,9 @@ import tempfile
 from pathlib import Path
 
 from nianbao.form.spec import a1, load_form
+from nianbao.io.identity import Identity
 from nianbao.io.roster import read_roster
-from nianbao.io.writer import build_workbook, identity_for
+from nianbao.io.writer import build_workbook
 from nianbao.operations.generate import file_names
 from tests.figures import township_inputs
 from tests.roundtrip.office import FILTERS, run_jobs, unavailable
@@ -51,7 +52,11 @@ def main() -> None:
             old.unlink()
         for i, unit in enumerate(units):
             blank = Path(tmp) / names[unit.unit_id]
-            blank.write_bytes(build_workbook(form, identity_for(form, unit, YEAR, f"{YEAR + 1}年1月20日"), "sample"))
+            blank.write_bytes(
+                build_workbook(
+                    form, Identity.for_unit(form, unit.unit_id, unit.unit_name, YEAR, f"{YEAR + 1}年1月20日"), "sample"
+                )
+            )
             typed = {f"{form.cells[c].sheet}!{form.cells[c].a1}": v for c, v in township_inputs(form, rng).items()}
             for text in form.narrative + form.cover_fields:
                 value = TEXTS[text.code].format(name=unit.unit_name, year=YEAR, next_year=YEAR + 1)

@@ -10,8 +10,9 @@ import pytest
 
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import IDENTITY_SHEET, Form, load_form
+from nianbao.io.identity import PROPERTY_PREFIX, Identity
 from nianbao.io.roster import Unit
-from nianbao.io.writer import PROPERTY_PREFIX, build_workbook, identity_for
+from nianbao.io.writer import build_workbook
 from tests.figures import consistent_inputs
 from tests.roundtrip.office import XLSX
 
@@ -27,7 +28,9 @@ def form() -> Form:
 def blank(form: Form, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("blank") / "blank.xlsx"
     unit = Unit("210922100", "彰武县彰武镇人民政府")
-    path.write_bytes(build_workbook(form, identity_for(form, unit, YEAR, "2026年1月20日"), "pw"))
+    path.write_bytes(
+        build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, YEAR, "2026年1月20日"), "pw")
+    )
     return path
 
 

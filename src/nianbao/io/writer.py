@@ -18,7 +18,6 @@ from nianbao.form.rules import Relation, Rule, evaluate, excel_condition, with_t
 from nianbao.form.spec import (
     COVER_INFO_ROW,
     COVER_INSTRUCTIONS_ROW,
-    IDENTITY_SHEET,
     TITLE_ROW,
     UNIT_ROW,
     Cell,
@@ -26,9 +25,8 @@ from nianbao.form.spec import (
     Table,
     a1,
 )
-from nianbao.io.roster import Unit
+from nianbao.io.identity import Identity
 
-PROPERTY_PREFIX = "nianbao_"
 INPUT_FILL = "#FFF2CC"
 TOTAL_FILL = "#EDEDED"
 HEADER_FILL = "#D9E1F2"
@@ -37,29 +35,6 @@ TITLE_FONT = "黑体"
 OK_MARK = "✓"
 MARKS = {"error": "✗", "warning": "⚠"}
 STILL_TO_FILL = "还有"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What a returned workbook must say about itself; stored in a very hidden sheet and in properties."""
-
-    form_id: str
-    form_version: str
-    fingerprint: str
-    unit_id: str
-    unit_name: str
-    year: int
-    deadline: str = ""
-    kind: str = "unit"  # "unit", or "summary" for a sum of units
-    units: str = ""  # a summary: how many units it sums
-    missing: str = ""  # a partial summary: how many roster units it lacks
-
-    def items(self) -> list[tuple[str, str]]:
-        return [(k, str(v)) for k, v in self.__dict__.items()]
-
-
-def identity_for(form: Form, unit: Unit, year: int, deadline: str = "") -> Identity:
-    return Identity(form.id, form.version, form.fingerprint, unit.unit_id, unit.unit_name, year, deadline)
 
 
 @dataclass(frozen=True)
@@ -140,15 +115,13 @@ class _Writer:
                 "created": datetime(ident.year, 12, 31),
             }
         )
-        for key, value in ident.items():
-            self.wb.set_custom_property(PROPERTY_PREFIX + key, value)
         self._cover()
         for table in form.tables:
             self._table(table)
         self._narrative()
         if extra:
             extra(self.wb, self.fmt)
-        self._identity_sheet()
+        ident.write(self.wb, self.password, f"nianbao {__version__}")
 
     # -- sheets ----------------------------------------------------------------------------------------
 
@@ -350,16 +323,6 @@ class _Writer:
         ws.write(row, col, text or None, self.fmt["input_text"])
         spec = {"validate": "length", "criteria": "<=", "value": limit}
         ws.data_validation(row, col, row, col, _validation(spec, self.form.types["text"], title))
-
-    def _identity_sheet(self) -> None:
-        ws = self.wb.add_worksheet(IDENTITY_SHEET)
-        for row, (key, value) in enumerate(self.id.items()):
-            ws.write_string(row, 0, key)
-            ws.write_string(row, 1, value)
-        ws.write_string(len(self.id.items()), 0, "generator")
-        ws.write_string(len(self.id.items()), 1, f"nianbao {__version__}")
-        ws.protect(self.password)
-        ws.very_hidden()
 
     # -- helpers ---------------------------------------------------------------------------------------
 

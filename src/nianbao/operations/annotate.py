@@ -15,7 +15,8 @@ from openpyxl.workbook.workbook import Workbook
 
 from nianbao.form.spec import Form, load_form
 from nianbao.io.files import atomic_file, safe_name
-from nianbao.io.writer import Identity, build_workbook
+from nianbao.io.identity import Identity
+from nianbao.io.writer import build_workbook
 from nianbao.operations.check import CheckedFile
 from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
 
@@ -68,10 +69,7 @@ def _open_copy(report: CheckedFile, password: str | None) -> Workbook | None:
     if not report.form_ref or not report.raw:
         return None
     form = load_form(report.form_ref)
-    identity = Identity(
-        **{k: report.identity[k] for k in Identity.__dataclass_fields__ if k != "year"},
-        year=int(report.identity["year"]),
-    )
+    identity = Identity.from_fields(report.identity)
     data = build_workbook(form, identity, password or secrets.token_urlsafe(12))
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     place_values(workbook, form, report.raw)

@@ -12,14 +12,13 @@ from pathlib import Path
 
 from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from nianbao.io.identity import SUMMARY, read_identity
 from nianbao.io.reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
 from nianbao.io.roster import Unit
 from nianbao.io.values import read_figure, read_text
-from nianbao.io.writer import PROPERTY_PREFIX, Identity
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
 
-IDENTITY_KEYS = tuple(Identity.__dataclass_fields__)
 MAX_LAYOUT_EXAMPLES = 3
 
 
@@ -182,23 +181,13 @@ def check_file(path: Path, options: CheckOptions) -> CheckedFile:
 
 
 def _identify(opened: OpenedFile, report: CheckedFile, options: CheckOptions) -> Form | None:
-    sheet = opened.sheets.get(IDENTITY_SHEET)
-    from_sheet = {}
-    if sheet is not None:
-        from_sheet = {read_text(row[0]): read_text(row[1]) for row in sheet.rows if len(row) >= 2 and row[0]}
-    from_props = {k[len(PROPERTY_PREFIX) :]: v for k, v in opened.properties.items() if k.startswith(PROPERTY_PREFIX)}
-    identity = {k: from_sheet.get(k) or from_props.get(k, "") for k in IDENTITY_KEYS}
-    report.identity = identity
-    if not identity["unit_id"] or not identity["form_id"]:
+    found = read_identity(opened)
+    identity = report.identity = found.fields
+    if not found.complete:
         report.problems.append(Problem.of(ERROR, "NO_IDENTITY", sheet=IDENTITY_SHEET))
         return None
-    differing = [
-        k
-        for k in ("unit_id", "year", "form_id", "fingerprint")
-        if from_sheet and from_props and k in from_props and from_sheet.get(k) != from_props[k]
-    ]
-    if differing:
-        detail = "、".join(f"{k}: {from_sheet.get(k)} / {from_props[k]}" for k in differing)
+    if found.differing:
+        detail = "、".join(f"{key}: {in_sheet} / {in_props}" for key, in_sheet, in_props in found.differing)
         report.problems.append(Problem.of(ERROR, "IDENTITY_MISMATCH", detail=detail))
         return None
 
@@ -218,7 +207,7 @@ def _identify(opened: OpenedFile, report: CheckedFile, options: CheckOptions) ->
         )
         return None
 
-    if identity["kind"] == "summary" and identity["missing"] not in ("", "0"):
+    if identity["kind"] == SUMMARY and identity["missing"] not in ("", "0"):
         report.problems.append(Problem.of(ERROR, "PARTIAL_SUMMARY", missing=identity["missing"]))
     if options.year is not None and report.year != options.year:
         report.problems.append(Problem.of(ERROR, "YEAR", found=identity["year"], expected=options.year))
@@ -239,7 +228,7 @@ def _layout_intact(opened: OpenedFile, form: Form, report: CheckedFile) -> bool:
         if name not in opened.sheets and name != IDENTITY_SHEET:
             report.problems.append(Problem.of(ERROR, "MISSING_SHEET", where=Location(sheet=name), sheet=name))
             intact = False
-    for name in opened.sheets if report.identity.get("kind") != "summary" else ():
+    for name in opened.sheets if report.identity.get("kind") != SUMMARY else ():
         if name not in form.sheets:
             report.problems.append(Problem.of(WARNING, "EXTRA_SHEET", where=Location(sheet=name), sheet=name))
     if not intact:

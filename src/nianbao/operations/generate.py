@@ -12,8 +12,9 @@ from pathlib import Path
 
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
 from nianbao.io.files import safe_name, sha256, write_atomic
+from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
-from nianbao.io.writer import build_workbook, identity_for
+from nianbao.io.writer import build_workbook
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import NianbaoError
 
@@ -88,7 +89,7 @@ def _write_one(common: tuple[str, int, str, str], job: tuple[Unit, Path]) -> Gen
     form_name, year, deadline, password = common
     unit, path = job
     form = load_form(form_name)
-    data = build_workbook(form, identity_for(form, unit, year, deadline), password)
+    data = build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, year, deadline), password)
     write_atomic(path, data)
     return GeneratedFile(unit, path, sha256(data))
 

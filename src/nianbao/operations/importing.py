@@ -13,7 +13,8 @@ from pathlib import Path
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import DEFAULT_FORM, DocCell, Form, Table, load_form
 from nianbao.io.files import decode_chinese_text, refuse_overwrite, write_atomic
-from nianbao.io.writer import Content, Identity, build_workbook
+from nianbao.io.identity import Identity
+from nianbao.io.writer import Content, build_workbook
 from nianbao.problems import NianbaoError
 
 BLANK = "\x00blank"  # a table cell that was empty on the page
@@ -230,7 +231,7 @@ def import_report(
     )
     lines = lines_of_html(text) if is_html else text.splitlines()
     result = parse_report(lines, form)
-    identity = Identity(form.id, form.version, form.fingerprint, unit_id, unit_name, year)
+    identity = Identity.for_unit(form, unit_id, unit_name, year)
     content = Content(result.figures, texts=result.texts, locked=False)
     write_atomic(out, build_workbook(form, identity, password, content))
     return result

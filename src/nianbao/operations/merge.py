@@ -17,19 +17,19 @@ from xlsxwriter.utility import xl_col_to_name
 
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
+from nianbao.io import breakdown
 from nianbao.io.files import atomic_file, refuse_overwrite
+from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
-from nianbao.io.writer import Content, Identity, build_workbook
+from nianbao.io.writer import Content, build_workbook
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
 from nianbao.operations.check import CheckedFile, CheckOptions, find_files, iter_checks
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import NianbaoError
 
-BREAKDOWN_SHEET = "分单位明细"
 STATUS_SHEET = "报送情况"
 TEXTS_SHEET = "文字汇编"
 CHART_SHEET = "图表"
-TOTAL_LABEL = "合计"
 
 MERGED, MISSING, INVALID, DUPLICATE, REPLACED, OFF_ROSTER = "已汇总", "缺报", "有错误", "重复", "已被替换", "不在名单"
 
@@ -128,17 +128,7 @@ def merge(
     sums = _sum([r.figures for r in counted if r], form)
     result = Summary(form, year, statuses, reports, sums)
     if result.complete or allow_missing:
-        identity = Identity(
-            form.id,
-            form.version,
-            form.fingerprint,
-            unit_id,
-            unit_name,
-            year,
-            kind="summary",
-            units=str(len(counted)),
-            missing=str(len(result.missing_units)),
-        )
+        identity = Identity.for_summary(form, unit_id, unit_name, year, len(counted), len(result.missing_units))
         with atomic_file(out) as target:
             write_summary(result, identity, password, target)
         result.written = out
@@ -198,7 +188,7 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
             f"{len(counted)} 个单位"
             + (f"（名单共 {len(counted) + len(missing)} 个，缺 {len(missing)} 个）" if missing else ""),
         ),
-        ("说明", f"本表为各单位统计表逐格相加之和；逐单位数字见“{BREAKDOWN_SHEET}”，报送情况见“{STATUS_SHEET}”。"),
+        ("说明", f"本表为各单位统计表逐格相加之和；逐单位数字见“{breakdown.SHEET}”，报送情况见“{STATUS_SHEET}”。"),
     ]
     inputs = {c.code: result.sums[c.code] for c in form.inputs}
     content = Content(inputs, texts={}, cover=cover, banner=banner)
@@ -210,7 +200,7 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
 
     def extra(wb: xlsxwriter.Workbook, fmt: dict[str, Format]) -> None:
         fmt_used.update(fmt)
-        sheets[BREAKDOWN_SHEET] = _breakdown_header(wb, fmt, form)
+        sheets[breakdown.SHEET] = _breakdown_header(wb, fmt, form)
         sheets[STATUS_SHEET] = _status_header(wb, fmt, _status_row_count(result.statuses))
         sheets[TEXTS_SHEET] = _texts_header(wb, fmt, form)
         _chart_sheet(wb, form, len(counted))
@@ -223,8 +213,11 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
     append_rows(
         data,
         {
-            sheets[BREAKDOWN_SHEET]: SheetRows(
-                2, len(counted) + 1, 3 + len(form.cells), _breakdown_rows(form, counted, result.sums, style("total"))
+            sheets[breakdown.SHEET]: SheetRows(
+                breakdown.HEADER_ROWS,
+                len(counted) + 1,
+                breakdown.FIRST_FIGURE + len(form.cells),
+                _breakdown_rows(form, counted, result.sums, style("total")),
             ),
             sheets[STATUS_SHEET]: SheetRows(
                 1,
@@ -243,15 +236,16 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
 
 def _breakdown_header(wb, fmt, form: Form) -> int:  # type: ignore[no-untyped-def]
     """The breakdown sheet's two header rows (codes, captions); returns its sheet number for the rows."""
-    ws = wb.add_worksheet(BREAKDOWN_SHEET)
-    ws.write_row(0, 0, ["单位编码", "单位名称", "文件", *form.cells], fmt["header"])
-    ws.write_row(1, 0, ["", "", "", *(_cell_caption(form, code) for code in form.cells)], fmt["label"])
+    ws = wb.add_worksheet(breakdown.SHEET)
+    ws.write_row(0, 0, [*breakdown.UNIT_COLUMNS, *form.cells], fmt["header"])
+    blank = [""] * len(breakdown.UNIT_COLUMNS)
+    ws.write_row(1, 0, [*blank, *(_cell_caption(form, code) for code in form.cells)], fmt["label"])
     ws.set_row(1, 90)
     ws.set_column(0, 0, 12)
     ws.set_column(1, 1, 24)
     ws.set_column(2, 2, 30)
-    ws.set_column(3, 2 + len(form.cells), 10)
-    ws.freeze_panes(2, 2)
+    ws.set_column(breakdown.FIRST_FIGURE, breakdown.FIRST_FIGURE + len(form.cells) - 1, 10)
+    ws.freeze_panes(breakdown.HEADER_ROWS, 2)
     return ws.index + 1
 
 
@@ -262,13 +256,13 @@ def _breakdown_rows(
         report = status.counted
         assert report is not None
         yield [status.unit_id, status.unit_name, report.path.name, *(report.figures[code] for code in form.cells)]
-    last = 2 + len(counted)
+    first, last = breakdown.HEADER_ROWS + 1, breakdown.HEADER_ROWS + len(counted)  # as Excel numbers rows
     totals: list[Value] = []
     for j, code in enumerate(form.cells):
-        column = xl_col_to_name(3 + j)
-        text = f"SUM({column}3:{column}{last})" if counted else "0"
+        column = xl_col_to_name(breakdown.FIRST_FIGURE + j)
+        text = f"SUM({column}{first}:{column}{last})" if counted else "0"
         totals.append(Formula(text, sums[code] or 0.0, total_style))
-    yield [TOTAL_LABEL, f"{len(counted)} 个单位", "", *totals]
+    yield [breakdown.TOTAL_LABEL, f"{len(counted)} 个单位", "", *totals]
 
 
 def _cell_caption(form: Form, code: str) -> str:
@@ -350,15 +344,15 @@ def _chart_sheet(wb, form: Form, count: int) -> None:
         return
     chart = wb.add_chart({"type": "bar"})
     codes = list(form.cells)
-    last = 1 + count
+    first, last = breakdown.HEADER_ROWS, breakdown.HEADER_ROWS + count - 1
     for bar in form.summary.get("chart", []):
         code, name = bar["code"], bar["name"]
-        col = 3 + codes.index(code)
+        col = breakdown.FIRST_FIGURE + codes.index(code)
         chart.add_series(
             {
                 "name": name,
-                "categories": [BREAKDOWN_SHEET, 2, 1, last, 1],
-                "values": [BREAKDOWN_SHEET, 2, col, last, col],
+                "categories": [breakdown.SHEET, first, 1, last, 1],
+                "values": [breakdown.SHEET, first, col, last, col],
             }
         )
     chart.set_title({"name": form.summary.get("chart_title", "")})

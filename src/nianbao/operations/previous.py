@@ -9,12 +9,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nianbao.form.spec import DEFAULT_FORM
+from nianbao.io.breakdown import Figures, read_breakdown
+from nianbao.io.identity import SUMMARY
 from nianbao.io.reading import open_spreadsheet
-from nianbao.io.values import read_text
 from nianbao.operations.check import CheckOptions, check_paths
-from nianbao.operations.merge import BREAKDOWN_SHEET, TOTAL_LABEL
-
-Figures = dict[str, float | None]
 
 
 def previous_figures(
@@ -29,23 +27,6 @@ def previous_figures(
             unusable.append(f"{report.path}：{reason}")
             continue
         figures[report.unit_id] = report.figures
-        if report.identity.get("kind") == "summary":
-            figures.update(breakdown(report.path))
+        if report.identity.get("kind") == SUMMARY:
+            figures.update(read_breakdown(open_spreadsheet(report.path).sheets))
     return figures, unusable
-
-
-def breakdown(path: Path) -> dict[str, Figures]:
-    """Each unit's figures from a summary's breakdown sheet (codes in the first row, a unit per row)."""
-    grid = open_spreadsheet(path).sheets.get(BREAKDOWN_SHEET)
-    if grid is None or not grid.rows:
-        return {}
-    codes = [read_text(c) for c in grid.rows[0][3:]]
-    units: dict[str, Figures] = {}
-    for row in grid.rows[2:]:
-        unit_id = read_text(row[0]) if row else ""
-        if not unit_id or unit_id == TOTAL_LABEL:
-            continue
-        units[unit_id] = {
-            code: v if isinstance(v, (int, float)) else None for code, v in zip(codes, row[3:], strict=False)
-        }
-    return units
