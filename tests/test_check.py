@@ -20,7 +20,7 @@ from nianbao.form.rules import with_totals
 from nianbao.form.spec import IDENTITY_SHEET, Form, load_form
 from nianbao.io.reading import MAX_UNPACKED_BYTES
 from nianbao.io.roster import Unit
-from nianbao.operations.check import CheckedFile, CheckOptions, check_file, check_paths
+from nianbao.operations.check import CheckedFile, CheckOptions, check_all, check_file
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.workbooks import UNIT, blank_workbook, filled_workbook, published_sample_figures
@@ -235,7 +235,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, form: Form, good: dict) -> 
 
 def test_every_bad_file_gets_its_own_clear_error_and_the_run_goes_on(corpus: Path) -> None:
     before = {p.name: p.read_bytes() for p in corpus.iterdir()}
-    reports = {r.path.name: r for r in check_paths([corpus])}
+    reports = {r.path.name: r for r in check_all([corpus])}
     assert set(reports) == set(before)
     for name, (_, code, says) in BAD_FILES.items():
         report = reports[name]
@@ -304,7 +304,7 @@ def test_annotated_copies_mark_the_faulty_cells_and_leave_originals_alone(
     )
     assert {p.name: p.read_bytes() for p in src.iterdir()} == before
     (copy,) = out.iterdir()
-    assert copy.name == "乙镇.xlsx_问题标注.xlsx"
+    assert copy.name == "乙镇_问题标注.xlsx"
     wb = openpyxl.load_workbook(copy)
     assert wb.sheetnames[0] == "问题清单" and wb.active.title == "问题清单"
     rows = list(wb["问题清单"].iter_rows(min_row=4, values_only=True))

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from nianbao.cli import main
 from nianbao.form.spec import Form, data_dir
 from nianbao.io.roster import read_roster
-from nianbao.operations.check import CheckOptions, check_file, check_paths
+from nianbao.operations.check import CheckOptions, check_all, check_file
 from nianbao.operations.demo import RETURNED
 
 
@@ -20,7 +20,7 @@ def test_demo_generates_fills_checks_and_merges(tmp_path: Path, form: Form) -> N
     assert result.exit_code == 0, result.output
     summary = out / "彰武县2025年汇总.xlsx"
     assert f"汇总表已生成：{summary}" in result.output and "通过 24 个" in result.output
-    samples = check_paths([data_dir("samples") / "filled"])
+    samples = check_all([data_dir("samples") / "filled"])
     assert {r.path.suffix for r in samples} == {".xlsx", ".xls", ".ods"} and all(r.ok for r in samples)
     expected = {code: sum(r.figures[code] for r in samples) for code in form.cells}
     report = check_file(summary, CheckOptions(year=2025))

@@ -128,7 +128,8 @@ def test_duplicates_are_never_both_counted(
     out = tmp_path / "s.xlsx"
     result = merge([returned], roster, 2025, out)
     (dup,) = result.blocking
-    assert dup.status == "重复" and "彰武镇.xlsx" in dup.note and "彰武镇-改.xlsx" in dup.note and not out.exists()
+    assert dup.status == "重复" and {r.path.name for r in dup.reports} == {"彰武镇.xlsx", "彰武镇-改.xlsx"}
+    assert "--prefer" in dup.note and not out.exists()
     result = merge([returned], roster, 2025, out, prefer=[returned / "彰武镇-改.xlsx"])
     assert result.complete
     replaced = [s for s in result.statuses if s.status == "已被替换"]

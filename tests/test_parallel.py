@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from nianbao.form.spec import Form
-from nianbao.operations.check import CheckOptions, check_file, check_paths
+from nianbao.operations.check import CheckOptions, check_all, check_file
 from nianbao.operations.parallel import MIN_PARALLEL, ordered_map
 from tests.workbooks import UNIT, blank_workbook, filled_workbook
 
@@ -37,7 +37,7 @@ def test_parallel_check_equals_one_by_one(tmp_path: Path, form: Form) -> None:
     for i in range(MIN_PARALLEL + 4):
         data = filled_workbook(form, {"T3.R05.C2": "5件"}) if i % 3 else blank_workbook(form)
         (tmp_path / f"{i:02d}.xlsx").write_bytes(data)
-    parallel = check_paths([tmp_path])
+    parallel = check_all([tmp_path])
     serial = [check_file(p, CheckOptions()) for p in sorted(tmp_path.iterdir())]
     assert [r.path for r in parallel] == [r.path for r in serial]
     strip = [p for p in parallel[0].problems if p.code != "DUPLICATE_UNIT"]

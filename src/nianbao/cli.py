@@ -13,18 +13,10 @@ import click
 
 from nianbao import __version__
 from nianbao.form.spec import DEFAULT_FORM
-from nianbao.io.files import write_atomic
+from nianbao.io.files import resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.operations.annotate import annotate, annotated_name
-from nianbao.operations.check import (
-    CheckedFile,
-    CheckOptions,
-    duplicate_groups,
-    duplicate_problem,
-    find_files,
-    iter_checks,
-    iter_lines,
-)
+from nianbao.operations.check import CheckedFile, CheckOptions, check_files, iter_lines
 from nianbao.operations.demo import BLANK, RETURNED, YEAR, run_demo
 from nianbao.operations.generate import generate as generate_batch
 from nianbao.operations.importing import import_report
@@ -131,6 +123,7 @@ def generate(
 )
 @click.option("--password", default=None, help="由 .xls/.ods 重建的标注副本所用的保护密码（不填则随机）。")
 @click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="本次应使用的表格格式。")
+@click.option("--force", is_flag=True, help="覆盖标注副本目录中已有的同名标注副本。")
 @_friendly
 def check(
     paths: tuple[Path, ...],
@@ -141,6 +134,7 @@ def check(
     annotate_dir: Path | None,
     password: str | None,
     form_name: str,
+    force: bool,
 ) -> None:
     """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods），列出每个文件的问题。
 
@@ -151,51 +145,50 @@ def check(
         options.previous, unusable = previous_figures(previous, form_name)
         for line in unusable:
             click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)
-    files = find_files(paths)
-    if not files:
+    run = check_files(paths, options, _progress("检查中"))
+    if not run.files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
 
-    annotator = _Annotator(annotate_dir, password, files) if annotate_dir else None
-    entries: list[dict[str, Any]] = []
-    keys: list[tuple[str, int | None]] = []
-    failed = warned = 0
+    annotator = _Annotator(annotate_dir, password, run.files, force) if annotate_dir else None
     # Reports are printed (and annotated) as they arrive and then dropped: memory stays flat for any count.
-    for report in iter_checks(files, options, _progress("检查中")):
+    for report in run:
         for i, line in enumerate(iter_lines(report)):
-            click.secho(line, fg=None if i else ("green" if report.ok else "red"))
-        if annotator and report.problems:
+            click.secho(line, fg=None if i else ("green" if report.ok or report.ignored else "red"))
+        if annotator and report.problems and not report.ignored:
             annotator.add(report)
-        entries.append(report.to_json())
-        keys.append((report.unit_id, report.year))
-        failed += not report.ok
-        warned += bool(report.ok and report.warnings)
-    for group in duplicate_groups(keys):
-        names = [files[i].name for i in group]
-        for j, i in enumerate(group):
-            problem = duplicate_problem(names, j, keys[i][0])
-            entries[i]["problems"].append(problem.to_json())
-            entries[i]["warnings"] += 1
-        click.secho(f"[警告] {'、'.join(names)} 是同一单位（{keys[group[0]][0]}）同一年度的表格", fg="yellow")
+    for group in run.duplicates:
+        names = "、".join(shown(Path(p.name)) for p in group)
+        click.secho(f"[警告] {names} 是同一单位同一年度的不同表格，汇总时只能采用一份", fg="yellow")
+    checked = len(run.entries) - run.ignored
+    skipped = f"（另有 {run.ignored} 个文件是副本，未重复计算）" if run.ignored else ""
     click.echo(
-        f"共检查 {len(entries)} 个文件：通过 {len(entries) - failed} 个（其中有警告 {warned} 个），有错误 {failed} 个。"
+        f"共检查 {checked} 个文件{skipped}：通过 {checked - run.failed} 个（其中有警告 {run.warned} 个），"
+        f"有错误 {run.failed} 个。"
     )
     if json_out:
-        data = {"files": entries, "checked": len(entries), "failed": failed}
-        write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
-        click.echo(f"检查结果已保存到 {json_out}")
+        data = json.dumps(run.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
+        write_atomic(json_out, data)
+        click.echo(f"检查结果已保存到 {shown(json_out)}")
     if annotator:
-        click.echo(f"已生成 {annotator.made} 份标注副本，保存在 {annotate_dir}")
-    sys.exit(EXIT_PROBLEMS if failed else 0)
+        click.echo(f"已生成 {annotator.made} 份标注副本，保存在 {shown(annotator.out_dir)}")
+        if annotator.existing:
+            click.secho(
+                f"另有 {len(annotator.existing)} 份标注副本已存在，未覆盖（如 {shown(annotator.existing[0])}）；"
+                "确需覆盖请加 --force",
+                fg="yellow",
+            )
+    sys.exit(EXIT_PROBLEMS if run.failed else 0)
 
 
 class _Annotator:
     """Writes annotated copies under unique names, never over a file being checked."""
 
-    def __init__(self, out_dir: Path, password: str | None, inputs: list[Path]) -> None:
-        self.out_dir, self.password = out_dir, password
-        self.inputs = {p.resolve() for p in inputs}
+    def __init__(self, out_dir: Path, password: str | None, inputs: list[Path], force: bool) -> None:
+        self.out_dir, self.password, self.force = out_dir, password, force
+        self.inputs = {resolved(p) for p in inputs}
         self.used: set[str] = set()
         self.made = 0
+        self.existing: list[Path] = []
 
     def add(self, report: CheckedFile) -> None:
         name = annotated_name(report)
@@ -205,10 +198,14 @@ class _Annotator:
             name = f"{stem}_{n}.xlsx"
         self.used.add(name)
         target = self.out_dir / name
-        if target.resolve() in self.inputs:
-            click.secho(f"未生成 {report.path} 的标注副本：会覆盖被检查的文件", fg="yellow", err=True)
+        if resolved(target) in self.inputs:
+            click.secho(
+                f"未生成 {report.name} 的标注副本：{shown(target)} 是被检查的文件之一，不能覆盖", fg="yellow", err=True
+            )
+        elif target.exists() and not self.force:
+            self.existing.append(target)
         elif not annotate(report, target, self.password):
-            click.secho(f"未生成 {report.path} 的标注副本：文件无法读取", fg="yellow", err=True)
+            click.secho(f"未生成 {report.name} 的标注副本：文件无法读取", fg="yellow", err=True)
         else:
             self.made += 1
 
@@ -274,13 +271,16 @@ def merge_command(
 
 def _print_merge(result: Summary) -> None:
     for status in result.blocking:
-        click.secho(f"  [{status.status}] {status.unit_id} {status.unit_name} {status.note}".rstrip(), fg="red")
-    merged, total = len(result.merged), len(result.merged) + len(result.missing_units)
+        files = "、".join(r.name for r in status.reports)
+        parts = (f"[{status.status}]", status.unit_id, status.unit_name, files and f"文件：{files}", status.note)
+        click.secho("  " + " ".join(p for p in parts if p), fg="red")
+    merged, total = len(result.merged), result.roster_size
     click.echo(f"名单 {total} 个单位：已汇总 {merged} 个，未能汇总 {total - merged} 个。")
-    if result.written and result.complete:
-        click.secho(f"汇总表已生成：{result.written}", fg="green")
+    missing = len(result.missing_units)
+    if result.written and not missing:
+        click.secho(f"汇总表已生成：{shown(result.written)}", fg="green")
     elif result.written:
-        click.secho(f"已生成部分汇总表（缺 {len(result.missing_units)} 个单位）：{result.written}", fg="yellow")
+        click.secho(f"已生成部分汇总表（缺 {missing} 个单位）：{shown(result.written)}", fg="yellow")
     else:
         click.secho("未生成汇总表：请先解决上面列出的问题（或加 --allow-missing 生成部分汇总）。", fg="red")
 

@@ -3,7 +3,8 @@ names what to fix."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 class NianbaoError(Exception):
@@ -27,11 +28,11 @@ class RosterError(NianbaoError):
 
 
 class ReadError(NianbaoError):
-    """A returned file that cannot be read as a workbook; ``code`` is stable, the message is Chinese."""
+    """A returned file that cannot be read as a workbook: a code of MESSAGES and the message's parameters."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(MESSAGES[code].format(**params))
+        self.code, self.params = code, params
 
 
 ERROR, WARNING = "error", "warning"
@@ -63,7 +64,55 @@ MESSAGES = {
     "TEXT_FIGURE": "正文说“{quoted}”，表三新收申请总计为 {received} 件",
     "TEXT_EMPTY": "“{section}”部分为空或只写“无”，评估时会被扣分",
     "TEXT_FEE": "“{section}”应说明信息处理费的收取情况（收取或未收取）",
+    "INTERNAL": "检查时出现意外错误（{detail}），请联系技术人员",
     "DUPLICATE_UNIT": "与 {others} 是同一单位（{unit_id}）同一年度的表格",
+    "SAME_BYTES": "与 {other} 内容完全相同（同一文件的副本），只算一份",
+    "ANNOTATED_COPY": "这是本工具生成的标注副本（内容未改动），不作为报表",
+    "OUTSIDE_TABLE": "表格以外的格子里写了“{text}”，本工具不读取这里；如需说明，请写在“{sheet}”工作表中",
+    "COVER_DIFFERS": "封面上的{field}“{found}”与表格身份信息中的“{expected}”不同（可能复制了其他单位的表格只改了封面）；以身份信息为准",
+    # Files that cannot be read as workbooks
+    "EMPTY": "文件是空的（0 字节），请让填报单位重新发送",
+    "TOO_BIG": "文件过大（{mb} MB），不像是统计表",
+    "UNREADABLE": "无法读取文件（{reason}）",
+    "NO_PERMISSION": "没有读取这个文件的权限",
+    "LINK_LOOP": "这是一个循环的链接（链接指向自己），无法读取",
+    "LINK_BROKEN": "这是一个失效的链接（指向的文件不存在）",
+    "ENCRYPTED": "文件设置了打开密码（已加密），无法读取；请取消密码后重新保存发送",
+    "DAMAGED": "文件已损坏或不完整（可能是邮件附件未下载完整），请让填报单位重新发送",
+    "DAMAGED_CONTENT": "文件内容已损坏，无法读取（{detail}）",
+    "BOMB": "文件解压后过大或内含文件过多（疑似“压缩炸弹”），已拒绝读取",
+    "XML_BOMB": "文件中的 {part} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取",
+    "NOT_SPREADSHEET": "这是{kind}，不是统计表{advice}",
+    "UNSUPPORTED": "不支持的文件格式：{kind}；请{advice}后重新发送",
+}
+
+# What a file that is not a readable workbook turned out to be: (what it is, what to do), by kind.
+FILE_KINDS = {
+    "doc": ("Word 文档（.doc）", ""),
+    "docx": ("Word 文档（.docx）", ""),
+    "pptx": ("PowerPoint 文件", ""),
+    "pdf": ("PDF 文件", "；请发送填好的 Excel 表格"),
+    "html": ("网页文件", ""),
+    "zip": ("压缩包", "；请解压后发送其中的表格"),
+    "ole": ("其他 Office 文件", ""),
+    "unknown": ("无法识别格式的文件", ""),
+}
+UNSUPPORTED_SUFFIXES = {
+    ".xlsb": ("Excel 二进制工作簿（.xlsb）", "在 Excel 中另存为 .xlsx"),
+    ".et": ("WPS 表格专用格式（.et）", "在 WPS 中另存为 .xlsx"),
+    ".ett": ("WPS 表格模板（.ett）", "在 WPS 中另存为 .xlsx"),
+    ".numbers": ("Numbers 表格（.numbers）", "在 Numbers 中导出为 Excel（.xlsx）"),
+    ".csv": ("CSV 文本文件（.csv），其中没有表格格式和单位身份", "用县里下发的 .xlsx 表格填写"),
+    ".wps": ("WPS 文字文档（.wps）", "用县里下发的 .xlsx 表格填写"),
+    ".doc": ("Word 文档（.doc）", "用县里下发的 .xlsx 表格填写"),
+    ".docx": ("Word 文档（.docx）", "用县里下发的 .xlsx 表格填写"),
+    ".pdf": ("PDF 文件", "发送填好的 .xlsx 表格（不是打印或扫描件）"),
+    ".jpg": ("图片（.jpg）", "发送填好的 .xlsx 表格（不是照片）"),
+    ".jpeg": ("图片（.jpeg）", "发送填好的 .xlsx 表格（不是照片）"),
+    ".png": ("图片（.png）", "发送填好的 .xlsx 表格（不是截图）"),
+    ".zip": ("压缩包（.zip）", "解压后发送其中的 .xlsx 表格"),
+    ".rar": ("压缩包（.rar）", "解压后发送其中的 .xlsx 表格"),
+    ".7z": ("压缩包（.7z）", "解压后发送其中的 .xlsx 表格"),
 }
 
 
@@ -79,18 +128,20 @@ class Problem:
     row_label: str = ""
     col_label: str = ""
     figures: tuple[float, float] | None = None  # both sides of a broken rule
+    params: Mapping[str, object] = field(default_factory=dict)  # what the message was made from
 
     @classmethod
-    def of(cls, severity: str, code: str, *, where: Location | None = None, **fields: object) -> Problem:
+    def of(cls, severity: str, code: str, *, where: Location | None = None, **params: object) -> Problem:
         location = where or Location()
         return cls(
             severity,
             code,
-            MESSAGES[code].format(**fields),
+            MESSAGES[code].format(**params),
             location.sheet,
             location.cell,
             location.row_label,
             location.col_label,
+            params=params,
         )
 
     @property
@@ -115,6 +166,8 @@ class Problem:
         }
         if self.figures:
             data["left"], data["right"] = self.figures
+        if self.params:
+            data["params"] = {k: v if isinstance(v, (int, float)) else str(v) for k, v in self.params.items()}
         return data
 
 

@@ -70,3 +70,17 @@ def decode_chinese_text(data: bytes) -> str | None:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def shown(path: Path) -> str:
+    """A path as text to print and save: bytes of a name that are not UTF-8 (a GBK name from a zip or a
+    network share) become U+FFFD instead of making every later write fail."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+def resolved(path: Path) -> Path:
+    """``path`` made absolute with links followed where possible; a link loop stays as it is."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))

@@ -17,6 +17,7 @@ from nianbao.io.reading import OpenedFile
 from nianbao.io.values import read_text
 
 PROPERTY_PREFIX = "nianbao_"
+ANNOTATED_PROPERTY = PROPERTY_PREFIX + "annotated"  # on an annotated copy: the digest of what it holds
 MAX_PROPERTY = 255  # Excel's limit for a custom property's text
 COMPARED = ("unit_id", "unit_name", "year", "form_id", "fingerprint")  # what sheet and properties must agree on
 UNIT, SUMMARY = "unit", "summary"

@@ -8,6 +8,7 @@ zips), and no DTD in any XML part (XML bombs). Values come from python-calamine,
 
 from __future__ import annotations
 
+import errno
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import python_calamine
 from defusedxml import ElementTree
 
 from nianbao.io.files import sha256
-from nianbao.problems import ReadError
+from nianbao.problems import FILE_KINDS, UNSUPPORTED_SUFFIXES, ReadError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -26,7 +27,6 @@ CHUNK = 256 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-ENCRYPTED = "文件设置了打开密码（已加密），无法读取；请取消密码后重新保存发送"
 
 
 def _utf16(name: str) -> bytes:
@@ -55,27 +55,33 @@ class OpenedFile:
 
 def open_spreadsheet(path: Path) -> OpenedFile:
     """Read a workbook or raise ReadError with a Chinese reason; never modifies the file."""
+    if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
+        raise _unsupported(path.suffix.lower())
     try:
         size = path.stat().st_size
         if size == 0:
-            raise ReadError("EMPTY", "文件是空的（0 字节），请让填报单位重新发送")
+            raise ReadError("EMPTY")
         if size > MAX_FILE_BYTES:
-            raise ReadError("TOO_BIG", f"文件过大（{size // 1024 // 1024} MB），不像是统计表")
+            raise ReadError("TOO_BIG", mb=size // 1024 // 1024)
         data = path.read_bytes()
     except OSError as exc:
-        raise ReadError("UNREADABLE", f"无法读取文件：{exc.strerror or exc}") from None
+        raise _os_error(exc) from None
     properties = _sniff(data)
+    return OpenedFile(path, sha256(data), read_sheets(data), properties)
+
+
+def read_sheets(data: bytes) -> dict[str, SheetValues]:
+    """Every sheet's values, hidden sheets included, of a workbook's bytes (vetted first by the caller)."""
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = {
+        return {
             meta.name: SheetValues(workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False))
             for meta in workbook.sheets_metadata
         }
     except python_calamine.PasswordError:
-        raise ReadError("ENCRYPTED", ENCRYPTED) from None
+        raise ReadError("ENCRYPTED") from None
     except Exception as exc:  # calamine raises several types for damaged content
-        raise ReadError("DAMAGED", f"文件内容已损坏，无法读取（{type(exc).__name__}）") from None
-    return OpenedFile(path, sha256(data), sheets, properties)
+        raise ReadError("DAMAGED_CONTENT", detail=type(exc).__name__) from None
 
 
 def _sniff(data: bytes) -> dict[str, str]:
@@ -84,19 +90,19 @@ def _sniff(data: bytes) -> dict[str, str]:
         return _inspect_zip(data)
     if data.startswith(OLE_MAGIC):
         if _utf16("EncryptedPackage") in data:
-            raise ReadError("ENCRYPTED", ENCRYPTED)
+            raise ReadError("ENCRYPTED")
         if _utf16("WordDocument") in data:
-            raise ReadError("NOT_SPREADSHEET", "这是 Word 文档（.doc），不是统计表")
+            raise _not_spreadsheet("doc")
         if _utf16("Workbook") in data or _utf16("Book") in data:
             if _xls_encrypted(data):
-                raise ReadError("ENCRYPTED", ENCRYPTED)
+                raise ReadError("ENCRYPTED")
             return {}
-        raise ReadError("NOT_SPREADSHEET", "不是 Excel 表格文件")
+        raise _not_spreadsheet("ole")
     if data.startswith(b"%PDF"):
-        raise ReadError("NOT_SPREADSHEET", "这是 PDF 文件，不是统计表；请发送填好的 Excel 表格")
+        raise _not_spreadsheet("pdf")
     if data.lstrip()[:5].lower() in (b"<html", b"<!doc"):
-        raise ReadError("NOT_SPREADSHEET", "这是网页文件，不是统计表")
-    raise ReadError("NOT_SPREADSHEET", "不是表格文件（无法识别的文件格式）")
+        raise _not_spreadsheet("html")
+    raise _not_spreadsheet("unknown")
 
 
 def _inspect_zip(data: bytes) -> dict[str, str]:
@@ -104,9 +110,9 @@ def _inspect_zip(data: bytes) -> dict[str, str]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise ReadError("BOMB", f"压缩包内文件过多（{len(members)} 个），已拒绝读取")
+            raise ReadError("BOMB")
         if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-            raise ReadError("BOMB", "文件解压后过大（疑似“压缩炸弹”），已拒绝读取")
+            raise ReadError("BOMB")
         names = {m.filename for m in members}
         kind = _zip_kind(archive, names)
         budget = MAX_UNPACKED_BYTES
@@ -115,19 +121,17 @@ def _inspect_zip(data: bytes) -> dict[str, str]:
             # Stream every member under one budget: a header may lie about sizes; this also checks CRCs.
             budget, head = _drain(archive, member, budget)
             if member.filename.endswith((".xml", ".rels")) and _has_dtd(head):
-                raise ReadError(
-                    "XML_BOMB", f"文件中的 {member.filename} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取"
-                )
+                raise ReadError("XML_BOMB", part=member.filename)
         manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
         if kind == "ods" and b"encryption-data" in manifest:
-            raise ReadError("ENCRYPTED", ENCRYPTED)
+            raise ReadError("ENCRYPTED")
         if "docProps/custom.xml" in names:
             properties = _custom_properties(archive.read("docProps/custom.xml"))
         return properties
     except ReadError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
-        raise ReadError("DAMAGED", "文件已损坏或不完整（可能是邮件附件未下载完整），请让填报单位重新发送") from None
+        raise ReadError("DAMAGED") from None
 
 
 def _xls_encrypted(data: bytes) -> bool:
@@ -147,15 +151,15 @@ def _xls_encrypted(data: bytes) -> bool:
 def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         if "xl/workbook.bin" in names:
-            raise ReadError("NOT_SPREADSHEET", "不支持 .xlsb 格式，请另存为 .xlsx")
+            raise _unsupported(".xlsb")
         return "xlsx"
     if "mimetype" in names and archive.read("mimetype").strip() == b"application/vnd.oasis.opendocument.spreadsheet":
         return "ods"
     if "word/document.xml" in names:
-        raise ReadError("NOT_SPREADSHEET", "这是 Word 文档（.docx），不是统计表")
+        raise _not_spreadsheet("docx")
     if "ppt/presentation.xml" in names:
-        raise ReadError("NOT_SPREADSHEET", "这是 PowerPoint 文件，不是统计表")
-    raise ReadError("NOT_SPREADSHEET", "这是压缩包，不是统计表；请解压后发送其中的表格")
+        raise _not_spreadsheet("pptx")
+    raise _not_spreadsheet("zip")
 
 
 def _drain(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int) -> tuple[int, bytes]:
@@ -166,7 +170,7 @@ def _drain(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int) -> tu
                 head = chunk[:4096]
             budget -= len(chunk)
             if budget < 0:
-                raise ReadError("BOMB", "文件解压后过大（疑似“压缩炸弹”），已拒绝读取")
+                raise ReadError("BOMB")
     return budget, head
 
 
@@ -200,3 +204,29 @@ def _custom_properties(xml: bytes) -> dict[str, str]:
 
 def is_spreadsheet_name(path: Path) -> bool:
     return path.suffix.lower() in SPREADSHEET_SUFFIXES
+
+
+def is_return_name(path: Path) -> bool:
+    """A file a unit may have sent as its return: a workbook, or a kind we refuse with advice."""
+    return is_spreadsheet_name(path) or path.suffix.lower() in UNSUPPORTED_SUFFIXES
+
+
+def _unsupported(suffix: str) -> ReadError:
+    what, advice = UNSUPPORTED_SUFFIXES[suffix]
+    return ReadError("UNSUPPORTED", kind=what, advice=advice)
+
+
+def _not_spreadsheet(kind: str) -> ReadError:
+    what, advice = FILE_KINDS[kind]
+    return ReadError("NOT_SPREADSHEET", kind=what, advice=advice)
+
+
+def _os_error(exc: OSError) -> ReadError:
+    """An operating-system failure to read, in words a clerk understands."""
+    if exc.errno == errno.ELOOP:
+        return ReadError("LINK_LOOP")
+    if exc.errno == errno.ENOENT:
+        return ReadError("LINK_BROKEN")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ReadError("NO_PERMISSION")
+    return ReadError("UNREADABLE", reason=exc.strerror or type(exc).__name__)

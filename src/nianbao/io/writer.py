@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -24,8 +25,10 @@ from nianbao.form.spec import (
     Form,
     Table,
     a1,
+    load_form,
 )
 from nianbao.io.identity import Identity
+from nianbao.io.reading import read_sheets
 
 INPUT_FILL = "#FFF2CC"
 TOTAL_FILL = "#EDEDED"
@@ -374,3 +377,18 @@ def _ranges(cells: list[Cell], spans: bool = False) -> str:
         last = a1(run[-1].row, run[-1].col + (run[-1].colspan - 1 if spans else 0))
         parts.append(run[0].a1 if last == run[0].a1 else f"{run[0].a1}:{last}")
     return ",".join(parts)
+
+
+@cache
+def written_positions(form_ref: str) -> frozenset[tuple[str, int, int]]:
+    """Where a blank workbook of the form holds something (titles, labels, checks): what a unit did not type."""
+    form = load_form(form_ref)
+    blank = build_workbook(form, Identity.for_unit(form, "0", "0", form.first_year), "")
+    sheets = read_sheets(blank)
+    return frozenset(
+        (name, r, c)
+        for name, sheet in sheets.items()
+        for r, row in enumerate(sheet.rows)
+        for c, value in enumerate(row)
+        if value != ""
+    )

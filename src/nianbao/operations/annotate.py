@@ -10,14 +10,15 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
 
 from nianbao.form.spec import Form, load_form
-from nianbao.io.files import atomic_file, safe_name
-from nianbao.io.identity import Identity
+from nianbao.io.files import atomic_file, safe_name, shown
+from nianbao.io.identity import ANNOTATED_PROPERTY, Identity
 from nianbao.io.writer import build_workbook
-from nianbao.operations.check import CheckedFile
+from nianbao.operations.check import CheckedFile, content_digest
 from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
 
 PROBLEM_SHEET = "问题清单"
@@ -29,8 +30,8 @@ SUFFIX = "_问题标注.xlsx"
 
 
 def annotated_name(report: CheckedFile) -> str:
-    """``乙镇.xls`` -> ``乙镇.xls_问题标注.xlsx``: the original suffix stays so .xlsx/.xls/.ods copies differ."""
-    return safe_name(report.path.name, 60) + SUFFIX
+    """``乙镇.xls`` -> ``乙镇_问题标注.xlsx`` (the caller numbers copies whose names would clash)."""
+    return safe_name(shown(Path(report.path.stem)), 60) + SUFFIX
 
 
 def annotate(report: CheckedFile, target: Path, password: str | None = None) -> bool:
@@ -52,6 +53,10 @@ def annotate(report: CheckedFile, target: Path, password: str | None = None) -> 
         comment.width, comment.height = 320, 40 + 30 * len(notes)
         workbook[sheet][address].comment = comment
     _problem_sheet(workbook, report)
+    # Marks the copy, so that checking it again while untouched does not count it as another return.
+    if ANNOTATED_PROPERTY in workbook.custom_doc_props.names:
+        del workbook.custom_doc_props[ANNOTATED_PROPERTY]
+    workbook.custom_doc_props.append(StringProperty(name=ANNOTATED_PROPERTY, value=content_digest(report.raw)))
     workbook.calculation.fullCalcOnLoad = True  # openpyxl keeps no cached results: recalculate on opening
     with atomic_file(target) as out:
         workbook.save(out)

@@ -9,15 +9,19 @@ from dataclasses import astuple, dataclass, field
 from functools import cache
 from math import isnan, nan
 from pathlib import Path
+from typing import Any
 
 from nianbao.form.rules import evaluate, with_totals
-from nianbao.form.spec import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
-from nianbao.io.identity import SUMMARY, read_identity
-from nianbao.io.reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
+from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from nianbao.io.files import resolved, sha256, shown
+from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, read_identity
+from nianbao.io.reading import OpenedFile, is_return_name, open_spreadsheet
 from nianbao.io.roster import Unit
 from nianbao.io.values import read_figure, read_text
+from nianbao.io.writer import written_positions
+from nianbao.operations.generate import MANIFEST_NAME
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
-from nianbao.problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
+from nianbao.problems import ERROR, MESSAGES, WARNING, Location, NianbaoError, Problem, ReadError
 
 MAX_LAYOUT_EXAMPLES = 3
 
@@ -77,6 +81,12 @@ class CheckedFile:
     raw: dict[str, object] = field(default_factory=dict)  # what each input cell held, as read
     sha256: str = ""
     form_ref: str = ""  # what load_form takes to get this file's form: a template name or a spec's path
+    ignored: str = ""  # why this file is not a return of its own (a copy of another, our annotated copy)
+
+    @property
+    def name(self) -> str:
+        """The file's path as text (printable even when the name is not UTF-8)."""
+        return shown(self.path)
 
     @property
     def unit_id(self) -> str:
@@ -105,11 +115,12 @@ class CheckedFile:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "path": str(self.path),
+            "path": self.name,
             "unit_id": self.unit_id,
             "unit_name": self.unit_name,
             "year": self.year,
             "ok": self.ok,
+            "ignored": self.ignored,
             "sha256": self.sha256,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
@@ -118,7 +129,9 @@ class CheckedFile:
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and spreadsheets inside folders named (recursively, in a stable order)."""
+    """Files named, and inside folders named (recursively, in a stable order) every file that may be a
+    return: workbooks, and kinds refused with advice (.et, .csv, …). Links are listed even when they lead
+    nowhere (each gets its own error); a file named twice is listed once."""
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
@@ -126,23 +139,68 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     candidate = Path(root) / name
-                    if is_spreadsheet_name(candidate) and not name.startswith((".", "~$", ".~lock")):
+                    ours = name == MANIFEST_NAME  # generate's list of the blank workbooks
+                    if is_return_name(candidate) and not ours and not name.startswith((".", "~$", ".~lock")):
                         found.append(candidate)
-        elif path.exists():
+        elif path.exists() or path.is_symlink():
             found.append(path)
         else:
-            raise NianbaoError(f"找不到 {path}")
-    return list(dict.fromkeys(found))
+            raise NianbaoError(f"找不到 {shown(path)}")
+    return list({resolved(p): p for p in reversed(found)}.values())[::-1]
 
 
-def check_paths(
-    paths: Iterable[str | Path],
-    options: CheckOptions | None = None,
-    progress: Progress = no_progress,
-) -> list[CheckedFile]:
-    """Check every file (in parallel when there are many); duplicates of a unit are flagged on each."""
-    reports = list(iter_checks(find_files(paths), options or CheckOptions(), progress))
-    flag_duplicates(reports)
+class CheckRun:
+    """A check of many files, streamed: iterating gives each file's result as it is ready, in the files'
+    order, so that memory stays flat. What needs every file (a unit sending two different files) is known
+    when the iteration ends: ``duplicates``, ``later`` problems, the counts and ``to_json``."""
+
+    def __init__(self, files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> None:
+        self.files, self.options, self.progress = files, options, progress
+        self.entries: list[dict[str, Any]] = []  # each file's JSON document
+        self.later: dict[int, list[Problem]] = {}  # problems found across files, by the file's position
+        self.duplicates: list[list[Path]] = []
+        self.failed = self.warned = self.ignored = 0
+
+    def __iter__(self) -> Iterator[CheckedFile]:
+        keys: list[tuple[str, int | None]] = []
+        first_with: dict[str, Path] = {}  # sha256 -> the first file with these bytes
+        for report in iter_checks(self.files, self.options, self.progress):
+            original = first_with.setdefault(report.sha256, report.path) if report.sha256 else report.path
+            if original != report.path and not report.ignored:
+                report.ignored = MESSAGES["SAME_BYTES"].format(other=shown(original))
+            keys.append(("", None) if report.ignored else (report.unit_id, report.year))
+            self.entries.append(report.to_json())
+            self.ignored += bool(report.ignored)
+            self.failed += not report.ignored and not report.ok
+            self.warned += bool(not report.ignored and report.ok and report.warnings)
+            yield report
+        for group in duplicate_groups(keys):
+            names = [shown(Path(self.files[i].name)) for i in group]
+            self.duplicates.append([self.files[i] for i in group])
+            for j, i in enumerate(group):
+                others = "、".join(n for k, n in enumerate(names) if k != j)
+                problem = Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=keys[i][0])
+                self.later.setdefault(i, []).append(problem)
+                self.entries[i]["problems"].append(problem.to_json())
+                self.entries[i]["warnings"] += 1
+
+    def to_json(self) -> dict[str, object]:
+        return {"files": self.entries, "checked": len(self.entries), "failed": self.failed, "ignored": self.ignored}
+
+
+def check_files(
+    paths: Iterable[str | Path], options: CheckOptions | None = None, progress: Progress = no_progress
+) -> CheckRun:
+    """Check every file under ``paths`` (in parallel when there are many): iterate the run for the results."""
+    return CheckRun(find_files(paths), options or CheckOptions(), progress)
+
+
+def check_all(paths: Iterable[str | Path], options: CheckOptions | None = None) -> list[CheckedFile]:
+    """Every file's result at once, the problems found across files included."""
+    run = check_files(paths, options)
+    reports = list(run)
+    for i, problems in run.later.items():
+        reports[i].problems.extend(problems)
     return reports
 
 
@@ -165,6 +223,9 @@ def check_file(path: Path, options: CheckOptions) -> CheckedFile:
         if form is None or not _layout_intact(opened, form, report):
             return report
         _read_figures(opened, form, report)
+        if opened.properties.get(ANNOTATED_PROPERTY) == content_digest(report.raw):
+            report.ignored = MESSAGES["ANNOTATED_COPY"]
+        _look_around(opened, form, report)
         _apply_rules(form, report, options)
         if not options.keep_raw:
             report.raw = {}
@@ -172,11 +233,9 @@ def check_file(path: Path, options: CheckOptions) -> CheckedFile:
             report.figures = PackedFigures(report.form_ref, report.figures)
             report.texts = {s.code: report.texts[s.code] for s in form.narrative}
     except ReadError as exc:
-        report.problems.append(Problem(ERROR, exc.code, str(exc)))
+        report.problems.append(Problem(ERROR, exc.code, str(exc), params=exc.params))
     except Exception as exc:  # a file must never stop the run: report what broke, keep going
-        report.problems.append(
-            Problem(ERROR, "INTERNAL", f"检查时出现意外错误（{type(exc).__name__}: {exc}），请联系技术人员")
-        )
+        report.problems.append(Problem.of(ERROR, "INTERNAL", detail=f"{type(exc).__name__}: {exc}"))
     return report
 
 
@@ -250,6 +309,38 @@ def _layout_intact(opened: OpenedFile, form: Form, report: CheckedFile) -> bool:
     return True
 
 
+def content_digest(raw: Mapping[str, object]) -> str:
+    """A fingerprint of what was typed (figures and texts), to tell an untouched copy from an edited one."""
+    return sha256(repr(sorted((code, repr(value)) for code, value in raw.items())).encode("utf-8"))
+
+
+def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
+    """What a unit wrote where the tool does not read (nothing it wrote may be lost unseen), and a cover
+    that names another unit than the identity (a copied workbook with only the cover changed)."""
+    if report.identity.get("kind") == SUMMARY:
+        return
+    ours = written_positions(report.form_ref)
+    typed = {(t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields}
+    typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
+    for name in form.sheets:
+        for r, row in enumerate(opened.sheets[name].rows if name in opened.sheets else ()):
+            for c, value in enumerate(row):
+                if value != "" and value is not None and (name, r, c) not in ours and (name, r, c) not in typed:
+                    where = Location(sheet=name, cell=a1(r, c))
+                    text = read_text(value)
+                    report.problems.append(
+                        Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
+                    )
+    cover = opened.sheets[form.cover_sheet]
+    for row, key, label in ((COVER_INFO_ROW, "unit_name", "单位名称"), (COVER_INFO_ROW + 1, "unit_id", "单位编码")):
+        found, expected = read_text(cover.get(row, 1)), report.identity[key]
+        if found != expected:
+            where = Location(sheet=form.cover_sheet, cell=a1(row, 1))
+            report.problems.append(
+                Problem.of(WARNING, "COVER_DIFFERS", where=where, field=label, found=found, expected=expected)
+            )
+
+
 def _where(cell: Cell) -> Location:
     return Location(cell.sheet, cell.a1, cell.row_label, cell.col_label)
 
@@ -306,27 +397,18 @@ def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def duplicate_problem(names: list[str], index: int, unit_id: str) -> Problem:
-    others = "、".join(n for i, n in enumerate(names) if i != index)
-    return Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=unit_id)
-
-
-def flag_duplicates(reports: list[CheckedFile]) -> None:
-    for group in duplicate_groups([(r.unit_id, r.year) for r in reports]):
-        names = [reports[i].path.name for i in group]
-        for j, i in enumerate(group):
-            reports[i].problems.append(duplicate_problem(names, j, reports[i].unit_id))
-
-
 def iter_lines(report: CheckedFile, limit: int = 30) -> Iterator[str]:
     """The report of one file for a terminal: a headline, then a line per problem (at most ``limit``)."""
     who = f"（{report.unit_name}）" if report.unit_name else ""
+    if report.ignored:
+        yield f"· {report.name}{who}：{report.ignored}"
+        return
     if report.ok and not report.warnings:
-        yield f"✓ {report.path}{who}：通过"
+        yield f"✓ {report.name}{who}：通过"
         return
     mark = "✓" if report.ok else "✗"
     counts = f"{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
-    yield f"{mark} {report.path}{who}：{counts}"
+    yield f"{mark} {report.name}{who}：{counts}"
     for problem in report.problems[:limit]:
         yield f"    {problem.describe()}"
     if len(report.problems) > limit:

@@ -11,7 +11,7 @@ import openpyxl
 from nianbao.form.spec import data_dir, load_form
 from nianbao.io.files import atomic_file
 from nianbao.operations.annotate import place_values
-from nianbao.operations.check import check_paths
+from nianbao.operations.check import check_all
 from nianbao.operations.generate import Batch, generate
 from nianbao.operations.merge import Summary, merge
 from nianbao.problems import NianbaoError
@@ -43,7 +43,7 @@ def run_demo(out: str | Path) -> Demo:
 
     batch = generate(roster, YEAR, out / BLANK, password="nianbao-demo", deadline=f"{YEAR + 1}-01-20")
     # What the townships typed, from workbooks they filled and saved in LibreOffice (.xlsx, .xls, .ods).
-    typed = {r.unit_id: r.raw for r in check_paths([samples / "filled"])}
+    typed = {r.unit_id: r.raw for r in check_all([samples / "filled"])}
     for generated in batch.files:
         workbook = openpyxl.load_workbook(generated.path)
         place_values(workbook, form, typed[generated.unit.unit_id])

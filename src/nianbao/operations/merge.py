@@ -18,12 +18,12 @@ from xlsxwriter.utility import xl_col_to_name
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
 from nianbao.io import breakdown
-from nianbao.io.files import atomic_file, refuse_overwrite
+from nianbao.io.files import atomic_file, refuse_overwrite, resolved, shown
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.writer import Content, build_workbook
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
-from nianbao.operations.check import CheckedFile, CheckOptions, find_files, iter_checks
+from nianbao.operations.check import CheckedFile, CheckOptions, check_files
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import NianbaoError
 
@@ -31,12 +31,14 @@ STATUS_SHEET = "报送情况"
 TEXTS_SHEET = "文字汇编"
 CHART_SHEET = "图表"
 
-MERGED, MISSING, INVALID, DUPLICATE, REPLACED, OFF_ROSTER = "已汇总", "缺报", "有错误", "重复", "已被替换", "不在名单"
+MERGED, MISSING, INVALID, DUPLICATE, REPLACED = "已汇总", "缺报", "有错误", "重复", "已被替换"
+OFF_ROSTER, UNRECOGNIZED, COPY = "不在名单", "未能识别", "副本"
+NOT_BLOCKING = (MERGED, REPLACED, COPY)
 
 
 @dataclass
 class UnitStatus:
-    """One roster unit (or one stray file) and what became of it."""
+    """One roster unit, or one file that is not a roster unit's return, and what became of it."""
 
     unit_id: str
     unit_name: str
@@ -56,6 +58,7 @@ class Summary:
     statuses: list[UnitStatus]
     reports: list[CheckedFile]
     sums: dict[str, float | None]
+    roster_size: int
     written: Path | None = None
 
     @property
@@ -64,7 +67,7 @@ class Summary:
 
     @property
     def blocking(self) -> list[UnitStatus]:
-        return [s for s in self.statuses if s.status not in (MERGED, REPLACED)]
+        return [s for s in self.statuses if s.status not in NOT_BLOCKING]
 
     @property
     def missing_units(self) -> list[UnitStatus]:
@@ -85,7 +88,7 @@ class Summary:
                     "unit_id": s.unit_id,
                     "unit_name": s.unit_name,
                     "status": s.status,
-                    "files": [str(r.path) for r in s.reports],
+                    "files": [r.name for r in s.reports],
                     "note": s.note,
                 }
                 for s in self.statuses
@@ -120,13 +123,19 @@ def merge(
     options = CheckOptions(
         form_name=form_name, roster={u.unit_id: u for u in units}, year=year, keep_raw=False, pack=True
     )
-    reports = list(iter_checks(find_files(paths), options, progress))
-    if any(r.path.resolve() == out.resolve() for r in reports):
-        raise NianbaoError(f"汇总表 {out} 不能同时是输入文件")
-    statuses = _statuses(units, reports, {Path(p).resolve() for p in prefer})
+    run = check_files(paths, options, progress)
+    inputs = {resolved(path) for path in run.files}
+    if resolved(out) in inputs:
+        raise NianbaoError(f"汇总表 {shown(out)} 不能同时是输入文件")
+    chosen = {resolved(Path(p)) for p in prefer}
+    strays = [shown(Path(p)) for p in prefer if resolved(Path(p)) not in inputs]
+    if strays:
+        raise NianbaoError(f"--prefer 指定的 {'、'.join(strays)} 不在本次汇总的输入文件中")
+    reports = list(run)
+    statuses = _statuses(units, reports, chosen)
     counted = [s.counted for s in statuses if s.counted]
     sums = _sum([r.figures for r in counted if r], form)
-    result = Summary(form, year, statuses, reports, sums)
+    result = Summary(form, year, statuses, reports, sums, len(units))
     if result.complete or allow_missing:
         identity = Identity.for_summary(form, unit_id, unit_name, year, len(counted), len(result.missing_units))
         with atomic_file(out) as target:
@@ -136,18 +145,22 @@ def merge(
 
 
 def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) -> list[UnitStatus]:
+    """Each roster unit's status, then every file that is not a roster unit's return."""
     by_unit: dict[str, list[CheckedFile]] = {}
+    copies = []
     for report in reports:
-        by_unit.setdefault(report.unit_id, []).append(report)
+        if report.ignored:
+            copies.append(UnitStatus(report.unit_id, report.unit_name, COPY, [report], report.ignored))
+        else:
+            by_unit.setdefault(report.unit_id, []).append(report)
     statuses = []
     for unit in units:
         files = by_unit.pop(unit.unit_id, [])
-        chosen = [r for r in files if r.path.resolve() in prefer]
+        chosen = [r for r in files if resolved(r.path) in prefer]
         if not files:
             statuses.append(UnitStatus(unit.unit_id, unit.unit_name, MISSING))
         elif len(files) > 1 and len(chosen) != 1:
-            names = "、".join(str(r.path) for r in files)
-            note = f"有 {len(files)} 份表格：{names}；请用 --prefer 指定采用哪一份"
+            note = f"有 {len(files)} 份内容不同的表格，请用 --prefer 指定采用哪一份"
             statuses.append(UnitStatus(unit.unit_id, unit.unit_name, DUPLICATE, files, note))
         else:
             report = chosen[0] if chosen else files[0]
@@ -157,15 +170,16 @@ def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) 
             for other in files:
                 if other is not report:
                     statuses.append(
-                        UnitStatus(unit.unit_id, unit.unit_name, REPLACED, [other], f"由 {report.path} 替换")
+                        UnitStatus(unit.unit_id, unit.unit_name, REPLACED, [other], f"由 {report.name} 替换")
                     )
     for unit_id, files in by_unit.items():
         for report in files:
-            reason = report.errors[0].message if report.errors and not unit_id else "单位不在名单上"
-            statuses.append(
-                UnitStatus(unit_id, report.unit_name, INVALID if not unit_id else OFF_ROSTER, [report], reason)
-            )
-    return statuses
+            if unit_id:
+                statuses.append(UnitStatus(unit_id, report.unit_name, OFF_ROSTER, [report], "单位不在名单上"))
+            else:  # no identity: another template, a damaged or unsupported file — perhaps a unit's newer return
+                reason = report.errors[0].message if report.errors else ""
+                statuses.append(UnitStatus("", "", UNRECOGNIZED, [report], reason))
+    return statuses + copies
 
 
 def _sum(figure_sets: list[dict[str, float | None]], form: Form) -> dict[str, float | None]:
@@ -255,7 +269,12 @@ def _breakdown_rows(
     for status in counted:
         report = status.counted
         assert report is not None
-        yield [status.unit_id, status.unit_name, report.path.name, *(report.figures[code] for code in form.cells)]
+        yield [
+            status.unit_id,
+            status.unit_name,
+            shown(Path(report.path.name)),
+            *(report.figures[code] for code in form.cells),
+        ]
     first, last = breakdown.HEADER_ROWS + 1, breakdown.HEADER_ROWS + len(counted)  # as Excel numbers rows
     totals: list[Value] = []
     for j, code in enumerate(form.cells):
@@ -311,7 +330,7 @@ def _status_rows(statuses: list[UnitStatus]) -> Iterator[list[Value]]:
                 status.unit_id,
                 status.unit_name,
                 status.status,
-                str(report.path) if report else "",
+                report.name if report else "",
                 report.sha256 if report else "",
                 len(report.errors) if report else 0,
                 len(report.warnings) if report else 0,

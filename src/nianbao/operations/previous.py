@@ -12,7 +12,7 @@ from nianbao.form.spec import DEFAULT_FORM
 from nianbao.io.breakdown import Figures, read_breakdown
 from nianbao.io.identity import SUMMARY
 from nianbao.io.reading import open_spreadsheet
-from nianbao.operations.check import CheckOptions, check_paths
+from nianbao.operations.check import CheckOptions, check_all
 
 
 def previous_figures(
@@ -21,7 +21,7 @@ def previous_figures(
     """Figures by unit_id, and why any file could not be used."""
     figures: dict[str, Figures] = {}
     unusable: list[str] = []
-    for report in check_paths(paths, CheckOptions(form_name=form_name)):
+    for report in check_all(paths, CheckOptions(form_name=form_name)):
         if not report.figures:
             reason = report.errors[0].message if report.errors else "没有数字"
             unusable.append(f"{report.path}：{reason}")
