@@ -18,10 +18,9 @@ from nianbao.form.spec import Form, load_form
 from nianbao.io.files import atomic_file, safe_name, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, Identity
 from nianbao.io.writer import build_workbook
-from nianbao.operations.check import CheckedFile, content_digest
+from nianbao.operations.check import PROBLEM_SHEET, CheckedFile, content_digest
 from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
 
-PROBLEM_SHEET = "问题清单"
 FILLS = {
     ERROR: PatternFill("solid", fgColor="FFC7CE"),
     WARNING: PatternFill("solid", fgColor="FFEB9C"),

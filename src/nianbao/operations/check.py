@@ -24,6 +24,7 @@ from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import ERROR, MESSAGES, WARNING, Location, NianbaoError, Problem, ReadError
 
 MAX_LAYOUT_EXAMPLES = 3
+PROBLEM_SHEET = "问题清单"  # the sheet an annotated copy opens with; a unit may send the copy back corrected
 
 
 @dataclass
@@ -288,7 +289,7 @@ def _layout_intact(opened: OpenedFile, form: Form, report: CheckedFile) -> bool:
             report.problems.append(Problem.of(ERROR, "MISSING_SHEET", where=Location(sheet=name), sheet=name))
             intact = False
     for name in opened.sheets if report.identity.get("kind") != SUMMARY else ():
-        if name not in form.sheets:
+        if name not in form.sheets and name != PROBLEM_SHEET:
             report.problems.append(Problem.of(WARNING, "EXTRA_SHEET", where=Location(sheet=name), sheet=name))
     if not intact:
         return False

@@ -1,0 +1,225 @@
+"""What county inboxes really hold, thrown at `check` and `merge` (issue #9): odd names, links, stray files,
+copies, the tool's own annotated copies, notes outside the tables. Nothing crashes, every line names its file."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+from nianbao.cli import main
+from nianbao.form.spec import IDENTITY_SHEET, Form
+from nianbao.io.roster import Unit
+from nianbao.operations.check import CheckOptions, check_all, check_file
+from tests.figures import consistent_inputs
+from tests.workbooks import edited, filled_workbook, write_roster
+
+UNITS = [Unit("210922100", "彰武镇"), Unit("210922101", "哈尔套镇")]
+
+
+@pytest.fixture
+def returned(tmp_path: Path, form: Form) -> Path:
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    for i, unit in enumerate(UNITS):
+        figures = consistent_inputs(form, random.Random(i))
+        (folder / f"{unit.unit_name}.xlsx").write_bytes(filled_workbook(form, figures, unit=unit))
+    return folder
+
+
+@pytest.fixture
+def roster(tmp_path: Path) -> Path:
+    return write_roster(tmp_path / "roster.csv", UNITS)
+
+
+def run(*args: object) -> Result:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output and "程序内部错误" not in result.output, result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.output
+    return result
+
+
+def merge_args(returned: Path, roster: Path, out: Path, *more: object) -> list[object]:
+    return ["merge", returned, "--roster", roster, "--year", 2025, "--out", out, *more]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_every_output_written(
+    tmp_path: Path, returned: Path, roster: Path
+) -> None:
+    gbk = os.fsencode(returned) + b"/" + "彰武镇".encode("gbk") + b".xlsx"
+    os.rename(returned / "彰武镇.xlsx", gbk)
+    checked = run("check", returned, "--json", tmp_path / "check.json")
+    assert checked.exit_code == 0 and "\ufffd" in checked.output
+    names = [f["path"] for f in json.loads((tmp_path / "check.json").read_text(encoding="utf-8"))["files"]]
+    assert any("\ufffd" in name for name in names)
+    summary = tmp_path / "sum.xlsx"
+    merged = run(*merge_args(returned, roster, summary, "--json", tmp_path / "merge.json"))
+    assert merged.exit_code == 0, merged.output
+    status = openpyxl.load_workbook(summary)["报送情况"]
+    assert any("\ufffd" in str(row[4]) for row in status.iter_rows(min_row=2, values_only=True))
+    assert (tmp_path / "merge.json").is_file()
+
+
+def test_link_loops_and_dangling_links_are_errors_of_their_own(tmp_path: Path, returned: Path, roster: Path) -> None:
+    os.symlink("loop.xlsx", returned / "loop.xlsx")
+    os.symlink("gone.xlsx", returned / "dangling.xlsx")
+    checked = run("check", returned, "--annotate", tmp_path / "annotated")
+    assert checked.exit_code == 1
+    assert "loop.xlsx" in checked.output and "循环的链接" in checked.output
+    assert "dangling.xlsx" in checked.output and "失效的链接" in checked.output
+    assert checked.output.count("：通过\n") == len(UNITS)  # the run went on
+    merged = run(*merge_args(returned, roster, tmp_path / "sum.xlsx"))
+    assert merged.exit_code == 1 and "loop.xlsx" in merged.output and "dangling.xlsx" in merged.output
+
+
+def test_stray_files_are_named_block_the_summary_and_never_count_as_roster_units(
+    tmp_path: Path, returned: Path, roster: Path
+) -> None:
+    other = openpyxl.Workbook()
+    other.active["A1"] = "补充说明：本镇今年没有收到申请"
+    other.save(returned / "补充说明.xlsx")
+    (returned / "坏文件.xlsx").write_bytes(b"PK\x03\x04 not really")
+    summary = tmp_path / "sum.xlsx"
+    merged = run(*merge_args(returned, roster, summary))
+    assert merged.exit_code == 1 and not summary.exists()
+    assert f"名单 {len(UNITS)} 个单位：已汇总 {len(UNITS)} 个，未能汇总 0 个" in merged.output
+    lines = [line for line in merged.output.splitlines() if "[未能识别]" in line]
+    assert len(lines) == 2 and any("补充说明.xlsx" in x for x in lines) and any("坏文件.xlsx" in x for x in lines)
+
+    anyway = run(*merge_args(returned, roster, summary, "--allow-missing"))
+    assert anyway.exit_code == 1 and "汇总表已生成" in anyway.output and "部分汇总" not in anyway.output
+    status = [row[3] for row in openpyxl.load_workbook(summary)["报送情况"].iter_rows(min_row=2, values_only=True)]
+    assert status.count("未能识别") == 2 and status.count("已汇总") == len(UNITS)
+    again = check_file(summary, CheckOptions())
+    assert again.ok, [p.describe() for p in again.errors]  # every roster unit is in it: not partial
+
+
+def test_copies_with_identical_bytes_are_one_return(tmp_path: Path, returned: Path, roster: Path) -> None:
+    shutil.copy(returned / "彰武镇.xlsx", returned / "彰武镇 - 副本 (1).xlsx")
+    summary = tmp_path / "sum.xlsx"
+    merged = run(*merge_args(returned, roster, summary, "--json", tmp_path / "m.json"))
+    assert merged.exit_code == 0, merged.output
+    units = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["units"]
+    assert [u["status"] for u in units].count("副本") == 1
+    twice = run(*merge_args(returned / "彰武镇.xlsx", roster, tmp_path / "s2.xlsx", "--allow-missing"))
+    assert "[重复]" not in twice.output  # a file named twice is read once
+    checked = run("check", returned, returned / "哈尔套镇.xlsx")
+    assert checked.exit_code == 0 and "内容完全相同" in checked.output and "同一单位同一年度" not in checked.output
+
+
+def test_copies_that_differ_still_block(tmp_path: Path, form: Form, returned: Path, roster: Path) -> None:
+    changed = consistent_inputs(form, random.Random(99))
+    (returned / "彰武镇-改.xlsx").write_bytes(filled_workbook(form, changed, unit=UNITS[0]))
+    merged = run(*merge_args(returned, roster, tmp_path / "sum.xlsx"))
+    assert merged.exit_code == 1 and "[重复]" in merged.output and "彰武镇-改.xlsx" in merged.output
+
+
+def test_prefer_must_name_an_input(tmp_path: Path, returned: Path, roster: Path) -> None:
+    stray = tmp_path / "elsewhere.xlsx"
+    stray.write_bytes((returned / "彰武镇.xlsx").read_bytes())
+    merged = run(*merge_args(returned, roster, tmp_path / "sum.xlsx", "--prefer", stray))
+    assert merged.exit_code == 1 and "--prefer" in merged.output and "elsewhere.xlsx" in merged.output
+    assert not (tmp_path / "sum.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("彰武镇.et", "WPS"),
+        ("彰武镇.xlsb", "另存为 .xlsx"),
+        ("彰武镇.numbers", "Numbers"),
+        ("彰武镇.csv", "县里下发的 .xlsx"),
+    ],
+)
+def test_unsupported_files_are_named_with_what_to_do(
+    tmp_path: Path, returned: Path, roster: Path, name: str, advice: str
+) -> None:
+    (returned / "彰武镇.xlsx").rename(returned / name)
+    checked = run("check", returned)
+    assert checked.exit_code == 1
+    (line,) = [x for x in checked.output.splitlines() if name in x]
+    detail = checked.output.split(line, 1)[1].splitlines()[1]
+    assert "不支持" in detail and advice in detail
+    merged = run(*merge_args(returned, roster, tmp_path / "sum.xlsx"))
+    assert "[未能识别]" in merged.output and name in merged.output and "[缺报] 210922100" in merged.output
+
+
+def test_annotating_into_the_input_folder_never_reads_the_copies_as_returns(
+    form: Form, tmp_path: Path, returned: Path
+) -> None:
+    good = consistent_inputs(form, random.Random(5))
+    bad = {**good, "T3.R05.C2": f"{good['T3.R05.C2']:g}件"}
+    (returned / "五峰镇.xls.xlsx").write_bytes(filled_workbook(form, bad, unit=Unit("210922102", "五峰镇")))
+    first = run("check", returned, "--annotate", returned)
+    assert first.exit_code == 1 and "已生成 1 份标注副本" in first.output
+    copy = returned / "五峰镇.xls_问题标注.xlsx"
+    assert copy.is_file()
+    second = run("check", returned, "--annotate", returned)
+    assert "本工具生成的标注副本" in second.output and "同一单位同一年度" not in second.output
+    assert not list(returned.glob("*问题标注_问题标注*")) and not list(returned.glob("*.xlsx_问题标注.xlsx"))
+    assert "是被检查的文件之一" in second.stderr  # the first copy is never overwritten while it is an input
+
+    # The unit corrects the annotated copy and sends it back: that is a return, newer than the original.
+    wb = openpyxl.load_workbook(copy)
+    cell = form.cells["T3.R05.C2"]
+    wb[cell.sheet].cell(cell.row + 1, cell.col + 1).value = good["T3.R05.C2"]
+    wb.save(returned / "五峰镇-已改.xlsx")
+    reports = {r.path.name: r for r in check_all([returned])}
+    fixed = reports["五峰镇-已改.xlsx"]
+    assert (
+        fixed.ignored == "" and fixed.ok and [p.code for p in fixed.problems] == ["DUPLICATE_UNIT"]
+    )  # of the original
+    assert reports["五峰镇.xls_问题标注.xlsx"].ignored
+
+
+def test_a_note_typed_outside_the_table_is_a_warning_quoting_it(tmp_path: Path, form: Form) -> None:
+    t3 = form.table("T3")
+    note = "另有 7 件申请未统计"
+
+    def write_note(wb: openpyxl.Workbook) -> None:
+        wb[t3.sheet].cell(t3.last_row + 12, 2).value = note
+
+    path = tmp_path / "note.xlsx"
+    path.write_bytes(edited(filled_workbook(form, consistent_inputs(form, random.Random(1))), write_note))
+    report = check_file(path, CheckOptions())
+    (problem,) = [p for p in report.problems if p.code == "OUTSIDE_TABLE"]
+    assert problem.severity == "warning" and problem.sheet == t3.sheet and note in problem.message
+    assert problem.cell == f"B{t3.last_row + 12}"
+    clean = tmp_path / "clean.xlsx"
+    clean.write_bytes(
+        filled_workbook(form, consistent_inputs(form, random.Random(1)), texts={"N1": "总体", "F1": "张三"})
+    )
+    assert check_file(clean, CheckOptions()).problems == []
+
+
+def test_a_cover_that_names_another_unit_is_warned(tmp_path: Path, form: Form) -> None:
+    from nianbao.form.spec import COVER_INFO_ROW
+
+    def other_cover(wb: openpyxl.Workbook) -> None:
+        wb[form.cover_sheet].cell(COVER_INFO_ROW + 1, 2).value = "哈尔套镇"
+
+    path = tmp_path / "copied.xlsx"
+    path.write_bytes(edited(filled_workbook(form, consistent_inputs(form, random.Random(2))), other_cover))
+    report = check_file(path, CheckOptions())
+    (problem,) = [p for p in report.problems if p.code == "COVER_DIFFERS"]
+    assert "哈尔套镇" in problem.message and "彰武镇" in problem.message and report.unit_name == "彰武镇"
+
+
+def test_an_identity_sheet_unhidden_and_edited_is_refused(tmp_path: Path, form: Form) -> None:
+    def rename(wb: openpyxl.Workbook) -> None:
+        ws = wb[IDENTITY_SHEET]
+        ws.sheet_state = "visible"
+        for row in ws.iter_rows():
+            if row[0].value == "unit_name":
+                row[1].value = "哈尔套镇"
+
+    path = tmp_path / "edited.xlsx"
+    path.write_bytes(edited(filled_workbook(form, consistent_inputs(form, random.Random(3))), rename))
+    report = check_file(path, CheckOptions())
+    assert [p.code for p in report.errors] == ["IDENTITY_MISMATCH"] and report.figures == {}
