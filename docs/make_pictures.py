@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 from tests.roundtrip.office import CHROMIUM
 
 from nianbao.form.spec import data_dir, load_form
-from nianbao.operations.report import write_report
+from nianbao.operations.report import render_report
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
@@ -65,7 +65,7 @@ def main() -> None:
             check=True,
         )
         html = work / "report.html"
-        write_report(source, html)
+        render_report(source, html)
         subprocess.run(
             [
                 *CHROMIUM,

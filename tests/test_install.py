@@ -6,6 +6,7 @@ import site
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 from tests.conftest import REPO
@@ -27,8 +28,11 @@ def test_installed_wheel_generates_from_any_directory(tmp_path: Path) -> None:
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    assert "nianbao/py.typed" in zipfile.ZipFile(wheel).namelist()
+    front_door = "nianbao.load_form, nianbao.generate, nianbao.check_files, nianbao.merge, nianbao.render_report"
+    front_door += ", nianbao.import_report, nianbao.Problem"
     where = subprocess.run(
-        [python, "-c", "import nianbao; print(nianbao.__file__)"],
+        [python, "-c", f"import nianbao; {front_door}; print(nianbao.__file__)"],
         cwd=elsewhere,
         capture_output=True,
         text=True,

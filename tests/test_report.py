@@ -11,7 +11,7 @@ from docx import Document
 
 from nianbao.cli import main
 from nianbao.form.spec import Form, data_dir
-from nianbao.operations.report import AnnualReport, from_file, text_warnings, to_html, to_markdown, write_report
+from nianbao.operations.report import AnnualReport, from_file, render_report, text_warnings, to_html, to_markdown
 
 FILLED = sorted((data_dir("samples") / "filled").glob("*.xlsx"))[0]
 
@@ -46,7 +46,7 @@ def test_html_has_title_opening_sections_labels_and_figures(sample: AnnualReport
 
 def test_docx_reread_by_python_docx(tmp_path: Path, sample: AnnualReport, form: Form) -> None:
     out = tmp_path / "r.docx"
-    write_report(FILLED, out)
+    render_report(FILLED, out)
     doc = Document(str(out))
     texts = [p.text for p in doc.paragraphs]
     assert texts[0] == sample.title and texts[1] == sample.opening

@@ -23,7 +23,7 @@ from nianbao.operations.importing import import_report
 from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress
 from nianbao.operations.previous import previous_figures
-from nianbao.operations.report import write_report
+from nianbao.operations.report import render_report
 from nianbao.problems import NianbaoError
 
 EXIT_PROBLEMS = 1
@@ -312,12 +312,12 @@ def _progress(label: str) -> Progress:
 @_friendly
 def report(source: Path, out: Path, force: bool) -> None:
     """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四）。"""
-    rendered, checked, warnings = write_report(source, out, force)
-    for problem in checked.errors:
+    rendered = render_report(source, out, force)
+    for problem in rendered.checked.errors:
         click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{problem.describe()}", fg="yellow")
-    for problem in warnings:
+    for problem in rendered.warnings:
         click.secho(problem.describe(), fg="yellow")
-    click.echo(f"已生成“{rendered.title}”：{out}")
+    click.echo(f"已生成“{rendered.report.title}”：{shown(out)}")
 
 
 @main.command("import")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nianbao.form.spec import Form, data_dir
-from nianbao.operations.report import from_file, write_report
+from nianbao.operations.report import from_file, render_report
 from tests.roundtrip.office import CHROMIUM
 
 FILLED = sorted((data_dir("samples") / "filled").glob("*.xlsx"))[0]
@@ -51,7 +51,7 @@ def assert_report_text(text: str, form: Form) -> None:
 def test_html_printed_by_headless_chromium(tmp_path: Path, form: Form) -> None:
     need("chromium", "pdftotext", "pdfinfo")
     page, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
-    write_report(FILLED, page)
+    render_report(FILLED, page)
     done = subprocess.run(
         [
             *CHROMIUM,
@@ -72,7 +72,7 @@ def test_html_printed_by_headless_chromium(tmp_path: Path, form: Form) -> None:
 def test_docx_converted_to_pdf_by_libreoffice(tmp_path: Path, form: Form) -> None:
     need("soffice", "pdftotext", "pdfinfo")
     document = tmp_path / "report.docx"
-    write_report(FILLED, document)
+    render_report(FILLED, document)
     subprocess.run(
         [
             "soffice",

@@ -69,15 +69,25 @@ def from_file(path: Path) -> tuple[AnnualReport, CheckedFile]:
     return AnnualReport(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
 
 
-def write_report(path: Path, out: Path, force: bool = False) -> tuple[AnnualReport, CheckedFile, list[Problem]]:
+@dataclass(frozen=True)
+class RenderedReport:
+    report: AnnualReport
+    checked: CheckedFile  # the workbook it came from, as `check` saw it
+    warnings: list[Problem]  # where the text contradicts the tables or misses what evaluators look for
+    path: Path
+
+
+def render_report(source: str | Path, out: str | Path, force: bool = False) -> RenderedReport:
+    """Write the annual report of a filled workbook or summary to ``out`` (.html, .docx or .md)."""
+    source, out = Path(source), Path(out)
     refuse_overwrite(out, force)
     if out.suffix.lower() not in FORMATS:
         raise NianbaoError(f"报告格式只能是 {'、'.join(FORMATS)}：{out}")
-    report, checked = from_file(path)
+    report, checked = from_file(source)
     render = {".html": to_html, ".docx": to_docx, ".md": to_markdown}[out.suffix.lower()]
     data = render(report)
     write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"))
-    return report, checked, text_warnings(report)
+    return RenderedReport(report, checked, text_warnings(report), out)
 
 
 # -- text against tables ------------------------------------------------------------------------------
