@@ -15,17 +15,17 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from nianbao.form.spec import load_form
+from nianbao.form.spec import data_dir, load_form
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit
 from nianbao.io.writer import Content, build_workbook
+from nianbao.operations.check import check_all
 from nianbao.operations.parallel import ordered_map
 
 YEAR = 2025
@@ -45,13 +45,19 @@ def unit(i: int) -> Unit:
     return Unit(f"U{i:05d}", f"测试县第{i}乡镇")
 
 
-def filled(_: None, i: int) -> tuple[int, bytes]:
-    """A unit's workbook holding figures a township might report (all rules hold)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.figures import township_inputs
+Figures = dict[str, float | str | None]
 
+
+def sample_figures() -> list[Figures]:
+    """What the 24 sample townships typed (samples/filled/, saved by LibreOffice): real figures to cycle through."""
     form = load_form()
-    content = Content(township_inputs(form, random.Random(i)), texts={"N1": f"第{i}乡镇总体情况。" * 20})
+    return [{c.code: r.figures[c.code] for c in form.inputs} for r in check_all([data_dir("samples") / "filled"])]
+
+
+def filled(samples: list[Figures], i: int) -> tuple[int, bytes]:
+    """Unit i's workbook: one sample township's figures, and a narrative of its own."""
+    form = load_form()
+    content = Content(samples[i % len(samples)], texts={"N1": f"第{i}乡镇总体情况。" * 20})
     return i, build_workbook(form, Identity.for_unit(form, unit(i).unit_id, unit(i).unit_name, YEAR), "bench", content)
 
 
@@ -70,7 +76,7 @@ def run(n: int, work: Path) -> dict[str, float]:
     returned = work / "returned"
     returned.mkdir()
     start = time.perf_counter()
-    for i, data in ordered_map(filled, None, list(range(n))):
+    for i, data in ordered_map(filled, sample_figures(), list(range(n))):
         (returned / f"{unit(i).unit_id}.xlsx").write_bytes(data)
     print(f"  built {n} filled workbooks in {time.perf_counter() - start:.1f} s (setup, not measured)")
 
