@@ -70,6 +70,11 @@ MESSAGES = {
     "ANNOTATED_COPY": "这是本工具生成的标注副本（内容未改动），不作为报表",
     "OUTSIDE_TABLE": "表格以外的格子里写了“{text}”，本工具不读取这里；如需说明，请写在“{sheet}”工作表中",
     "COVER_DIFFERS": "封面上的{field}“{found}”与表格身份信息中的“{expected}”不同（可能复制了其他单位的表格只改了封面）；以身份信息为准",
+    # What became of a unit in a merge (the 说明 column of the status sheet)
+    "MERGE_DUPLICATE": "有 {count} 份内容不同的表格，请用 --prefer 指定采用哪一份",
+    "MERGE_INVALID": "{count} 个错误，例如：{first}",
+    "MERGE_REPLACED": "由 {by} 替换",
+    "MERGE_OFF_ROSTER": "单位不在名单上",
     # Files that cannot be read as workbooks
     "EMPTY": "文件是空的（0 字节），请让填报单位重新发送",
     "TOO_BIG": "文件过大（{mb} MB），不像是统计表",

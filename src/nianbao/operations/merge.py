@@ -25,7 +25,7 @@ from nianbao.io.writer import Content, build_workbook
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
 from nianbao.operations.check import CheckedFile, CheckOptions, check_files
 from nianbao.operations.parallel import Progress, no_progress
-from nianbao.problems import NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError
 
 STATUS_SHEET = "报送情况"
 TEXTS_SHEET = "文字汇编"
@@ -160,22 +160,34 @@ def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) 
         if not files:
             statuses.append(UnitStatus(unit.unit_id, unit.unit_name, MISSING))
         elif len(files) > 1 and len(chosen) != 1:
-            note = f"有 {len(files)} 份内容不同的表格，请用 --prefer 指定采用哪一份"
+            note = MESSAGES["MERGE_DUPLICATE"].format(count=len(files))
             statuses.append(UnitStatus(unit.unit_id, unit.unit_name, DUPLICATE, files, note))
         else:
             report = chosen[0] if chosen else files[0]
             status = MERGED if report.ok else INVALID
-            note = "" if report.ok else f"{len(report.errors)} 个错误，例如：{report.errors[0].describe()}"
+            note = (
+                ""
+                if report.ok
+                else MESSAGES["MERGE_INVALID"].format(count=len(report.errors), first=report.errors[0].describe())
+            )
             statuses.append(UnitStatus(unit.unit_id, unit.unit_name, status, [report], note))
             for other in files:
                 if other is not report:
                     statuses.append(
-                        UnitStatus(unit.unit_id, unit.unit_name, REPLACED, [other], f"由 {report.name} 替换")
+                        UnitStatus(
+                            unit.unit_id,
+                            unit.unit_name,
+                            REPLACED,
+                            [other],
+                            MESSAGES["MERGE_REPLACED"].format(by=report.name),
+                        )
                     )
     for unit_id, files in by_unit.items():
         for report in files:
             if unit_id:
-                statuses.append(UnitStatus(unit_id, report.unit_name, OFF_ROSTER, [report], "单位不在名单上"))
+                statuses.append(
+                    UnitStatus(unit_id, report.unit_name, OFF_ROSTER, [report], MESSAGES["MERGE_OFF_ROSTER"])
+                )
             else:  # no identity: another template, a damaged or unsupported file — perhaps a unit's newer return
                 reason = report.errors[0].message if report.errors else ""
                 statuses.append(UnitStatus("", "", UNRECOGNIZED, [report], reason))
