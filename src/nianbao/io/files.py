@@ -58,6 +58,17 @@ def refuse_overwrite(path: Path, force: bool) -> None:
         raise NianbaoError(f"{path} 已存在，未覆盖；确需覆盖请加 --force")
 
 
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A CSV field that Excel/WPS will not run as a formula: text starting with = + - @, a tab or a carriage
+    return gets a leading single quote (the OWASP rule against CSV injection); other values are unchanged."""
+    if isinstance(value, str) and value.startswith(_CSV_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def decode_chinese_text(data: bytes) -> str | None:
     """Text as Chinese offices save it: UTF-8 (with or without BOM), else GBK/GB18030; None if neither."""
     for encoding in ("utf-8-sig", "gb18030"):

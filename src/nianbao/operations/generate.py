@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
-from nianbao.io.files import safe_name, sha256, write_atomic
+from nianbao.io.files import csv_safe, safe_name, sha256, write_atomic
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.writer import build_workbook, identity_for
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
@@ -125,5 +125,6 @@ def _manifest(form: Form, year: int, files: list[GeneratedFile]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["单位编码", "单位名称", "文件名", "sha256", "年度", "表格格式", "版式指纹"])
     for f in files:
-        writer.writerow([f.unit.unit_id, f.unit.unit_name, f.path.name, f.sha256, year, form.key, form.fingerprint])
+        row = [f.unit.unit_id, f.unit.unit_name, f.path.name, f.sha256, year, form.key, form.fingerprint]
+        writer.writerow([csv_safe(field) for field in row])
     return buffer.getvalue().encode("utf-8-sig")  # with BOM so that Excel shows the Chinese
