@@ -9,9 +9,12 @@ zips), and no DTD in any XML part (XML bombs). Values come from python-calamine,
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 import python_calamine
 from defusedxml import ElementTree
@@ -45,12 +48,51 @@ class SheetValues:
         return ""
 
 
+@dataclass(frozen=True)
+class CellFormula:
+    """A formula in a cell of an .xlsx/.xlsm, and whether the file holds its last result."""
+
+    text: str  # as stored, without the leading "="
+    cached: bool
+
+    @property
+    def external(self) -> bool:
+        """It takes a value from another file: ``[1]Sheet1!A1`` (OOXML) or ``'[other.xlsx]Sheet1'!A1``."""
+        return bool(_EXTERNAL_REF.search(self.text))
+
+
+_EXTERNAL_REF = re.compile(r"\[[^\]]+\][^!]*!")
+
+
 @dataclass
 class OpenedFile:
     path: Path
     sha256: str
     sheets: dict[str, SheetValues]
     properties: dict[str, str] = field(default_factory=dict)  # custom document properties
+    links_other_files: bool = False  # an .xlsx with external links (formulas that read other files)
+    data: bytes = field(default=b"", repr=False)
+    _formulas: dict[str, dict[tuple[int, int], CellFormula]] = field(default_factory=dict, repr=False)
+    _parts: dict[str, str] | None = field(default=None, repr=False)
+
+    def formula(self, sheet: str, row: int, col: int) -> CellFormula | None:
+        """The formula in a cell (zero-based) of an .xlsx/.xlsm, None if none or another format. calamine
+        gives only values, so the sheet's XML is read, once per sheet and only when asked."""
+        if sheet not in self._formulas:
+            self._formulas[sheet] = self._read_formulas(sheet)
+        return self._formulas[sheet].get((row, col))
+
+    def _read_formulas(self, sheet: str) -> dict[tuple[int, int], CellFormula]:
+        if not self.data.startswith(ZIP_MAGIC):
+            return {}
+        try:  # the zip passed _inspect_zip's checks (bombs, DTDs) when the file was opened
+            archive = zipfile.ZipFile(io.BytesIO(self.data))
+            if self._parts is None:
+                self._parts = _sheet_parts(archive)
+            part = self._parts.get(sheet)
+            return _formulas_in(archive.read(part)) if part else {}
+        except Exception:  # calamine read this file: whatever stops this extra look just means no formulas known
+            return {}
 
 
 def open_spreadsheet(path: Path) -> OpenedFile:
@@ -64,7 +106,7 @@ def open_spreadsheet(path: Path) -> OpenedFile:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError("UNREADABLE", f"无法读取文件：{exc.strerror or exc}") from None
-    properties = _sniff(data)
+    properties, links = _sniff(data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = {
@@ -75,11 +117,12 @@ def open_spreadsheet(path: Path) -> OpenedFile:
         raise ReadError("ENCRYPTED", ENCRYPTED) from None
     except Exception as exc:  # calamine raises several types for damaged content
         raise ReadError("DAMAGED", f"文件内容已损坏，无法读取（{type(exc).__name__}）") from None
-    return OpenedFile(path, sha256(data), sheets, properties)
+    return OpenedFile(path, sha256(data), sheets, properties, links, data)
 
 
-def _sniff(data: bytes) -> dict[str, str]:
-    """Refuse what is not a readable workbook, judged by content; the custom properties of a zip-based one."""
+def _sniff(data: bytes) -> tuple[dict[str, str], bool]:
+    """Refuse what is not a readable workbook, judged by content; the custom properties of a zip-based one
+    and whether it links to other files."""
     if data.startswith(ZIP_MAGIC):
         return _inspect_zip(data)
     if data.startswith(OLE_MAGIC):
@@ -90,7 +133,7 @@ def _sniff(data: bytes) -> dict[str, str]:
         if _utf16("Workbook") in data or _utf16("Book") in data:
             if _xls_encrypted(data):
                 raise ReadError("ENCRYPTED", ENCRYPTED)
-            return {}
+            return {}, False
         raise ReadError("NOT_SPREADSHEET", "不是 Excel 表格文件")
     if data.startswith(b"%PDF"):
         raise ReadError("NOT_SPREADSHEET", "这是 PDF 文件，不是统计表；请发送填好的 Excel 表格")
@@ -99,7 +142,7 @@ def _sniff(data: bytes) -> dict[str, str]:
     raise ReadError("NOT_SPREADSHEET", "不是表格文件（无法识别的文件格式）")
 
 
-def _inspect_zip(data: bytes) -> dict[str, str]:
+def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -123,7 +166,7 @@ def _inspect_zip(data: bytes) -> dict[str, str]:
             raise ReadError("ENCRYPTED", ENCRYPTED)
         if "docProps/custom.xml" in names:
             properties = _custom_properties(archive.read("docProps/custom.xml"))
-        return properties
+        return properties, any(name.startswith("xl/externalLinks/") for name in names)
     except ReadError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
@@ -200,3 +243,52 @@ def _custom_properties(xml: bytes) -> dict[str, str]:
 
 def is_spreadsheet_name(path: Path) -> bool:
     return path.suffix.lower() in SPREADSHEET_SUFFIXES
+
+
+# A cell holding a formula (its first child, by the schema) and the rest of its content, in a sheet's XML
+# with any namespace prefix. Regular expressions, not a parser: many times faster, and only formulas are
+# looked for here.
+_FORMULA_CELL = re.compile(rb"<(?:[\w.-]+:)?c\s([^>]*)>\s*(<(?:[\w.-]+:)?f\b.*?)</(?:[\w.-]+:)?c>", re.S)
+_ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
+_PART = {
+    name: re.compile(rf"<(?:[\w.-]+:)?{name}(?:\s[^>]*?)?(?:/>|>(.*?)</(?:[\w.-]+:)?{name}>)".encode(), re.S)
+    for name in "fv"
+}
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def _formulas_in(xml: bytes) -> dict[tuple[int, int], CellFormula]:
+    """Every formula of a sheet's XML, by zero-based (row, col)."""
+    formulas = {}
+    for cell in _FORMULA_CELL.finditer(xml):
+        formula = _PART["f"].search(cell[2])
+        attributes = dict(_ATTR.findall(cell[1]))
+        ref = _CELL_REF.fullmatch(attributes.get(b"r", b"").decode("ascii", "replace"))
+        if formula is None or ref is None:
+            continue
+        value = _PART["v"].search(cell[2])
+        # A formula whose result is "" is calculated too: Excel marks it t="str" with an empty value.
+        cached = bool(value and value[1]) or attributes.get(b"t") == b"str"
+        column = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(ref[1]))) - 1
+        text = unescape((formula[1] or b"").decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+        formulas[(int(ref[2]) - 1, column)] = CellFormula(text, cached)
+    return formulas
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the zip member holding it, from the workbook and its relationships."""
+
+    def local(tag: str) -> str:
+        return tag.rpartition("}")[2]
+
+    targets = {}
+    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")).iter():
+        if local(element.tag) == "Relationship":
+            target = element.get("Target", "")
+            targets[element.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts = {}
+    for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+        rel_id = next((v for k, v in element.attrib.items() if local(k) == "id"), None)
+        if local(element.tag) == "sheet" and rel_id in targets:
+            parts[element.get("name", "")] = posixpath.normpath(targets[rel_id])
+    return parts

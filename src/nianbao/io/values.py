@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from nianbao.io.reading import CellFormula
 from nianbao.problems import ERROR, WARNING
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -105,6 +106,21 @@ def _hint(text: str, kind: str) -> str:
 
 def _show(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.10g}"
+
+
+def formula_reading(reading: Reading, formula: CellFormula | None) -> Reading:
+    """What a figure cell means when it holds ``formula``: a formula whose result was never calculated (saved
+    by a program that does not calculate) is an error, not a blank; one that reads another file keeps the
+    result saved with it, with a warning (the other file may have changed since)."""
+    if formula is None or (reading.code != "BLANK" and reading.severity == ERROR):
+        return reading
+    if not formula.cached:
+        return Reading(None, ERROR, "NO_RESULT", {"formula": "=" + formula.text})
+    if formula.external and reading.value is not None:
+        return Reading(
+            reading.value, WARNING, "EXTERNAL", {"formula": "=" + formula.text, "value": _show(reading.value)}
+        )
+    return reading
 
 
 def read_text(raw: object) -> str:

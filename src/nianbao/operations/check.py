@@ -14,7 +14,7 @@ from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from nianbao.io.reading import OpenedFile, is_spreadsheet_name, open_spreadsheet
 from nianbao.io.roster import Unit
-from nianbao.io.values import read_figure, read_text
+from nianbao.io.values import formula_reading, read_figure, read_text
 from nianbao.io.writer import PROPERTY_PREFIX, Identity
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import ERROR, WARNING, Location, NianbaoError, Problem, ReadError
@@ -270,6 +270,8 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     for cell in form.inputs:
         report.raw[cell.code] = raw = opened.sheets[cell.sheet].get(cell.row, cell.col)
         reading = read_figure(raw, cell.type)
+        if reading.code == "BLANK" or opened.links_other_files:  # a formula seen only in the file's XML
+            reading = formula_reading(reading, opened.formula(cell.sheet, cell.row, cell.col))
         inputs[cell.code] = reading.value
         if reading.severity:
             report.problems.append(
