@@ -181,7 +181,7 @@ def check(
     )
     if json_out:
         data = {"files": entries, "checked": len(entries), "failed": failed}
-        write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomic(json_out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"), overwrite=True)
         click.echo(f"检查结果已保存到 {json_out}")
     if annotator:
         click.echo(f"已生成 {annotator.made} 份标注副本，保存在 {annotate_dir}")
@@ -268,7 +268,9 @@ def merge_command(
     )
     _print_merge(result)
     if json_out:
-        write_atomic(json_out, json.dumps(result.to_json(), ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomic(
+            json_out, json.dumps(result.to_json(), ensure_ascii=False, indent=2).encode("utf-8"), overwrite=force
+        )
     sys.exit(0 if result.complete else EXIT_PROBLEMS)
 
 

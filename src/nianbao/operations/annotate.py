@@ -54,7 +54,7 @@ def annotate(report: CheckedFile, target: Path, password: str | None = None) -> 
         workbook[sheet][address].comment = comment
     _problem_sheet(workbook, report)
     workbook.calculation.fullCalcOnLoad = True  # openpyxl keeps no cached results: recalculate on opening
-    with atomic_file(target) as out:
+    with atomic_file(target, overwrite=True) as out:  # a copy from an earlier check of the same file is renewed
         workbook.save(out)
     return True
 

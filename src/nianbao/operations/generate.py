@@ -71,25 +71,25 @@ def generate(
     elif not password or len(password) > 255:
         raise NianbaoError("保护密码不能为空，也不能超过 255 个字符")
 
-    common = (form_name, year, deadline_text, password)
+    common = (form_name, year, deadline_text, password, force)
     jobs = [(unit, out / targets[unit.unit_id]) for unit in units]
     files = list(ordered_map(_write_one, common, jobs, progress))
-    write_atomic(manifest, _manifest(form, year, files))
+    write_atomic(manifest, _manifest(form, year, files), overwrite=force)
     if password_file:
         note = (
             f"{year}年{form.title}统计表（{len(files)} 个单位）的工作表保护密码：\n\n{password}\n\n"
             "此密码只供县级政务公开工作人员使用，不要随表格发给填报单位。\n"
         )
-        write_atomic(password_file, note.encode("utf-8-sig"))
+        write_atomic(password_file, note.encode("utf-8-sig"), overwrite=force, private=True)
     return Batch(form, year, files, manifest, password_file)
 
 
-def _write_one(common: tuple[str, int, str, str], job: tuple[Unit, Path]) -> GeneratedFile:
-    form_name, year, deadline, password = common
+def _write_one(common: tuple[str, int, str, str, bool], job: tuple[Unit, Path]) -> GeneratedFile:
+    form_name, year, deadline, password, force = common
     unit, path = job
     form = load_form(form_name)
     data = build_workbook(form, identity_for(form, unit, year, deadline), password)
-    write_atomic(path, data)
+    write_atomic(path, data, overwrite=force)
     return GeneratedFile(unit, path, sha256(data))
 
 

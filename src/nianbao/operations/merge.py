@@ -139,7 +139,7 @@ def merge(
             units=str(len(counted)),
             missing=str(len(result.missing_units)),
         )
-        with atomic_file(out) as target:
+        with atomic_file(out, overwrite=force) as target:
             write_summary(result, identity, password, target)
         result.written = out
     return result

@@ -76,7 +76,7 @@ def write_report(path: Path, out: Path, force: bool = False) -> tuple[AnnualRepo
     report, checked = from_file(path)
     render = {".html": to_html, ".docx": to_docx, ".md": to_markdown}[out.suffix.lower()]
     data = render(report)
-    write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"))
+    write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"), overwrite=force)
     return report, checked, text_warnings(report)
 
 
