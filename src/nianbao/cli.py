@@ -46,8 +46,8 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except click.ClickException:
             raise  # usage errors: click prints them and exits with 2
-        except KeyboardInterrupt:
-            click.secho("已中断。已写出的文件都是完整的，未写完的没有留下。", fg="yellow", err=True)
+        except KeyboardInterrupt as exc:
+            click.secho(f"已中断。已写出的文件都是完整的，未写完的没有留下。{exc}", fg="yellow", err=True)
             sys.exit(130)
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):

@@ -34,6 +34,10 @@ class ReadError(NianbaoError):
         self.code = code
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, with what the user should know about what it leaves (a Chinese sentence)."""
+
+
 ERROR, WARNING = "error", "warning"
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告"}
 
