@@ -6,6 +6,7 @@ import csv
 import io
 import random
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import python_calamine
 
 from nianbao.form.spec import Form
 from nianbao.io.files import csv_safe
+from nianbao.io.reading import open_spreadsheet
 from nianbao.io.roster import Unit
 from nianbao.io.writer import build_workbook, identity_for
 from nianbao.operations.annotate import annotate, place_values
@@ -137,3 +139,22 @@ def test_placed_text_stays_text(form: Form) -> None:
     buffer = io.BytesIO()
     wb.save(buffer)
     assert not [f for f in formulas(buffer.getvalue()) if "1+1" in f or "HYPERLINK" in f]
+
+
+def test_a_300_character_name_warns_nothing_and_reads_back_whole(tmp_path: Path, form: Form) -> None:
+    name = "彰武县" + "某某" * 150 + "办公室"
+    units = [Unit("U1", name)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch = generate(write_roster(tmp_path / "r.csv", units), 2025, tmp_path / "out", password="pw")
+        report = check_file(batch.files[0].path, CheckOptions(roster={"U1": units[0]}, year=2025))
+        assert report.unit_name == name and "NAME_DIFFERS" not in [p.code for p in report.problems]
+        opened = open_spreadsheet(batch.files[0].path)
+        assert all(len(v) <= 255 for v in opened.properties.values())
+        assert opened.properties["nianbao_unit_name"] == name[:254] + "…"
+        out = tmp_path / "sum.xlsx"
+        filled = tmp_path / "in" / "a.xlsx"
+        filled.parent.mkdir()
+        filled.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(1)), unit=units[0]))
+        result = merge([filled.parent], tmp_path / "r.csv", 2025, out, unit_id="S", unit_name=name)
+        assert result.written == out and check_file(out, CheckOptions()).unit_name == name

@@ -29,6 +29,7 @@ from nianbao.form.spec import (
 from nianbao.io.roster import Unit
 
 PROPERTY_PREFIX = "nianbao_"
+MAX_PROPERTY = 255  # Excel's limit for a custom property's text
 INPUT_FILL = "#FFF2CC"
 TOTAL_FILL = "#EDEDED"
 HEADER_FILL = "#D9E1F2"
@@ -142,8 +143,8 @@ class _Writer:
                 "created": datetime(ident.year, 12, 31),
             }
         )
-        for key, value in ident.items():
-            self.wb.set_custom_property(PROPERTY_PREFIX + key, value)
+        for key, value in ident.items():  # a backup of the identity sheet, which holds the full values
+            self.wb.set_custom_property(PROPERTY_PREFIX + key, _shorten(value, MAX_PROPERTY))
         self._cover()
         for table in form.tables:
             self._table(table)
@@ -372,6 +373,10 @@ class _Writer:
     def _ref(self, code: str, sheet: str) -> str:
         cell: Cell = self.form.cells[code]
         return cell.a1 if cell.sheet == sheet else f"'{cell.sheet}'!{cell.a1}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _put_text(ws: Worksheet, row: int, col: int, text: str, fmt: Format) -> None:
