@@ -12,6 +12,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import unescape
@@ -40,7 +41,7 @@ def _utf16(name: str) -> bytes:
 class SheetValues:
     """One sheet's values by zero-based (row, col): floats, strings, '' for blank."""
 
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
 
     def get(self, row: int, col: int) -> object:
         if row < len(self.rows) and col < len(self.rows[row]):

@@ -98,7 +98,7 @@ class _Writer:
     ) -> None:
         self.wb, self.form, self.id, self.password, self.content = wb, form, identity, password, content
         # What every formula shows before a spreadsheet recalculates: the real sums, or zeros for a blank form.
-        inputs = dict.fromkeys((c.code for c in form.inputs), 0.0)
+        inputs: dict[str, float | None] = dict.fromkeys((c.code for c in form.inputs), 0.0)
         if content:
             inputs = {c: v if isinstance(v, (int, float)) else None for c, v in content.figures.items()}
         self.values = with_totals(form.totals, inputs)

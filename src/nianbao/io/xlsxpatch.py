@@ -13,7 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 from xml.sax.saxutils import escape
 
 from xlsxwriter.utility import xl_col_to_name
@@ -118,7 +118,7 @@ class _SharedStrings:
             self.added.append(value)
         return self.known[value]
 
-    def write(self, stream: BinaryIO) -> None:
+    def write(self, stream: IO[bytes]) -> None:
         """The table with the new strings, written piece by piece (it can hold every unit's texts)."""
         head = re.sub(
             r'count="\d+" uniqueCount="\d+"',
