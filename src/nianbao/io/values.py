@@ -81,7 +81,7 @@ def _check_number(value: float, kind: str) -> Reading:
     limit = MAX_COUNT if kind == "count" else MAX_EXACT
     if abs(value) >= limit:
         shown = _show(value) if abs(value) < 1e15 else f"{value:.6g}"
-        what, most = ("件数", "10 亿") if kind == "count" else ("数字", "2^53")
+        what, most = ("件数", "10 亿") if kind == "count" else ("数字", "9007 万亿")
         return Reading(None, ERROR, "TOO_LARGE", {"value": shown, "what": what, "limit": most})
     if value < 0:
         return Reading(None, ERROR, "NEGATIVE", {"value": _show(value)})
