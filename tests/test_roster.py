@@ -75,3 +75,46 @@ def test_unknown_encoding_and_formats(tmp_path: Path) -> None:
         read_roster(broken)
     with pytest.raises(NianbaoError, match="找不到"):
         read_roster(tmp_path / "missing.csv")
+
+
+TITLE = "彰武县2025年政府信息公开年报报送单位名单"
+
+
+def test_xlsx_roster_with_a_title_above_the_header(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = TITLE
+    ws.merge_cells("A1:C1")
+    ws.append([])  # row 2 stays blank
+    ws["A3"], ws["B3"], ws["C3"] = "序号", "单位编码", "单位名称"
+    ws.append([1, 210922100, "彰武镇"])
+    ws.append([2, 210922101, None])
+    wb.save(tmp_path / "r.xlsx")
+    with pytest.raises(RosterError) as caught:
+        read_roster(tmp_path / "r.xlsx")
+    assert caught.value.problems == ["第 5 行：单位名称为空"]  # line numbers are the sheet's rows
+    ws["C5"] = "哈尔套镇"
+    wb.save(tmp_path / "r.xlsx")
+    units = read_roster(tmp_path / "r.xlsx")
+    assert [(u.unit_id, u.unit_name, u.line) for u in units] == [
+        ("210922100", "彰武镇", 4),
+        ("210922101", "哈尔套镇", 5),
+    ]
+    assert units[0].extra == {"序号": "1"}
+
+
+def test_csv_roster_with_a_title_and_a_date_above_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        f"{TITLE},,\n制表日期：2026年1月5日,,\n\n单位编码,单位名称,类型\n210922100,彰武镇,镇\n", encoding="utf-8"
+    )
+    (unit,) = read_roster(path)
+    assert (unit.unit_id, unit.unit_name, unit.line) == ("210922100", "彰武镇", 5)
+
+
+def test_a_header_missing_a_column_below_a_title_is_named_by_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(f"{TITLE}\n\n单位编码,名字\n1,甲\n", encoding="utf-8")
+    with pytest.raises(RosterError) as caught:
+        read_roster(path)
+    assert caught.value.problems == ["第 3 行（表头）缺少列：unit_name/单位名称"]

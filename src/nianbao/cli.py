@@ -38,8 +38,8 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except click.ClickException:
             raise  # usage errors: click prints them and exits with 2
-        except KeyboardInterrupt:
-            click.secho("已中断。已写出的文件都是完整的，未写完的没有留下。", fg="yellow", err=True)
+        except KeyboardInterrupt as exc:
+            click.secho(f"已中断。已写出的文件都是完整的，未写完的没有留下。{exc}", fg="yellow", err=True)
             sys.exit(130)
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
@@ -167,7 +167,7 @@ def check(
     )
     if json_out:
         data = json.dumps(run.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
-        write_atomic(json_out, data)
+        write_atomic(json_out, data, overwrite=force)
         click.echo(f"检查结果已保存到 {shown(json_out)}")
     if annotator:
         click.echo(f"已生成 {annotator.made} 份标注副本，保存在 {shown(annotator.out_dir)}")
@@ -265,7 +265,9 @@ def merge_command(
     )
     _print_merge(result)
     if json_out:
-        write_atomic(json_out, json.dumps(result.to_json(), ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomic(
+            json_out, json.dumps(result.to_json(), ensure_ascii=False, indent=2).encode("utf-8"), overwrite=force
+        )
     sys.exit(0 if result.complete else EXIT_PROBLEMS)
 
 

@@ -35,6 +35,10 @@ class ReadError(NianbaoError):
         self.code, self.params = code, params
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run, with what the user should know about what it leaves (a Chinese sentence)."""
+
+
 ERROR, WARNING = "error", "warning"
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告"}
 
@@ -48,6 +52,11 @@ MESSAGES = {
     "NOT_NUMBER": "应填数字，这里是{what}",
     "AS_TEXT": "“{text}”已按数字 {value} 读取；请直接填数字",
     "TOTAL_DIFFERS": "表中显示 {shown}，按各项重新计算为 {value}，以重新计算的为准",
+    "COMMA": "“{text}”中的逗号无法确定是小数点还是千位分隔符；请直接填数字，如 1.5 或 1234",
+    "TOO_LARGE": "{value} 不可能是真实的{what}（应小于 {limit}），请核对后重新填写",
+    "NO_RESULT": "这一格是公式“{formula}”，但文件里没有它的计算结果（用不会计算公式的程序保存的）；请用 WPS、Excel 或 LibreOffice 打开，等它算出结果后保存再发送，或直接填入数字",
+    "EXTERNAL": "这一格是引用其他文件的公式“{formula}”，已按文件中保存的结果 {value} 读取；那个文件改动后这里不会跟着变，请核对后直接填入数字",
+    "INVISIBLE": "填的是“{text}”，含不可见字符（以 <U+…> 标出，多由复制粘贴带入），无法确认是什么数字；请清空这一格后重新输入数字",
     "NO_IDENTITY": "找不到表格身份信息：不是本工具生成的统计表，或隐藏的“{sheet}”工作表被删除；请使用县里下发的表格填报",
     "IDENTITY_MISMATCH": "表格身份信息前后不一致（{detail}），可能拼接了其他单位的表格",
     "UNKNOWN_FORM": "表格格式 {form} 不是本工具认识的格式",

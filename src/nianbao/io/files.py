@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import secrets
+import stat
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,31 +32,85 @@ def safe_name(text: str, limit: int = MAX_NAME_PART) -> str:
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A file to write ``path`` through: it appears complete when the block ends, or not at all."""
+def atomic_file(path: Path, *, overwrite: bool, private: bool = False) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: it appears complete when the block ends, or not at all.
+
+    Without ``overwrite`` an existing ``path`` is never replaced, even one that another program or run
+    created while this one was writing: NianbaoError, and nothing of ours is left. The new file's mode
+    follows the umask like any file the user saves (colleagues and shared folders can read it), 0600 if
+    ``private``; a file replaced with ``overwrite`` keeps its mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".nianbao-", suffix=".tmp")
+    tmp = path.parent / f".nianbao-{secrets.token_hex(8)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o600 if private else 0o666)  # the kernel applies the umask
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if overwrite:
+            _replace(tmp, path, private)
+        else:
+            _create(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` is either absent/old or complete, never half-written."""
-    with atomic_file(path) as f:
+def _replace(tmp: Path, path: Path, private: bool) -> None:
+    if not private:
+        with suppress(OSError):  # no file there yet (or not ours to look at): the umask's mode stays
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+    os.replace(tmp, path)
+
+
+def _create(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path`` only if no file is there at that moment (a hard link is created atomically
+    or not at all); where hard links are not supported, claim the name exclusively first."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError:  # FAT/exFAT, some network shares
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            raise _exists(path) from None
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return
+    tmp.unlink()
+
+
+def write_atomic(path: Path, data: bytes, *, overwrite: bool, private: bool = False) -> None:
+    """Write ``data`` so that ``path`` is either absent/old or complete, never half-written (see atomic_file)."""
+    with atomic_file(path, overwrite=overwrite, private=private) as f:
         f.write(data)
 
 
 def refuse_overwrite(path: Path, force: bool) -> None:
-    """Our outputs never replace an existing file unless the user said --force."""
+    """Our outputs never replace an existing file unless the user said --force (checked early, before any
+    work; atomic_file checks again when the file is committed)."""
     if path.exists() and not force:
-        raise NianbaoError(f"{path} 已存在，未覆盖；确需覆盖请加 --force")
+        raise _exists(path)
+
+
+def _exists(path: Path) -> NianbaoError:
+    return NianbaoError(f"{path} 已存在，未覆盖；确需覆盖请加 --force")
+
+
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A CSV field that Excel/WPS will not run as a formula: text starting with = + - @, a tab or a carriage
+    return gets a leading single quote (the OWASP rule against CSV injection); other values are unchanged."""
+    if isinstance(value, str) and value.startswith(_CSV_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def decode_chinese_text(data: bytes) -> str | None:

@@ -66,7 +66,7 @@ class Identity:
     def write(self, wb: xlsxwriter.Workbook, password: str, generator: str) -> None:
         """Both copies: custom properties (cut to Excel's limit) and a protected, very hidden sheet (whole)."""
         for key, value in self.items():
-            wb.set_custom_property(PROPERTY_PREFIX + key, value[:MAX_PROPERTY])
+            wb.set_custom_property(PROPERTY_PREFIX + key, _shorten(value))
         ws = wb.add_worksheet(IDENTITY_SHEET)
         rows = [*self.items(), ("generator", generator)]
         for row, (key, value) in enumerate(rows):
@@ -101,6 +101,11 @@ def read_identity(opened: OpenedFile) -> FoundIdentity:
     if from_sheet and from_props:
         for key in COMPARED:
             in_sheet, in_props = from_sheet.get(key, ""), from_props.get(key)
-            if in_props is not None and in_sheet[:MAX_PROPERTY] != in_props:
+            if in_props is not None and _shorten(in_sheet) != in_props:
                 differing.append((key, in_sheet, in_props))
     return FoundIdentity(found, differing)
+
+
+def _shorten(text: str) -> str:
+    """A property's copy of a value: whole, or cut to Excel's limit with an ellipsis (the sheet keeps it whole)."""
+    return text if len(text) <= MAX_PROPERTY else text[: MAX_PROPERTY - 1] + "…"

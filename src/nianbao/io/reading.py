@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import errno
 import io
+import posixpath
+import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import unescape
 
 import python_calamine
 from defusedxml import ElementTree
@@ -37,12 +41,28 @@ def _utf16(name: str) -> bytes:
 class SheetValues:
     """One sheet's values by zero-based (row, col): floats, strings, '' for blank."""
 
-    rows: list[list[object]]
+    rows: Sequence[Sequence[object]]
 
     def get(self, row: int, col: int) -> object:
         if row < len(self.rows) and col < len(self.rows[row]):
             return self.rows[row][col]
         return ""
+
+
+@dataclass(frozen=True)
+class CellFormula:
+    """A formula in a cell of an .xlsx/.xlsm, and whether the file holds its last result."""
+
+    text: str  # as stored, without the leading "="
+    cached: bool
+
+    @property
+    def external(self) -> bool:
+        """It takes a value from another file: ``[1]Sheet1!A1`` (OOXML) or ``'[other.xlsx]Sheet1'!A1``."""
+        return bool(_EXTERNAL_REF.search(self.text))
+
+
+_EXTERNAL_REF = re.compile(r"\[[^\]]+\][^!]*!")
 
 
 @dataclass
@@ -51,6 +71,29 @@ class OpenedFile:
     sha256: str
     sheets: dict[str, SheetValues]
     properties: dict[str, str] = field(default_factory=dict)  # custom document properties
+    links_other_files: bool = False  # an .xlsx with external links (formulas that read other files)
+    data: bytes = field(default=b"", repr=False)
+    _formulas: dict[str, dict[tuple[int, int], CellFormula]] = field(default_factory=dict, repr=False)
+    _parts: dict[str, str] | None = field(default=None, repr=False)
+
+    def formula(self, sheet: str, row: int, col: int) -> CellFormula | None:
+        """The formula in a cell (zero-based) of an .xlsx/.xlsm, None if none or another format. calamine
+        gives only values, so the sheet's XML is read, once per sheet and only when asked."""
+        if sheet not in self._formulas:
+            self._formulas[sheet] = self._read_formulas(sheet)
+        return self._formulas[sheet].get((row, col))
+
+    def _read_formulas(self, sheet: str) -> dict[tuple[int, int], CellFormula]:
+        if not self.data.startswith(ZIP_MAGIC):
+            return {}
+        try:  # the zip passed _inspect_zip's checks (bombs, DTDs) when the file was opened
+            archive = zipfile.ZipFile(io.BytesIO(self.data))
+            if self._parts is None:
+                self._parts = _sheet_parts(archive)
+            part = self._parts.get(sheet)
+            return _formulas_in(archive.read(part)) if part else {}
+        except Exception:  # calamine read this file: whatever stops this extra look just means no formulas known
+            return {}
 
 
 def open_spreadsheet(path: Path) -> OpenedFile:
@@ -66,8 +109,8 @@ def open_spreadsheet(path: Path) -> OpenedFile:
         data = path.read_bytes()
     except OSError as exc:
         raise _os_error(exc) from None
-    properties = _sniff(data)
-    return OpenedFile(path, sha256(data), read_sheets(data), properties)
+    properties, links = _sniff(data)
+    return OpenedFile(path, sha256(data), read_sheets(data), properties, links, data)
 
 
 def read_sheets(data: bytes) -> dict[str, SheetValues]:
@@ -84,8 +127,9 @@ def read_sheets(data: bytes) -> dict[str, SheetValues]:
         raise ReadError("DAMAGED_CONTENT", detail=type(exc).__name__) from None
 
 
-def _sniff(data: bytes) -> dict[str, str]:
-    """Refuse what is not a readable workbook, judged by content; the custom properties of a zip-based one."""
+def _sniff(data: bytes) -> tuple[dict[str, str], bool]:
+    """Refuse what is not a readable workbook, judged by content; the custom properties of a zip-based one
+    and whether it links to other files."""
     if data.startswith(ZIP_MAGIC):
         return _inspect_zip(data)
     if data.startswith(OLE_MAGIC):
@@ -96,7 +140,7 @@ def _sniff(data: bytes) -> dict[str, str]:
         if _utf16("Workbook") in data or _utf16("Book") in data:
             if _xls_encrypted(data):
                 raise ReadError("ENCRYPTED")
-            return {}
+            return {}, False
         raise _not_spreadsheet("ole")
     if data.startswith(b"%PDF"):
         raise _not_spreadsheet("pdf")
@@ -105,7 +149,7 @@ def _sniff(data: bytes) -> dict[str, str]:
     raise _not_spreadsheet("unknown")
 
 
-def _inspect_zip(data: bytes) -> dict[str, str]:
+def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -127,7 +171,7 @@ def _inspect_zip(data: bytes) -> dict[str, str]:
             raise ReadError("ENCRYPTED")
         if "docProps/custom.xml" in names:
             properties = _custom_properties(archive.read("docProps/custom.xml"))
-        return properties
+        return properties, any(name.startswith("xl/externalLinks/") for name in names)
     except ReadError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
@@ -230,3 +274,52 @@ def _os_error(exc: OSError) -> ReadError:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ReadError("NO_PERMISSION")
     return ReadError("UNREADABLE", reason=exc.strerror or type(exc).__name__)
+
+
+# A cell holding a formula (its first child, by the schema) and the rest of its content, in a sheet's XML
+# with any namespace prefix. Regular expressions, not a parser: many times faster, and only formulas are
+# looked for here.
+_FORMULA_CELL = re.compile(rb"<(?:[\w.-]+:)?c\s([^>]*)>\s*(<(?:[\w.-]+:)?f\b.*?)</(?:[\w.-]+:)?c>", re.S)
+_ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
+_PART = {
+    name: re.compile(rf"<(?:[\w.-]+:)?{name}(?:\s[^>]*?)?(?:/>|>(.*?)</(?:[\w.-]+:)?{name}>)".encode(), re.S)
+    for name in "fv"
+}
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def _formulas_in(xml: bytes) -> dict[tuple[int, int], CellFormula]:
+    """Every formula of a sheet's XML, by zero-based (row, col)."""
+    formulas = {}
+    for cell in _FORMULA_CELL.finditer(xml):
+        formula = _PART["f"].search(cell[2])
+        attributes = dict(_ATTR.findall(cell[1]))
+        ref = _CELL_REF.fullmatch(attributes.get(b"r", b"").decode("ascii", "replace"))
+        if formula is None or ref is None:
+            continue
+        value = _PART["v"].search(cell[2])
+        # A formula whose result is "" is calculated too: Excel marks it t="str" with an empty value.
+        cached = bool(value and value[1]) or attributes.get(b"t") == b"str"
+        column = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(ref[1]))) - 1
+        text = unescape((formula[1] or b"").decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+        formulas[(int(ref[2]) - 1, column)] = CellFormula(text, cached)
+    return formulas
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> the zip member holding it, from the workbook and its relationships."""
+
+    def local(tag: str) -> str:
+        return tag.rpartition("}")[2]
+
+    targets = {}
+    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")).iter():
+        if local(element.tag) == "Relationship":
+            target = element.get("Target", "")
+            targets[element.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    parts = {}
+    for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+        rel_id = next((v for k, v in element.attrib.items() if local(k) == "id"), None)
+        if local(element.tag) == "sheet" and rel_id in targets:
+            parts[element.get("name", "")] = posixpath.normpath(targets[rel_id])
+    return parts

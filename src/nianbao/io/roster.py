@@ -13,6 +13,7 @@ from nianbao.problems import NianbaoError, RosterError
 ID_HEADERS = ("unit_id", "单位编码", "单位代码", "编码")
 NAME_HEADERS = ("unit_name", "单位名称", "名称")
 MAX_ROSTER_BYTES = 20 * 1024 * 1024
+HEADER_SEARCH_ROWS = 10  # non-empty rows in which the header is looked for
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     rows = [(n, [c.strip() for c in row]) for n, row in rows if any(c.strip() for c in row)]
     if not rows:
         raise RosterError(source, ["文件是空的"])
-    header_line, header = rows[0]
+    start = _header_index(rows)
+    header_line, header = rows[start]
     id_col = _find(header, ID_HEADERS)
     name_col = _find(header, NAME_HEADERS)
     missing = [
@@ -87,7 +89,7 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     problems: list[str] = []
     units: list[Unit] = []
     first_line: dict[str, int] = {}
-    for line, row in rows[1:]:
+    for line, row in rows[start + 1 :]:
         row = row + [""] * (len(header) - len(row))
         unit_id, unit_name = row[id_col], row[name_col]
         if not unit_id:
@@ -108,6 +110,17 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     if not units:
         raise RosterError(source, ["名单里没有任何单位"])
     return units
+
+
+def _header_index(rows: list[tuple[int, list[str]]]) -> int:
+    """The header among the first rows (a title and a date may come first, as in a printed list): the first
+    with both an id and a name column, else the first with either (to say what is missing), else the first."""
+    head = [row for _, row in rows[:HEADER_SEARCH_ROWS]]
+    for wanted in (all, any):
+        for i, row in enumerate(head):
+            if wanted(_find(row, names) is not None for names in (ID_HEADERS, NAME_HEADERS)):
+                return i
+    return 0
 
 
 def _find(header: list[str], names: tuple[str, ...]) -> int | None:

@@ -1,7 +1,9 @@
 """What a person typed into a figure cell, read as a number or explained as a problem.
 
 A blank is not a zero. Harmless forms (full-width digits, spaces, a number stored as text, “12.0” in a
-count) are read with a warning; anything else that is not a number is an error quoting the text.
+count, “1,234” with thousands separators) are read with a warning; anything else that is not a number is an
+error quoting the text. Never a guess: a comma that may be a decimal point (“1,5”), an invisible character
+inside the digits, or a figure too large to be true is an error.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from nianbao.io.reading import CellFormula
 from nianbao.problems import ERROR, WARNING
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _NOTHING = {"/", "\\", "-", "--", "—", "——", "－", "无", "没有", "暂无", "空", "x", "X", "×", "n/a", "N/A"}
+# A comma only as a thousands separator: groups of three digits, not after a decimal point.
+_THOUSANDS = re.compile(r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])")
+MAX_EXACT = 2.0**53  # beyond this a double no longer holds every whole number: no real figure is this big
+MAX_COUNT = 1e9  # a billion applications, cases or documents in one office's year cannot be true
 _UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(件|个|条|项|次|份|起|元|万元)$")
 AMOUNT_DECIMALS = 4
 
@@ -30,7 +37,7 @@ class Reading:
 
 def read_figure(raw: object, kind: str) -> Reading:
     """``kind`` is "count" (a whole number ≥ 0) or "amount" (万元, ≥ 0, at most 4 decimals)."""
-    if type(raw) is float and kind == "count" and raw >= 0 and raw.is_integer():
+    if type(raw) is float and kind == "count" and 0 <= raw < MAX_COUNT and raw.is_integer():
         return _clean_count(raw)  # by far the most common case: one shared answer per value
     if raw is None or raw == "":
         return Reading(None, ERROR, "BLANK", {})
@@ -41,9 +48,14 @@ def read_figure(raw: object, kind: str) -> Reading:
     if isinstance(raw, (int, float)):
         return _check_number(float(raw), kind)
     text = str(raw)
-    normalized = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    if any(_invisible(ch) for ch in text):
+        shown = "".join(f"<U+{ord(ch):04X}>" if _invisible(ch) else ch for ch in text)
+        return Reading(None, ERROR, "INVISIBLE", {"text": shown})
+    normalized = _THOUSANDS.sub(lambda m: m[0].replace(",", ""), unicodedata.normalize("NFKC", text).strip())
     if not normalized:
         return Reading(None, ERROR, "BLANK", {})
+    if "," in normalized and _NUMBER.match(normalized.replace(",", "")):
+        return Reading(None, ERROR, "COMMA", {"text": text.strip()})
     if _NUMBER.match(normalized):
         number = float(normalized)
         checked = _check_number(number, kind)
@@ -58,9 +70,19 @@ def _clean_count(value: float) -> Reading:
     return Reading(value)
 
 
+def _invisible(ch: str) -> bool:
+    """Zero-width spaces and joiners, BOMs, direction marks, control characters: nothing to see in a cell."""
+    return unicodedata.category(ch) in ("Cf", "Cc") and not ch.isspace()
+
+
 def _check_number(value: float, kind: str) -> Reading:
     if value != value or value in (float("inf"), float("-inf")):
         return Reading(None, ERROR, "NOT_NUMBER", {"what": "无效数字"})
+    limit = MAX_COUNT if kind == "count" else MAX_EXACT
+    if abs(value) >= limit:
+        shown = _show(value) if abs(value) < 1e15 else f"{value:.6g}"
+        what, most = ("件数", "10 亿") if kind == "count" else ("数字", "9007 万亿")
+        return Reading(None, ERROR, "TOO_LARGE", {"value": shown, "what": what, "limit": most})
     if value < 0:
         return Reading(None, ERROR, "NEGATIVE", {"value": _show(value)})
     if kind == "count" and abs(value - round(value)) > 1e-9:
@@ -84,6 +106,21 @@ def _hint(text: str, kind: str) -> str:
 
 def _show(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:.10g}"
+
+
+def formula_reading(reading: Reading, formula: CellFormula | None) -> Reading:
+    """What a figure cell means when it holds ``formula``: a formula whose result was never calculated (saved
+    by a program that does not calculate) is an error, not a blank; one that reads another file keeps the
+    result saved with it, with a warning (the other file may have changed since)."""
+    if formula is None or (reading.code != "BLANK" and reading.severity == ERROR):
+        return reading
+    if not formula.cached:
+        return Reading(None, ERROR, "NO_RESULT", {"formula": "=" + formula.text})
+    if formula.external and reading.value is not None:
+        return Reading(
+            reading.value, WARNING, "EXTERNAL", {"formula": "=" + formula.text, "value": _show(reading.value)}
+        )
+    return reading
 
 
 def read_text(raw: object) -> str:

@@ -60,7 +60,9 @@ def build_workbook(
     """The workbook as bytes: a blank form to fill in, or with ``content`` a filled, locked one; ``extra``
     adds sheets after the form's. The same arguments always give the same bytes."""
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # Text is never turned into a formula or a link, even where a caller uses write(): a unit name such as
+    # "=HYPERLINK(…)" must stay text (every text of ours also goes through write_string).
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     writer = _Writer(wb, form, identity, password, content)
     writer.write(extra)
     wb.close()
@@ -73,7 +75,7 @@ class _Writer:
     ) -> None:
         self.wb, self.form, self.id, self.password, self.content = wb, form, identity, password, content
         # What every formula shows before a spreadsheet recalculates: the real sums, or zeros for a blank form.
-        inputs = dict.fromkeys((c.code for c in form.inputs), 0.0)
+        inputs: dict[str, float | None] = dict.fromkeys((c.code for c in form.inputs), 0.0)
         if content:
             inputs = {c: v if isinstance(v, (int, float)) else None for c, v in content.figures.items()}
         self.values = with_totals(form.totals, inputs)
@@ -148,12 +150,10 @@ class _Writer:
         form, ident = self.form, self.id
         ws = self._sheet(form.cover_sheet, [18, 80])
         ws.activate()
-        ws.merge_range(
-            TITLE_ROW, 0, TITLE_ROW, 1, f"{ident.unit_name}{ident.year}年{form.title}统计表", self.fmt["title"]
-        )
+        self._merge(ws, TITLE_ROW, 0, 1, 2, f"{ident.unit_name}{ident.year}年{form.title}统计表", self.fmt["title"])
         ws.set_row(TITLE_ROW, 36)
         if self.content and self.content.banner:
-            ws.merge_range(TITLE_ROW + 1, 0, TITLE_ROW + 1, 1, self.content.banner, self.fmt["banner"])
+            self._merge(ws, TITLE_ROW + 1, 0, 1, 2, self.content.banner, self.fmt["banner"])
             ws.set_row(TITLE_ROW + 1, 24)
         info = [
             ("填报单位", ident.unit_name),
@@ -171,7 +171,7 @@ class _Writer:
         ws.write_string(COVER_INSTRUCTIONS_ROW - 1, 0, "填表说明", self.fmt["heading"])
         for i, line in enumerate(form.instructions):
             row = COVER_INSTRUCTIONS_ROW + i
-            ws.merge_range(row, 0, row, 1, line, self.fmt["text"])
+            self._merge(ws, row, 0, 1, 2, line, self.fmt["text"])
             ws.set_row(row, _height(line, 98))
         for cover_field in form.cover_fields:
             ws.write_string(cover_field.row, 0, cover_field.title, self.fmt["label"])
@@ -181,7 +181,7 @@ class _Writer:
     def _table(self, table: Table) -> None:
         form = self.form
         ws = self._sheet(table.sheet, table.column_widths, table.landscape)
-        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, table.width - 1, table.title, self.fmt["title"])
+        self._merge(ws, TITLE_ROW, 0, 1, table.width, table.title, self.fmt["title"])
         ws.set_row(TITLE_ROW, 32)
         self._unit_line(ws, table.width)
         heights: dict[int, float] = {}
@@ -323,21 +323,29 @@ class _Writer:
         if self.locked:
             ws.write_string(row, col, text, self.fmt["value_text"])
             return
-        ws.write(row, col, text or None, self.fmt["input_text"])
+        _put_text(ws, row, col, text, self.fmt["input_text"])
         spec = {"validate": "length", "criteria": "<=", "value": limit}
         ws.data_validation(row, col, row, col, _validation(spec, self.form.types["text"], title))
 
     # -- helpers ---------------------------------------------------------------------------------------
 
     def _merge(self, ws: Worksheet, row: int, col: int, rowspan: int, colspan: int, text: str, fmt) -> None:
-        if rowspan == 1 and colspan == 1:
-            ws.write(row, col, text or None, fmt)
-        else:
-            ws.merge_range(row, col, row + rowspan - 1, col + colspan - 1, text, fmt)
+        """``text`` (always as text, never a formula) in a cell, or across a merged range of cells."""
+        if rowspan > 1 or colspan > 1:
+            ws.merge_range(row, col, row + rowspan - 1, col + colspan - 1, "", fmt)
+        _put_text(ws, row, col, text, fmt)
 
     def _ref(self, code: str, sheet: str) -> str:
         cell: Cell = self.form.cells[code]
         return cell.a1 if cell.sheet == sheet else f"'{cell.sheet}'!{cell.a1}"
+
+
+def _put_text(ws: Worksheet, row: int, col: int, text: str, fmt: Format) -> None:
+    """Text exactly as given (a unit name starting with "=" stays text), or a blank cell for ""."""
+    if text:
+        ws.write_string(row, col, text, fmt)
+    else:
+        ws.write_blank(row, col, None, fmt)
 
 
 def _validation(spec: dict, type_spec: dict, title: str | None = None) -> dict:

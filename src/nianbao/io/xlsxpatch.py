@@ -13,7 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 from xml.sax.saxutils import escape
 
 from xlsxwriter.utility import xl_col_to_name
@@ -118,7 +118,7 @@ class _SharedStrings:
             self.added.append(value)
         return self.known[value]
 
-    def write(self, stream: BinaryIO) -> None:
+    def write(self, stream: IO[bytes]) -> None:
         """The table with the new strings, written piece by piece (it can hold every unit's texts)."""
         head = re.sub(
             r'count="\d+" uniqueCount="\d+"',
@@ -137,11 +137,13 @@ class _SharedStrings:
 
 
 def _escape(text: str) -> str:
-    """XML text as Excel writes it: control characters as _xHHHH_ (XML cannot hold them)."""
-    text = escape(text)
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", lambda m: f"_x{ord(m[0]):04X}_", text)
+    """XML text as Excel (and XlsxWriter) writes it: control characters as _xHHHH_ (XML cannot hold them,
+    and a carriage return would be read back as a line feed), and a literal "_xHHHH_" in the text as
+    "_x005F_xHHHH_" so that it is read back as typed, not as the character it would stand for."""
+    text = re.sub(r"_x[0-9a-fA-F]{4}_", lambda m: "_x005F" + m[0], escape(text))
+    return re.sub(r"[\x00-\x08\x0b-\x1f]", lambda m: f"_x{ord(m[0]):04X}_", text)
 
 
 def _unescape(text: str) -> str:
-    text = re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), text)
+    text = re.sub(r"_x([0-9a-fA-F]{4})_", lambda m: chr(int(m[1], 16)), text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")

@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import openpyxl
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao.form.spec import Form, load_form
 from nianbao.io.files import atomic_file, safe_name, shown
@@ -57,7 +59,7 @@ def annotate(report: CheckedFile, target: Path, password: str | None = None) -> 
         del workbook.custom_doc_props[ANNOTATED_PROPERTY]
     workbook.custom_doc_props.append(StringProperty(name=ANNOTATED_PROPERTY, value=content_digest(report.raw)))
     workbook.calculation.fullCalcOnLoad = True  # openpyxl keeps no cached results: recalculate on opening
-    with atomic_file(target) as out:
+    with atomic_file(target, overwrite=True) as out:  # a copy from an earlier check of the same file is renewed
         workbook.save(out)
     return True
 
@@ -85,7 +87,14 @@ def place_values(workbook: Workbook, form: Form, values: Mapping[str, object]) -
     texts = {t.code: t for t in form.narrative + form.cover_fields}
     for code, value in values.items():
         cell = form.cells.get(code) or texts[code]
-        workbook[cell.sheet].cell(cell.row + 1, cell.col + 1).value = None if value == "" else value
+        set_value(workbook[cell.sheet].cell(cell.row + 1, cell.col + 1), None if value == "" else value)
+
+
+def set_value(cell: Cell, value: object) -> None:
+    """Put ``value`` in ``cell``; text stays text (openpyxl would make "=1+1" or a unit name "=…" a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
 
 
 def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
@@ -96,15 +105,16 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
     for sheet in workbook.worksheets[1:]:
         sheet.sheet_view.tabSelected = False
     title = f"{report.unit_name or report.path.name}：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
-    ws.append([title])
+    _append(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["请按下表逐项改正（红色为错误，必须改正；黄色为警告，请核实）。点击“位置”可跳到对应单元格。"])
-    ws.append(["序号", "级别", "位置", "行", "列", "问题说明", "规则"])
+    _append(ws, ["请按下表逐项改正（红色为错误，必须改正；黄色为警告，请核实）。点击“位置”可跳到对应单元格。"])
+    _append(ws, ["序号", "级别", "位置", "行", "列", "问题说明", "规则"])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for i, problem in enumerate(report.problems, start=1):
         place = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet
-        ws.append(
+        _append(
+            ws,
             [
                 i,
                 SEVERITY_NAMES[problem.severity],
@@ -113,7 +123,7 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
                 problem.col_label,
                 problem.message,
                 problem.code,
-            ]
+            ],
         )
         row = ws.max_row
         ws.cell(row, 2).fill = FILLS[problem.severity]
@@ -129,3 +139,10 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
     for row in ws.iter_rows(min_row=4):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _append(ws: Worksheet, values: list[object]) -> None:
+    """A row at the end of ``ws``, every text as text (a title with a unit name "=…" is no formula)."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        set_value(cell, cell.value)

@@ -17,7 +17,7 @@ from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, read_identity
 from nianbao.io.reading import OpenedFile, is_return_name, open_spreadsheet
 from nianbao.io.roster import Unit
-from nianbao.io.values import read_figure, read_text
+from nianbao.io.values import formula_reading, read_figure, read_text
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
@@ -351,6 +351,8 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     for cell in form.inputs:
         report.raw[cell.code] = raw = opened.sheets[cell.sheet].get(cell.row, cell.col)
         reading = read_figure(raw, cell.type)
+        if reading.code == "BLANK" or opened.links_other_files:  # a formula seen only in the file's XML
+            reading = formula_reading(reading, opened.formula(cell.sheet, cell.row, cell.col))
         inputs[cell.code] = reading.value
         if reading.severity:
             report.problems.append(

@@ -47,7 +47,7 @@ def run_demo(out: str | Path) -> Demo:
     for generated in batch.files:
         workbook = openpyxl.load_workbook(generated.path)
         place_values(workbook, form, typed[generated.unit.unit_id])
-        with atomic_file(out / RETURNED / generated.path.name) as target:
+        with atomic_file(out / RETURNED / generated.path.name, overwrite=False) as target:
             workbook.save(target)
 
     result = merge(

@@ -1,4 +1,8 @@
-"""Generate a batch: one workbook per roster unit, a manifest, and the batch's protection password."""
+"""Generate a batch: one workbook per roster unit, a manifest, and the batch's protection password.
+
+The password file is written before the first workbook, so that a batch interrupted by Ctrl-C keeps the
+password of the workbooks it wrote; the manifest is written after the last one, so that it exists only for
+a complete batch (an old one is removed first by --force)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from datetime import date
 from pathlib import Path
 
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
-from nianbao.io.files import safe_name, sha256, write_atomic
+from nianbao.io.files import csv_safe, safe_name, sha256, write_atomic
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.writer import build_workbook
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
-from nianbao.problems import NianbaoError
+from nianbao.problems import Interrupted, NianbaoError
 
 MANIFEST_NAME = "生成清单.csv"
 PASSWORD_NAME = "保护密码.txt"
@@ -72,25 +76,36 @@ def generate(
     elif not password or len(password) > 255:
         raise NianbaoError("保护密码不能为空，也不能超过 255 个字符")
 
-    common = (form_name, year, deadline_text, password)
-    jobs = [(unit, out / targets[unit.unit_id]) for unit in units]
-    files = list(ordered_map(_write_one, common, jobs, progress))
-    write_atomic(manifest, _manifest(form, year, files))
     if password_file:
         note = (
-            f"{year}年{form.title}统计表（{len(files)} 个单位）的工作表保护密码：\n\n{password}\n\n"
+            f"{year}年{form.title}统计表（{len(units)} 个单位）的工作表保护密码：\n\n{password}\n\n"
             "此密码只供县级政务公开工作人员使用，不要随表格发给填报单位。\n"
         )
-        write_atomic(password_file, note.encode("utf-8-sig"))
+        if password_file.exists():  # --force: the workbooks of earlier batches still need their passwords
+            earlier = password_file.read_bytes().decode("utf-8-sig", errors="replace")
+            note += "\n—— 以前记录的密码（用于此前生成的表格）——\n" + earlier
+        write_atomic(password_file, note.encode("utf-8-sig"), overwrite=force, private=True)
+    if force:
+        manifest.unlink(missing_ok=True)
+    common = (form_name, year, deadline_text, password, force)
+    jobs = [(unit, out / targets[unit.unit_id]) for unit in units]
+    try:
+        files = list(ordered_map(_write_one, common, jobs, progress))
+    except KeyboardInterrupt:
+        kept = f"保护密码已记录在 {password_file}，已写出的表格都用它保护，请保留。" if password_file else ""
+        raise Interrupted(
+            f"{kept}生成清单（{MANIFEST_NAME}）只在全部生成后写出，本次没有写；请加 --force 重新运行 generate。"
+        ) from None
+    write_atomic(manifest, _manifest(form, year, files), overwrite=force)
     return Batch(form, year, files, manifest, password_file)
 
 
-def _write_one(common: tuple[str, int, str, str], job: tuple[Unit, Path]) -> GeneratedFile:
-    form_name, year, deadline, password = common
+def _write_one(common: tuple[str, int, str, str, bool], job: tuple[Unit, Path]) -> GeneratedFile:
+    form_name, year, deadline, password, force = common
     unit, path = job
     form = load_form(form_name)
     data = build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, year, deadline), password)
-    write_atomic(path, data)
+    write_atomic(path, data, overwrite=force)
     return GeneratedFile(unit, path, sha256(data))
 
 
@@ -126,5 +141,6 @@ def _manifest(form: Form, year: int, files: list[GeneratedFile]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["单位编码", "单位名称", "文件名", "sha256", "年度", "表格格式", "版式指纹"])
     for f in files:
-        writer.writerow([f.unit.unit_id, f.unit.unit_name, f.path.name, f.sha256, year, form.key, form.fingerprint])
+        row = [f.unit.unit_id, f.unit.unit_name, f.path.name, f.sha256, year, form.key, form.fingerprint]
+        writer.writerow([csv_safe(field) for field in row])
     return buffer.getvalue().encode("utf-8-sig")  # with BOM so that Excel shows the Chinese

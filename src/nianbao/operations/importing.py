@@ -233,7 +233,7 @@ def import_report(
     result = parse_report(lines, form)
     identity = Identity.for_unit(form, unit_id, unit_name, year)
     content = Content(result.figures, texts=result.texts, locked=False)
-    write_atomic(out, build_workbook(form, identity, password, content))
+    write_atomic(out, build_workbook(form, identity, password, content), overwrite=force)
     return result
 
 

@@ -138,7 +138,7 @@ def merge(
     result = Summary(form, year, statuses, reports, sums, len(units))
     if result.complete or allow_missing:
         identity = Identity.for_summary(form, unit_id, unit_name, year, len(counted), len(result.missing_units))
-        with atomic_file(out) as target:
+        with atomic_file(out, overwrite=force) as target:
             write_summary(result, identity, password, target)
         result.written = out
     return result

@@ -86,7 +86,7 @@ def render_report(source: str | Path, out: str | Path, force: bool = False) -> R
     report, checked = from_file(source)
     render = {".html": to_html, ".docx": to_docx, ".md": to_markdown}[out.suffix.lower()]
     data = render(report)
-    write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"))
+    write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"), overwrite=force)
     return RenderedReport(report, checked, text_warnings(report), out)
 
 

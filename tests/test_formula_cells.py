@@ -1,0 +1,117 @@
+"""A figure cell holding a formula: never calculated (an error that says so, not “blank”), or reading
+another file (the saved result, with a warning)."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+from nianbao.form.spec import Form
+from nianbao.operations.check import CheckedFile, CheckOptions, check_file
+from nianbao.problems import ERROR, WARNING
+from tests.figures import consistent_inputs
+from tests.workbooks import blank_workbook, filled_workbook
+
+CODE = "T3.R05.C2"
+EXTERNAL_LINK = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<externalBook><sheetNames><sheetName val="Sheet1"/></sheetNames></externalBook></externalLink>'
+)
+
+
+def problem_at(report: CheckedFile, form: Form, code: str) -> list[tuple[str, str, str]]:
+    cell = form.cells[code]
+    return [(p.severity, p.code, p.message) for p in report.problems if (p.sheet, p.cell) == (cell.sheet, cell.a1)]
+
+
+def with_formula(form: Form, data: bytes, code: str, formula: str, cached: str | None, link: bool) -> bytes:
+    """``data`` with the cell ``code`` turned into ``formula`` (cached result or none), as Excel saves a
+    formula, and an external link part if ``link``."""
+    cell = form.cells[code]
+    sheet_number = openpyxl.load_workbook(io.BytesIO(data), read_only=True).sheetnames.index(cell.sheet) + 1
+    member = f"xl/worksheets/sheet{sheet_number}.xml"
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == member:
+                value = f"<v>{cached}</v>" if cached is not None else "<v></v>"
+                content, n = re.subn(
+                    rf'<c r="{cell.a1}"( s="\d+")?[^>]*?(/>|>.*?</c>)'.encode(),
+                    rf'<c r="{cell.a1}"\1><f>{formula}</f>{value}</c>'.encode(),
+                    content,
+                    count=1,
+                )
+                assert n == 1
+            target.writestr(info, content)
+        if link:
+            target.writestr("xl/externalLinks/externalLink1.xml", EXTERNAL_LINK)
+    return out.getvalue()
+
+
+def test_a_formula_never_calculated_is_reported_as_such_not_as_blank(tmp_path: Path, form: Form) -> None:
+    path = tmp_path / "openpyxl.xlsx"
+    path.write_bytes(
+        filled_workbook(form, {**consistent_inputs(form, random.Random(1)), CODE: "=1+2"})
+    )  # openpyxl saves no result
+    report = check_file(path, CheckOptions())
+    ((severity, code, message),) = problem_at(report, form, CODE)
+    assert (severity, code) == (ERROR, "NO_RESULT") and "BLANK" not in [p.code for p in report.problems]
+    assert "“=1+2”" in message and "WPS、Excel 或 LibreOffice" in message and "直接填入数字" in message
+    assert report.figures[CODE] is None and not report.ok
+
+
+def test_a_blank_cell_without_formula_stays_blank(tmp_path: Path, form: Form) -> None:
+    path = tmp_path / "blank.xlsx"
+    path.write_bytes(blank_workbook(form))
+    report = check_file(path, CheckOptions())
+    assert {p.code for p in report.problems} == {"BLANK"}
+
+
+def test_a_calculated_formula_is_read_as_its_result(tmp_path: Path, form: Form) -> None:
+    inputs = consistent_inputs(form, random.Random(1))
+    path = tmp_path / "calculated.xlsx"
+    path.write_bytes(with_formula(form, filled_workbook(form, inputs), CODE, "3+4", "7", link=False))
+    report = check_file(path, CheckOptions())
+    assert report.figures[CODE] == 7 and not [p for p in problem_at(report, form, CODE) if p[1] != "S1"]
+
+
+def test_a_figure_from_another_file_keeps_its_saved_result_with_a_warning(tmp_path: Path, form: Form) -> None:
+    inputs = consistent_inputs(form, random.Random(1))
+    path = tmp_path / "linked.xlsx"
+    value = inputs[CODE]
+    data = with_formula(form, filled_workbook(form, inputs), CODE, "[1]Sheet1!A1", f"{value:g}", link=True)
+    path.write_bytes(data)
+    report = check_file(path, CheckOptions())
+    ((severity, code, message),) = problem_at(report, form, CODE)
+    assert (severity, code) == (WARNING, "EXTERNAL") and report.ok
+    assert "引用其他文件" in message and "[1]Sheet1!A1" in message and f"{value:g}" in message
+    assert report.figures[CODE] == value
+
+
+def test_a_figure_from_another_file_without_a_result_is_the_formula_error(tmp_path: Path, form: Form) -> None:
+    path = tmp_path / "linked.xlsx"
+    data = filled_workbook(form, {**consistent_inputs(form, random.Random(1)), CODE: "='[other.xlsx]Sheet1'!A1"})
+    path.write_bytes(data)
+    report = check_file(path, CheckOptions())
+    ((severity, code, message),) = problem_at(report, form, CODE)
+    assert (severity, code) == (ERROR, "NO_RESULT") and "[other.xlsx]Sheet1" in message
+
+
+def test_looking_for_formulas_costs_little(tmp_path: Path, form: Form) -> None:
+    """A blank workbook has a blank in every input: its sheets' XML is read once each, not per cell."""
+    path = tmp_path / "blank.xlsx"
+    path.write_bytes(blank_workbook(form))
+    check_file(path, CheckOptions())
+    start = time.perf_counter()
+    for _ in range(10):
+        check_file(path, CheckOptions())
+    assert (time.perf_counter() - start) / 10 < 0.1
