@@ -19,8 +19,8 @@ def test_cell_counts_match_the_official_tables(form: Form) -> None:
     expected_totals = {f"T3.{r}.C7" for r in t3.row_codes} | {f"T3.R24.C{i}" for i in range(1, 8)}
     expected_totals |= {"T4.R01.C5", "T4.R01.C10", "T4.R01.C15"}
     assert set(form.totals) == expected_totals
-    assert {c.type for c in form.cells.values() if c.table == "T2" and c.row_code == "R06"} == {"amount"}
-    assert {c.type for c in form.cells.values() if c.code != "T2.R06.C1"} == {"count"}
+    assert {c.type.name for c in form.cells.values() if c.table == "T2" and c.row_code == "R06"} == {"amount"}
+    assert {c.type.name for c in form.cells.values() if c.code != "T2.R06.C1"} == {"count"}
 
 
 def test_every_label_of_the_official_format_is_in_the_spec_verbatim(form: Form) -> None:

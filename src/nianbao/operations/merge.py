@@ -183,7 +183,7 @@ def _sum(figure_sets: list[dict[str, float | None]], form: Form) -> dict[str, fl
     sums: dict[str, float | None] = {}
     for cell in form.inputs:
         total = sum(figures[cell.code] or 0.0 for figures in figure_sets)
-        sums[cell.code] = round(total, 4) if cell.type == "amount" else float(round(total))
+        sums[cell.code] = round(total, cell.type.decimals) if cell.type.decimals else float(round(total))
     return with_totals(form.totals, sums)
 
 
@@ -351,17 +351,16 @@ def _chart_sheet(wb, form: Form, count: int) -> None:
     chart = wb.add_chart({"type": "bar"})
     codes = list(form.cells)
     last = 1 + count
-    for bar in form.summary.get("chart", []):
-        code, name = bar["code"], bar["name"]
-        col = 3 + codes.index(code)
+    for bar in form.summary.chart:
+        col = 3 + codes.index(bar.code)
         chart.add_series(
             {
-                "name": name,
+                "name": bar.name,
                 "categories": [BREAKDOWN_SHEET, 2, 1, last, 1],
                 "values": [BREAKDOWN_SHEET, 2, col, last, col],
             }
         )
-    chart.set_title({"name": form.summary.get("chart_title", "")})
+    chart.set_title({"name": form.summary.chart_title})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": max(400, 24 * count + 120)})
