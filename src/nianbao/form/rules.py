@@ -79,8 +79,10 @@ class TableOrder:
     def span(self, table: str, part: str, axis: Mapping[str, list[str]]) -> list[str]:
         if "~" not in part:
             return [part]
-        first, last = part.split("~")
-        order = axis.get(table, [])
+        first, _, last = part.partition("~")
+        if table not in axis:
+            raise ValueError(f"没有编号为 {table} 的表格")
+        order = axis[table]
         if first not in order or last not in order or order.index(first) > order.index(last):
             raise ValueError(f"范围 {table}.{part} 不存在")
         return order[order.index(first) : order.index(last) + 1]

@@ -275,7 +275,7 @@ def load_form(name: str = DEFAULT_FORM) -> Form:
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+), column (\d+)", str(exc))
         where = f"第 {at[1]} 行第 {at[2]} 列" if at else ""
-        raise SpecError(path.name, where, f"不是有效的 TOML（{exc}）") from None
+        raise SpecError(path.name, where, f"不是有效的 TOML（{str(exc).split(' (at line')[0]}）") from None
     return _build(Raw(raw, path.name))
 
 
