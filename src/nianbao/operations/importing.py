@@ -230,7 +230,8 @@ def import_report(
     lines = lines_of_html(text) if is_html else text.splitlines()
     result = parse_report(lines, form)
     identity = Identity(form.id, form.version, form.fingerprint, unit_id, unit_name, year)
-    content = Content(result.figures, texts=result.texts, locked=False)
+    figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
+    content = Content(figures, texts=result.texts, locked=False)
     write_atomic(out, build_workbook(form, identity, password, content))
     return result
 
