@@ -9,7 +9,7 @@ import pytest
 
 from nianbao.form.spec import Form, load_form, templates_dir
 from nianbao.problems import SpecError
-from tests.conftest import shared_file
+from tests.conftest import OFFICIAL_FORMAT
 
 
 def test_cell_counts_match_the_official_tables(form: Form) -> None:
@@ -24,7 +24,7 @@ def test_cell_counts_match_the_official_tables(form: Form) -> None:
 
 
 def test_every_label_of_the_official_format_is_in_the_spec_verbatim(form: Form) -> None:
-    official = shared_file("official-format.md").read_text(encoding="utf-8")
+    official = OFFICIAL_FORMAT.read_text(encoding="utf-8")
     labels = {lab.text for lab in form.labels}
     rows_section = official[official.index("Rows (label area") : official.index("## Table 4")]
     t3_rows = dict(re.findall(r"(R\d\d) ([^·\n]+?)(?= ·|\n|$)", rows_section))
