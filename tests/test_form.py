@@ -6,10 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from nianbao.cli import main
 from nianbao.form.spec import Form, load_form, templates_dir
 from nianbao.problems import SpecError
-from tests.conftest import OFFICIAL_FORMAT
+from tests.conftest import OFFICIAL_FORMAT, REPO
 
 
 def test_cell_counts_match_the_official_tables(form: Form) -> None:
@@ -149,3 +151,18 @@ def test_unknown_form_names_the_available_ones() -> None:
 
     with pytest.raises(NianbaoError, match="gov-info-disclosure-2021"):
         load_form("no-such-form")
+
+
+def test_the_example_in_the_spec_format_reference_works(tmp_path: Path) -> None:
+    reference = (REPO / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    example = reference[reference.index("## 一个完整的小例子") :]
+    path = tmp_path / "example-2024.toml"
+    path.write_text(example.split("```toml\n")[1].split("```")[0], encoding="utf-8")
+    form = load_form(str(path))
+    assert [c.code for c in form.inputs] == ["T1.R01.C1", "T1.R01.C2", "T1.R02.C1", "T1.R02.C2"]
+    assert set(form.totals) == {"T1.R01.C3", "T1.R02.C3"}
+    roster = tmp_path / "roster.csv"
+    roster.write_text("单位编码,单位名称\n1,甲镇\n", encoding="utf-8")
+    args = ["generate", "--roster", str(roster), "--year", "2024", "--out", str(tmp_path / "out"), "--form", str(path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
