@@ -3,10 +3,12 @@ takes --form stops with exit status 2 and one Chinese line, never a traceback.""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -253,3 +255,35 @@ def test_every_command_stops_with_one_line_and_status_2(broken: tuple[Path, str,
         assert len(lines) == 1 and lines[0].startswith("错误：表格规格文件 broken.toml 有误："), (name, result.output)
         assert where in lines[0] and "Traceback" not in result.output, (name, result.output)
     assert not (tmp_path / "out").exists() and not (tmp_path / "s.xlsx").exists() and not (tmp_path / "i.xlsx").exists()
+
+
+def test_a_spec_without_its_optional_parts_works_in_every_command(tmp_path: Path) -> None:
+    """No [summary], no [import], no received or fee_section: the commands use the defaults."""
+    text = SPEC
+    for edit in (
+        without_section("summary"),
+        without_section("import"),
+        without_line("received ="),
+        without_line("fee_section ="),
+    ):
+        text = edit(text)
+    spec = tmp_path / "minimal.toml"
+    spec.write_text(text, encoding="utf-8")
+    form = load_form(str(spec))
+    assert form.summary.chart == () and form.import_hints.aliases == {} and form.report.fee_section == "N6"
+    args = commands(spec, tmp_path)
+    assert CliRunner().invoke(main, args["generate"]).exit_code == 0
+    (book,) = (tmp_path / "out").glob("*.xlsx")
+    wb = openpyxl.load_workbook(book)
+    for cell in form.inputs:
+        wb[cell.sheet].cell(cell.row + 1, cell.col + 1).value = 0
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    book.write_bytes(buffer.getvalue())
+    for name in ("check", "merge"):
+        result = CliRunner().invoke(main, [*args[name][:1], str(tmp_path / "out"), *args[name][2:]])
+        assert result.exit_code == 0, (name, result.output)
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "s.xlsx"), "--out", str(tmp_path / "s.html")])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, args["import"])
+    assert result.exit_code == 1 and "现行有效件" in result.output, result.output  # no alias for this variant now

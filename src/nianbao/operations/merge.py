@@ -345,8 +345,8 @@ def _texts_rows(form: Form, counted: list[UnitStatus]) -> Iterator[list[Value]]:
 def _chart_sheet(wb, form: Form, count: int) -> None:
     """A native bar chart of applications received and handled per unit, from the breakdown sheet."""
     ws = wb.add_worksheet(CHART_SHEET)
-    if not count:
-        ws.write(0, 0, "没有已汇总的单位")
+    if not count or not form.summary.chart:
+        ws.write(0, 0, "本表格格式没有设定汇总图表" if count else "没有已汇总的单位")
         return
     chart = wb.add_chart({"type": "bar"})
     codes = list(form.cells)
