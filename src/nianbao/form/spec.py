@@ -38,6 +38,7 @@ COVER_INSTRUCTIONS_ROW = 10
 DEFAULT_TYPE = "count"  # of a figure cell whose row and table name no type
 TEXT_TYPE = "text"  # of narrative sections and cover fields
 CODE = re.compile(r"^\w+$")  # a table id, row or column code, text cell code
+EXCEL_COLUMNS = 16384
 
 
 @dataclass(frozen=True)
@@ -392,13 +393,15 @@ def _lay_out_table(raw: Raw, types: Mapping[str, FieldType], cells: dict[str, Ce
     table_id, sheet = _code(raw["id"]), raw["sheet"].text()
     label_width, data_width = raw["label_width"].integer(minimum=0), raw["data_width"].integer(minimum=1)
     width = label_width + data_width
+    if width > EXCEL_COLUMNS:
+        raise raw["data_width"].error(f"表格共 {width} 列，超过了表格软件的 {EXCEL_COLUMNS} 列")
     column_widths = tuple(w.number() for w in raw["column_widths"].items(optional=True))
     if column_widths and (len(column_widths) != width or min(column_widths) <= 0):
         raise raw["column_widths"].error(
             f"应为 {width} 个正数（label_width + data_width 列），实有 {len(column_widths)} 个"
         )
     table_type = _field_type_of(raw["type"], types, DEFAULT_TYPE)
-    grid = _Placer(width)
+    grid = _Placer()
     row = TABLE_TOP
     header_rows: list[tuple[int, int]] = []
     row_codes: list[str] = []
@@ -407,11 +410,11 @@ def _lay_out_table(raw: Raw, types: Mapping[str, FieldType], cells: dict[str, Ce
         block = block.table(keys=("header", "columns", "rows"))
         first_header = row
         header_cells: list[Label] = []
-        for header_row in block["header"].items(non_empty=True):
-            for col, spec in grid.place(row, header_row, width):
+        header = block["header"].items(non_empty=True)
+        for header_row in header:
+            for col, spec in grid.place(row, header_row, width, first_header + len(header)):
                 header_cells.append(_label(sheet, row, col, spec))
             row += 1
-        grid.close(row)
         header_rows.append((first_header, row - 1))
         labels.extend(header_cells)
 
@@ -419,13 +422,15 @@ def _lay_out_table(raw: Raw, types: Mapping[str, FieldType], cells: dict[str, Ce
         if sum(span for _, _, span in columns) != data_width:
             raise block["columns"].error(f"各列所占列数（span）之和应等于 data_width {data_width}")
         row_labels: dict[int, Label] = {}  # label cells still spanning down, by column
-        for data_row in block["rows"].items(non_empty=True):
+        data_rows = block["rows"].items(non_empty=True)
+        end = row + len(data_rows)
+        for data_row in data_rows:
             data_row = data_row.table(keys=("code", "labels", "type"))
             code = _code(data_row["code"])
             if code in row_codes:
                 raise data_row["code"].error(f"{table_id} 的行编号 {code} 重复")
             row_codes.append(code)
-            for col, spec in grid.place(row, data_row["labels"], label_width):
+            for col, spec in grid.place(row, data_row["labels"], label_width, end):
                 label = _label(sheet, row, col, spec)
                 labels.append(label)
                 row_labels[col] = label
@@ -456,7 +461,6 @@ def _lay_out_table(raw: Raw, types: Mapping[str, FieldType], cells: dict[str, Ce
                 cells[cell.code] = cell
                 col += span
             row += 1
-        grid.close(row)
     return Table(
         id=table_id,
         sheet=sheet,
@@ -510,24 +514,24 @@ def _header_text(header: list[Label], col: int, span: int) -> str:
 class _Placer:
     """Places HTML-style cells (colspan/rowspan) on rows, skipping positions taken by rowspans above."""
 
-    def __init__(self, width: int) -> None:
-        self.width = width
+    def __init__(self) -> None:
         self.taken: set[tuple[int, int]] = set()
-        self.reach: list[tuple[int, Raw]] = []  # the last row of each cell placed, to keep rowspans in a block
 
-    def place(self, row: int, specs: Raw, limit: int) -> list[tuple[int, Raw]]:
-        """Cells of one row left to right in the first ``limit`` columns, which they must fill."""
+    def place(self, row: int, specs: Raw, limit: int, end: int) -> list[tuple[int, Raw]]:
+        """Cells of one row left to right in the first ``limit`` columns, which they must fill; a cell may
+        span down to the row before ``end`` (the end of its header or block)."""
         placed, col = [], 0
         for spec in specs.items(optional=True):
             spec = spec.table(keys=("text", "rowspan", "colspan"))
             rowspan, colspan = spec["rowspan"].integer(1, minimum=1), spec["colspan"].integer(1, minimum=1)
+            if row + rowspan > end:
+                raise spec["rowspan"].error(f"跨行超出了所在的表头或块（只剩 {end - row} 行）")
             while (row, col) in self.taken:
                 col += 1
             if col + colspan > limit or any((row, c) in self.taken for c in range(col, col + colspan)):
                 raise spec.error(f"超出表格范围：工作表第 {row + 1} 行放不下（这一区域共 {limit} 列）")
             for r in range(row, row + rowspan):
                 self.fill(r, col, colspan, spec)
-            self.reach.append((row + rowspan - 1, spec))
             placed.append((col, spec))
             col += colspan
         if any((row, c) not in self.taken for c in range(limit)):
@@ -538,12 +542,6 @@ class _Placer:
         if any((row, c) in self.taken for c in range(col, col + count)):
             raise spec.error(f"与上面跨行（rowspan）的格子重叠：工作表第 {row + 1} 行")
         self.taken.update((row, c) for c in range(col, col + count))
-
-    def close(self, end: int) -> None:
-        """A header or a block ends before row ``end``: no cell may span beyond it."""
-        for last, spec in self.reach:
-            if last >= end:
-                raise spec["rowspan"].error(f"跨行超出了所在的表头或块（到工作表第 {end} 行为止）")
 
 
 def _report(raw: Raw, tables: list[Table], sections: list[TextCell], cells: Mapping[str, Cell]) -> ReportSpec:
