@@ -11,7 +11,8 @@ def consistent_inputs(form: Form, rng: random.Random) -> dict[str, float]:
     """Random input figures for which every rule holds (S1 per column, 规章 zero for P1)."""
     values: dict[str, float] = {}
     for cell in form.inputs:
-        values[cell.code] = round(rng.uniform(0, 80), 4) if cell.type == "amount" else float(rng.randint(0, 9))
+        decimals = cell.type.decimals
+        values[cell.code] = round(rng.uniform(0, 80), decimals) if decimals else float(rng.randint(0, 9))
     t3 = form.table("T3")
     details = t3.row_codes[t3.row_codes.index("R03") : t3.row_codes.index("R23") + 1]
     for col in t3.col_codes[:-1]:  # C7 is a total

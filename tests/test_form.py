@@ -6,10 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from nianbao.cli import main
 from nianbao.form.spec import Form, load_form, templates_dir
 from nianbao.problems import SpecError
-from tests.conftest import shared_file
+from tests.conftest import OFFICIAL_FORMAT, REPO
 
 
 def test_cell_counts_match_the_official_tables(form: Form) -> None:
@@ -19,12 +21,12 @@ def test_cell_counts_match_the_official_tables(form: Form) -> None:
     expected_totals = {f"T3.{r}.C7" for r in t3.row_codes} | {f"T3.R24.C{i}" for i in range(1, 8)}
     expected_totals |= {"T4.R01.C5", "T4.R01.C10", "T4.R01.C15"}
     assert set(form.totals) == expected_totals
-    assert {c.type for c in form.cells.values() if c.table == "T2" and c.row_code == "R06"} == {"amount"}
-    assert {c.type for c in form.cells.values() if c.code != "T2.R06.C1"} == {"count"}
+    assert {c.type.name for c in form.cells.values() if c.table == "T2" and c.row_code == "R06"} == {"amount"}
+    assert {c.type.name for c in form.cells.values() if c.code != "T2.R06.C1"} == {"count"}
 
 
 def test_every_label_of_the_official_format_is_in_the_spec_verbatim(form: Form) -> None:
-    official = shared_file("official-format.md").read_text(encoding="utf-8")
+    official = OFFICIAL_FORMAT.read_text(encoding="utf-8")
     labels = {lab.text for lab in form.labels}
     rows_section = official[official.index("Rows (label area") : official.index("## Table 4")]
     t3_rows = dict(re.findall(r"(R\d\d) ([^·\n]+?)(?= ·|\n|$)", rows_section))
@@ -149,3 +151,18 @@ def test_unknown_form_names_the_available_ones() -> None:
 
     with pytest.raises(NianbaoError, match="gov-info-disclosure-2021"):
         load_form("no-such-form")
+
+
+def test_the_example_in_the_spec_format_reference_works(tmp_path: Path) -> None:
+    reference = (REPO / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    example = reference[reference.index("## 一个完整的小例子") :]
+    path = tmp_path / "example-2024.toml"
+    path.write_text(example.split("```toml\n")[1].split("```")[0], encoding="utf-8")
+    form = load_form(str(path))
+    assert [c.code for c in form.inputs] == ["T1.R01.C1", "T1.R01.C2", "T1.R02.C1", "T1.R02.C2"]
+    assert set(form.totals) == {"T1.R01.C3", "T1.R02.C3"}
+    roster = tmp_path / "roster.csv"
+    roster.write_text("单位编码,单位名称\n1,甲镇\n", encoding="utf-8")
+    args = ["generate", "--roster", str(roster), "--year", "2024", "--out", str(tmp_path / "out"), "--form", str(path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output

@@ -211,15 +211,20 @@ def test_a_cover_that_names_another_unit_is_warned(tmp_path: Path, form: Form) -
     assert "哈尔套镇" in problem.message and "彰武镇" in problem.message and report.unit_name == "彰武镇"
 
 
-def test_an_identity_sheet_unhidden_and_edited_is_refused(tmp_path: Path, form: Form) -> None:
-    def rename(wb: openpyxl.Workbook) -> None:
-        ws = wb[IDENTITY_SHEET]
-        ws.sheet_state = "visible"
-        for row in ws.iter_rows():
-            if row[0].value == "unit_name":
-                row[1].value = "哈尔套镇"
+def test_an_identity_sheet_unhidden_and_edited_is_caught(tmp_path: Path, form: Form) -> None:
+    def edit(field: str, value: str) -> Path:
+        def change(wb: openpyxl.Workbook) -> None:
+            ws = wb[IDENTITY_SHEET]
+            ws.sheet_state = "visible"
+            for row in ws.iter_rows():
+                if row[0].value == field:
+                    row[1].value = value
 
-    path = tmp_path / "edited.xlsx"
-    path.write_bytes(edited(filled_workbook(form, consistent_inputs(form, random.Random(3))), rename))
-    report = check_file(path, CheckOptions())
+        path = tmp_path / f"{field}.xlsx"
+        path.write_bytes(edited(filled_workbook(form, consistent_inputs(form, random.Random(3))), change))
+        return path
+
+    report = check_file(edit("unit_id", "210922101"), CheckOptions())
     assert [p.code for p in report.errors] == ["IDENTITY_MISMATCH"] and report.figures == {}
+    renamed = check_file(edit("unit_name", "哈尔套镇"), CheckOptions(roster={u.unit_id: u for u in UNITS}))
+    assert {p.code for p in renamed.warnings} == {"COVER_DIFFERS", "NAME_DIFFERS"} and renamed.ok

@@ -71,6 +71,16 @@ def test_what_cannot_be_placed_is_reported_not_guessed(sample_text: str, form: F
     assert any("数字不够" in p for p in result.problems)
 
 
+def test_a_table_that_cannot_be_placed_still_gives_a_workbook_to_correct(tmp_path: Path, sample_text: str) -> None:
+    source = tmp_path / "r.txt"
+    source.write_text(sample_text.replace("本年制发件数", "本年制发数量"), encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    result = import_report(source, out, "1", "甲", 2022)
+    assert any("应为“本年制发件数”" in p for p in result.problems)
+    report = check_file(out, CheckOptions())
+    assert {p.code for p in report.errors} == {"BLANK"} and report.figures["T2.R01.C1"] is None
+
+
 def test_printed_totals_that_do_not_add_up_are_reported(sample_text: str, form: Form) -> None:
     lines = sample_text.split("\n")
     start = lines.index("(七)总计")

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nianbao.form.spec import Form
+from nianbao.form.spec import Form, load_form
 from nianbao.io.values import MAX_COUNT, MAX_EXACT, read_figure
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.problems import ERROR, MESSAGES, WARNING
 from tests.workbooks import filled_workbook
+
+TYPES = load_form().types
 
 
 def message(reading) -> str:  # type: ignore[no-untyped-def]
@@ -23,14 +25,14 @@ def message(reading) -> str:  # type: ignore[no-untyped-def]
 
 @given(st.integers(0, int(MAX_COUNT) - 1), st.sampled_from([",", "，", "﹐"]))
 def test_a_count_with_thousands_separators_reads_as_itself(n: int, comma: str) -> None:
-    reading = read_figure(f"{n:,}".replace(",", comma), "count")
+    reading = read_figure(f"{n:,}".replace(",", comma), TYPES["count"])
     assert (reading.value, reading.severity, reading.code) == (n, WARNING, "AS_TEXT")
 
 
 @given(st.integers(0, 10**15), st.integers(0, 9999))
 def test_an_amount_with_thousands_separators_reads_as_itself(n: int, decimals: int) -> None:
     text = f"{n:,}.{decimals:04d}"
-    reading = read_figure(text, "amount")
+    reading = read_figure(text, TYPES["amount"])
     assert reading.value == float(text.replace(",", "")) and reading.severity == WARNING
 
 
@@ -48,7 +50,7 @@ def test_a_comma_not_in_groups_of_three_is_an_error_quoting_the_text(
     groups: list[str], comma: str, tail: str, kind: str
 ) -> None:
     text = comma.join(groups) + tail
-    reading = read_figure(text, kind)
+    reading = read_figure(text, TYPES[kind])
     assert reading.value is None and reading.severity == ERROR
     if reading.code == "COMMA":
         assert text in message(reading)
@@ -58,7 +60,7 @@ def test_a_comma_not_in_groups_of_three_is_an_error_quoting_the_text(
     ("text", "kind"), [("1,5", "amount"), ("1，2", "count"), ("12,34", "count"), ("0,5", "amount")]
 )
 def test_the_reported_comma_cases_are_errors(text: str, kind: str) -> None:
-    reading = read_figure(text, kind)
+    reading = read_figure(text, TYPES[kind])
     assert (reading.value, reading.severity, reading.code) == (None, ERROR, "COMMA")
     assert f"“{text}”中的逗号" in message(reading)
 
@@ -70,7 +72,7 @@ _ACCEPTED = re.compile(r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]*)(\.[0-9]*)?")
 def test_never_a_silent_different_number(text: str) -> None:
     """Whatever mix of digits, commas, points and signs: either an error, or exactly the number written
     (thousands separators dropped)."""
-    reading = read_figure(text, "amount")
+    reading = read_figure(text, TYPES["amount"])
     if reading.value is None:
         assert reading.severity == ERROR
         return
@@ -92,16 +94,16 @@ def test_never_a_silent_different_number(text: str) -> None:
     ],
 )
 def test_figures_that_cannot_be_true_are_errors(raw: object, kind: str) -> None:
-    reading = read_figure(raw, kind)
+    reading = read_figure(raw, TYPES[kind])
     assert (reading.value, reading.severity, reading.code) == (None, ERROR, "TOO_LARGE")
     assert "不可能是真实的" in message(reading)
 
 
 def test_non_finite_is_an_error_and_the_largest_real_figures_are_fine() -> None:
-    assert read_figure(float("inf"), "amount").code == "NOT_NUMBER"
-    assert read_figure(float("nan"), "count").code == "NOT_NUMBER"
-    assert read_figure(MAX_COUNT - 1, "count").value == MAX_COUNT - 1
-    assert read_figure(123456789.1234, "amount").value == 123456789.1234
+    assert read_figure(float("inf"), TYPES["amount"]).code == "NOT_NUMBER"
+    assert read_figure(float("nan"), TYPES["count"]).code == "NOT_NUMBER"
+    assert read_figure(MAX_COUNT - 1, TYPES["count"]).value == MAX_COUNT - 1
+    assert read_figure(123456789.1234, TYPES["amount"]).value == 123456789.1234
 
 
 @pytest.mark.parametrize(
@@ -109,7 +111,7 @@ def test_non_finite_is_an_error_and_the_largest_real_figures_are_fine() -> None:
     [("1\u200b2", "1<U+200B>2"), ("\ufeff5", "<U+FEFF>5"), ("5\u200d", "5<U+200D>"), ("\u200b", "<U+200B>")],
 )
 def test_invisible_characters_are_named_and_shown(text: str, shown: str) -> None:
-    reading = read_figure(text, "count")
+    reading = read_figure(text, TYPES["count"])
     assert (reading.value, reading.severity, reading.code) == (None, ERROR, "INVISIBLE")
     assert "含不可见字符" in message(reading) and f"“{shown}”" in message(reading)
 

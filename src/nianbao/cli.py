@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from nianbao import __version__
-from nianbao.form.spec import DEFAULT_FORM
+from nianbao.form.spec import DEFAULT_FORM, load_form
 from nianbao.io.files import resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.operations.annotate import annotate, annotated_name
@@ -24,13 +24,15 @@ from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress
 from nianbao.operations.previous import previous_figures
 from nianbao.operations.report import render_report
-from nianbao.problems import NianbaoError
+from nianbao.problems import NianbaoError, SpecError
 
 EXIT_PROBLEMS = 1
+EXIT_USAGE = 2  # also a broken form spec: a configuration error, like a wrong option
 
 
 def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Every error becomes one Chinese line and exit status 1 (a traceback only with --debug)."""
+    """Every error becomes one Chinese line and exit status 1, or 2 for a broken form spec (a traceback only
+    with --debug)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -51,7 +53,7 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             else:
                 message = f"程序内部错误（{type(exc).__name__}: {exc}）；请加 --debug 重新运行，并把输出发给技术人员"
             click.secho(f"错误：{message}", fg="red", err=True)
-            sys.exit(EXIT_PROBLEMS)
+            sys.exit(EXIT_USAGE if isinstance(exc, SpecError) else EXIT_PROBLEMS)
 
     return wrapper
 
@@ -139,6 +141,7 @@ def check(
     """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods），列出每个文件的问题。
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
+    load_form(form_name)  # a broken spec stops the run here, not in every file's check
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
     options = CheckOptions(form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None)
     if previous:

@@ -12,10 +12,12 @@ class NianbaoError(Exception):
 
 
 class SpecError(NianbaoError):
-    """The form spec in templates/ is malformed: refuse it rather than build a wrong workbook."""
+    """The form spec is malformed: refuse it rather than build a wrong workbook. ``where`` is the place in
+    the file, e.g. ``tables[1].blocks[0].rows[4].span`` (empty for the file as a whole)."""
 
-    def __init__(self, source: str, detail: str) -> None:
-        super().__init__(f"表格规格文件 {source} 有误：{detail}")
+    def __init__(self, source: str, where: str, detail: str) -> None:
+        self.source, self.where = source, where
+        super().__init__(f"表格规格文件 {source} 有误：{where + '：' if where else ''}{detail}")
 
 
 class RosterError(NianbaoError):
@@ -48,7 +50,7 @@ MESSAGES = {
     "TEXT": "填的是“{text}”，这里只能填数字{hint}",
     "NEGATIVE": "不能是负数（填的是 {value}）",
     "FRACTION": "件数应为整数（填的是 {value}）",
-    "DECIMALS": "金额（万元）最多 4 位小数（填的是 {value}）",
+    "DECIMALS": "金额（{unit}）最多 {decimals} 位小数（填的是 {value}）",
     "NOT_NUMBER": "应填数字，这里是{what}",
     "AS_TEXT": "“{text}”已按数字 {value} 读取；请直接填数字",
     "TOTAL_DIFFERS": "表中显示 {shown}，按各项重新计算为 {value}，以重新计算的为准",

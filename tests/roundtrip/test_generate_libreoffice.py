@@ -149,5 +149,5 @@ def test_protection_identity_and_validation_survive_a_libreoffice_save(form: For
         assert not ws[cell.a1].protection.locked, code
         assert ws[cell.a1].value == pytest.approx(inputs[code]), code
         assert len(validations) == 1, code
-        assert validations[0].type == ("decimal" if cell.type == "amount" else "whole")
+        assert validations[0].type == ("decimal" if cell.type.validate == "decimal" else "whole")
         assert validations[0].error and validations[0].prompt

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from nianbao.problems import SpecError
+from nianbao.form.raw import Raw
 
 Figures = Mapping[str, float | None]
 
@@ -79,50 +79,56 @@ class TableOrder:
     def span(self, table: str, part: str, axis: Mapping[str, list[str]]) -> list[str]:
         if "~" not in part:
             return [part]
-        first, last = part.split("~")
-        order = axis.get(table, [])
+        first, _, last = part.partition("~")
+        if table not in axis:
+            raise ValueError(f"没有编号为 {table} 的表格")
+        order = axis[table]
         if first not in order or last not in order or order.index(first) > order.index(last):
             raise ValueError(f"范围 {table}.{part} 不存在")
         return order[order.index(first) : order.index(last) + 1]
 
 
-def compile_rule(raw: Mapping, order: TableOrder, source: str) -> Rule:
-    rule_id = str(raw.get("id", "?"))
+def compile_rule(raw: Raw, order: TableOrder) -> Rule:
+    """A rule of the spec (``[[rules]]``) with its placeholders filled, checked against the form's cells."""
+    raw = raw.table(keys=("id", "severity", "total", "needs", "each", "expr", "message", "short"))
+    rule_id, expr = raw["id"].text(), raw["expr"].text()
     try:
-        severity = raw["severity"]
-        if severity not in ("error", "warning"):
-            raise ValueError(f"severity 只能是 error 或 warning，不是 {severity!r}")
-        checks = tuple(
-            _compile_check(rule_id, _fill(raw["expr"], binding), order) for binding in _bindings(raw.get("each"), order)
-        )
-        rule = Rule(
-            id=rule_id,
-            severity=severity,
-            message=raw["message"],
-            short=raw["short"],
-            total=bool(raw.get("total", False)),
-            needs=raw.get("needs"),
-            checks=checks,
-        )
-    except KeyError as exc:
-        raise SpecError(source, f"规则 {rule_id} 缺少 {exc.args[0]}") from None
+        bindings = _bindings(raw["each"], order)
     except ValueError as exc:
-        raise SpecError(source, f"规则 {rule_id}：{exc}") from None
+        raise raw["each"].error(str(exc)) from None
+    try:
+        checks = tuple(_compile_check(rule_id, _fill(expr, binding), order) for binding in bindings)
+    except ValueError as exc:
+        raise raw["expr"].error(str(exc)) from None
+    short = raw["short"].text()
+    if '"' in short:
+        raise raw["short"].error('不能含半角双引号 "（它写进表格的检查公式）')
+    rule = Rule(
+        id=rule_id,
+        severity=raw["severity"].choice(("error", "warning")),
+        message=raw["message"].text(),
+        short=short,
+        total=raw["total"].flag(False),
+        needs=raw["needs"].choice(("previous",)) if raw["needs"].present else None,
+        checks=checks,
+    )
     if rule.total and any(len(c.left) != 1 or c.left[0].code is None or c.op != "==" for c in checks):
-        raise SpecError(source, f"规则 {rule_id} 定义合计，左边只能是一个单元格")
+        raise raw["expr"].error("定义合计的规则（total = true）应写成“单元格 == 各项之和”")
     if any(t.prev for c in checks for t in c.terms) and rule.needs != "previous":
-        raise SpecError(source, f'规则 {rule_id} 用了 prev: 却没有写 needs = "previous"')
+        raise raw["expr"].error('用了 prev: 却没有写 needs = "previous"')
+    if any(not c.codes() for c in checks):
+        raise raw["expr"].error("每个关系都至少要有一个本年的单元格")
     return rule
 
 
-def _bindings(each: object, order: TableOrder) -> list[dict[str, str]]:
-    if each is None:
+def _bindings(each: Raw, order: TableOrder) -> list[dict[str, str]]:
+    if not each.present:
         return [{}]
-    if isinstance(each, list):
-        return [{k: str(v) for k, v in b.items()} for b in each]
-    if isinstance(each, dict) and len(each) == 1:
-        ((name, spec),) = each.items()
-        table, _, part = str(spec).partition(".")
+    if isinstance(each.value, list):
+        return [{name: value.text() for name, value in binding.entries()} for binding in each.items()]
+    if isinstance(each.value, dict) and len(each.value) == 1:
+        ((name, spec),) = each.entries()
+        table, _, part = spec.text().partition(".")
         first = part.split("~")[0]
         axis = order.rows if first in order.rows.get(table, []) else order.cols
         return [{name: code} for code in order.span(table, part, axis)]

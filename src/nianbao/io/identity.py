@@ -19,7 +19,9 @@ from nianbao.io.values import read_text
 PROPERTY_PREFIX = "nianbao_"
 ANNOTATED_PROPERTY = PROPERTY_PREFIX + "annotated"  # on an annotated copy: the digest of what it holds
 MAX_PROPERTY = 255  # Excel's limit for a custom property's text
-COMPARED = ("unit_id", "unit_name", "year", "form_id", "fingerprint")  # what sheet and properties must agree on
+# What the sheet and the properties must agree on. Not the name: office suites store odd texts differently in the
+# two places (an "_x0041_" in a name), and a renamed unit shows on the cover check and against the roster.
+COMPARED = ("unit_id", "year", "form_id", "fingerprint")
 UNIT, SUMMARY = "unit", "summary"
 
 

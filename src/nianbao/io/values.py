@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from nianbao.form.spec import FieldType
 from nianbao.io.reading import CellFormula
 from nianbao.problems import ERROR, WARNING
 
@@ -24,7 +25,6 @@ _THOUSANDS = re.compile(r"(?<![0-9,.])[0-9]{1,3}(?:,[0-9]{3})+(?![0-9,])")
 MAX_EXACT = 2.0**53  # beyond this a double no longer holds every whole number: no real figure is this big
 MAX_COUNT = 1e9  # a billion applications, cases or documents in one office's year cannot be true
 _UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(件|个|条|项|次|份|起|元|万元)$")
-AMOUNT_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,9 @@ class Reading:
     fields: dict[str, object] | None = None
 
 
-def read_figure(raw: object, kind: str) -> Reading:
-    """``kind`` is "count" (a whole number ≥ 0) or "amount" (万元, ≥ 0, at most 4 decimals)."""
-    if type(raw) is float and kind == "count" and 0 <= raw < MAX_COUNT and raw.is_integer():
+def read_figure(raw: object, kind: FieldType) -> Reading:
+    """``kind`` is the cell's type: a number ≥ 0 with at most ``kind.decimals`` places (0: a whole number)."""
+    if type(raw) is float and kind.decimals == 0 and 0 <= raw < MAX_COUNT and raw.is_integer():
         return _clean_count(raw)  # by far the most common case: one shared answer per value
     if raw is None or raw == "":
         return Reading(None, ERROR, "BLANK", {})
@@ -75,30 +75,29 @@ def _invisible(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cf", "Cc") and not ch.isspace()
 
 
-def _check_number(value: float, kind: str) -> Reading:
+def _check_number(value: float, kind: FieldType) -> Reading:
     if value != value or value in (float("inf"), float("-inf")):
         return Reading(None, ERROR, "NOT_NUMBER", {"what": "无效数字"})
-    limit = MAX_COUNT if kind == "count" else MAX_EXACT
-    if abs(value) >= limit:
+    whole = kind.decimals == 0
+    if abs(value) >= (MAX_COUNT if whole else MAX_EXACT):
         shown = _show(value) if abs(value) < 1e15 else f"{value:.6g}"
-        what, most = ("件数", "10 亿") if kind == "count" else ("数字", "9007 万亿")
+        what, most = ("件数", "10 亿") if whole else ("数字", "9007 万亿")
         return Reading(None, ERROR, "TOO_LARGE", {"value": shown, "what": what, "limit": most})
     if value < 0:
         return Reading(None, ERROR, "NEGATIVE", {"value": _show(value)})
-    if kind == "count" and abs(value - round(value)) > 1e-9:
-        return Reading(None, ERROR, "FRACTION", {"value": _show(value)})
-    if kind == "amount" and abs(value - round(value, AMOUNT_DECIMALS)) > 1e-9:
-        return Reading(None, ERROR, "DECIMALS", {"value": _show(value)})
-    return Reading(float(round(value)) if kind == "count" else value)
+    if abs(value - round(value, kind.decimals)) > 1e-9:
+        fields = {"value": _show(value), "decimals": kind.decimals, "unit": kind.unit}
+        return Reading(None, ERROR, "DECIMALS" if kind.decimals else "FRACTION", fields)
+    return Reading(value if kind.decimals else float(round(value)))
 
 
-def _hint(text: str, kind: str) -> str:
+def _hint(text: str, kind: FieldType) -> str:
     if text in _NOTHING:
         return "；没有发生请填 0"
     m = _UNIT.match(text)
     if m:
         number, unit = float(m[1]), m[2]
-        if kind == "amount" and unit == "元":
+        if kind.unit == "万元" and unit == "元":
             return f"，单位是万元：{_show(number)} 元应填 {_show(round(number / 10000, 6))}"
         return f"，不要带单位：应填 {_show(number)}"
     return "（没有发生请填 0）"

@@ -22,6 +22,7 @@ from nianbao.form.spec import (
     TITLE_ROW,
     UNIT_ROW,
     Cell,
+    FieldType,
     Form,
     Table,
     a1,
@@ -130,7 +131,7 @@ class _Writer:
 
     # -- sheets ----------------------------------------------------------------------------------------
 
-    def _sheet(self, name: str, widths: list[float], landscape: bool = False) -> Worksheet:
+    def _sheet(self, name: str, widths: Sequence[float], landscape: bool = False) -> Worksheet:
         ws = self.wb.add_worksheet(name)
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)
@@ -220,14 +221,14 @@ class _Writer:
 
     def _validate_inputs(self, ws: Worksheet, table: Table) -> None:
         """One data validation per type over all its input cells (a whole number ≥ 0, an amount ≥ 0)."""
-        for type_name, type_spec in self.form.types.items():
-            cells = [c for c in self.form.inputs if c.table == table.id and c.type == type_name]
+        for field_type in self.form.types.values():
+            cells = [c for c in self.form.inputs if c.table == table.id and c.type is field_type]
             if not cells:
                 continue
             ranges = _ranges(cells, spans=True).replace(",", " ")
-            spec = {"validate": type_spec["validate"], "criteria": ">=", "value": 0, "multi_range": ranges}
+            spec = {"validate": field_type.validate, "criteria": ">=", "value": 0, "multi_range": ranges}
             first = cells[0]
-            ws.data_validation(first.row, first.col, first.row, first.col, _validation(spec, type_spec))
+            ws.data_validation(first.row, first.col, first.row, first.col, _validation(spec, field_type))
 
     def _live_checks(self, ws: Worksheet, table: Table, heights: dict[int, float]) -> tuple[int, int]:
         """Check cells for every rule that needs no extra data: a column beside the table for a rule that
@@ -324,8 +325,8 @@ class _Writer:
             ws.write_string(row, col, text, self.fmt["value_text"])
             return
         _put_text(ws, row, col, text, self.fmt["input_text"])
-        spec = {"validate": "length", "criteria": "<=", "value": limit}
-        ws.data_validation(row, col, row, col, _validation(spec, self.form.types["text"], title))
+        spec = {"validate": self.form.text_type.validate, "criteria": "<=", "value": limit}
+        ws.data_validation(row, col, row, col, _validation(spec, self.form.text_type, title))
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -348,14 +349,14 @@ def _put_text(ws: Worksheet, row: int, col: int, text: str, fmt: Format) -> None
         ws.write_blank(row, col, None, fmt)
 
 
-def _validation(spec: dict, type_spec: dict, title: str | None = None) -> dict:
+def _validation(spec: dict, field_type: FieldType, title: str | None = None) -> dict:
     """Data validation options with the type's Chinese messages (Excel's limits: title 32, text 255)."""
     options = dict(spec)
-    options["input_title"] = (title or type_spec["input_title"])[:32]
-    options["input_message"] = type_spec["input_message"][:255]
-    if "error_message" in type_spec:
-        options["error_title"] = type_spec["error_title"][:32]
-        options["error_message"] = type_spec["error_message"][:255]
+    options["input_title"] = (title or field_type.input_title)[:32]
+    options["input_message"] = field_type.input_message[:255]
+    if field_type.error_message:
+        options["error_title"] = field_type.error_title[:32]
+        options["error_message"] = field_type.error_message[:255]
     return options
 
 

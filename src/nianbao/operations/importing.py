@@ -98,14 +98,12 @@ class _Lines(HTMLParser):
 def parse_report(text_lines: list[str], form: Form) -> Imported:
     result = Imported()
     full = normalize("".join(text_lines))
-    markers = [m for m in form.import_hints.get("superseded_markers", []) if normalize(m) in full]
+    markers = [m for m in form.import_hints.superseded_markers if normalize(m) in full]
     if markers:
-        raise NianbaoError(
-            form.import_hints.get("superseded_message", "旧格式的报告，不能导入") + f"（发现“{markers[0]}”）"
-        )
+        raise NianbaoError(f"{form.import_hints.superseded_message}（发现“{markers[0]}”）")
     tokens = _tokens(text_lines)
-    order = form.report["order"]
-    titles = {code: (form.table(code).title if code.startswith("T") else form.text_cell(code).title) for code in order}
+    order = form.report.order
+    titles = {code: form.section(code).title for code in order}
     starts = {}
     position = 0
     for code in order:
@@ -116,8 +114,9 @@ def parse_report(text_lines: list[str], form: Form) -> Imported:
     for n, code in enumerate(order):
         end = starts[order[n + 1]] if n + 1 < len(order) else len(tokens)
         body = tokens[starts[code] + 1 : end]
-        if code.startswith("T"):
-            _place_table(form, form.table(code), body, result)
+        part = form.section(code)
+        if isinstance(part, Table):
+            _place_table(form, part, body, result)
         else:
             while body and (body[-1] in _WEB_TAIL or body[-1] == BLANK):
                 body.pop()
@@ -138,7 +137,7 @@ def _tokens(lines: list[str]) -> list[str]:
 
 
 def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) -> None:
-    aliases = form.import_hints.get("aliases", {})
+    aliases = form.import_hints.aliases
     labels = {normalize(lab.text) for lab in form.labels if lab.sheet == table.sheet}
     i = 0
     expected: list[DocCell] = [cell for row in form.document_rows(table) for cell in row]
@@ -156,7 +155,7 @@ def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) 
             result.published[cell.code] = _value(token)
             i += 1
             continue
-        forms = [normalize(cell.text), *(normalize(a) for a in aliases.get(cell.text, []))]
+        forms = [normalize(cell.text), *(normalize(a) for a in aliases.get(cell.text, ()))]
         matched, j = _match(forms, tokens, i)
         if not matched:
             found = tokens[i] if i < len(tokens) else "（没有了）"
@@ -232,7 +231,8 @@ def import_report(
     lines = lines_of_html(text) if is_html else text.splitlines()
     result = parse_report(lines, form)
     identity = Identity.for_unit(form, unit_id, unit_name, year)
-    content = Content(result.figures, texts=result.texts, locked=False)
+    figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
+    content = Content(figures, texts=result.texts, locked=False)
     write_atomic(out, build_workbook(form, identity, password, content), overwrite=force)
     return result
 

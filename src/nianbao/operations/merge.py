@@ -199,7 +199,7 @@ def _sum(figure_sets: list[dict[str, float | None]], form: Form) -> dict[str, fl
     sums: dict[str, float | None] = {}
     for cell in form.inputs:
         total = sum(figures[cell.code] or 0.0 for figures in figure_sets)
-        sums[cell.code] = round(total, 4) if cell.type == "amount" else float(round(total))
+        sums[cell.code] = round(total, cell.type.decimals) if cell.type.decimals else float(round(total))
     return with_totals(form.totals, sums)
 
 
@@ -370,23 +370,22 @@ def _texts_rows(form: Form, counted: list[UnitStatus]) -> Iterator[list[Value]]:
 def _chart_sheet(wb, form: Form, count: int) -> None:
     """A native bar chart of applications received and handled per unit, from the breakdown sheet."""
     ws = wb.add_worksheet(CHART_SHEET)
-    if not count:
-        ws.write(0, 0, "没有已汇总的单位")
+    if not count or not form.summary.chart:
+        ws.write(0, 0, "本表格格式没有设定汇总图表" if count else "没有已汇总的单位")
         return
     chart = wb.add_chart({"type": "bar"})
     codes = list(form.cells)
     first, last = breakdown.HEADER_ROWS, breakdown.HEADER_ROWS + count - 1
-    for bar in form.summary.get("chart", []):
-        code, name = bar["code"], bar["name"]
-        col = breakdown.FIRST_FIGURE + codes.index(code)
+    for bar in form.summary.chart:
+        col = breakdown.FIRST_FIGURE + codes.index(bar.code)
         chart.add_series(
             {
-                "name": name,
+                "name": bar.name,
                 "categories": [breakdown.SHEET, first, 1, last, 1],
                 "values": [breakdown.SHEET, first, col, last, col],
             }
         )
-    chart.set_title({"name": form.summary.get("chart_title", "")})
+    chart.set_title({"name": form.summary.chart_title})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": max(400, 24 * count + 120)})

@@ -28,22 +28,21 @@ class AnnualReport:
 
     @property
     def title(self) -> str:
-        return self.form.report["title"].format(unit=self.unit_name, year=self.year)
+        return self.form.report.title.format(unit=self.unit_name, year=self.year)
 
     @property
     def opening(self) -> str:
-        return self.form.report["opening"].format(unit=self.unit_name, year=self.year, basis=self.form.basis)
+        return self.form.report.opening.format(unit=self.unit_name, year=self.year, basis=self.form.basis)
 
     def sections(self) -> list[tuple[str, Table | None, str]]:
         """(title, table or None, text) in the report's order."""
         out = []
-        for code in self.form.report["order"]:
-            if any(t.id == code for t in self.form.tables):
-                table = self.form.table(code)
-                out.append((table.title, table, ""))
+        for code in self.form.report.order:
+            part = self.form.section(code)
+            if isinstance(part, Table):
+                out.append((part.title, part, ""))
             else:
-                section = self.form.text_cell(code)
-                out.append((section.title, None, self.texts.get(code, "")))
+                out.append((part.title, None, self.texts.get(code, "")))
         return out
 
     def shown(self, code: str) -> str:
@@ -53,7 +52,8 @@ class AnnualReport:
             return ""
         if isinstance(value, str):
             return value
-        return str(int(value)) if float(value).is_integer() else f"{value:.4f}".rstrip("0").rstrip(".")
+        decimals = self.form.cells[code].type.decimals
+        return str(int(value)) if float(value).is_integer() else f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def from_file(path: Path) -> tuple[AnnualReport, CheckedFile]:
@@ -100,7 +100,7 @@ _NOTHING = {"", "无", "无。", "暂无", "没有"}
 def text_warnings(report: AnnualReport) -> list[Problem]:
     """Figures quoted in the text that contradict the tables, and sections evaluators criticise."""
     form, problems = report.form, []
-    received = report.figures.get(form.report.get("received", ""))
+    received = report.figures.get(form.report.received) if form.report.received else None
     texts = " ".join(report.texts.values())
     if isinstance(received, (int, float)):
         for m in _RECEIVED.finditer(texts):
@@ -111,7 +111,7 @@ def text_warnings(report: AnnualReport) -> list[Problem]:
     for section in form.narrative:
         if report.texts.get(section.code, "").strip() in _NOTHING:
             problems.append(Problem.of(WARNING, "TEXT_EMPTY", section=section.title))
-    fee = form.text_cell(form.report.get("fee_section", form.narrative[-1].code))
+    fee = form.text_cell(form.report.fee_section)
     if "处理费" not in report.texts.get(fee.code, ""):
         problems.append(Problem.of(WARNING, "TEXT_FEE", section=fee.title))
     return problems
