@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from math import isnan, nan
 from pathlib import Path
@@ -45,7 +45,7 @@ class PackedFigures(Mapping[str, "float | None"]):
 
     def __init__(self, form_ref: str, figures: Mapping[str, float | None]) -> None:
         self._form = form_ref
-        self._values = array("d", (nan if figures.get(code) is None else figures[code] for code in _order(form_ref)))
+        self._values = array("d", (_or_nan(figures.get(code)) for code in _order(form_ref)))
 
     def __getitem__(self, code: str) -> float | None:
         value = self._values[_order(self._form)[code]]
@@ -57,7 +57,7 @@ class PackedFigures(Mapping[str, "float | None"]):
     def __len__(self) -> int:
         return len(self._values)
 
-    def __reduce__(self) -> tuple:  # type: ignore[type-arg]
+    def __reduce__(self) -> tuple[object, ...]:
         return _unpack, (self._form, self._values)
 
 
@@ -66,7 +66,11 @@ def _order(form_ref: str) -> dict[str, int]:
     return {code: i for i, code in enumerate(load_form(form_ref).cells)}
 
 
-def _unpack(form_ref: str, values: array) -> PackedFigures:  # type: ignore[type-arg]
+def _or_nan(value: float | None) -> float:
+    return nan if value is None else value
+
+
+def _unpack(form_ref: str, values: array[float]) -> PackedFigures:
     packed = PackedFigures.__new__(PackedFigures)
     packed._form, packed._values = form_ref, values
     return packed
@@ -324,7 +328,8 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     typed = {(t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields}
     typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
     for name in form.sheets:
-        for r, row in enumerate(opened.sheets[name].rows if name in opened.sheets else ()):
+        rows = opened.sheets[name].rows if name in opened.sheets else ()
+        for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 if value != "" and value is not None and (name, r, c) not in ours and (name, r, c) not in typed:
                     where = Location(sheet=name, cell=a1(r, c))
@@ -333,10 +338,10 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
                         Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
                     )
     cover = opened.sheets[form.cover_sheet]
-    for row, key, label in ((COVER_INFO_ROW, "unit_name", "单位名称"), (COVER_INFO_ROW + 1, "unit_id", "单位编码")):
-        found, expected = read_text(cover.get(row, 1)), report.identity[key]
+    for line, key, label in ((COVER_INFO_ROW, "unit_name", "单位名称"), (COVER_INFO_ROW + 1, "unit_id", "单位编码")):
+        found, expected = read_text(cover.get(line, 1)), report.identity[key]
         if found != expected:
-            where = Location(sheet=form.cover_sheet, cell=a1(row, 1))
+            where = Location(sheet=form.cover_sheet, cell=a1(line, 1))
             report.problems.append(
                 Problem.of(WARNING, "COVER_DIFFERS", where=where, field=label, found=found, expected=expected)
             )
@@ -387,8 +392,19 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
                 continue
             sign = "≠" if check.op == "==" else "<"
             message = f"{rule.message}（{outcome.left:g} {sign} {outcome.right:g}）"
-            where = astuple(_where(form.cells[check.anchor]))
-            report.problems.append(Problem(rule.severity, rule.id, message, *where, (outcome.left, outcome.right)))
+            where = _where(form.cells[check.anchor])
+            report.problems.append(
+                Problem(
+                    rule.severity,
+                    rule.id,
+                    message,
+                    where.sheet,
+                    where.cell,
+                    where.row_label,
+                    where.col_label,
+                    (outcome.left, outcome.right),
+                )
+            )
 
 
 def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:

@@ -58,7 +58,7 @@ class _Lines(HTMLParser):
         self.cell: list[str] | None = None
         self.skip = 0
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.skip += 1
         elif tag in ("td", "th"):

@@ -194,7 +194,7 @@ def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) 
     return statuses + copies
 
 
-def _sum(figure_sets: list[dict[str, float | None]], form: Form) -> dict[str, float | None]:
+def _sum(figure_sets: list[Mapping[str, float | None]], form: Form) -> dict[str, float | None]:
     """Cell-by-cell sums of the inputs; totals are computed from the summed inputs, as in any workbook."""
     sums: dict[str, float | None] = {}
     for cell in form.inputs:
@@ -234,7 +234,7 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
     data = build_workbook(form, identity, password, content, extra)
 
     def style(name: str) -> int:  # a format's index in the finished workbook's styles
-        return fmt_used[name].xf_index or 0  # type: ignore[attr-defined]
+        return int(fmt_used[name].xf_index or 0)
 
     append_rows(
         data,
@@ -260,7 +260,7 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
     )
 
 
-def _breakdown_header(wb, fmt, form: Form) -> int:  # type: ignore[no-untyped-def]
+def _breakdown_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], form: Form) -> int:
     """The breakdown sheet's two header rows (codes, captions); returns its sheet number for the rows."""
     ws = wb.add_worksheet(breakdown.SHEET)
     ws.write_row(0, 0, [*breakdown.UNIT_COLUMNS, *form.cells], fmt["header"])
@@ -323,7 +323,7 @@ def _status_row_count(statuses: list[UnitStatus]) -> int:
     return sum(max(1, len(s.reports)) for s in statuses)
 
 
-def _status_header(wb, fmt, rows: int) -> int:  # type: ignore[no-untyped-def]
+def _status_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], rows: int) -> int:
     ws = wb.add_worksheet(STATUS_SHEET)
     ws.write_row(0, 0, list(STATUS_COLUMNS), fmt["header"])
     for col, width in enumerate(STATUS_COLUMNS.values()):
@@ -336,21 +336,14 @@ def _status_header(wb, fmt, rows: int) -> int:  # type: ignore[no-untyped-def]
 def _status_rows(statuses: list[UnitStatus]) -> Iterator[list[Value]]:
     """Every roster unit (and stray file): status, file, sha256, problem counts; a row per file."""
     for i, status in enumerate(statuses, start=1):
-        for report in status.reports or [None]:
-            yield [
-                i,
-                status.unit_id,
-                status.unit_name,
-                status.status,
-                report.name if report else "",
-                report.sha256 if report else "",
-                len(report.errors) if report else 0,
-                len(report.warnings) if report else 0,
-                status.note,
-            ]
+        head: list[Value] = [i, status.unit_id, status.unit_name, status.status]
+        if not status.reports:
+            yield [*head, "", "", 0, 0, status.note]
+        for report in status.reports:
+            yield [*head, report.name, report.sha256, len(report.errors), len(report.warnings), status.note]
 
 
-def _texts_header(wb, fmt, form: Form) -> int:  # type: ignore[no-untyped-def]
+def _texts_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], form: Form) -> int:
     ws = wb.add_worksheet(TEXTS_SHEET)
     ws.write_row(0, 0, ["单位编码", "单位名称", *(s.title for s in form.narrative)], fmt["header"])
     ws.set_column(0, 0, 12)

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -32,8 +32,8 @@ def _start_worker(shared: object) -> None:
     _shared = shared
 
 
-def _call_with_shared(func: Callable[[object, T], R], item: T) -> R:
-    return func(_shared, item)
+def _call_with_shared(func: Callable[[S, T], R], item: T) -> R:
+    return func(cast(S, _shared), item)
 
 
 def workers_wanted() -> int:

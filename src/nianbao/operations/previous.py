@@ -5,11 +5,11 @@ to check each township's 上年结转 this year."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from nianbao.form.spec import DEFAULT_FORM
-from nianbao.io.breakdown import Figures, read_breakdown
+from nianbao.io.breakdown import read_breakdown
 from nianbao.io.identity import SUMMARY
 from nianbao.io.reading import open_spreadsheet
 from nianbao.operations.check import CheckOptions, check_all
@@ -17,9 +17,9 @@ from nianbao.operations.check import CheckOptions, check_all
 
 def previous_figures(
     paths: Iterable[str | Path], form_name: str = DEFAULT_FORM
-) -> tuple[dict[str, Figures], list[str]]:
+) -> tuple[dict[str, Mapping[str, float | None]], list[str]]:
     """Figures by unit_id, and why any file could not be used."""
-    figures: dict[str, Figures] = {}
+    figures: dict[str, Mapping[str, float | None]] = {}
     unusable: list[str] = []
     for report in check_all(paths, CheckOptions(form_name=form_name)):
         if not report.figures:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nianbao.form.spec import Form, Table, load_form
 from nianbao.io.files import refuse_overwrite, write_atomic
@@ -23,7 +24,7 @@ class AnnualReport:
     form: Form
     unit_name: str
     year: int
-    figures: Mapping[str, float | None]
+    figures: Mapping[str, float | str | None]  # a figure, or the text typed where no number could be read
     texts: Mapping[str, str]
 
     @property
@@ -36,7 +37,7 @@ class AnnualReport:
 
     def sections(self) -> list[tuple[str, Table | None, str]]:
         """(title, table or None, text) in the report's order."""
-        out = []
+        out: list[tuple[str, Table | None, str]] = []
         for code in self.form.report.order:
             part = self.form.section(code)
             if isinstance(part, Table):
@@ -84,9 +85,9 @@ def render_report(source: str | Path, out: str | Path, force: bool = False) -> R
     if out.suffix.lower() not in FORMATS:
         raise NianbaoError(f"报告格式只能是 {'、'.join(FORMATS)}：{out}")
     report, checked = from_file(source)
-    render = {".html": to_html, ".docx": to_docx, ".md": to_markdown}[out.suffix.lower()]
-    data = render(report)
-    write_atomic(out, data if isinstance(data, bytes) else data.encode("utf-8"), overwrite=force)
+    suffix = out.suffix.lower()
+    data = to_docx(report) if suffix == ".docx" else (to_html if suffix == ".html" else to_markdown)(report).encode()
+    write_atomic(out, data, overwrite=force)
     return RenderedReport(report, checked, text_warnings(report), out)
 
 
@@ -235,12 +236,14 @@ def to_docx(report: AnnualReport) -> bytes:
     doc.core_properties.title = report.title
     doc.core_properties.author = report.unit_name
 
-    def font(run, name: str, size: float) -> None:  # type: ignore[no-untyped-def]
+    def font(run: Any, name: str, size: float) -> None:
         run.font.name = name
         run.font.size = Pt(size)
         run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
 
-    def paragraph(text: str, name: str = "仿宋_GB2312", size: float = 16, indent: bool = True, align=None) -> None:  # type: ignore[no-untyped-def]
+    def paragraph(
+        text: str, name: str = "仿宋_GB2312", size: float = 16, indent: bool = True, align: Any = None
+    ) -> None:
         p = doc.add_paragraph()
         p.paragraph_format.line_spacing = Pt(28)
         if indent:
