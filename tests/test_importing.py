@@ -59,7 +59,7 @@ def test_label_variants_seen_in_the_wild_are_accepted(sample_text: str, form: Fo
 def test_what_cannot_be_placed_is_reported_not_guessed(sample_text: str, form: Form) -> None:
     garbled = sample_text.replace("2.重复申请", "2.重复提交的申请")
     result = parse(garbled, form)
-    assert any("应为“2.重复申请”" in p and "停止读取本表" in p for p in result.problems)
+    assert any("应为“2.重复申请”" in p.message and "停止读取本表" in p.message for p in result.problems)
     t3 = [c for c in form.inputs if c.table == "T3"]
     rows_after = {c.code for c in t3 if c.row_code >= "R17"}
     assert not rows_after & set(result.figures), "nothing after the unplaceable label is placed"
@@ -68,7 +68,7 @@ def test_what_cannot_be_placed_is_reported_not_guessed(sample_text: str, form: F
     section = sample_text[sample_text.index("四、政府信息公开行政复议") :]
     short = sample_text.replace(section, section.replace("\n0\n", "\n", 1))
     result = parse(short, form)
-    assert any("数字不够" in p for p in result.problems)
+    assert any("数字不够" in p.message for p in result.problems)
 
 
 def test_a_table_that_cannot_be_placed_still_gives_a_workbook_to_correct(tmp_path: Path, sample_text: str) -> None:
@@ -76,7 +76,7 @@ def test_a_table_that_cannot_be_placed_still_gives_a_workbook_to_correct(tmp_pat
     source.write_text(sample_text.replace("本年制发件数", "本年制发数量"), encoding="utf-8")
     out = tmp_path / "r.xlsx"
     result = import_report(source, out, "1", "甲", 2022)
-    assert any("应为“本年制发件数”" in p for p in result.problems)
+    assert any("应为“本年制发件数”" in p.message for p in result.problems)
     report = check_file(out, CheckOptions())
     assert {p.code for p in report.errors} == {"BLANK"} and report.figures["T2.R01.C1"] is None
 
@@ -87,7 +87,7 @@ def test_printed_totals_that_do_not_add_up_are_reported(sample_text: str, form: 
     figures = [j for j in range(start + 1, len(lines)) if lines[j] == "0"][:7]
     lines[figures[6]] = "5"  # the printed 总计 of row (七): its items add up to 0
     result = parse("\n".join(lines), form)
-    assert any("T3.R24.C7" in p and "印的是 5" in p for p in result.problems), result.problems
+    assert any("T3.R24.C7" in p.message and "印的是 5" in p.message for p in result.problems), result.problems
 
 
 def test_text_in_a_cell_is_kept_for_check_to_report(tmp_path: Path, sample_text: str) -> None:

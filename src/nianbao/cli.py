@@ -24,7 +24,7 @@ from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress
 from nianbao.operations.previous import previous_figures
 from nianbao.operations.report import render_report
-from nianbao.problems import NianbaoError, SpecError
+from nianbao.problems import MESSAGES, NianbaoError, SpecError
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2  # also a broken form spec: a configuration error, like a wrong option
@@ -41,7 +41,7 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except click.ClickException:
             raise  # usage errors: click prints them and exits with 2
         except KeyboardInterrupt as exc:
-            click.secho(f"已中断。已写出的文件都是完整的，未写完的没有留下。{exc}", fg="yellow", err=True)
+            click.secho(MESSAGES["INTERRUPTED"].format(more=exc), fg="yellow", err=True)
             sys.exit(130)
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
@@ -49,9 +49,9 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(exc, NianbaoError):
                 message = str(exc)
             elif isinstance(exc, OSError):
-                message = f"文件操作失败：{exc.strerror or exc}（{exc.filename or ''}）"
+                message = MESSAGES["OS_ERROR"].format(reason=exc.strerror or exc, file=shown(Path(exc.filename or "")))
             else:
-                message = f"程序内部错误（{type(exc).__name__}: {exc}）；请加 --debug 重新运行，并把输出发给技术人员"
+                message = MESSAGES["INTERNAL_ERROR"].format(detail=f"{type(exc).__name__}: {exc}")
             click.secho(f"错误：{message}", fg="red", err=True)
             sys.exit(EXIT_USAGE if isinstance(exc, SpecError) else EXIT_PROBLEMS)
 
@@ -339,8 +339,8 @@ def import_command(
 ) -> None:
     """把已发布的年度报告（网页复制的文字 .txt，或网页 .html）读回成本工具格式的统计表。"""
     result = import_report(source, out, unit_id, unit_name, year, force=force, form_name=form_name)
-    for line in result.problems:
-        click.secho(f"注意：{line}", fg="yellow")
+    for problem in result.problems:
+        click.secho(f"注意：{problem.message}", fg="yellow")
     placed = sum(v is not None for v in result.figures.values())
     blank = sum(v is None for v in result.figures.values())
     click.echo(f"已导入 {placed} 个数字（空白 {blank} 格）和 {len(result.texts)} 段正文：{out}")

@@ -81,6 +81,16 @@ MESSAGES = {
     "ANNOTATED_COPY": "这是本工具生成的标注副本（内容未改动），不作为报表",
     "OUTSIDE_TABLE": "表格以外的格子里写了“{text}”，本工具不读取这里；如需说明，请写在“{sheet}”工作表中",
     "COVER_DIFFERS": "封面上的{field}“{found}”与表格身份信息中的“{expected}”不同（可能复制了其他单位的表格只改了封面）；以身份信息为准",
+    # The command line
+    "INTERRUPTED": "已中断。已写出的文件都是完整的，未写完的没有留下。{more}",
+    "OS_ERROR": "文件操作失败：{reason}（{file}）",
+    "INTERNAL_ERROR": "程序内部错误（{detail}）；请加 --debug 重新运行，并把输出发给技术人员",
+    # Reading a published report back (import)
+    "IMPORT_SHORT": "{table}：数字不够，从 {first} 起没有数字",
+    "IMPORT_LABEL": "{table}：{place} 处应为数字，却是标签“{label}”，停止读取本表",
+    "IMPORT_UNEXPECTED": "{table}：此处应为“{expected}”，实为“{found}”，无法确定后面数字的位置，停止读取本表",
+    "IMPORT_TRAILING": "{table}：表格后面还有无法对应的内容“{found}”等 {count} 项，已忽略",
+    "IMPORT_TOTAL": "{place}：报告中印的是 {printed}，按各项相加为 {sum}",
     # What became of a unit in a merge (the 说明 column of the status sheet)
     "MERGE_DUPLICATE": "有 {count} 份内容不同的表格，请用 --prefer 指定采用哪一份",
     "MERGE_INVALID": "{count} 个错误，例如：{first}",

@@ -15,7 +15,7 @@ from nianbao.form.spec import DEFAULT_FORM, DocCell, Form, Table, load_form
 from nianbao.io.files import decode_chinese_text, refuse_overwrite, write_atomic
 from nianbao.io.identity import Identity
 from nianbao.io.writer import Content, build_workbook
-from nianbao.problems import NianbaoError
+from nianbao.problems import ERROR, NianbaoError, Problem
 
 BLANK = "\x00blank"  # a table cell that was empty on the page
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
@@ -27,7 +27,7 @@ class Imported:
     figures: dict[str, float | str | None] = field(default_factory=dict)  # inputs: number, typed text, blank
     published: dict[str, float | str | None] = field(default_factory=dict)  # every cell as printed
     texts: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)  # what could not be placed or does not add up
+    problems: list[Problem] = field(default_factory=list)  # what could not be placed or does not add up
 
 
 def normalize(text: str) -> str:
@@ -144,13 +144,12 @@ def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) 
     for cell in expected:
         if cell.code:
             if i >= len(tokens):
-                result.problems.append(f"{table.title}：数字不够，从 {cell.code} 起没有数字")
+                result.problems.append(Problem.of(ERROR, "IMPORT_SHORT", table=table.title, first=cell.code))
                 return
             token = tokens[i]
             if token != BLANK and normalize(token) in labels:
-                result.problems.append(
-                    f"{table.title}：{_describe(form, cell.code)} 处应为数字，却是标签“{token}”，停止读取本表"
-                )
+                place = _describe(form, cell.code)
+                result.problems.append(Problem.of(ERROR, "IMPORT_LABEL", table=table.title, place=place, label=token))
                 return
             result.published[cell.code] = _value(token)
             i += 1
@@ -160,12 +159,14 @@ def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) 
         if not matched:
             found = tokens[i] if i < len(tokens) else "（没有了）"
             result.problems.append(
-                f"{table.title}：此处应为“{cell.text}”，实为“{found}”，无法确定后面数字的位置，停止读取本表"
+                Problem.of(ERROR, "IMPORT_UNEXPECTED", table=table.title, expected=cell.text, found=found)
             )
             return
         i = j
     if i < len(tokens):
-        result.problems.append(f"{table.title}：表格后面还有无法对应的内容“{tokens[i]}”等 {len(tokens) - i} 项，已忽略")
+        result.problems.append(
+            Problem.of(ERROR, "IMPORT_TRAILING", table=table.title, found=tokens[i], count=len(tokens) - i)
+        )
     for code, value in result.published.items():
         if code in form.cells and code not in form.totals and form.cells[code].table == table.id:
             result.figures[code] = value
@@ -203,7 +204,10 @@ def _compare_totals(form: Form, result: Imported) -> None:
     for code in form.totals:
         printed, value = result.published.get(code), computed.get(code)
         if isinstance(printed, float) and value is not None and abs(printed - value) > 1e-9:
-            result.problems.append(f"{_describe(form, code)}：报告中印的是 {printed:g}，按各项相加为 {value:g}")
+            place = _describe(form, code)
+            result.problems.append(
+                Problem.of(ERROR, "IMPORT_TOTAL", place=place, printed=f"{printed:g}", sum=f"{value:g}")
+            )
 
 
 def import_report(
