@@ -13,7 +13,7 @@ import click
 
 from nianbao import __version__
 from nianbao.form.spec import DEFAULT_FORM, load_form
-from nianbao.io.files import resolved, shown, write_atomic
+from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.operations.annotate import annotate, annotated_name
 from nianbao.operations.check import CheckedFile, CheckOptions, check_files, iter_lines
@@ -252,6 +252,8 @@ def merge_command(
 
     只有名单上每个单位都恰好有一份无错误的表格时才生成汇总表（退出码 0）；否则列出原因，不生成（退出码 1），
     除非加 --allow-missing。"""
+    if json_out:
+        refuse_overwrite(json_out, force)  # before the long part, not after the summary is written
     result = merge(
         paths,
         roster,
