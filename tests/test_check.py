@@ -23,7 +23,7 @@ from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckedFile, CheckOptions, check_all, check_file
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
-from tests.workbooks import UNIT, blank_workbook, filled_workbook, published_sample_figures
+from tests.workbooks import UNIT, blank_workbook, edited, filled_workbook, published_sample_figures, workbook_bytes
 
 FORM_2021 = load_form()
 
@@ -163,33 +163,22 @@ def _other_template() -> bytes:
     wb.active.title = "表二"
     wb.active.append(["第二十条第（一）项"])
     wb.active.append(["信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def _inserted_row(form: Form, good: dict) -> bytes:
-    wb = openpyxl.load_workbook(io.BytesIO(filled_workbook(form, good)))
-    wb[form.table("T3").sheet].insert_rows(8)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return edited(filled_workbook(form, good), lambda wb: wb[form.table("T3").sheet].insert_rows(8))
 
 
 def _identity_edited(form: Form, good: dict) -> bytes:
-    wb = openpyxl.load_workbook(io.BytesIO(filled_workbook(form, good)))
-    wb[IDENTITY_SHEET]["B4"] = "210922999"  # unit_id in the hidden sheet, not in the properties
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    def edit(wb: openpyxl.Workbook) -> None:
+        wb[IDENTITY_SHEET]["B4"] = "210922999"  # unit_id in the hidden sheet, not in the properties
+
+    return edited(filled_workbook(form, good), edit)
 
 
 def _sheet_deleted(form: Form, good: dict) -> bytes:
-    wb = openpyxl.load_workbook(io.BytesIO(filled_workbook(form, good)))
-    del wb[form.table("T4").sheet]
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return edited(filled_workbook(form, good), lambda wb: wb.remove(wb[form.table("T4").sheet]))
 
 
 BAD_FILES = {

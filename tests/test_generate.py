@@ -17,6 +17,7 @@ from nianbao.form.spec import IDENTITY_SHEET
 from nianbao.io.files import safe_name
 from nianbao.operations.generate import MANIFEST_NAME, PASSWORD_NAME, parse_deadline
 from nianbao.problems import NianbaoError
+from tests.workbooks import write_roster
 
 AWKWARD = [
     ("210922100", '彰武县/阜新市:彰武镇"人民政府"'),
@@ -31,14 +32,6 @@ AWKWARD = [
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
-def write_roster(path: Path, units: list[tuple[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["单位编码", "单位名称"])
-        writer.writerows(units)
-    return path
-
-
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output
@@ -46,7 +39,7 @@ def run(*args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def roster(tmp_path: Path) -> Path:
-    return write_roster(tmp_path / "roster.csv", AWKWARD)
+    return write_roster(tmp_path / "roster.csv", AWKWARD, encoding="utf-8-sig")
 
 
 def test_one_workbook_per_unit_with_safe_readable_names(tmp_path: Path, roster: Path) -> None:

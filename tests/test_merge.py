@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import random
 import zipfile
@@ -22,15 +21,9 @@ from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
 from nianbao.problems import NianbaoError
 from tests.figures import consistent_inputs
-from tests.workbooks import filled_workbook
+from tests.workbooks import filled_workbook, write_roster
 
 UNITS = [Unit(f"21092210{i}", name) for i, name in enumerate(["彰武镇", "哈尔套镇", "五峰镇", "冯家镇", "后新秋镇"])]
-
-
-def write_roster(path: Path, units: list[Unit]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([["单位编码", "单位名称"], *[[u.unit_id, u.unit_name] for u in units]])
-    return path
 
 
 @pytest.fixture(scope="module")

