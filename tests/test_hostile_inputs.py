@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from nianbao.cli import main
-from nianbao.form.spec import IDENTITY_SHEET, Form
+from nianbao.form.spec import IDENTITY_SHEET, Form, data_dir
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
 from tests.figures import consistent_inputs
@@ -191,6 +191,8 @@ def test_a_note_typed_outside_the_table_is_a_warning_quoting_it(tmp_path: Path, 
     (problem,) = [p for p in report.problems if p.code == "OUTSIDE_TABLE"]
     assert problem.severity == "warning" and problem.sheet == t3.sheet and note in problem.message
     assert problem.cell == f"B{t3.last_row + 12}"
+    samples = check_all([data_dir("samples") / "filled"])  # filled in LibreOffice, with a deadline on the cover
+    assert len(samples) == 24 and not [p for r in samples for p in r.problems if p.code == "OUTSIDE_TABLE"]
     clean = tmp_path / "clean.xlsx"
     clean.write_bytes(
         filled_workbook(form, consistent_inputs(form, random.Random(1)), texts={"N1": "总体", "F1": "张三"})

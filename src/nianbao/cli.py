@@ -12,6 +12,23 @@ from typing import Any
 import click
 
 from nianbao import __version__
+from nianbao.collection.workspace import (
+    BLANK_DIR,
+    HAS_ERRORS,
+    KNOWN,
+    LATE,
+    NEW,
+    NOT_RECEIVED,
+    OFF_ROSTER,
+    PASSED,
+    REFUSED,
+    TO_VERIFY,
+    UNIDENTIFIED,
+    LogEntry,
+    Received,
+    UnitState,
+    Workspace,
+)
 from nianbao.form.spec import DEFAULT_FORM, load_form
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
@@ -40,6 +57,9 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except click.ClickException:
             raise  # usage errors: click prints them and exits with 2
+        except BrokenPipeError:  # the output went to `head` or a pager that closed: nothing is wrong
+            sys.stderr.close()
+            sys.exit(0)
         except KeyboardInterrupt as exc:
             click.secho(MESSAGES["INTERRUPTED"].format(more=exc), fg="yellow", err=True)
             sys.exit(130)
@@ -56,6 +76,20 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_USAGE if isinstance(exc, SpecError) else EXIT_PROBLEMS)
 
     return wrapper
+
+
+def _workspace_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-w",
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="工作区目录（不写则从当前目录向上查找）。",
+    )(func)
+
+
+def _when(at: str) -> str:
+    """A recorded time as a clerk reads it: 2026-01-18 09:30."""
+    return at[:16].replace("T", " ")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -214,13 +248,16 @@ class _Annotator:
 
 
 @main.command("merge")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--roster", required=True, type=click.Path(dir_okay=False, path_type=Path), help="应报送的单位名单。")
-@click.option("--year", required=True, type=int, help="报告年度。")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--roster", type=click.Path(dir_okay=False, path_type=Path), help="应报送的单位名单（在工作区中不用写）。"
+)
+@click.option("--year", type=int, help="报告年度（在工作区中不用写）。")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="汇总表文件（.xlsx）。")
 @click.option("--unit-id", default="summary", show_default=True, help="汇总表自身的单位编码（供上一级汇总时使用）。")
 @click.option("--unit-name", default="汇总", show_default=True, help="汇总表自身的单位名称，如“彰武县”。")
 @click.option("--allow-missing", is_flag=True, help="有单位缺报或有错误时仍生成“部分汇总”表（会明确标注）。")
+@_workspace_option
 @click.option(
     "--prefer",
     multiple=True,
@@ -247,13 +284,19 @@ def merge_command(
     password: str,
     force: bool,
     form_name: str,
+    workspace: Path | None,
 ) -> None:
     """把各单位发回的统计表逐格相加，生成同样格式的汇总表（可再用于上一级汇总）。
 
     只有名单上每个单位都恰好有一份无错误的表格时才生成汇总表（退出码 0）；否则列出原因，不生成（退出码 1），
-    除非加 --allow-missing。"""
+    除非加 --allow-missing。在工作区中不写文件和目录：汇总每个单位计入的版本，要求每个单位都已通过。"""
     if json_out:
         refuse_overwrite(json_out, force)  # before the long part, not after the summary is written
+    if not paths:
+        _merge_workspace(workspace, out, allow_missing, force, password, json_out)
+        return
+    if roster is None or year is None:
+        raise click.UsageError("汇总目录或文件时必须写 --roster 和 --year（在工作区中汇总则不写目录）")
     result = merge(
         paths,
         roster,
@@ -274,6 +317,38 @@ def merge_command(
             json_out, json.dumps(result.to_json(), ensure_ascii=False, indent=2).encode("utf-8"), overwrite=force
         )
     sys.exit(0 if result.complete else EXIT_PROBLEMS)
+
+
+def _merge_workspace(
+    where: Path | None, out: Path, allow_missing: bool, force: bool, password: str, json_out: Path | None
+) -> None:
+    workspace = Workspace.open(where)
+    result = workspace.merge(out, allow_missing=allow_missing, force=force, password=password)
+    for state in result.blockers:
+        click.secho(f"  [{state.state}] {state.unit_id} {state.unit_name}{_why(state)}", fg="red")
+    if result.summary is None:
+        click.secho(
+            f"未生成汇总表：{len(result.blockers)} 个单位还没有通过（或加 --allow-missing 生成部分汇总）。", fg="red"
+        )
+        sys.exit(EXIT_PROBLEMS)
+    _print_merge(result.summary)
+    if json_out:
+        data = json.dumps(result.summary.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
+        write_atomic(json_out, data, overwrite=force)
+    sys.exit(0 if result.summary.complete and not result.blockers else EXIT_PROBLEMS)
+
+
+def _why(state: UnitState) -> str:
+    """Why a unit has not passed, in a few words."""
+    if state.counted is None:
+        return ""
+    if state.state == HAS_ERRORS:
+        first = next(p for p in state.counted.problems if p["severity"] == "error")
+        return f"：第 {state.counted.version} 版有 {state.counted.errors} 个错误，例如 {first['message']}"
+    if state.open_warnings:
+        first = state.open_warnings[0]["message"]
+        return f"：第 {state.counted.version} 版有 {len(state.open_warnings)} 个警告待核实，例如 {first}"
+    return ""
 
 
 def _print_merge(result: Summary) -> None:
@@ -374,6 +449,229 @@ def demo(out: Path) -> None:
         f"\n下一步：用 WPS/Excel/LibreOffice 打开 {result.merge.written} 查看汇总表；"
         f"或对 {out / RETURNED} 运行 nianbao check。"
     )
+
+
+# -- the collection workspace ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--roster", required=True, type=click.Path(dir_okay=False, path_type=Path), help="单位名单（CSV 或 XLSX）。"
+)
+@click.option("--year", required=True, type=int, help="报告年度，如 2025。")
+@click.option("--deadline", default="", help="报送截止日期，如 2027-01-15：显示在封面上，此后收到的记为迟交。")
+@click.option("--password", default=None, help="工作表保护密码；不填则自动生成并记在“保护密码.txt”中。")
+@click.option("--unit-id", default="summary", show_default=True, help="本级（汇总表）的单位编码。")
+@click.option("--unit-name", default="汇总", show_default=True, help="本级（汇总表）的单位名称，如“彰武县”。")
+@click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="表格格式。")
+@_friendly
+def init(
+    directory: Path,
+    roster: Path,
+    year: int,
+    deadline: str,
+    password: str | None,
+    unit_id: str,
+    unit_name: str,
+    form_name: str,
+) -> None:
+    """建立一个收集工作区：名单、年度、截止日期，生成各单位的空白表格，此后收到的每个文件都记录在案。"""
+    workspace, batch = Workspace.create(
+        directory,
+        roster,
+        year,
+        deadline=deadline,
+        password=password,
+        unit_id=unit_id,
+        unit_name=unit_name,
+        form_name=form_name,
+        progress=_progress("生成中"),
+    )
+    due = f"，截止 {workspace.deadline.isoformat()}" if workspace.deadline else ""
+    click.echo(f"已建立工作区 {shown(directory)}：{year} 年度，名单 {len(workspace.units)} 个单位{due}。")
+    click.echo(f"空白表格 {len(batch.files)} 份在 {shown(directory / BLANK_DIR)}，请发给各单位。")
+    if batch.password_file:
+        click.echo(f"工作表保护密码记在 {shown(batch.password_file)}（请勿随表格发出）。")
+    click.echo("收到表格后在工作区中运行：nianbao receive 文件或目录")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_workspace_option
+@_friendly
+def receive(paths: tuple[Path, ...], workspace: Path | None) -> None:
+    """收下各单位发来的文件（文件或目录）：原样保存、检查，按表格身份记为该单位的新版本。同样的文件再收一次不会重复记录。"""
+    opened = Workspace.open(workspace)
+    results = opened.receive(paths, progress=_progress("检查中"))
+    for result in results:
+        line, colour = _received_line(result)
+        click.secho(line, fg=colour)
+    counts = {o: sum(r.outcome == o for r in results) for o in (NEW, KNOWN, REFUSED)}
+    new = [r for r in results if r.outcome == NEW]
+    unidentified = sum(1 for r in new if r.version and r.version.version is None)
+    click.echo(
+        f"收到 {len(results)} 个文件：新版本 {counts[NEW] - unidentified} 个，未识别 {unidentified} 个，"
+        f"已收到过 {counts[KNOWN]} 个，无法保存 {counts[REFUSED]} 个。运行 nianbao status 查看各单位情况。"
+    )
+
+
+def _received_line(result: Received) -> tuple[str, str | None]:
+    name = shown(Path(result.path.name))
+    version = result.version
+    if result.outcome == REFUSED or version is None:
+        return f"✗ {name}：{result.reason}，未保存", "red"
+    who = f"{version.unit_id} {version.unit_name}".strip()
+    if result.outcome == KNOWN:
+        where = f"{who} 第 {version.version} 版" if version.version else UNIDENTIFIED
+        return f"= {name}：已收到过（{where}），未重复记录", None
+    if version.version is None:
+        reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
+        first = next((p["message"] for p in version.problems if p["severity"] == "error"), "")
+        return f"? {name} → {reason}：{first}", "yellow"
+    state = result.state
+    mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state if state else "", ("✗", "red"))
+    late = f"（{LATE}）" if state and state.late else ""
+    counted = "" if state and state.counted and state.counted.id == version.id else "（不是计入的版本）"
+    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state if state else ''}{late}{counted}", mark[1]
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 格式输出。")
+@_workspace_option
+@_friendly
+def status(as_json: bool, workspace: Path | None) -> None:
+    """按名单顺序列出每个单位的状态：未收到、有错误、待核实、已通过，迟交的标明；最上面是统计。"""
+    result = Workspace.open(workspace).status()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    total = len(result.units)
+    rate = f"{result.on_time / total:.0%}" if total else "-"
+    due = f"截止 {result.deadline.isoformat()}，" if result.deadline else ""
+    click.echo(f"{result.year} 年度，{due}名单 {total} 个单位：已收 {result.received}/{total}，按时率 {rate}")
+    counts = "，".join(f"{s} {result.count(s)}" for s in (PASSED, TO_VERIFY, HAS_ERRORS, NOT_RECEIVED))
+    click.echo(counts)
+    colours = {PASSED: "green", TO_VERIFY: "yellow", HAS_ERRORS: "red", NOT_RECEIVED: None}
+    for i, unit in enumerate(result.units, start=1):
+        counted = unit.counted
+        detail = ""
+        if counted:
+            pinned = "，指定" if unit.pinned else ""
+            detail = (
+                f"  第 {counted.version} 版（共 {unit.versions} 版{pinned}） {_when(counted.received_at)}"
+                f"  错误 {counted.errors} 警告 {counted.warnings}"
+            )
+        late = f" {LATE}" if unit.late else ""
+        click.secho(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
+    for version in result.unidentified:
+        reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
+        click.secho(f"   {reason}：{version.name}（{_when(version.received_at)}）", fg="yellow")
+
+
+@main.command()
+@click.argument("unit")
+@click.option("--rule", default=None, help="只认可这一规则或提示代码的警告（如 P1）。")
+@click.option("--all", "all_warnings", is_flag=True, help="认可计入版本的全部待核实警告。")
+@click.option("--note", required=True, help="认可的理由，如“已电话核实，本镇无规章制定权”。")
+@_workspace_option
+@_friendly
+def accept(unit: str, rule: str | None, all_warnings: bool, note: str, workspace: Path | None) -> None:
+    """认可某单位计入版本的警告（写明理由）。错误不能认可。数字不变时，认可对以后的版本继续有效。"""
+    if bool(rule) == all_warnings:
+        raise click.UsageError("请写 --rule 规则 或 --all 其中之一")
+    opened = Workspace.open(workspace)
+    accepted = opened.accept(unit, note, rule)
+    for warning in accepted:
+        click.echo(f"已认可：{warning.get('sheet', '')}!{warning.get('cell', '')} {warning['message']}")
+    state = next(s for s in opened.status().units if unit in (s.unit_id, s.unit_name))
+    click.echo(f"{state.unit_id} {state.unit_name}：{state.state}")
+
+
+@main.command()
+@click.argument("unit")
+@click.option("--diff", nargs=2, type=int, default=None, metavar="A B", help="列出第 A 版与第 B 版的逐格差别。")
+@_workspace_option
+@_friendly
+def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> None:
+    """某单位收到过的每一版：时间、来源、文件名、sha256、错误和警告，以及计入的是哪一版。"""
+    opened = Workspace.open(workspace)
+    if diff:
+        changes = opened.diff(unit, *diff)
+        for change in changes:
+            click.echo(f"{change.place}：{_shown_value(change.before)} → {_shown_value(change.after)}")
+        click.echo(f"第 {diff[0]} 版与第 {diff[1]} 版共有 {len(changes)} 处不同。")
+        return
+    state, versions = opened.history(unit)
+    click.echo(f"{state.unit_id} {state.unit_name}：{state.state}{f'（{LATE}）' if state.late else ''}")
+    for version in versions:
+        counted = "  ← 计入" if state.counted and state.counted.id == version.id else ""
+        click.echo(
+            f"  第 {version.version} 版  {_when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
+            f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{counted}"
+        )
+    if not versions:
+        click.echo("  还没有收到。")
+
+
+def _shown_value(value: object) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = str(value)
+    return f"“{text if len(text) <= 40 else text[:40] + '……'}”"
+
+
+@main.command()
+@click.argument("unit")
+@click.argument("version")
+@click.option("--note", required=True, help="为什么采用这一版。")
+@_workspace_option
+@_friendly
+def use(unit: str, version: str, note: str, workspace: Path | None) -> None:
+    """指定某单位计入哪一版（VERSION 写版本号；写“最新”则恢复为最新收到的一版）。"""
+    number = None if version in ("最新", "latest") else _version_number(version)
+    opened = Workspace.open(workspace)
+    chosen = opened.use(unit, number, note)
+    state = next(s for s in opened.status().units if unit in (s.unit_id, s.unit_name))
+    which = f"第 {chosen.version} 版" if chosen else "最新的一版"
+    click.echo(f"{state.unit_id} {state.unit_name}：计入{which}，{state.state}")
+
+
+def _version_number(text: str) -> int:
+    if not text.isdigit():
+        raise click.BadParameter(f"版本应是数字或“最新”，不是 {text!r}", param_hint="VERSION")
+    return int(text)
+
+
+@main.command()
+@_workspace_option
+@_friendly
+def log(workspace: Path | None) -> None:
+    """工作区的操作记录（最新的在前）：时间、操作人、操作和内容。"""
+    for entry in Workspace.open(workspace).log():
+        click.echo(f"{_when(entry.at)}  {entry.user}  {_describe(entry)}")
+
+
+def _describe(entry: LogEntry) -> str:
+    """A log entry in words."""
+    d = entry.detail
+    if entry.action == "init":
+        return f"建立工作区：{d['year']} 年度，{d['units']} 个单位，截止 {d['deadline'] or '未定'}（{d['form']}）"
+    if entry.action == "receive":
+        names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
+        source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
+        return (
+            f"收文件{source}：新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个 {names}".rstrip()
+        )
+    if entry.action == "accept":
+        return f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}"
+    if entry.action == "use":
+        return f"指定版本：{d['unit_id']} 计入{'第 ' + str(d['version']) + ' 版' if d['version'] != '最新' else '最新版'}：{d['note']}"
+    if entry.action == "merge":
+        return f"汇总：{d['units']} 个单位 → {d['out']}{'' if d['written'] else '（未生成）'}"
+    return f"{entry.action}：{d}"
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def open_spreadsheet(path: Path) -> OpenedFile:
             raise ReadError("TOO_BIG", mb=size // 1024 // 1024)
         data = path.read_bytes()
     except OSError as exc:
-        raise _os_error(exc) from None
+        raise read_failure(exc) from None
     properties, links = _sniff(data)
     return OpenedFile(path, sha256(data), read_sheets(data), properties, links, data)
 
@@ -265,7 +265,7 @@ def _not_spreadsheet(kind: str) -> ReadError:
     return ReadError("NOT_SPREADSHEET", kind=what, advice=advice)
 
 
-def _os_error(exc: OSError) -> ReadError:
+def read_failure(exc: OSError) -> ReadError:
     """An operating-system failure to read, in words a clerk understands."""
     if exc.errno == errno.ELOOP:
         return ReadError("LINK_LOOP")

@@ -328,6 +328,8 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     typed = {(t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields}
     typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
     for name in form.sheets:
+        if name == IDENTITY_SHEET:
+            continue  # what the tool wrote there differs from unit to unit, and its edits are caught elsewhere
         rows = opened.sheets[name].rows if name in opened.sheets else ()
         for r, row in enumerate(rows):
             for c, value in enumerate(row):

@@ -111,14 +111,19 @@ def _write_one(common: tuple[str, int, str, str, bool], job: tuple[Unit, Path]) 
 
 def parse_deadline(text: str) -> str:
     """``2027-01-15`` (or 2027/1/15, 2027年1月15日) as 2027年1月15日."""
+    day = deadline_date(text)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def deadline_date(text: str) -> date:
+    """The day a deadline names, written as 2027-01-15, 2027/1/15 or 2027年1月15日."""
     m = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text)
     try:
         if not m:
             raise ValueError
-        day = date(int(m[1]), int(m[2]), int(m[3]))
+        return date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         raise NianbaoError(f"截止日期 {text!r} 无法识别，请写成 2027-01-15 这样的格式") from None
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def file_names(units: list[Unit], year: int) -> dict[str, str]:

@@ -59,6 +59,7 @@ class Summary:
     reports: list[CheckedFile]
     sums: dict[str, float | None]
     roster_size: int
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # more columns of the status sheet, by unit
     written: Path | None = None
 
     @property
@@ -111,6 +112,7 @@ def merge(
     password: str = "",
     form_name: str = DEFAULT_FORM,
     progress: Progress = no_progress,
+    facts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Summary:
     """Check every input, sort them onto the roster, and write the summary if nothing blocks it."""
     form = load_form(form_name)
@@ -135,7 +137,7 @@ def merge(
     statuses = _statuses(units, reports, chosen)
     counted = [s.counted for s in statuses if s.counted]
     sums = _sum([r.figures for r in counted if r], form)
-    result = Summary(form, year, statuses, reports, sums, len(units))
+    result = Summary(form, year, statuses, reports, sums, len(units), facts or {})
     if result.complete or allow_missing:
         identity = Identity.for_summary(form, unit_id, unit_name, year, len(counted), len(result.missing_units))
         with atomic_file(out, overwrite=force) as target:
@@ -227,7 +229,7 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
     def extra(wb: xlsxwriter.Workbook, fmt: dict[str, Format]) -> None:
         fmt_used.update(fmt)
         sheets[breakdown.SHEET] = _breakdown_header(wb, fmt, form)
-        sheets[STATUS_SHEET] = _status_header(wb, fmt, _status_row_count(result.statuses))
+        sheets[STATUS_SHEET] = _status_header(wb, fmt, _status_row_count(result.statuses), _fact_columns(result))
         sheets[TEXTS_SHEET] = _texts_header(wb, fmt, form)
         _chart_sheet(wb, form, len(counted))
 
@@ -248,8 +250,8 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
             sheets[STATUS_SHEET]: SheetRows(
                 1,
                 _status_row_count(result.statuses),
-                len(STATUS_COLUMNS),
-                _status_rows(result.statuses),
+                len(STATUS_COLUMNS) + len(_fact_columns(result)),
+                _status_rows(result),
                 style("label"),
             ),
             sheets[TEXTS_SHEET]: SheetRows(
@@ -323,24 +325,31 @@ def _status_row_count(statuses: list[UnitStatus]) -> int:
     return sum(max(1, len(s.reports)) for s in statuses)
 
 
-def _status_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], rows: int) -> int:
+def _fact_columns(result: Summary) -> list[str]:
+    return list(dict.fromkeys(column for facts in result.facts.values() for column in facts))
+
+
+def _status_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], rows: int, facts: list[str]) -> int:
     ws = wb.add_worksheet(STATUS_SHEET)
-    ws.write_row(0, 0, list(STATUS_COLUMNS), fmt["header"])
-    for col, width in enumerate(STATUS_COLUMNS.values()):
+    columns = {**STATUS_COLUMNS, **dict.fromkeys(facts, 24)}
+    ws.write_row(0, 0, list(columns), fmt["header"])
+    for col, width in enumerate(columns.values()):
         ws.set_column(col, col, width)
-    ws.autofilter(0, 0, rows, len(STATUS_COLUMNS) - 1)
+    ws.autofilter(0, 0, rows, len(columns) - 1)
     ws.freeze_panes(1, 0)
     return ws.index + 1
 
 
-def _status_rows(statuses: list[UnitStatus]) -> Iterator[list[Value]]:
-    """Every roster unit (and stray file): status, file, sha256, problem counts; a row per file."""
-    for i, status in enumerate(statuses, start=1):
+def _status_rows(result: Summary) -> Iterator[list[Value]]:
+    """Every roster unit (and stray file): status, file, sha256, problem counts, facts given; a row per file."""
+    columns = _fact_columns(result)
+    for i, status in enumerate(result.statuses, start=1):
         head: list[Value] = [i, status.unit_id, status.unit_name, status.status]
+        facts: list[Value] = [result.facts.get(status.unit_id, {}).get(c, "") for c in columns]
         if not status.reports:
-            yield [*head, "", "", 0, 0, status.note]
+            yield [*head, "", "", 0, 0, status.note, *facts]
         for report in status.reports:
-            yield [*head, report.name, report.sha256, len(report.errors), len(report.warnings), status.note]
+            yield [*head, report.name, report.sha256, len(report.errors), len(report.warnings), status.note, *facts]
 
 
 def _texts_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], form: Form) -> int:

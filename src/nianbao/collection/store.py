@@ -1,0 +1,155 @@
+"""The workspace's record: one SQLite database (standard library), versioned and migrated in place.
+
+WAL mode, so that a reader (the status page) never waits for a writer; writers take the lock up front
+(BEGIN IMMEDIATE) and wait for each other instead of failing. Received files live beside the database as
+files: the database indexes them and records decisions, it never holds the only copy of anything.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nianbao.problems import NianbaoError
+
+DATABASE = "nianbao.sqlite"
+APPLICATION_ID = 0x4E42_4E4A  # "NBNJ": marks the file as a nianbao workspace, not any SQLite database
+BUSY_TIMEOUT_MS = 60_000
+
+# Each migration takes the database from version i to i + 1 (PRAGMA user_version). Never edit a released
+# one: add the next.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE units (
+        unit_id TEXT PRIMARY KEY,
+        unit_name TEXT NOT NULL,
+        position INTEGER NOT NULL
+    );
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        stored TEXT NOT NULL,           -- path inside the workspace, with / separators
+        name TEXT NOT NULL,             -- the file's name as received
+        source TEXT NOT NULL,           -- where it came from: a path, later a mail
+        sender TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL,      -- ISO 8601 with the UTC offset
+        size INTEGER NOT NULL,
+        unit_id TEXT,                   -- by the workbook's identity; NULL when it has none
+        unit_name TEXT NOT NULL DEFAULT '',
+        version INTEGER,                -- 1, 2, … per roster unit; NULL when not a roster unit's return
+        errors INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        explanation TEXT NOT NULL DEFAULT '',
+        problems TEXT NOT NULL,         -- JSON: the problems check found
+        figures TEXT NOT NULL,          -- JSON: every figure, by cell code
+        texts TEXT NOT NULL             -- JSON: narrative sections and cover fields
+    );
+    CREATE UNIQUE INDEX files_version ON files (unit_id, version) WHERE version IS NOT NULL;
+    CREATE TABLE pins (
+        unit_id TEXT PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files (id),
+        note TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE acceptances (
+        id INTEGER PRIMARY KEY,
+        unit_id TEXT NOT NULL,
+        file_id INTEGER NOT NULL REFERENCES files (id),
+        code TEXT NOT NULL,             -- the warning's rule or message code
+        cell TEXT NOT NULL,             -- sheet!cell, '' for a warning about the whole file
+        basis TEXT NOT NULL,            -- what the warning said and the figures it read, when accepted
+        note TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX acceptances_unit ON acceptances (unit_id);
+    CREATE TABLE log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def create(path: Path) -> sqlite3.Connection:
+    """A new, empty record at ``path`` (which must not exist)."""
+    if path.exists():
+        raise NianbaoError(f"{path} 已存在")
+    connection = _connect(path)
+    connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    migrate(connection)
+    return connection
+
+
+def open_existing(path: Path) -> sqlite3.Connection:
+    """The record at ``path``, migrated to this version of nianbao; a clear error for anything else."""
+    if not path.is_file():
+        raise NianbaoError(f"找不到工作区记录 {path}")
+    try:
+        connection = _connect(path)
+        (application_id,) = connection.execute("PRAGMA application_id").fetchone()
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+    except sqlite3.DatabaseError:
+        raise NianbaoError(f"{path} 已损坏或不是 SQLite 数据库，无法作为工作区记录打开") from None
+    if application_id != APPLICATION_ID:
+        connection.close()
+        raise NianbaoError(f"{path} 不是 nianbao 工作区的记录（是其他程序的 SQLite 数据库）")
+    if version > SCHEMA_VERSION:
+        connection.close()
+        raise NianbaoError(f"工作区记录 {path} 由更新版本的 nianbao 创建（格式 {version}），请升级 nianbao 后再打开")
+    migrate(connection)
+    return connection
+
+
+def migrate(connection: sqlite3.Connection, migrations: list[str] | None = None) -> None:
+    """Apply the migrations the database has not had, each in its own transaction with its version."""
+    steps = MIGRATIONS if migrations is None else migrations
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    for number in range(version, len(steps)):
+        with transaction(connection):
+            (current,) = connection.execute("PRAGMA user_version").fetchone()
+            if current != number:  # another process migrated meanwhile
+                continue
+            for statement in _statements(steps[number]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: the lock is taken at once (waiting for another writer), all or nothing."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    return connection
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements, one by one (executescript would commit the open transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line.split("--", 1)[0] + ("\n" if "--" in line else "")
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s.strip(" ;\n")]

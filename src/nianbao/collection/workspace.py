@@ -1,0 +1,635 @@
+"""A workspace: one collection round in one folder.
+
+    DIR/nianbao.sqlite     the record (collection/store.py)
+    DIR/名单.csv            the roster, as given
+    DIR/空白表格/           the blank workbooks sent to the units (as `generate` writes them)
+    DIR/收到的文件/         every file received, byte for byte, never changed or deleted
+
+Each unit's versions are the files received with its identity, numbered in the order they came; the latest
+counts unless the clerk pins another. A unit's state comes from the version that counts: 未收到, 有错误,
+待核实 (warnings neither explained in the workbook nor accepted), 已通过; and 迟交 if it came after the deadline.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from nianbao.collection import store
+from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
+from nianbao.io.files import safe_name, sha256, shown, write_atomic
+from nianbao.io.reading import MAX_FILE_BYTES, read_failure
+from nianbao.io.roster import Unit, read_roster
+from nianbao.operations.check import CheckedFile, CheckOptions, find_files, iter_checks
+from nianbao.operations.generate import Batch, deadline_date, generate
+from nianbao.operations.merge import Summary, merge
+from nianbao.operations.parallel import Progress, no_progress
+from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
+
+BLANK_DIR = "空白表格"
+RECEIVED_DIR = "收到的文件"
+ROSTER_STEM = "名单"
+SPEC_COPY = "表格规格.toml"  # a spec given by path travels with the workspace
+
+NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED = "未收到", "有错误", "待核实", "已通过"
+LATE = "迟交"
+UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
+NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
+_NO_EXPLANATION = {"", "无", "无。", "没有", "/", "-", "—", "暂无"}
+
+
+@dataclass(frozen=True)
+class Version:
+    """A file received: a version of a roster unit, or a file that is not one (``version`` None)."""
+
+    id: int
+    unit_id: str
+    unit_name: str
+    version: int | None
+    name: str
+    stored: str
+    source: str
+    sender: str
+    received_at: str
+    sha256: str
+    size: int
+    errors: int
+    warnings: int
+    explanation: str
+    problems: list[dict[str, Any]]
+    figures: dict[str, float | None]
+    texts: dict[str, str]
+
+    @property
+    def explained(self) -> bool:
+        return self.explanation.strip() not in _NO_EXPLANATION
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "received_at": self.received_at,
+            "source": self.source,
+            "sender": self.sender,
+            "sha256": self.sha256,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit_id: str
+    unit_name: str
+    state: str  # NOT_RECEIVED, HAS_ERRORS, TO_VERIFY or PASSED
+    versions: int
+    counted: Version | None
+    pinned: bool = False
+    late: bool = False
+    open_warnings: list[dict[str, Any]] = field(default_factory=list)  # neither explained nor accepted
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "unit_id": self.unit_id,
+            "unit_name": self.unit_name,
+            "state": self.state,
+            "late": self.late,
+            "versions": self.versions,
+            "pinned": self.pinned,
+            "counted": self.counted.summary() if self.counted else None,
+            "open_warnings": [w["message"] for w in self.open_warnings],
+        }
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    year: int
+    deadline: date | None
+    units: list[UnitState]  # in roster order
+    unidentified: list[Version]  # files that are no roster unit's return
+
+    @property
+    def received(self) -> int:
+        return sum(u.state != NOT_RECEIVED for u in self.units)
+
+    @property
+    def on_time(self) -> int:
+        return sum(u.state != NOT_RECEIVED and not u.late for u in self.units)
+
+    def count(self, state: str) -> int:
+        return sum(u.state == state for u in self.units)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "units": len(self.units),
+            "received": self.received,
+            "on_time": self.on_time,
+            "states": {s: self.count(s) for s in (NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED)},
+            "roster": [u.to_json() for u in self.units],
+            "unidentified": [{**v.summary(), "unit_id": v.unit_id, "problems": v.problems} for v in self.unidentified],
+        }
+
+
+@dataclass(frozen=True)
+class Received:
+    """What receiving one file did."""
+
+    path: Path
+    outcome: str  # NEW, KNOWN (the same bytes came before) or REFUSED (not stored)
+    version: Version | None = None
+    state: UnitState | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Difference:
+    code: str
+    place: str  # sheet!cell (labels)
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: str
+    user: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkspaceMerge:
+    blockers: list[UnitState]
+    summary: Summary | None  # None when units block and no partial summary was asked for
+
+
+class Workspace:
+    """An open workspace. Every change is one transaction in the record, logged with time and user."""
+
+    def __init__(self, root: Path, db: sqlite3.Connection) -> None:
+        self.root, self.db = root, db
+        meta = {row["key"]: row["value"] for row in db.execute("SELECT key, value FROM meta")}
+        self.form_name = meta["form"] if not meta["form"].endswith(".toml") else str(root / meta["form"])
+        self.form: Form = load_form(self.form_name)
+        self.year = int(meta["year"])
+        self.deadline = date.fromisoformat(meta["deadline"]) if meta.get("deadline") else None
+        self.unit_id, self.unit_name = meta["unit_id"], meta["unit_name"]
+        self.roster_path = root / meta["roster"]
+        self.units = [Unit(r["unit_id"], r["unit_name"]) for r in db.execute("SELECT * FROM units ORDER BY position")]
+        self._by_place = {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
+
+    # -- creating and finding ------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        root: str | Path,
+        roster: str | Path,
+        year: int,
+        *,
+        deadline: str = "",
+        password: str | None = None,
+        unit_id: str = "summary",
+        unit_name: str = "汇总",
+        form_name: str = DEFAULT_FORM,
+        progress: Progress = no_progress,
+    ) -> tuple[Workspace, Batch]:
+        """A new workspace in ``root`` with its blank workbooks; refused where a workspace already is."""
+        root = Path(root)
+        if (root / store.DATABASE).exists():
+            raise NianbaoError(f"{shown(root)} 中已经有一个工作区，未做任何改动")
+        form = load_form(form_name)
+        units = read_roster(roster)
+        day = deadline_date(deadline) if deadline else None
+        batch = generate(
+            roster, year, root / BLANK_DIR, form_name=form_name, password=password, deadline=deadline, progress=progress
+        )
+        roster_copy = f"{ROSTER_STEM}{Path(roster).suffix.lower()}"
+        shutil.copyfile(roster, root / roster_copy)
+        spec = form_name
+        if form_name.endswith(".toml"):
+            shutil.copyfile(form_name, root / SPEC_COPY)
+            spec = SPEC_COPY
+        db = store.create(root / store.DATABASE)
+        meta = {
+            "form": spec,
+            "form_key": form.key,
+            "year": str(year),
+            "deadline": day.isoformat() if day else "",
+            "unit_id": unit_id,
+            "unit_name": unit_name,
+            "roster": roster_copy,
+            "created_at": _now(),
+        }
+        with store.transaction(db):
+            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+            db.executemany(
+                "INSERT INTO units (unit_id, unit_name, position) VALUES (?, ?, ?)",
+                [(u.unit_id, u.unit_name, i) for i, u in enumerate(units)],
+            )
+            _log(db, "init", {"year": year, "units": len(units), "deadline": meta["deadline"], "form": form.key})
+        return cls(root, db), batch
+
+    @classmethod
+    def open(cls, where: str | Path | None = None) -> Workspace:
+        """The workspace at ``where``, or the one the current folder is in (looking upward, as git does)."""
+        start = Path(where) if where is not None else Path.cwd()
+        for folder in [start, *start.resolve().parents] if where is None else [start]:
+            if (folder / store.DATABASE).is_file():
+                return cls(folder, store.open_existing(folder / store.DATABASE))
+        place = shown(start)
+        raise NianbaoError(
+            f"{place} 不是工作区（找不到 {store.DATABASE}）；请先运行 nianbao init，或用 -w 指定工作区目录"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- receiving -----------------------------------------------------------------------------------
+
+    def receive(
+        self, paths: Iterable[str | Path], *, source: str = "", sender: str = "", progress: Progress = no_progress
+    ) -> list[Received]:
+        """Store every file under ``paths``, check it and record it as a version of its unit. The same bytes
+        received again change nothing. All the new versions are recorded in one transaction, after their
+        files are safely on disk: a receive that is killed records nothing."""
+        outcomes: dict[Path, Received] = {}
+        fresh: dict[str, tuple[Path, Path]] = {}  # sha256 -> (input, stored copy)
+        for path in find_files(paths):
+            try:
+                if path.stat().st_size > MAX_FILE_BYTES:
+                    outcomes[path] = Received(path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=MAX_FILE_BYTES >> 20))
+                    continue
+                data = path.read_bytes()
+            except OSError as exc:
+                outcomes[path] = Received(path, REFUSED, reason=str(read_failure(exc)))
+                continue
+            digest = sha256(data)
+            known = self._version_by_sha(digest)
+            if known or digest in fresh:
+                outcomes[path] = Received(path, KNOWN, known)
+                continue
+            fresh[digest] = (path, self._store(path, digest, data))
+        checked = iter_checks([stored for _, stored in fresh.values()], self._options(), progress)
+        results = list(zip(fresh.items(), checked, strict=True))
+        at = _now()
+        with store.transaction(self.db):
+            for (digest, (path, stored)), report in results:
+                row = self._record(digest, path, stored, report, source or shown(path), sender, at)
+                outcomes[path] = Received(path, NEW if row else KNOWN, row or self._version_by_sha(digest))
+            counts = {o: sum(r.outcome == o for r in outcomes.values()) for o in (NEW, KNOWN, REFUSED)}
+            _log(self.db, "receive", {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)})
+        states = {s.unit_id: s for s in self.status().units}
+        return [
+            Received(r.path, r.outcome, r.version, states.get(r.version.unit_id) if r.version else None, r.reason)
+            for r in (outcomes[p] for p in outcomes)
+        ]
+
+    def _options(self) -> CheckOptions:
+        return CheckOptions(
+            form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year, keep_raw=False
+        )
+
+    def _store(self, path: Path, digest: str, data: bytes) -> Path:
+        """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
+        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}{safe_name(path.suffix.lower(), 10)}"
+        target = self.root / RECEIVED_DIR / name
+        if not (target.is_file() and sha256(target.read_bytes()) == digest):
+            write_atomic(target, data, overwrite=True)  # the same name always holds the same bytes
+        return target
+
+    def _record(
+        self, digest: str, path: Path, stored: Path, report: CheckedFile, source: str, sender: str, at: str
+    ) -> Version | None:
+        """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile."""
+        if self._version_by_sha(digest):
+            return None
+        on_roster = report.unit_id in {u.unit_id for u in self.units}
+        version = None
+        if on_roster:
+            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
+            version = (last or 0) + 1
+        problems = [p.to_json() for p in report.problems]
+        self.db.execute(
+            """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
+               version, errors, warnings, explanation, problems, figures, texts)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                digest,
+                stored.relative_to(self.root).as_posix(),
+                shown(Path(path.name)),
+                source,
+                sender,
+                at,
+                stored.stat().st_size,
+                report.unit_id or None,
+                report.unit_name,
+                version,
+                len(report.errors),
+                len(report.warnings),
+                _explanation(self.form, report),
+                json.dumps(problems, ensure_ascii=False),
+                json.dumps(dict(report.figures), ensure_ascii=False),
+                json.dumps(report.texts, ensure_ascii=False),
+            ),
+        )
+        return self._version_by_sha(digest)
+
+    # -- reading the record --------------------------------------------------------------------------
+
+    def status(self) -> RoundStatus:
+        """Every roster unit's state, from the version that counts, and the files that are no unit's return."""
+        latest = {
+            row["unit_id"]: row
+            for row in self.db.execute(
+                """SELECT f.*, c.n FROM files f JOIN
+                   (SELECT unit_id, MAX(version) AS top, COUNT(*) AS n FROM files
+                    WHERE version IS NOT NULL GROUP BY unit_id) c
+                   ON f.unit_id = c.unit_id AND f.version = c.top"""
+            )
+        }
+        pins = {row["unit_id"]: row["file_id"] for row in self.db.execute("SELECT unit_id, file_id FROM pins")}
+        accepted: dict[str, list[sqlite3.Row]] = {}
+        for row in self.db.execute("SELECT * FROM acceptances"):
+            accepted.setdefault(row["unit_id"], []).append(row)
+        states = []
+        for unit in self.units:
+            row = latest.get(unit.unit_id)
+            if row is None:
+                states.append(UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None))
+                continue
+            pinned = unit.unit_id in pins
+            counted = self._version_by_id(pins[unit.unit_id]) if pinned else _version(row)
+            states.append(self._state(unit, counted, row["n"], pinned, accepted.get(unit.unit_id, [])))
+        unidentified = [
+            _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
+        ]
+        return RoundStatus(self.year, self.deadline, states, unidentified)
+
+    def _state(
+        self, unit: Unit, counted: Version, versions: int, pinned: bool, accepted: Sequence[sqlite3.Row]
+    ) -> UnitState:
+        late = self.deadline is not None and date.fromisoformat(counted.received_at[:10]) > self.deadline
+        warnings = [p for p in counted.problems if p["severity"] == WARNING]
+        open_warnings = [] if counted.explained else [w for w in warnings if not self._accepted(w, counted, accepted)]
+        if counted.errors:
+            state = HAS_ERRORS
+        elif open_warnings:
+            state = TO_VERIFY
+        else:
+            state = PASSED
+        return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings)
+
+    def history(self, unit: str) -> tuple[UnitState, list[Version]]:
+        """A unit's versions, oldest first, and its state (which says which version counts)."""
+        found = self._unit(unit)
+        rows = self.db.execute(
+            "SELECT * FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY version", (found.unit_id,)
+        )
+        state = next(s for s in self.status().units if s.unit_id == found.unit_id)
+        return state, [_version(row) for row in rows]
+
+    def diff(self, unit: str, first: int, second: int) -> list[Difference]:
+        """Every figure and text that differs between two versions of a unit, with its place and labels."""
+        a, b = self._numbered(unit, first), self._numbered(unit, second)
+        changes: list[Difference] = []
+        for cell in self.form.cells.values():
+            before, after = a.figures.get(cell.code), b.figures.get(cell.code)
+            if before != after:
+                labels = "／".join(x for x in (cell.row_label, cell.col_label) if x)
+                changes.append(Difference(cell.code, f"{cell.sheet}!{cell.a1}（{labels}）", before, after))
+        for text in self.form.narrative + self.form.cover_fields:
+            said, says = a.texts.get(text.code, ""), b.texts.get(text.code, "")
+            if said != says:
+                place = f"{text.sheet}!{a1(text.row, text.col)}（{text.title}）"
+                changes.append(Difference(text.code, place, said, says))
+        return changes
+
+    def log(self) -> list[LogEntry]:
+        """The audit log, newest first."""
+        rows = self.db.execute("SELECT at, user, action, detail FROM log ORDER BY id DESC")
+        return [LogEntry(r["at"], r["user"], r["action"], json.loads(r["detail"])) for r in rows]
+
+    # -- decisions -----------------------------------------------------------------------------------
+
+    def accept(self, unit: str, note: str, rule: str | None = None) -> list[dict[str, Any]]:
+        """Accept the counted version's open warnings (all, or those of one rule or message code) with a
+        note. Errors can never be accepted. Returns the warnings accepted."""
+        if not note.strip():
+            raise NianbaoError("认可警告必须写明理由（--note）")
+        state = self._state_of(unit)
+        if state.counted is None:
+            raise NianbaoError(f"{state.unit_id} {state.unit_name} 还没有报送，没有可认可的警告")
+        if rule and any(p["code"] == rule and p["severity"] == ERROR for p in state.counted.problems):
+            raise NianbaoError(f"{rule} 是错误，不能认可；错误只能由单位改正后重新报送")
+        chosen = [w for w in state.open_warnings if rule is None or w["code"] == rule]
+        if not chosen:
+            what = f"“{rule}”的" if rule else ""
+            raise NianbaoError(f"{state.unit_id} {state.unit_name} 计入的版本没有{what}待核实的警告")
+        at, user = _now(), _user()
+        with store.transaction(self.db):
+            for warning in chosen:
+                self.db.execute(
+                    """INSERT INTO acceptances (unit_id, file_id, code, cell, basis, note, user, at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        state.unit_id,
+                        state.counted.id,
+                        warning["code"],
+                        _cell(warning),
+                        self._basis(warning, state.counted),
+                        note,
+                        user,
+                        at,
+                    ),
+                )
+            _log(
+                self.db,
+                "accept",
+                {
+                    "unit_id": state.unit_id,
+                    "version": state.counted.version,
+                    "rule": rule or "全部",
+                    "count": len(chosen),
+                    "note": note,
+                },
+            )
+        return chosen
+
+    def use(self, unit: str, version: int | None, note: str) -> Version | None:
+        """Make ``version`` the one that counts (None: the latest again)."""
+        found = self._unit(unit)
+        with store.transaction(self.db):
+            if version is None:
+                self.db.execute("DELETE FROM pins WHERE unit_id = ?", (found.unit_id,))
+                chosen = None
+            else:
+                chosen = self._numbered(unit, version)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO pins (unit_id, file_id, note, user, at) VALUES (?, ?, ?, ?, ?)",
+                    (found.unit_id, chosen.id, note, _user(), _now()),
+                )
+            _log(self.db, "use", {"unit_id": found.unit_id, "version": version or "最新", "note": note})
+        return chosen
+
+    def merge(
+        self, out: str | Path, *, allow_missing: bool = False, force: bool = False, password: str = ""
+    ) -> WorkspaceMerge:
+        """The summary of every unit's counted version, when every unit is 已通过; with ``allow_missing`` a
+        partial summary of those that are."""
+        status = self.status()
+        blockers = [u for u in status.units if u.state != PASSED]
+        if blockers and not allow_missing:
+            return WorkspaceMerge(blockers, None)
+        passed = [u for u in status.units if u.state == PASSED and u.counted]
+        summary = merge(
+            [self.root / u.counted.stored for u in passed if u.counted],
+            self.roster_path,
+            self.year,
+            out,
+            unit_id=self.unit_id,
+            unit_name=self.unit_name,
+            allow_missing=allow_missing,
+            force=force,
+            password=password,
+            form_name=self.form_name,
+            facts={u.unit_id: self._facts(u) for u in passed},
+        )
+        with store.transaction(self.db):
+            _log(
+                self.db,
+                "merge",
+                {
+                    "out": shown(Path(out)),
+                    "written": summary.written is not None,
+                    "units": len(passed),
+                    "blocking": len(blockers),
+                },
+            )
+        return WorkspaceMerge(blockers, summary)
+
+    def _facts(self, state: UnitState) -> dict[str, str]:
+        """What the workspace knows of a unit's counted version, for the summary's status sheet."""
+        assert state.counted is not None
+        notes = [
+            f"{row['code']} {row['cell']}：{row['note']}（{row['user']} {row['at'][:16]}）".replace("  ", " ")
+            for row in self.db.execute("SELECT * FROM acceptances WHERE unit_id = ? ORDER BY id", (state.unit_id,))
+        ]
+        return {
+            "计入版本": f"第 {state.counted.version} 版" + ("（指定）" if state.pinned else ""),
+            "收到时间": state.counted.received_at[:19].replace("T", " "),
+            "迟交": LATE if state.late else "",
+            "单位的情况说明": state.counted.explanation,
+            "认可的警告": "；".join(notes),
+        }
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _unit(self, unit: str) -> Unit:
+        for u in self.units:
+            if unit in (u.unit_id, u.unit_name):
+                return u
+        raise NianbaoError(f"名单上没有单位“{unit}”（可以写单位编码或完整的单位名称）")
+
+    def _state_of(self, unit: str) -> UnitState:
+        found = self._unit(unit)
+        return next(s for s in self.status().units if s.unit_id == found.unit_id)
+
+    def _numbered(self, unit: str, number: int) -> Version:
+        found = self._unit(unit)
+        row = self.db.execute(
+            "SELECT * FROM files WHERE unit_id = ? AND version = ?", (found.unit_id, number)
+        ).fetchone()
+        if row is None:
+            raise NianbaoError(f"{found.unit_id} {found.unit_name} 没有第 {number} 版")
+        return _version(row)
+
+    def _version_by_sha(self, digest: str) -> Version | None:
+        row = self.db.execute("SELECT * FROM files WHERE sha256 = ?", (digest,)).fetchone()
+        return _version(row) if row else None
+
+    def _version_by_id(self, file_id: int) -> Version:
+        return _version(self.db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone())
+
+    def _basis(self, warning: Mapping[str, Any], version: Version) -> str:
+        """What an acceptance relies on: the warning's words and every figure it reads. A later version
+        keeps the acceptance only when these are the same."""
+        codes: list[str] = []
+        rule = next((r for r in self.form.rules if r.id == warning["code"]), None)
+        place = (warning.get("sheet", ""), warning.get("cell", ""))
+        if rule is not None:
+            for relation in rule.checks:
+                anchor = self.form.cells[relation.anchor]
+                if (anchor.sheet, anchor.a1) == place:
+                    codes += relation.codes()
+        elif place in self._by_place:
+            codes.append(self._by_place[place])
+        return json.dumps([warning["message"], {c: version.figures.get(c) for c in codes}], ensure_ascii=False)
+
+    def _accepted(self, warning: Mapping[str, Any], version: Version, accepted: Sequence[sqlite3.Row]) -> bool:
+        basis = self._basis(warning, version)
+        return any(
+            a["code"] == warning["code"] and a["cell"] == _cell(warning) and a["basis"] == basis for a in accepted
+        )
+
+
+def _version(row: sqlite3.Row) -> Version:
+    return Version(
+        id=row["id"],
+        unit_id=row["unit_id"] or "",
+        unit_name=row["unit_name"],
+        version=row["version"],
+        name=row["name"],
+        stored=row["stored"],
+        source=row["source"],
+        sender=row["sender"],
+        received_at=row["received_at"],
+        sha256=row["sha256"],
+        size=row["size"],
+        errors=row["errors"],
+        warnings=row["warnings"],
+        explanation=row["explanation"],
+        problems=json.loads(row["problems"]),
+        figures=json.loads(row["figures"]),
+        texts=json.loads(row["texts"]),
+    )
+
+
+def _explanation(form: Form, report: CheckedFile) -> str:
+    return ""
+
+
+def _cell(warning: Mapping[str, Any]) -> str:
+    return f"{warning.get('sheet', '')}!{warning.get('cell', '')}" if warning.get("cell") else warning.get("sheet", "")
+
+
+def _names(outcomes: Mapping[Path, Received], outcome: str) -> list[str]:
+    return [shown(Path(p.name)) for p, r in outcomes.items() if r.outcome == outcome]
+
+
+def _log(db: sqlite3.Connection, action: str, detail: Mapping[str, object]) -> None:
+    db.execute(
+        "INSERT INTO log (at, user, action, detail) VALUES (?, ?, ?, ?)",
+        (_now(), _user(), action, json.dumps(detail, ensure_ascii=False)),
+    )
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment (a service, a container)
+        return os.environ.get("USERNAME", "未知用户")
