@@ -662,15 +662,15 @@ def _describe(entry: LogEntry) -> str:
     if entry.action == "receive":
         names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
         source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
-        return (
-            f"收文件{source}：新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个 {names}".rstrip()
-        )
+        counts = f"新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个"
+        return f"收文件{source}：{counts} {names}".rstrip()
     if entry.action == "accept":
         return f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}"
     if entry.action == "use":
-        return f"指定版本：{d['unit_id']} 计入{'第 ' + str(d['version']) + ' 版' if d['version'] != '最新' else '最新版'}：{d['note']}"
+        which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
+        return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
     if entry.action == "merge":
-        return f"汇总：{d['units']} 个单位 → {d['out']}{'' if d['written'] else '（未生成）'}"
+        return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
     return f"{entry.action}：{d}"
 
 
