@@ -65,7 +65,7 @@ class Version:
     warnings: int
     explanation: str
     problems: list[dict[str, Any]]
-    figures: dict[str, float | None]
+    figures: dict[str, float | str | None]  # a figure, or the text typed where no number could be read
     texts: dict[str, str]
 
     @property
@@ -258,11 +258,18 @@ class Workspace:
     # -- receiving -----------------------------------------------------------------------------------
 
     def receive(
-        self, paths: Iterable[str | Path], *, source: str = "", sender: str = "", progress: Progress = no_progress
+        self,
+        paths: Iterable[str | Path],
+        *,
+        source: str = "",
+        sender: str = "",
+        received_at: datetime | None = None,
+        progress: Progress = no_progress,
     ) -> list[Received]:
         """Store every file under ``paths``, check it and record it as a version of its unit. The same bytes
         received again change nothing. All the new versions are recorded in one transaction, after their
-        files are safely on disk: a receive that is killed records nothing."""
+        files are safely on disk: a receive that is killed records nothing. ``received_at`` is when the
+        files arrived (a mail's date), now if not given."""
         outcomes: dict[Path, Received] = {}
         fresh: dict[str, tuple[Path, Path]] = {}  # sha256 -> (input, stored copy)
         for path in find_files(paths):
@@ -282,7 +289,7 @@ class Workspace:
             fresh[digest] = (path, self._store(path, digest, data))
         checked = iter_checks([stored for _, stored in fresh.values()], self._options(), progress)
         results = list(zip(fresh.items(), checked, strict=True))
-        at = _now()
+        at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
         with store.transaction(self.db):
             for (digest, (path, stored)), report in results:
                 row = self._record(digest, path, stored, report, source or shown(path), sender, at)
@@ -296,9 +303,7 @@ class Workspace:
         ]
 
     def _options(self) -> CheckOptions:
-        return CheckOptions(
-            form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year, keep_raw=False
-        )
+        return CheckOptions(form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year)
 
     def _store(self, path: Path, digest: str, data: bytes) -> Path:
         """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
@@ -339,7 +344,7 @@ class Workspace:
                 len(report.warnings),
                 _explanation(self.form, report),
                 json.dumps(problems, ensure_ascii=False),
-                json.dumps(dict(report.figures), ensure_ascii=False),
+                json.dumps(_figures(report), ensure_ascii=False),
                 json.dumps(report.texts, ensure_ascii=False),
             ),
         )
@@ -603,6 +608,15 @@ def _version(row: sqlite3.Row) -> Version:
         figures=json.loads(row["figures"]),
         texts=json.loads(row["texts"]),
     )
+
+
+def _figures(report: CheckedFile) -> dict[str, object]:
+    """Every figure; where none could be read, what was typed (so that a diff shows “5件” → 5)."""
+    figures: dict[str, object] = dict(report.figures)
+    for code, raw in report.raw.items():
+        if figures.get(code) is None and code in figures and raw not in (None, ""):
+            figures[code] = str(raw)
+    return figures
 
 
 def _explanation(form: Form, report: CheckedFile) -> str:

@@ -1,0 +1,244 @@
+"""A collection round in a workspace (issue #11): init, receive in batches, states, acceptance, history, pinning,
+the log, and a merge that equals the stateless merge of the versions that count."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+from nianbao.cli import main
+from nianbao.collection import store
+from nianbao.collection.workspace import (
+    HAS_ERRORS,
+    KNOWN,
+    NEW,
+    NOT_RECEIVED,
+    PASSED,
+    TO_VERIFY,
+    Workspace,
+)
+from nianbao.form.spec import Form, data_dir, load_form
+from nianbao.io.roster import Unit, read_roster
+from nianbao.operations.check import CheckOptions, check_file
+from nianbao.operations.merge import merge
+from nianbao.problems import NianbaoError
+from tests.workbooks import blank_workbook, edited, put
+
+SAMPLES = data_dir("samples")
+ROSTER = SAMPLES / "zhangwu-county-roster.csv"
+FILLED = SAMPLES / "filled"
+DEADLINE = datetime(2026, 1, 20, 17, 0)
+
+
+def run(*args: object) -> Result:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output and "程序内部错误" not in result.output, result.output
+    return result
+
+
+def sample(unit_id: str) -> Path:
+    (path,) = [p for p in FILLED.iterdir() if unit_id in p.name]
+    return path
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    ws, _ = Workspace.create(tmp_path / "ws", ROSTER, 2025, deadline="2026-01-20", unit_id="210922", unit_name="彰武县")
+    return ws
+
+
+def state_of(ws: Workspace, unit_id: str) -> str:
+    return next(u.state for u in ws.status().units if u.unit_id == unit_id)
+
+
+def test_a_whole_round(tmp_path: Path, form: Form, workspace: Workspace) -> None:
+    units = read_roster(ROSTER)
+    inbox = [tmp_path / f"batch{i}" for i in range(3)]
+    for folder in inbox:
+        folder.mkdir()
+    first, second = units[:10], units[10:]
+    # Batch 1, on time: ten townships, one of them with a typing error, and a stray file.
+    for unit in first[1:]:
+        shutil.copy(sample(unit.unit_id), inbox[0])
+    wrong = edited(_xlsx(first[0].unit_id), lambda wb: put(wb, form, {"T3.R01.C1": "5件"}))
+    (inbox[0] / f"{first[0].unit_name}.xlsx").write_bytes(wrong)
+    (inbox[0] / "会议通知.docx").write_bytes(b"PK\x03\x04 a Word file")
+    results = workspace.receive([inbox[0]], received_at=DEADLINE - timedelta(days=3))
+    assert sum(r.outcome == NEW for r in results) == 11
+    assert state_of(workspace, first[0].unit_id) == HAS_ERRORS
+    status = workspace.status()
+    assert status.received == 10 and status.count(NOT_RECEIVED) == 14 and len(status.unidentified) == 1
+
+    # Batch 2, late: the rest, the correction, a duplicate of batch 1, and one unit's 规章 typed as 1 (P1 warning).
+    for unit in second[1:]:
+        shutil.copy(sample(unit.unit_id), inbox[1])
+    shutil.copy(sample(first[0].unit_id), inbox[1] / "更正.xlsx")
+    shutil.copy(sample(first[1].unit_id), inbox[1] / "重发.xlsx")
+    rules = edited(_xlsx(second[0].unit_id), lambda wb: put(wb, form, {"T2.R01.C1": 1.0}))
+    (inbox[1] / f"{second[0].unit_name}.xlsx").write_bytes(rules)
+    results = workspace.receive([inbox[1]], received_at=DEADLINE + timedelta(days=2))
+    assert [r.outcome for r in results if r.path.name == "重发.xlsx"] == [KNOWN]
+    assert state_of(workspace, first[0].unit_id) == PASSED
+    assert state_of(workspace, second[0].unit_id) == TO_VERIFY
+    status = workspace.status()
+    assert status.received == 24 and status.count(PASSED) == 23
+    late = {u.unit_id for u in status.units if u.late}
+    assert first[0].unit_id in late and first[1].unit_id not in late and second[1].unit_id in late
+
+    # Not every unit has passed: the workspace merge refuses and names who blocks.
+    summary = tmp_path / "county.xlsx"
+    blocked = run("merge", "-w", workspace.root, "--out", summary)
+    assert blocked.exit_code == 1 and second[0].unit_id in blocked.output and "待核实" in blocked.output
+    assert not summary.exists()
+
+    # The reviewer accepts the warning; an error could not be accepted.
+    with pytest.raises(NianbaoError, match="没有"):
+        workspace.accept(first[0].unit_id, "试图认可", rule="S1")
+    accepted = run(
+        "accept", second[0].unit_id, "--rule", "P1", "--note", "电话核实：本镇确有 1 件", "-w", workspace.root
+    )
+    assert accepted.exit_code == 0 and PASSED in accepted.output
+
+    # Batch 3: the same file again changes nothing.
+    shutil.copy(sample(units[5].unit_id), inbox[2] / "又一份.xlsx")
+    assert [r.outcome for r in workspace.receive([inbox[2]])] == [KNOWN]
+
+    # History and the differences between the erroneous return and its correction.
+    shown = run("history", first[0].unit_id, "-w", workspace.root)
+    assert "第 1 版" in shown.output and "第 2 版" in shown.output and "← 计入" in shown.output
+    diff = run("history", first[0].unit_id, "--diff", 1, 2, "-w", workspace.root)
+    cell = form.cells["T3.R01.C1"]
+    assert f"{cell.sheet}!{cell.a1}" in diff.output and "“5件”" in diff.output
+    log = run("log", "-w", workspace.root)
+    for words in ("建立工作区", "收文件", "认可警告"):
+        assert words in log.output
+
+    # The merge: every unit passed; the same figures as merging the counted versions without a workspace.
+    merged = run("merge", "-w", workspace.root, "--out", summary, "--json", tmp_path / "m.json")
+    assert merged.exit_code == 0, merged.output
+    counted = [workspace.root / u.counted.stored for u in workspace.status().units if u.counted]
+    plain = merge(counted, ROSTER, 2025, tmp_path / "plain.xlsx", unit_id="210922", unit_name="彰武县")
+    assert plain.complete and json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["complete"]
+    assert _sums(summary, form) == plain.sums
+    facts = _status_rows(summary)
+    accepted_row = next(r for r in facts if r["单位编码"] == second[0].unit_id)
+    assert "电话核实" in accepted_row["认可的警告"] and accepted_row["迟交"] == "迟交"
+    assert next(r for r in facts if r["单位编码"] == first[0].unit_id)["计入版本"] == "第 2 版"
+
+
+def test_an_acceptance_carries_over_only_while_the_figures_it_read_stay(
+    tmp_path: Path, form: Form, workspace: Workspace
+) -> None:
+    unit = read_roster(ROSTER)[3]
+    for n, (rules, applications) in enumerate([(1.0, None), (1.0, 7.0), (2.0, 7.0)]):
+        changes: dict[str, object] = {"T2.R01.C1": rules}
+        if applications is not None:
+            changes["T2.R02.C1"] = applications
+        path = tmp_path / f"v{n}.xlsx"
+        path.write_bytes(edited(_xlsx(unit.unit_id), lambda wb, c=changes: put(wb, form, c)))
+        workspace.receive([path])
+        if n == 0:
+            assert state_of(workspace, unit.unit_id) == TO_VERIFY
+            workspace.accept(unit.unit_id, "本镇确有 1 件", rule="P1")
+        expected = PASSED if rules == 1.0 else TO_VERIFY  # v2 changed another figure, v3 the one P1 reads
+        assert state_of(workspace, unit.unit_id) == expected, n
+
+
+def test_pinning_an_earlier_version(tmp_path: Path, form: Form, workspace: Workspace) -> None:
+    unit = read_roster(ROSTER)[0]
+    wrong = tmp_path / "wrong.xlsx"
+    wrong.write_bytes(edited(_xlsx(unit.unit_id), lambda wb: put(wb, form, {"T3.R01.C1": "/"})))
+    workspace.receive([sample(unit.unit_id)])
+    workspace.receive([wrong])
+    assert state_of(workspace, unit.unit_id) == HAS_ERRORS
+    used = run("use", unit.unit_name, "1", "--note", "第 2 版是误发的旧表", "-w", workspace.root)
+    assert used.exit_code == 0 and "计入第 1 版" in used.output
+    assert state_of(workspace, unit.unit_id) == PASSED
+    run("use", unit.unit_id, "最新", "--note", "恢复", "-w", workspace.root)
+    assert state_of(workspace, unit.unit_id) == HAS_ERRORS
+    assert run("use", unit.unit_id, "9", "--note", "x", "-w", workspace.root).exit_code == 1
+
+
+def test_status_json_and_finding_the_workspace_from_a_subfolder(
+    tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace.receive([FILLED])
+    inner = workspace.root / "收到的文件"
+    monkeypatch.chdir(inner)
+    shown = run("status", "--json")
+    data = json.loads(shown.output)
+    assert data["units"] == 24 and data["received"] == 24 and data["states"][PASSED] == 24
+    assert [u["unit_id"] for u in data["roster"]] == [u.unit_id for u in read_roster(ROSTER)]
+    monkeypatch.chdir(tmp_path)
+    outside = run("status")
+    assert outside.exit_code == 1 and "不是工作区" in outside.output
+
+
+def test_init_refuses_a_folder_that_holds_a_workspace(workspace: Workspace) -> None:
+    again = run("init", workspace.root, "--roster", ROSTER, "--year", 2025)
+    assert again.exit_code == 1 and "已经有一个工作区" in again.output
+
+
+def test_received_files_are_kept_byte_for_byte_and_inputs_untouched(tmp_path: Path, workspace: Workspace) -> None:
+    before = {p.name: p.read_bytes() for p in FILLED.iterdir()}
+    workspace.receive([FILLED])
+    assert {p.name: p.read_bytes() for p in FILLED.iterdir()} == before
+    kept = sorted(p.read_bytes() for p in (workspace.root / "收到的文件").iterdir())
+    assert kept == sorted(before.values())
+
+
+def test_a_damaged_or_foreign_database_is_a_clear_error(tmp_path: Path, workspace: Workspace) -> None:
+    workspace.close()
+    database = workspace.root / store.DATABASE
+    database.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(NianbaoError, match="已损坏"):
+        Workspace.open(workspace.root)
+    database.unlink()
+    sqlite3.connect(database).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(NianbaoError, match="不是 nianbao 工作区"):
+        Workspace.open(workspace.root)
+
+
+def test_migrations_bring_an_old_record_up_to_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws, _ = Workspace.create(tmp_path / "ws", ROSTER, 2025)
+    ws.receive([sample("210922100")])
+    ws.close()
+    later = [*store.MIGRATIONS, "ALTER TABLE files ADD COLUMN reviewed TEXT NOT NULL DEFAULT '';"]
+    monkeypatch.setattr(store, "MIGRATIONS", later)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", len(later))
+    reopened = Workspace.open(tmp_path / "ws")
+    assert reopened.db.execute("PRAGMA user_version").fetchone()[0] == len(later)
+    assert [tuple(row) for row in reopened.db.execute("SELECT reviewed FROM files")] == [("",)]
+    assert reopened.status().received == 1
+    reopened.close()
+    monkeypatch.setattr(store, "MIGRATIONS", later[:1])
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 1)
+    with pytest.raises(NianbaoError, match="更新版本"):
+        Workspace.open(tmp_path / "ws")
+
+
+def _xlsx(unit_id: str) -> bytes:
+    """A sample township's workbook as .xlsx (some samples are .xls/.ods: those are rebuilt from what was typed)."""
+    path = sample(unit_id)
+    if path.suffix == ".xlsx":
+        return path.read_bytes()
+    checked = check_file(path, CheckOptions())
+    form = load_form()
+    unit = Unit(checked.unit_id, checked.unit_name)
+    return edited(blank_workbook(form, unit), lambda wb: put(wb, form, checked.raw))
+
+
+def _sums(path: Path, form: Form) -> dict[str, float | None]:
+    return dict(check_file(path, CheckOptions()).figures)
+
+
+def _status_rows(path: Path) -> list[dict[str, object]]:
+    rows = list(openpyxl.load_workbook(path)["报送情况"].iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
