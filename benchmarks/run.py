@@ -7,7 +7,8 @@ For each N it builds N filled workbooks of distinct units, then times each step 
 `nianbao` command in a fresh process) and the baseline: python-calamine reading every cell of every sheet
 of the same files in one process. It prints times, files/s, ratios to the baseline and peak memory (the
 largest RSS among the step's processes). Targets (issue 6): check ≤ 3× and merge ≤ 5× the baseline,
-generate ≥ 100 workbooks/s, peak memory at 5,000 files ≤ 1.5× that at 1,000.
+generate ≥ 100 workbooks/s, peak memory at 5,000 files ≤ 1.5× that at 1,000; (issue 11) receive into a
+workspace ≤ 1.5× check of the same files, status of the workspace < 0.5 s.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import data_dir, load_form
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit
@@ -109,17 +111,35 @@ def run(n: int, work: Path) -> dict[str, float]:
             str(work / "summary.xlsx"),
         ],
     }
+    # The workspace: init is setup (it generates like `generate`); receive is timed against check, status alone.
+    workspace = work / "workspace"
+    steps["receive"] = [*nianbao, "receive", str(returned), "-w", str(workspace)]
+    steps["status"] = [*nianbao, "status", "-w", str(workspace)]
+    init = [*nianbao, "init", str(workspace), "--roster", str(roster), "--year", str(YEAR), "--password", "bench"]
     for name, args in steps.items():
+        if name == "receive" and timed(init)[2] != 0:
+            sys.exit(f"init failed: {' '.join(init)}")
         seconds, rss, code = timed(args)
         if code != 0:
             sys.exit(f"{name} failed with exit status {code}: {' '.join(args)}")
         results[name], results[f"{name}_rss"] = seconds, rss
+    results["status_in_process"] = status_in_process(workspace)
     base = results["baseline"]
     print(f"  {'step':<10}{'seconds':>9}{'files/s':>10}{'× baseline':>12}{'peak RSS MB':>13}")
     for name in steps:
-        ratio = "" if name in ("baseline", "generate") else f"{results[name] / base:.2f}"
+        ratio = "" if name in ("baseline", "generate", "status") else f"{results[name] / base:.2f}"
         print(f"  {name:<10}{results[name]:>9.2f}{n / results[name]:>10.0f}{ratio:>12}{results[name + '_rss']:>13.0f}")
+    print(f"  status without starting Python and importing nianbao: {results['status_in_process']:.3f} s")
     return results
+
+
+def status_in_process(workspace: Path) -> float:
+    """The time of `Workspace.status()` itself: opening the record and working out every unit's state."""
+    start = time.perf_counter()
+    opened = Workspace.open(workspace)
+    opened.status()
+    opened.close()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -138,6 +158,8 @@ def main() -> None:
         check, merge = r["check"] / r["baseline"], r["merge"] / r["baseline"]
         rate = n / r["generate"]
         print(f"  {n} units: check {check:.2f}× (≤ 3), merge {merge:.2f}× (≤ 5), generate {rate:.0f}/s (≥ 100)")
+        receive = r["receive"] / r["check"]
+        print(f"  {n} units: receive {receive:.2f}× check (≤ 1.5), status {r['status']:.2f} s as a command (< 0.5)")
     if len(runs) > 1:
         small, large = min(runs), max(runs)
         for step in ("check", "merge"):

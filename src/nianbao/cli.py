@@ -32,9 +32,7 @@ from nianbao.collection.workspace import (
 from nianbao.form.spec import DEFAULT_FORM, load_form
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
-from nianbao.operations.annotate import annotate, annotated_name
 from nianbao.operations.check import CheckedFile, CheckOptions, check_files, iter_lines
-from nianbao.operations.demo import BLANK, RETURNED, YEAR, run_demo
 from nianbao.operations.generate import generate as generate_batch
 from nianbao.operations.importing import import_report
 from nianbao.operations.merge import Summary, merge
@@ -228,6 +226,8 @@ class _Annotator:
         self.existing: list[Path] = []
 
     def add(self, report: CheckedFile) -> None:
+        from nianbao.operations.annotate import annotate, annotated_name  # openpyxl: only when annotating
+
         name = annotated_name(report)
         stem, n = name.removesuffix(".xlsx"), 1
         while name in self.used:
@@ -436,6 +436,8 @@ def import_command(
 @_friendly
 def demo(out: Path) -> None:
     """用自带样例（彰武县 24 个乡镇）演示全过程：生成空白表 → 乡镇填报 → 检查 → 汇总。"""
+    from nianbao.operations.demo import BLANK, RETURNED, YEAR, run_demo
+
     click.echo(f"1. 为样例名单生成 {YEAR} 年度空白统计表……")
     result = run_demo(out)
     click.echo(f"   {len(result.batch.files)} 份，保存在 {out / BLANK}")

@@ -19,6 +19,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,22 @@ class Version:
     errors: int
     warnings: int
     explanation: str
-    problems: list[dict[str, Any]]
-    figures: dict[str, float | str | None]  # a figure, or the text typed where no number could be read
-    texts: dict[str, str]
+    problems_json: str = field(repr=False)  # parsed only when asked: status reads thousands of rows
+    figures_json: str = field(repr=False)
+    texts_json: str = field(repr=False)
+
+    @cached_property
+    def problems(self) -> list[dict[str, Any]]:
+        return list(json.loads(self.problems_json))
+
+    @cached_property
+    def figures(self) -> dict[str, float | str | None]:
+        """Every figure, or the text typed where no number could be read."""
+        return dict(json.loads(self.figures_json))
+
+    @cached_property
+    def texts(self) -> dict[str, str]:
+        return dict(json.loads(self.texts_json))
 
     @property
     def explained(self) -> bool:
@@ -385,8 +399,10 @@ class Workspace:
         self, unit: Unit, counted: Version, versions: int, pinned: bool, accepted: Sequence[sqlite3.Row]
     ) -> UnitState:
         late = self.deadline is not None and date.fromisoformat(counted.received_at[:10]) > self.deadline
-        warnings = [p for p in counted.problems if p["severity"] == WARNING]
-        open_warnings = [] if counted.explained else [w for w in warnings if not self._accepted(w, counted, accepted)]
+        open_warnings = []
+        if counted.warnings and not counted.explained:
+            warnings = [p for p in counted.problems if p["severity"] == WARNING]
+            open_warnings = [w for w in warnings if not self._accepted(w, counted, accepted)]
         if counted.errors:
             state = HAS_ERRORS
         elif open_warnings:
@@ -604,9 +620,9 @@ def _version(row: sqlite3.Row) -> Version:
         errors=row["errors"],
         warnings=row["warnings"],
         explanation=row["explanation"],
-        problems=json.loads(row["problems"]),
-        figures=json.loads(row["figures"]),
-        texts=json.loads(row["texts"]),
+        problems_json=row["problems"],
+        figures_json=row["figures"],
+        texts_json=row["texts"],
     )
 
 
