@@ -319,23 +319,30 @@ def content_digest(raw: Mapping[str, object]) -> str:
     return sha256(repr(sorted((code, repr(value)) for code, value in raw.items())).encode("utf-8"))
 
 
+@cache
+def _expected_positions(form_ref: str) -> frozenset[tuple[str, int, int]]:
+    """Where a returned workbook may hold something: what the tool wrote, and every input."""
+    form = load_form(form_ref)
+    typed = {(t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields}
+    typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
+    return written_positions(form_ref) | typed
+
+
 def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     """What a unit wrote where the tool does not read (nothing it wrote may be lost unseen), and a cover
     that names another unit than the identity (a copied workbook with only the cover changed)."""
     if report.identity.get("kind") == SUMMARY:
         return
-    ours = written_positions(report.form_ref)
-    typed = {(t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields}
-    typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
+    expected = _expected_positions(report.form_ref)
     for name in form.sheets:
         if name == IDENTITY_SHEET:
             continue  # what the tool wrote there differs from unit to unit, and its edits are caught elsewhere
         rows = opened.sheets[name].rows if name in opened.sheets else ()
         for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value != "" and value is not None and (name, r, c) not in ours and (name, r, c) not in typed:
+            for c in [c for c, value in enumerate(row) if value != "" and value is not None]:
+                if (name, r, c) not in expected:
                     where = Location(sheet=name, cell=a1(r, c))
-                    text = read_text(value)
+                    text = read_text(row[c])
                     report.problems.append(
                         Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
                     )
