@@ -242,3 +242,14 @@ def _sums(path: Path, form: Form) -> dict[str, float | None]:
 def _status_rows(path: Path) -> list[dict[str, object]]:
     rows = list(openpyxl.load_workbook(path)["报送情况"].iter_rows(values_only=True))
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_a_workspace_copied_elsewhere_keeps_working(tmp_path: Path, workspace: Workspace) -> None:
+    workspace.receive([FILLED])
+    workspace.close()
+    moved = Path(shutil.copytree(workspace.root, tmp_path / "另一台电脑" / "工作区"))
+    shutil.rmtree(workspace.root)
+    reopened = Workspace.open(moved)
+    assert reopened.status().count(PASSED) == 24
+    result = reopened.merge(tmp_path / "county.xlsx")
+    assert result.summary is not None and result.summary.complete

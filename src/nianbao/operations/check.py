@@ -333,14 +333,14 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     that names another unit than the identity (a copied workbook with only the cover changed)."""
     if report.identity.get("kind") == SUMMARY:
         return
-    expected = _expected_positions(report.form_ref)
+    allowed = _expected_positions(report.form_ref)
     for name in form.sheets:
         if name == IDENTITY_SHEET:
             continue  # what the tool wrote there differs from unit to unit, and its edits are caught elsewhere
         rows = opened.sheets[name].rows if name in opened.sheets else ()
         for r, row in enumerate(rows):
             for c in [c for c, value in enumerate(row) if value != "" and value is not None]:
-                if (name, r, c) not in expected:
+                if (name, r, c) not in allowed:
                     where = Location(sheet=name, cell=a1(r, c))
                     text = read_text(row[c])
                     report.problems.append(
