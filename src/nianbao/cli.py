@@ -32,7 +32,7 @@ from nianbao.collection.workspace import (
 from nianbao.form.spec import DEFAULT_FORM, load_form
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
-from nianbao.operations.check import CheckedFile, CheckOptions, check_files, iter_lines
+from nianbao.operations.check import CheckedFile, CheckOptions, check_files, find_files, iter_lines
 from nianbao.operations.generate import generate as generate_batch
 from nianbao.operations.importing import import_report
 from nianbao.operations.merge import Summary, merge
@@ -83,6 +83,15 @@ def _workspace_option(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(file_okay=False, path_type=Path),
         help="工作区目录（不写则从当前目录向上查找）。",
     )(func)
+
+
+def _refuse_over_inputs(output: Path | None, inputs: list[Path], roster: Path | None) -> None:
+    """An output never takes the place of a file being read, --force or not."""
+    if output is None:
+        return
+    read = {resolved(p) for p in inputs} | ({resolved(roster)} if roster else set())
+    if resolved(output) in read:
+        raise click.UsageError(f"输出文件 {shown(output)} 是被读取的文件之一（表格或名单），不能覆盖它；请换一个文件名")
 
 
 def _when(at: str) -> str:
@@ -183,6 +192,7 @@ def check(
     run = check_files(paths, options, _progress("检查中"))
     if not run.files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
+    _refuse_over_inputs(json_out, run.files, roster)
 
     annotator = _Annotator(annotate_dir, password, run.files, force) if annotate_dir else None
     # Reports are printed (and annotated) as they arrive and then dropped: memory stays flat for any count.
@@ -297,6 +307,7 @@ def merge_command(
         return
     if roster is None or year is None:
         raise click.UsageError("汇总目录或文件时必须写 --roster 和 --year（在工作区中汇总则不写目录）")
+    _refuse_over_inputs(json_out, find_files(paths), roster)
     result = merge(
         paths,
         roster,

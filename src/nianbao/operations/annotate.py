@@ -17,7 +17,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nianbao.form.spec import Form, load_form
-from nianbao.io.files import atomic_file, safe_name, shown
+from nianbao.io.files import safe_name, shown, write_atomic
 from nianbao.io.identity import ANNOTATED_PROPERTY, Identity
 from nianbao.io.writer import build_workbook
 from nianbao.operations.check import PROBLEM_SHEET, CheckedFile, content_digest
@@ -59,8 +59,10 @@ def annotate(report: CheckedFile, target: Path, password: str | None = None) -> 
         del workbook.custom_doc_props[ANNOTATED_PROPERTY]
     workbook.custom_doc_props.append(StringProperty(name=ANNOTATED_PROPERTY, value=content_digest(report.raw)))
     workbook.calculation.fullCalcOnLoad = True  # openpyxl keeps no cached results: recalculate on opening
-    with atomic_file(target, overwrite=True) as out:  # a copy from an earlier check of the same file is renewed
-        workbook.save(out)
+    # Saved in memory first: an interrupted openpyxl save into a file leaves a ZipFile complaining at exit.
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    write_atomic(target, buffer.getvalue(), overwrite=True)  # the caller decides whether a copy may be renewed
     return True
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nianbao.form.spec import Form, Table, load_form
-from nianbao.io.files import refuse_overwrite, write_atomic
+from nianbao.io.files import refuse_overwrite, shown, write_atomic
 from nianbao.operations.check import CheckedFile, CheckOptions, check_file
 from nianbao.problems import WARNING, NianbaoError, Problem
 
@@ -61,13 +61,26 @@ def from_file(path: Path) -> tuple[AnnualReport, CheckedFile]:
     checked = check_file(path, CheckOptions())
     if not checked.form_ref or not checked.figures:
         reason = checked.errors[0].message if checked.errors else "没有可用的数字"
-        raise NianbaoError(f"{path} 无法生成报告：{reason}")
+        raise NianbaoError(f"{shown(path)} 无法生成报告：{reason}")
+    partial = next((p for p in checked.errors if p.code == "PARTIAL_SUMMARY"), None)
+    if partial:
+        raise NianbaoError(f"{shown(path)} 不能生成正式的年度报告：{partial.message}")
     figures: dict[str, float | str | None] = dict(checked.figures)
     for code, raw in checked.raw.items():  # what cannot be read as a number is printed as it was typed
         if figures.get(code) is None and isinstance(raw, str) and raw.strip():
-            figures[code] = raw.strip()
+            figures[code] = _printable(raw.strip())
     form = load_form(checked.form_ref)
-    return AnnualReport(form, checked.unit_name, checked.year or 0, figures, checked.texts), checked
+    texts = {code: _printable(text) for code, text in checked.texts.items()}
+    return AnnualReport(form, _printable(checked.unit_name), checked.year or 0, figures, texts), checked
+
+
+def _printable(text: str) -> str:
+    """Text without the control characters that a page or a Word file cannot hold (a bell pasted from a
+    Word table, a form feed); line breaks and tabs stay."""
+    return _CONTROL.sub("", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
