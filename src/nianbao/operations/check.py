@@ -338,6 +338,8 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     typed = {(t.sheet, t.row, t.col) for t in form.text_cells}
     typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
     for name in form.sheets:
+        if name == IDENTITY_SHEET:  # what generate wrote there (a deadline too) is read_identity's business
+            continue
         rows = opened.sheets[name].rows if name in opened.sheets else ()
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
