@@ -13,12 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from nianbao.cli import main
+from nianbao.form.rules import with_totals
 from nianbao.form.spec import Form, a1, data_dir, load_form, templates_dir
 from nianbao.io.roster import Unit
 from nianbao.io.values import says_nothing
 from nianbao.io.writer import INPUT_FILL, TEXT_LIMIT
 from nianbao.operations.annotate import annotate, annotated_name
 from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_all, check_file, check_files, iter_lines
+from nianbao.operations.report import AnnualReport, text_warnings
 from nianbao.problems import WARNING
 from tests.figures import consistent_inputs
 from tests.workbooks import UNIT, blank_workbook, filled_workbook
@@ -187,3 +189,10 @@ def test_the_sample_townships_show_the_feature() -> None:
     assert [r.unit_name for r in explained] == ["冯家镇"]
     assert [p.code for p in explained[0].warnings] == ["P1"] and "规章制定权" in explained[0].explanation
     assert {r.unit_name: r.explanation for r in samples if r.explanation and not r.explained} == {"大德乡": "无"}
+
+
+def test_the_explanation_is_not_part_of_the_published_report_text(form: Form, good: dict) -> None:
+    assert form.explanation
+    texts = {"N1": "总体情况", "N5": "存在问题", "N6": "未收取信息处理费", form.explanation.code: "收到申请 999 件"}
+    report = AnnualReport(form, "甲镇", 2025, with_totals(form.totals, good), texts)
+    assert text_warnings(report) == []
