@@ -200,6 +200,18 @@ def test_a_note_typed_outside_the_table_is_a_warning_quoting_it(tmp_path: Path, 
     assert check_file(clean, CheckOptions()).problems == []
 
 
+def test_a_deadline_in_the_hidden_identity_is_not_a_note_outside_the_table(tmp_path: Path, form: Form) -> None:
+    from nianbao.io.identity import Identity
+    from nianbao.io.writer import build_workbook
+    from tests.workbooks import put
+
+    unit = UNITS[0]
+    blank = build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, 2025, "2026年1月20日"), "pw")
+    path = tmp_path / "with-deadline.xlsx"
+    path.write_bytes(edited(blank, lambda wb: put(wb, form, consistent_inputs(form, random.Random(4)))))
+    assert check_file(path, CheckOptions()).problems == []
+
+
 def test_a_cover_that_names_another_unit_is_warned(tmp_path: Path, form: Form) -> None:
     from nianbao.form.spec import COVER_INFO_ROW
 

@@ -200,6 +200,37 @@ CASES = [
         "缺少必填项",
     ),
     (
+        "a misspelt key of the explanation",
+        replace('explanation = { code = "E1", label =', 'explanation = { code = "E1", lable ='),
+        "cover.explanation.lable",
+        "不认识的项",
+    ),
+    (
+        "an explanation without a label",
+        replace('explanation = { code = "E1", label = "情况说明", ', 'explanation = { code = "E1", '),
+        "cover.explanation.label",
+        "缺少必填项",
+    ),
+    (
+        "an explanation with a cover field's code",
+        replace('explanation = { code = "E1"', 'explanation = { code = "F1"'),
+        "cover.explanation.code",
+        "F1 重复",
+    ),
+    (
+        "an explanation code that is no code",
+        replace('explanation = { code = "E1"', 'explanation = { code = "E 1"'),
+        "cover.explanation.code",
+        "字母、数字和下划线",
+    ),
+    ("an explanation of no lines", replace("lines = 6 }", "lines = 0 }"), "cover.explanation.lines", "不小于 1"),
+    (
+        "an explanation as a text",
+        replace("explanation = {", 'explanation = "情况说明"\n# {'),
+        "cover.explanation",
+        "应为表",
+    ),
+    (
         "a TOML syntax error",
         replace('title = "政府信息公开工作年度报告"', 'title = "政府信息公开工作年度报告'),
         "第 ",

@@ -73,6 +73,9 @@ def test_a_whole_round(tmp_path: Path, form: Form, workspace: Workspace) -> None
     results = workspace.receive([inbox[0]], received_at=DEADLINE - timedelta(days=3))
     assert sum(r.outcome == NEW for r in results) == 11
     assert state_of(workspace, first[0].unit_id) == HAS_ERRORS
+    explained = next(u for u in workspace.status().units if u.unit_name == "冯家镇")  # P1, explained in the workbook
+    assert explained.state == PASSED and explained.counted and explained.counted.warnings == 1
+    assert "规章" in explained.counted.explanation
     status = workspace.status()
     assert status.received == 10 and status.count(NOT_RECEIVED) == 14 and len(status.unidentified) == 1
 
@@ -136,7 +139,7 @@ def test_a_whole_round(tmp_path: Path, form: Form, workspace: Workspace) -> None
 def test_an_acceptance_carries_over_only_while_the_figures_it_read_stay(
     tmp_path: Path, form: Form, workspace: Workspace
 ) -> None:
-    unit = read_roster(ROSTER)[3]
+    unit = read_roster(ROSTER)[4]
     for n, (rules, applications) in enumerate([(1.0, None), (1.0, 7.0), (2.0, 7.0)]):
         changes: dict[str, object] = {"T2.R01.C1": rules}
         if applications is not None:

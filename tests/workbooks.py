@@ -46,8 +46,8 @@ def edited(data: bytes, edit: Callable[[Workbook], object]) -> bytes:
 
 
 def put(wb: Workbook, form: Form, values: dict[str, object]) -> None:
-    """Type ``values`` (cell code of a figure, narrative section or cover field -> what was typed) into ``wb``."""
-    texts = {t.code: t for t in form.narrative + form.cover_fields}
+    """Type ``values`` (cell code of a figure or text input -> what was typed) into ``wb``."""
+    texts = {t.code: t for t in form.text_cells}
     for code, value in values.items():
         cell = form.cells.get(code) or texts[code]
         wb[cell.sheet].cell(cell.row + 1, cell.col + 1).value = value

@@ -35,6 +35,17 @@ TEXTS = {
     "F2": "0418-8000000",
     "F3": "{next_year}年1月10日",
 }
+# What some townships did differently, by unit id: figures that raise a warning, and the 情况说明 they wrote.
+SPECIAL: dict[str, tuple[dict[str, float], str]] = {
+    # 规章 in Table 2 raises the P1 warning (⚠ 规章一般应为 0); the township explains it on the cover.
+    "210922103": (
+        {"T2.R01.C3": 1.0},
+        "表二“规章”行现行有效 1 件，是本镇执行的一件省政府规章，按往年口径填报；本镇无规章制定权，"
+        "本年未制定、未废止规章。如需改为 0，请县政务公开办告知。",
+    ),
+    # Nothing to explain: the clerk wrote “无”, as the text cells' prompt asks.
+    "210922208": ({}, "无"),
+}
 
 
 def main() -> None:
@@ -57,10 +68,17 @@ def main() -> None:
                     form, Identity.for_unit(form, unit.unit_id, unit.unit_name, YEAR, f"{YEAR + 1}年1月20日"), "sample"
                 )
             )
-            typed = {f"{form.cells[c].sheet}!{form.cells[c].a1}": v for c, v in township_inputs(form, rng).items()}
-            for text in form.narrative + form.cover_fields:
-                value = TEXTS[text.code].format(name=unit.unit_name, year=YEAR, next_year=YEAR + 1)
-                typed[f"{text.sheet}!{a1(text.row, text.col)}"] = value
+            figures, explanation = SPECIAL.get(unit.unit_id, ({}, ""))
+            inputs = {**township_inputs(form, rng), **figures}
+            typed = {f"{form.cells[c].sheet}!{form.cells[c].a1}": v for c, v in inputs.items()}
+            texts = {
+                code: text.format(name=unit.unit_name, year=YEAR, next_year=YEAR + 1) for code, text in TEXTS.items()
+            }
+            if form.explanation:
+                texts[form.explanation.code] = explanation
+            for text in form.text_cells:
+                if texts[text.code]:
+                    typed[f"{text.sheet}!{a1(text.row, text.col)}"] = texts[text.code]
             ext = FORMAT_CYCLE[i % len(FORMAT_CYCLE)]
             target = OUT / (Path(names[unit.unit_id]).stem + f".{ext}")
             jobs.append({"src": str(blank), "type": typed, "save": [{"path": str(target), "filter": FILTERS[ext]}]})

@@ -10,15 +10,16 @@ import openpyxl
 import pytest
 
 from nianbao.form.rules import with_totals
-from nianbao.form.spec import Form
+from nianbao.form.spec import Form, a1
 from nianbao.operations.annotate import annotate, annotated_name
-from nianbao.operations.check import CheckOptions, check_file
+from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_file, iter_lines
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.roundtrip.office import ODS, XLS, XLSX
 from tests.workbooks import UNIT, blank_workbook, published_sample_figures
 
 FORMATS = {"xlsx": XLSX, "xls": XLS, "ods": ODS}
+WHY = "本镇无规章制定权。\n表二规章行填的是本镇执行的省政府规章。"  # typed into 情况说明, with a line break
 
 
 def ref(form: Form, code: str) -> str:
@@ -33,11 +34,16 @@ def saved(form: Form, libreoffice, tmp_path_factory: pytest.TempPathFactory) -> 
     blank = folder / "blank.xlsx"
     blank.write_bytes(blank_workbook(form))
     good = consistent_inputs(form, random.Random(11))
-    typos = {**good, "T3.R05.C2": "5件", "T3.R06.C1": "/", "T4.R01.C3": " ", "T2.R06.C1": "251000元"}
+    typos = {**good, "T3.R05.C2": "5件", "T3.R06.C1": "/", "T4.R01.C3": " ", "T2.R06.C1": "251000元", "T2.R01.C1": 1}
     zhangwu = published_sample_figures(form, ZHANGWU_2022)
     zhangwu_year = folder / "zhangwu-blank.xlsx"
     zhangwu_year.write_bytes(blank_workbook(form, year=2022))
-    narrative = {f"{form.narrative_sheet}!A{form.narrative[0].row + 1}": "一是主动公开情况。"}
+    explanation = form.explanation
+    assert explanation
+    narrative = {
+        f"{form.narrative_sheet}!A{form.narrative[0].row + 1}": "一是主动公开情况。",
+        f"{explanation.sheet}!{a1(explanation.row, explanation.col)}": WHY,
+    }
 
     def job(src: Path, values: dict, name: str, formats=FORMATS, password: str | None = None) -> dict:
         typed = {ref(form, c): v for c, v in values.items() if c not in form.totals}
@@ -69,6 +75,7 @@ def test_consistent_workbook_saved_by_libreoffice_passes_with_the_same_figures(
     assert report.problems == [], [p.describe() for p in report.problems]
     assert report.figures == with_totals(form.totals, saved["good"])
     assert report.texts["N1"] == "一是主动公开情况。"
+    assert report.explanation == WHY and not report.explained  # read, but nothing to explain
 
 
 @pytest.mark.parametrize("ext", FORMATS)
@@ -81,6 +88,11 @@ def test_typed_text_is_caught_in_every_format(saved: dict, form: Form, ext: str)
         ("BLANK", form.cells["T4.R01.C3"].a1),
         ("TEXT", form.cells["T2.R06.C1"].a1),
     }
+    assert [p.code for p in report.warnings] == ["P1"] and report.explained and report.explanation == WHY
+    assert (
+        list(iter_lines(report))[-1]
+        == f"    {EXPLANATION_LEAD}本镇无规章制定权。 表二规章行填的是本镇执行的省政府规章。"
+    )
 
 
 def test_zhangwu_2022_report_typed_in_libreoffice_gives_one_error_for_the_blank_cell(saved: dict, form: Form) -> None:
@@ -111,3 +123,6 @@ def test_annotated_copy_of_an_xls_or_ods_rebuilds_the_workbook_with_what_was_typ
     assert wb[same.sheet][same.a1].value == saved["good"]["T3.R05.C1"]
     again = check_file(target, CheckOptions())
     assert {(p.code, p.cell) for p in again.errors} == {(p.code, p.cell) for p in report.errors}
+    assert again.explanation == WHY
+    listed = [row[5] for row in wb["问题清单"].iter_rows(min_row=4, values_only=True)]
+    assert listed[-1] == EXPLANATION_LEAD + WHY

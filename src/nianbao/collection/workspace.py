@@ -29,6 +29,7 @@ from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
 from nianbao.io.files import safe_name, sha256, shown, write_atomic
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, read_roster
+from nianbao.io.values import says_nothing
 from nianbao.operations.check import CheckedFile, CheckOptions, find_files, iter_checks
 from nianbao.operations.generate import Batch, deadline_date, generate
 from nianbao.operations.merge import Summary, merge
@@ -44,7 +45,6 @@ NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED = "未收到", "有错误", "待核�
 LATE = "迟交"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
-_NO_EXPLANATION = {"", "无", "无。", "没有", "/", "-", "—", "暂无"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ class Version:
 
     @property
     def explained(self) -> bool:
-        return self.explanation.strip() not in _NO_EXPLANATION
+        """The unit explained its warnings in the workbook's 情况说明."""
+        return not says_nothing(self.explanation)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -356,7 +357,7 @@ class Workspace:
                 version,
                 len(report.errors),
                 len(report.warnings),
-                _explanation(self.form, report),
+                report.explanation,
                 json.dumps(problems, ensure_ascii=False),
                 json.dumps(_figures(report), ensure_ascii=False),
                 json.dumps(report.texts, ensure_ascii=False),
@@ -429,7 +430,7 @@ class Workspace:
             if before != after:
                 labels = "／".join(x for x in (cell.row_label, cell.col_label) if x)
                 changes.append(Difference(cell.code, f"{cell.sheet}!{cell.a1}（{labels}）", before, after))
-        for text in self.form.narrative + self.form.cover_fields:
+        for text in self.form.text_cells:
             said, says = a.texts.get(text.code, ""), b.texts.get(text.code, "")
             if said != says:
                 place = f"{text.sheet}!{a1(text.row, text.col)}（{text.title}）"
@@ -633,10 +634,6 @@ def _figures(report: CheckedFile) -> dict[str, object]:
         if figures.get(code) is None and code in figures and raw not in (None, ""):
             figures[code] = str(raw)
     return figures
-
-
-def _explanation(form: Form, report: CheckedFile) -> str:
-    return ""
 
 
 def _cell(warning: Mapping[str, Any]) -> str:

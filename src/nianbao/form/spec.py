@@ -32,11 +32,12 @@ TABLE_TOP = 2  # first row of a table's header
 IDENTITY_SHEET = "_nianbao"
 LAST_YEAR = 2100
 # The cover sheet: unit facts from COVER_INFO_ROW, instructions from COVER_INSTRUCTIONS_ROW (heading just
-# above), then the 填报人 fields. A narrative section i has its title at TABLE_TOP + 3i, hint, input below.
+# above), then the 填报人 fields, then (if the spec has one) the explanation of warnings: its hint, and its
+# input below. A narrative section i has its title at TABLE_TOP + 3i, hint, input below.
 COVER_INFO_ROW = 2
 COVER_INSTRUCTIONS_ROW = 10
 DEFAULT_TYPE = "count"  # of a figure cell whose row and table name no type
-TEXT_TYPE = "text"  # of narrative sections and cover fields
+TEXT_TYPE = "text"  # of narrative sections, cover fields and the explanation
 CODE = re.compile(r"^\w+$")  # a table id, row or column code, text cell code
 EXCEL_COLUMNS = 16384
 
@@ -88,7 +89,7 @@ class Cell:
 
 @dataclass(frozen=True)
 class TextCell:
-    """A text input: a narrative section or a cover field."""
+    """A text input: a narrative section, a cover field or the explanation of warnings."""
 
     code: str
     sheet: str
@@ -183,6 +184,7 @@ class Form:
     narrative: tuple[TextCell, ...]
     cover_sheet: str
     cover_fields: tuple[TextCell, ...]
+    explanation: TextCell | None  # on the cover: where a unit explains figures that raise warnings
     instructions: tuple[str, ...]
     rules: tuple[Rule, ...]
     totals: dict[str, Relation]  # total cell code -> the check that defines it
@@ -200,6 +202,11 @@ class Form:
         return [c for c in self.cells.values() if c.code not in self.totals]
 
     @property
+    def text_cells(self) -> tuple[TextCell, ...]:
+        """Every text input: narrative sections, cover fields, the explanation."""
+        return self.narrative + self.cover_fields + ((self.explanation,) if self.explanation else ())
+
+    @property
     def sheets(self) -> list[str]:
         return [self.cover_sheet, *(t.sheet for t in self.tables), self.narrative_sheet, IDENTITY_SHEET]
 
@@ -211,7 +218,7 @@ class Form:
         return next(t for t in self.tables if t.id == table_id)
 
     def text_cell(self, code: str) -> TextCell:
-        return next(t for t in self.narrative + self.cover_fields if t.code == code)
+        return next(t for t in self.text_cells if t.code == code)
 
     def section(self, code: str) -> Table | TextCell:
         """A part of the published report: a table by its id or a narrative section by its code."""
@@ -304,7 +311,7 @@ def _build(raw: Raw) -> Form:
         )
         for i, s in enumerate(section_nodes)
     ]
-    cover = top["cover"].table(keys=("sheet", "fields", "instructions"))
+    cover = top["cover"].table(keys=("sheet", "fields", "instructions", "explanation"))
     instructions = cover["instructions"].texts(optional=True)
     first_field = COVER_INSTRUCTIONS_ROW + len(instructions) + 1
     field_nodes = [f.table(keys=("code", "label")) for f in cover["fields"].items(optional=True)]
@@ -312,9 +319,25 @@ def _build(raw: Raw) -> Form:
         TextCell(_code(f["code"]), cover["sheet"].text(), first_field + i, 1, f["label"].text())
         for i, f in enumerate(field_nodes)
     ]
+    explanation_node = cover["explanation"]
+    explanation = None
+    if explanation_node.present:  # its hint right under the fields, the input below the hint
+        explanation_node = explanation_node.table(keys=("code", "label", "hint", "lines"))
+        explanation = TextCell(
+            _code(explanation_node["code"]),
+            cover["sheet"].text(),
+            first_field + len(cover_fields) + 1,
+            1,
+            explanation_node["label"].text(),
+            explanation_node["hint"].text(""),
+            explanation_node["lines"].integer(6, minimum=1),
+        )
     table_nodes = [t.table() for t in top["tables"].items(non_empty=True)]
     codes = [(t["id"], _code(t["id"])) for t in table_nodes] + [(t["code"], t["code"].text()) for t in section_nodes]
-    _check_unique(codes + [(f["code"], f["code"].text()) for f in field_nodes], "表格或文字格的编号")
+    codes += [(f["code"], f["code"].text()) for f in field_nodes]
+    if explanation:
+        codes.append((explanation_node["code"], explanation.code))
+    _check_unique(codes, "表格或文字格的编号")
 
     cells: dict[str, Cell] = {}
     labels: list[Label] = []
@@ -358,6 +381,7 @@ def _build(raw: Raw) -> Form:
         narrative=tuple(sections),
         cover_sheet=cover["sheet"].text(),
         cover_fields=tuple(cover_fields),
+        explanation=explanation,
         instructions=tuple(instructions),
         rules=tuple(rules),
         totals=totals,
@@ -640,7 +664,7 @@ def _fingerprint(form: Form) -> str:
         "sheets": form.sheets,
         "labels": sorted((lab.sheet, lab.row, lab.col, lab.rowspan, lab.colspan, lab.text) for lab in form.labels),
         "cells": sorted((c.code, c.sheet, c.row, c.col, c.type.name) for c in form.cells.values()),
-        "text": sorted((t.code, t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields),
+        "text": sorted((t.code, t.sheet, t.row, t.col) for t in form.text_cells),
         "totals": sorted(form.totals),
     }
     return hashlib.sha256(json.dumps(layout, ensure_ascii=False).encode()).hexdigest()[:16]

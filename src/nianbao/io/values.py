@@ -129,3 +129,17 @@ def read_text(raw: object) -> str:
     if isinstance(raw, float):
         return _show(raw)
     return str(raw).strip()
+
+
+_SAYS_NOTHING = _NOTHING | {"", "无说明", "无情况说明", "无需说明", "不适用", "无此情况"}
+
+
+def says_nothing(text: str) -> bool:
+    """Whether a text (such as the explanation of warnings) is empty or only a placeholder: “无”, “/”, “—”."""
+    return unicodedata.normalize("NFKC", text).strip().rstrip("。.；;！!").strip() in _SAYS_NOTHING
+
+
+def one_line(text: str) -> str:
+    """Typed text for one line of a terminal: line breaks and runs of spaces as one space, control and
+    invisible characters marked <U+…>."""
+    return " ".join("".join(f"<U+{ord(ch):04X}>" if _invisible(ch) else ch for ch in text).split())

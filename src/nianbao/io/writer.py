@@ -39,6 +39,7 @@ TITLE_FONT = "黑体"
 OK_MARK = "✓"
 MARKS = {"error": "✗", "warning": "⚠"}
 STILL_TO_FILL = "还有"
+TEXT_LIMIT = 32767  # characters in a cell: the length validation of narrative sections and the explanation
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,13 @@ class _Writer:
         for cover_field in form.cover_fields:
             ws.write_string(cover_field.row, 0, cover_field.title, self.fmt["label"])
             self._text_input(ws, cover_field.row, 1, cover_field.code, cover_field.title, 200)
+        explanation = form.explanation
+        if explanation:
+            _put_text(ws, explanation.row - 1, 1, explanation.hint, self.fmt["hint"])
+            ws.set_row(explanation.row - 1, _height(explanation.hint, 80))
+            ws.write_string(explanation.row, 0, explanation.title, self.fmt["label"])
+            self._text_input(ws, explanation.row, 1, explanation.code, explanation.title, TEXT_LIMIT)
+            ws.set_row(explanation.row, min(409, 18 * explanation.lines))
         ws.repeat_rows(TITLE_ROW)
 
     def _table(self, table: Table) -> None:
@@ -315,7 +323,7 @@ class _Writer:
         for section in form.narrative:
             ws.write_string(section.row - 2, 0, section.title, self.fmt["heading"])
             ws.write_string(section.row - 1, 0, section.hint, self.fmt["hint"])
-            self._text_input(ws, section.row, 0, section.code, section.title, 32767)
+            self._text_input(ws, section.row, 0, section.code, section.title, TEXT_LIMIT)
             ws.set_row(section.row, min(409, 18 * section.lines))
 
     def _text_input(self, ws: Worksheet, row: int, col: int, code: str, title: str, limit: int) -> None:

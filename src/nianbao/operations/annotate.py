@@ -16,11 +16,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from nianbao.form.spec import Form, load_form
+from nianbao.form.spec import Form, a1, load_form
 from nianbao.io.files import safe_name, shown, write_atomic
 from nianbao.io.identity import ANNOTATED_PROPERTY, Identity
 from nianbao.io.writer import build_workbook
-from nianbao.operations.check import PROBLEM_SHEET, CheckedFile, content_digest
+from nianbao.operations.check import EXPLANATION_LEAD, PROBLEM_SHEET, CheckedFile, content_digest
 from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
 
 FILLS = {
@@ -85,8 +85,8 @@ def _open_copy(report: CheckedFile, password: str | None) -> Workbook | None:
 
 
 def place_values(workbook: Workbook, form: Form, values: Mapping[str, object]) -> None:
-    """Put values (by cell code: figures, narrative sections, cover fields) into a generated workbook."""
-    texts = {t.code: t for t in form.narrative + form.cover_fields}
+    """Put values (by cell code: figures and text inputs) into a generated workbook."""
+    texts = {t.code: t for t in form.text_cells}
     for code, value in values.items():
         cell = form.cells.get(code) or texts[code]
         set_value(workbook[cell.sheet].cell(cell.row + 1, cell.col + 1), None if value == "" else value)
@@ -132,6 +132,8 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
         if problem.cell and problem.sheet in workbook.sheetnames:
             ws.cell(row, 3).hyperlink = f"#'{problem.sheet}'!{problem.cell}"
             ws.cell(row, 3).font = Font(color="0563C1", underline="single")
+    if report.warnings and report.explanation:
+        _explanation_row(ws, workbook, report)
     for column, width in zip("ABCDEFG", (6, 8, 22, 36, 28, 60, 8), strict=True):
         ws.column_dimensions[column].width = width
     ws.page_setup.orientation = "landscape"
@@ -141,6 +143,19 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
     for row in ws.iter_rows(min_row=4):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _explanation_row(ws: Worksheet, workbook: Workbook, report: CheckedFile) -> None:
+    """What the unit wrote in its 情况说明, under the problems, linked to the cell it wrote it in."""
+    cell = load_form(report.form_ref).explanation if report.form_ref else None
+    address = a1(cell.row, cell.col) if cell else ""
+    place, label = (f"{cell.sheet}!{address}", cell.title) if cell else ("", "")
+    _append(ws, ["", "说明", place, label, "", EXPLANATION_LEAD + report.explanation, ""])
+    row = ws.max_row
+    ws.cell(row, 6).font = Font(bold=True)
+    if cell and cell.sheet in workbook.sheetnames:
+        ws.cell(row, 3).hyperlink = f"#'{cell.sheet}'!{address}"
+        ws.cell(row, 3).font = Font(color="0563C1", underline="single")
 
 
 def _append(ws: Worksheet, values: list[object]) -> None:

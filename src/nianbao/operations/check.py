@@ -17,7 +17,7 @@ from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, read_identity
 from nianbao.io.reading import OpenedFile, is_return_name, open_spreadsheet
 from nianbao.io.roster import Unit
-from nianbao.io.values import formula_reading, read_figure, read_text
+from nianbao.io.values import formula_reading, one_line, read_figure, read_text, says_nothing
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
@@ -25,6 +25,7 @@ from nianbao.problems import ERROR, MESSAGES, WARNING, Location, NianbaoError, P
 
 MAX_LAYOUT_EXAMPLES = 3
 PROBLEM_SHEET = "问题清单"  # the sheet an annotated copy opens with; a unit may send the copy back corrected
+EXPLANATION_LEAD = "单位的情况说明："  # before the unit's explanation of its warnings, in the terminal and 问题清单
 
 
 @dataclass
@@ -83,6 +84,7 @@ class CheckedFile:
     identity: dict[str, str] = field(default_factory=dict)
     figures: Mapping[str, float | None] = field(default_factory=dict)  # inputs and recomputed totals
     texts: dict[str, str] = field(default_factory=dict)
+    explanation: str = ""  # what the unit wrote in the form's 情况说明 (explanation of warnings), if any
     raw: dict[str, object] = field(default_factory=dict)  # what each input cell held, as read
     sha256: str = ""
     form_ref: str = ""  # what load_form takes to get this file's form: a template name or a spec's path
@@ -118,6 +120,11 @@ class CheckedFile:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def explained(self) -> bool:
+        """The file has warnings and the unit explained them (more than “无” or “/”)."""
+        return bool(self.warnings) and not says_nothing(self.explanation)
+
     def to_json(self) -> dict[str, object]:
         return {
             "path": self.name,
@@ -129,6 +136,8 @@ class CheckedFile:
             "sha256": self.sha256,
             "errors": len(self.errors),
             "warnings": len(self.warnings),
+            "explanation": self.explanation,
+            "explained": self.explained,
             "problems": [p.to_json() for p in self.problems],
         }
 
@@ -188,6 +197,7 @@ class CheckRun:
                 self.later.setdefault(i, []).append(problem)
                 self.entries[i]["problems"].append(problem.to_json())
                 self.entries[i]["warnings"] += 1
+                self.entries[i]["explained"] = not says_nothing(self.entries[i]["explanation"])
 
     def to_json(self) -> dict[str, object]:
         return {"files": self.entries, "checked": len(self.entries), "failed": self.failed, "ignored": self.ignored}
@@ -234,7 +244,7 @@ def check_file(path: Path, options: CheckOptions) -> CheckedFile:
         _apply_rules(form, report, options)
         if not options.keep_raw:
             report.raw = {}
-        if options.pack:  # what a merge of thousands keeps of each file: the figures packed, no cover fields
+        if options.pack:  # what a merge of thousands keeps: figures packed, no cover fields (the explanation stays)
             report.figures = PackedFigures(report.form_ref, report.figures)
             report.texts = {s.code: report.texts[s.code] for s in form.narrative}
     except ReadError as exc:
@@ -323,7 +333,7 @@ def content_digest(raw: Mapping[str, object]) -> str:
 def _expected_positions(form_ref: str) -> frozenset[tuple[str, int, int]]:
     """Where a returned workbook may hold something: what the tool wrote, and every input."""
     form = load_form(form_ref)
-    typed = {(t.sheet, t.row, t.col) for t in form.narrative + form.cover_fields}
+    typed = {(t.sheet, t.row, t.col) for t in form.text_cells}
     typed |= {(c.sheet, c.row, c.col) for c in form.cells.values()}
     return written_positions(form_ref) | typed
 
@@ -381,9 +391,11 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
             report.problems.append(
                 Problem.of(WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=f"{shown:g}", value=f"{value:g}")
             )
-    for text in form.narrative + form.cover_fields:
+    for text in form.text_cells:
         report.raw[text.code] = raw = opened.sheets[text.sheet].get(text.row, text.col)
         report.texts[text.code] = read_text(raw)
+    if form.explanation:
+        report.explanation = report.texts[form.explanation.code]
 
 
 def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None:
@@ -441,3 +453,5 @@ def iter_lines(report: CheckedFile, limit: int = 30) -> Iterator[str]:
         yield f"    {problem.describe()}"
     if len(report.problems) > limit:
         yield f"    …… 另有 {len(report.problems) - limit} 个问题未列出（完整列表请用 --json 或 --annotate）"
+    if report.warnings and report.explanation:
+        yield f"    {EXPLANATION_LEAD}{one_line(report.explanation)}"

@@ -115,7 +115,7 @@ def text_warnings(report: AnnualReport) -> list[Problem]:
     """Figures quoted in the text that contradict the tables, and sections evaluators criticise."""
     form, problems = report.form, []
     received = report.figures.get(form.report.received) if form.report.received else None
-    texts = " ".join(report.texts.values())
+    texts = " ".join(report.texts.get(s.code, "") for s in form.narrative)  # the published text, not the cover
     if isinstance(received, (int, float)):
         for m in _RECEIVED.finditer(texts):
             if float(m[1]) != received:
