@@ -119,6 +119,9 @@ def test_cross_year_checks_with_last_years_workbook(tmp_path: Path, form: Form, 
     }
     assert x1 == expected and x1
     assert any(p.code == "X2" and p.severity == "warning" for p in report.problems)
+    # This year's file given as last year's is refused, not compared with itself.
+    same_year, unusable = previous_figures([tmp_path / "now.xlsx"], year=2025)
+    assert same_year == {} and "不是上年（2024 年度）" in unusable[0]
 
 
 # -- the corpus of bad files ---------------------------------------------------------------------------

@@ -35,3 +35,12 @@ def test_demo_generates_fills_checks_and_merges(tmp_path: Path, form: Form) -> N
     (other / "keep.txt").write_text("x")
     refused = CliRunner().invoke(main, ["demo", "--out", str(other)])
     assert refused.exit_code == 1 and (other / "keep.txt").exists()
+
+
+def test_the_demo_never_deletes_what_it_did_not_make(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    assert CliRunner().invoke(main, ["demo", "--out", str(out)]).exit_code == 0
+    (out / "说明.txt").write_text("我的笔记", encoding="utf-8")
+    again = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert again.exit_code == 1 and "说明.txt" in again.output
+    assert (out / "说明.txt").read_text(encoding="utf-8") == "我的笔记"

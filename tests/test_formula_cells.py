@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 
-from nianbao.form.spec import Form
+from nianbao.form.spec import Cell, Form
 from nianbao.operations.check import CheckedFile, CheckOptions, check_file
 from nianbao.problems import ERROR, WARNING
 from tests.figures import consistent_inputs
@@ -115,3 +115,34 @@ def test_looking_for_formulas_costs_little(tmp_path: Path, form: Form) -> None:
     for _ in range(10):
         check_file(path, CheckOptions())
     assert (time.perf_counter() - start) / 10 < 0.1
+
+
+def test_a_formula_that_gives_an_error_value_is_named_not_called_blank(tmp_path: Path, form: Form) -> None:
+    """LibreOffice calculates =1/0 and saves #DIV/0!, which calamine reads as an empty cell."""
+    cell = form.cells["T3.R01.C1"]
+    sheet_xml = _error_formula_workbook(form, cell)
+    path = tmp_path / "div0.xlsx"
+    path.write_bytes(sheet_xml)
+    report = check_file(path, CheckOptions())
+    (problem,) = [p for p in report.errors if p.cell == cell.a1 and p.sheet == cell.sheet]
+    assert problem.code == "FORMULA_ERROR" and "#DIV/0!" in problem.message and "=1/0" in problem.message
+
+
+def _error_formula_workbook(form: Form, cell: Cell) -> bytes:
+    """A filled workbook whose cell holds =1/0 with the cached error value, as Excel and LibreOffice save it."""
+    data = filled_workbook(form, {code: 0.0 for code in (c.code for c in form.inputs)})
+    source = zipfile.ZipFile(io.BytesIO(data))
+    sheet = f"xl/worksheets/sheet{[t.sheet for t in form.tables].index(cell.sheet) + 2}.xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == sheet:
+                text = content.decode("utf-8")
+                found = re.search(rf'<c r="{cell.a1}"([^>]*?)(/>|>.*?</c>)', text)
+                assert found, cell.a1
+                style = re.sub(r'\s*t="[^"]*"', "", found[1]).rstrip("/")
+                text = text.replace(found[0], f'<c r="{cell.a1}"{style} t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+                content = text.encode("utf-8")
+            target.writestr(info, content)
+    return out.getvalue()

@@ -186,7 +186,7 @@ def check(
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
     options = CheckOptions(form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None)
     if previous:
-        options.previous, unusable = previous_figures(previous, form_name)
+        options.previous, unusable = previous_figures(previous, form_name, year)
         for line in unusable:
             click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)
     run = check_files(paths, options, _progress("检查中"))

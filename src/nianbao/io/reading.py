@@ -55,6 +55,7 @@ class CellFormula:
 
     text: str  # as stored, without the leading "="
     cached: bool
+    error: str = ""  # the error value it gave (#DIV/0!, #REF!, …), which calamine reads as blank
 
     @property
     def external(self) -> bool:
@@ -302,7 +303,8 @@ def _formulas_in(xml: bytes) -> dict[tuple[int, int], CellFormula]:
         cached = bool(value and value[1]) or attributes.get(b"t") == b"str"
         column = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(ref[1]))) - 1
         text = unescape((formula[1] or b"").decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
-        formulas[(int(ref[2]) - 1, column)] = CellFormula(text, cached)
+        error = value[1].decode("utf-8", "replace") if value and attributes.get(b"t") == b"e" else ""
+        formulas[(int(ref[2]) - 1, column)] = CellFormula(text, cached, error)
     return formulas
 
 

@@ -115,6 +115,8 @@ def formula_reading(reading: Reading, formula: CellFormula | None) -> Reading:
         return reading
     if not formula.cached:
         return Reading(None, ERROR, "NO_RESULT", {"formula": "=" + formula.text})
+    if formula.error:
+        return Reading(None, ERROR, "FORMULA_ERROR", {"formula": "=" + formula.text, "error": formula.error})
     if formula.external and reading.value is not None:
         return Reading(
             reading.value, WARNING, "EXTERNAL", {"formula": "=" + formula.text, "value": _show(reading.value)}
