@@ -136,3 +136,11 @@ def test_two_merges_to_the_same_summary_exactly_one_writes_it(tmp_path: Path, fo
     assert sum("汇总表已生成" in stdout for _, stdout, _ in results) == 1
     assert any("已存在，未覆盖" in stderr for _, _, stderr in results)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_output_that_cannot_be_written_names_the_file_and_why_in_chinese(tmp_path: Path) -> None:
+    (tmp_path / "exists.txt").write_text("x", encoding="utf-8")
+    target = tmp_path / "exists.txt" / "s.xlsx"
+    with pytest.raises(NianbaoError, match=r"无法写入 .*exists.txt/s.xlsx：路径中有一部分不是目录"):
+        write_atomic(target, b"data", overwrite=False)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".nianbao-")]

@@ -318,3 +318,15 @@ def test_a_spec_without_its_optional_parts_works_in_every_command(tmp_path: Path
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(main, args["import"])
     assert result.exit_code == 1 and "现行有效件" in result.output, result.output  # no alias for this variant now
+
+
+def test_a_spec_saved_with_a_bom_loads_and_one_nested_too_deep_is_refused(tmp_path: Path) -> None:
+    real = (templates_dir() / "gov-info-disclosure-2021.toml").read_text(encoding="utf-8")
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + real.encode("utf-8"))
+    assert load_form(str(bom)).fingerprint == load_form().fingerprint
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    args = ["generate", "--roster", "r.csv", "--year", "2025", "--out", "o", "--form", str(deep)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "嵌套层次过深" in result.output and "Traceback" not in result.output

@@ -30,7 +30,7 @@ from nianbao.collection.workspace import (
     Workspace,
 )
 from nianbao.form.spec import DEFAULT_FORM, load_form
-from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
+from nianbao.io.files import os_reason, refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.operations.check import CheckedFile, CheckOptions, check_files, find_files, iter_lines
 from nianbao.operations.generate import generate as generate_batch
@@ -67,7 +67,7 @@ def _friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(exc, NianbaoError):
                 message = str(exc)
             elif isinstance(exc, OSError):
-                message = MESSAGES["OS_ERROR"].format(reason=exc.strerror or exc, file=shown(Path(exc.filename or "")))
+                message = MESSAGES["OS_ERROR"].format(reason=os_reason(exc), file=shown(Path(exc.filename or "")))
             else:
                 message = MESSAGES["INTERNAL_ERROR"].format(detail=f"{type(exc).__name__}: {exc}")
             click.secho(f"错误：{message}", fg="red", err=True)

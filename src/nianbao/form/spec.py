@@ -277,9 +277,11 @@ def load_form(name: str = DEFAULT_FORM) -> Form:
     if not path.is_file():
         raise NianbaoError(f"找不到表格规格 {name}；可用的有：{'、'.join(available_forms())}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except UnicodeDecodeError:
         raise SpecError(path.name, "", "文件不是 UTF-8 编码") from None
+    except RecursionError:
+        raise SpecError(path.name, "", "嵌套层次过深，不是表格规格") from None
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+), column (\d+)", str(exc))
         where = f"第 {at[1]} 行第 {at[2]} 列" if at else ""

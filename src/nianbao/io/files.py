@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -39,11 +40,11 @@ def atomic_file(path: Path, *, overwrite: bool, private: bool = False) -> Iterat
     created while this one was writing: NianbaoError, and nothing of ours is left. The new file's mode
     follows the umask like any file the user saves (colleagues and shared folders can read it), 0600 if
     ``private``; a file replaced with ``overwrite`` keeps its mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".nianbao-{secrets.token_hex(8)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o600 if private else 0o666)  # the kernel applies the umask
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(tmp, flags, 0o600 if private else 0o666)  # the kernel applies the umask
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -52,6 +53,11 @@ def atomic_file(path: Path, *, overwrite: bool, private: bool = False) -> Iterat
             _replace(tmp, path, private)
         else:
             _create(tmp, path)
+    except OSError as exc:  # a full disk, a read-only folder: said of the file being written, not of our temporary
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        reason = _REASONS[errno.ENOTDIR] if not path.parent.is_dir() else os_reason(exc)
+        raise NianbaoError(f"无法写入 {shown(path)}：{reason}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -139,3 +145,22 @@ def resolved(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):
         return Path(os.path.abspath(path))
+
+
+_REASONS = {
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EROFS: "磁盘或目录是只读的",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.ENOENT: "文件或目录不存在",
+    errno.ENOTDIR: "路径中有一部分不是目录",
+    errno.EISDIR: "这是一个目录",
+    errno.EEXIST: "已存在",
+    errno.ENAMETOOLONG: "文件名太长",
+    errno.ELOOP: "链接指向自己（循环链接）",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the operating system refused, in words a clerk understands."""
+    return _REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)

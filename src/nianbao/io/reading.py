@@ -21,7 +21,7 @@ from xml.sax.saxutils import unescape
 import python_calamine
 from defusedxml import ElementTree
 
-from nianbao.io.files import sha256
+from nianbao.io.files import os_reason, sha256
 from nianbao.problems import FILE_KINDS, UNSUPPORTED_SUFFIXES, ReadError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -274,7 +274,7 @@ def read_failure(exc: OSError) -> ReadError:
         return ReadError("LINK_BROKEN")
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ReadError("NO_PERMISSION")
-    return ReadError("UNREADABLE", reason=exc.strerror or type(exc).__name__)
+    return ReadError("UNREADABLE", reason=os_reason(exc))
 
 
 # A cell holding a formula (its first child, by the schema) and the rest of its content, in a sheet's XML
