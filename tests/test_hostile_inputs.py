@@ -242,3 +242,12 @@ def test_an_identity_sheet_unhidden_and_edited_is_caught(tmp_path: Path, form: F
     assert [p.code for p in report.errors] == ["IDENTITY_MISMATCH"] and report.figures == {}
     renamed = check_file(edit("unit_name", "哈尔套镇"), CheckOptions(roster={u.unit_id: u for u in UNITS}))
     assert {p.code for p in renamed.warnings} == {"COVER_DIFFERS", "NAME_DIFFERS"} and renamed.ok
+
+
+def test_usage_errors_are_in_chinese(tmp_path: Path) -> None:
+    wrong = run("check", "--year", "abc", tmp_path)
+    assert wrong.exit_code == 2 and "不是有效的数字" in wrong.output and "错误：" in wrong.output
+    typo = run("chek", tmp_path)
+    assert typo.exit_code == 2 and "没有 'chek' 这个命令" in typo.output and "是不是 'check'" in typo.output
+    for english in ("Usage:", "Error:", "Invalid value", "No such command"):
+        assert english not in wrong.output + typo.output

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from nianbao import __version__
+from nianbao import __version__, click_zh
 from nianbao.collection.workspace import (
     BLANK_DIR,
     HAS_ERRORS,
@@ -42,6 +42,7 @@ from nianbao.operations.report import render_report
 from nianbao.problems import MESSAGES, NianbaoError, SpecError
 
 EXIT_PROBLEMS = 1
+click_zh.install()
 EXIT_USAGE = 2  # also a broken form spec: a configuration error, like a wrong option
 
 
