@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -118,3 +119,33 @@ def test_a_header_missing_a_column_below_a_title_is_named_by_its_line(tmp_path: 
     with pytest.raises(RosterError) as caught:
         read_roster(path)
     assert caught.value.problems == ["第 3 行（表头）缺少列：unit_name/单位名称"]
+
+
+@pytest.mark.parametrize(
+    ("code", "says"), [("2.10922E+11", "科学计数法"), ("210922103.5", "带小数"), ("2.1e11", "科学计数法")]
+)
+def test_codes_excel_has_mangled_are_refused(tmp_path: Path, code: str, says: str) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(f"单位编码,单位名称\n{code},彰武镇\n210922101,哈尔套镇\n", encoding="utf-8")
+    with pytest.raises(RosterError) as caught:
+        read_roster(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"第 2 行：单位编码“{code}”") and says in problem
+
+
+def test_a_date_or_truth_value_where_a_code_should_be_is_refused(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["单位编码", "单位名称"])
+    wb.active.append([datetime(2025, 1, 2), "彰武镇"])
+    wb.active.append([True, "哈尔套镇"])
+    wb.save(tmp_path / "r.xlsx")
+    with pytest.raises(RosterError) as caught:
+        read_roster(tmp_path / "r.xlsx")
+    assert len(caught.value.problems) == 2 and all("日期或逻辑值" in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("separator", ["\t", ";"])
+def test_a_roster_copied_out_of_excel_with_tabs_or_semicolons_is_read(tmp_path: Path, separator: str) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text(f"单位编码{separator}单位名称\n210922100{separator}彰武镇\n", encoding="utf-8")
+    assert [(u.unit_id, u.unit_name) for u in read_roster(path)] == [("210922100", "彰武镇")]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 
 from nianbao.io.files import decode_chinese_text
@@ -44,7 +46,10 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     text = decode_chinese_text(path.read_bytes())
     if text is None:
         raise RosterError(path.name, ["无法识别文件编码（应为 UTF-8 或 GBK），请在 Excel 中另存为“CSV UTF-8”"])
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    # Copied out of Excel into Notepad a table is tab-separated; some European settings write semicolons.
+    delimiter = next((d for d in ("\t", ";") if d in first and "," not in first), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return [(reader.line_num, row) for row in reader]
 
 
@@ -68,6 +73,8 @@ def _cell_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 210922100 typed as a number
+    if isinstance(value, (bool, datetime, date, time)):
+        return f"{_NOT_AN_ID}{value}"  # a code Excel turned into a date or a truth value: said below
     return str(value)
 
 
@@ -96,6 +103,9 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
             problems.append(f"第 {line} 行：单位编码为空")
         if not unit_name:
             problems.append(f"第 {line} 行：单位名称为空")
+        wrong = _wrong_id(unit_id)
+        if wrong:
+            problems.append(f"第 {line} 行：单位编码“{unit_id.removeprefix(_NOT_AN_ID)}”{wrong}")
         if unit_id and unit_id in first_line:
             problems.append(f"第 {line} 行：单位编码 {unit_id} 与第 {first_line[unit_id]} 行重复")
         if unit_id and unit_name and unit_id not in first_line:
@@ -110,6 +120,21 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     if not units:
         raise RosterError(source, ["名单里没有任何单位"])
     return units
+
+
+_NOT_AN_ID = "\x00"
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE][+-]?\d+$")
+
+
+def _wrong_id(unit_id: str) -> str:
+    """What is wrong with a unit code that Excel has changed, or '' if nothing."""
+    if unit_id.startswith(_NOT_AN_ID):
+        return "被 Excel 当成了日期或逻辑值；请把这一列设为“文本”格式后重新输入编码"
+    if _SCIENTIFIC.match(unit_id):
+        return "被 Excel 改成了科学计数法，原来的编码已丢失；请把这一列设为“文本”格式后重新输入编码"
+    if re.fullmatch(r"\d+\.\d+", unit_id):
+        return "带小数，不像单位编码；请核对"
+    return ""
 
 
 def _header_index(rows: list[tuple[int, list[str]]]) -> int:
