@@ -251,3 +251,17 @@ def test_usage_errors_are_in_chinese(tmp_path: Path) -> None:
     assert typo.exit_code == 2 and "没有 'chek' 这个命令" in typo.output and "是不是 'check'" in typo.output
     for english in ("Usage:", "Error:", "Invalid value", "No such command"):
         assert english not in wrong.output + typo.output
+
+
+def test_check_with_a_roster_names_the_units_without_a_file(returned: Path, roster: Path, tmp_path: Path) -> None:
+    (returned / "哈尔套镇.xlsx").unlink()
+    checked = run("check", returned, "--roster", roster)
+    assert checked.exit_code == 0 and "名单上还有 1 个单位没有表格：哈尔套镇" in checked.output
+
+
+def test_an_empty_folder_gives_no_summary_of_zeros(tmp_path: Path, roster: Path) -> None:
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "sub" / "x.xlsx").write_bytes(b"")
+    merged = run(*merge_args(empty, roster, tmp_path / "sum.xlsx", "--allow-missing"))
+    assert merged.exit_code == 1 and not (tmp_path / "sum.xlsx").exists() and "未生成汇总表" in merged.output

@@ -197,7 +197,10 @@ def check(
 
     annotator = _Annotator(annotate_dir, password, run.files, force) if annotate_dir else None
     # Reports are printed (and annotated) as they arrive and then dropped: memory stays flat for any count.
+    seen: set[str] = set()
     for report in run:
+        if not report.ignored:
+            seen.add(report.unit_id)
         for i, line in enumerate(iter_lines(report)):
             click.secho(line, fg=None if i else ("green" if report.ok or report.ignored else "red"))
         if annotator and report.problems and not report.ignored:
@@ -211,6 +214,10 @@ def check(
         f"共检查 {checked} 个文件{skipped}：通过 {checked - run.failed} 个（其中有警告 {run.warned} 个），"
         f"有错误 {run.failed} 个。"
     )
+    absent = [u for u in (units or {}).values() if u.unit_id not in seen]
+    if absent:
+        names = "、".join(u.unit_name for u in absent[:10]) + (" 等" if len(absent) > 10 else "")
+        click.secho(f"名单上还有 {len(absent)} 个单位没有表格：{names}", fg="yellow")
     if json_out:
         data = json.dumps(run.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
         write_atomic(json_out, data, overwrite=force)

@@ -138,7 +138,7 @@ def merge(
     counted = [s.counted for s in statuses if s.counted]
     sums = _sum([r.figures for r in counted if r], form)
     result = Summary(form, year, statuses, reports, sums, len(units), facts or {})
-    if result.complete or allow_missing:
+    if (result.complete or allow_missing) and counted:  # a summary of no unit would be all zeros
         identity = Identity.for_summary(form, unit_id, unit_name, year, len(counted), len(result.missing_units))
         with atomic_file(out, overwrite=force) as target:
             write_summary(result, identity, password, target)
