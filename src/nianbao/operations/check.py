@@ -160,7 +160,10 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
             found.append(path)
         else:
             raise NianbaoError(f"找不到 {shown(path)}")
-    return list({resolved(p): p for p in reversed(found)}.values())[::-1]
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(resolved(path), path)
+    return list(unique.values())
 
 
 class CheckRun:
