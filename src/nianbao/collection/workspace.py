@@ -289,8 +289,9 @@ class Workspace:
         fresh: dict[str, tuple[Path, Path]] = {}  # sha256 -> (input, stored copy)
         for path in find_files(paths):
             try:
-                if path.stat().st_size > MAX_FILE_BYTES:
-                    outcomes[path] = Received(path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=MAX_FILE_BYTES >> 20))
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    outcomes[path] = Received(path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=size >> 20))
                     continue
                 data = path.read_bytes()
             except OSError as exc:
@@ -302,19 +303,24 @@ class Workspace:
                 outcomes[path] = Received(path, KNOWN, known)
                 continue
             fresh[digest] = (path, self._store(path, digest, data))
-        checked = iter_checks([stored for _, stored in fresh.values()], self._options(), progress)
-        results = list(zip(fresh.items(), checked, strict=True))
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
+        checked = iter_checks([stored for _, stored in fresh.values()], self._options(), progress)
+        # Each result is packed into its row at once (thousands of full results would fill the memory).
+        rows = [
+            (path, self._row(digest, path, stored, report, source or shown(path), sender, at))
+            for (digest, (path, stored)), report in zip(fresh.items(), checked, strict=True)
+        ]
         with store.transaction(self.db):
-            for (digest, (path, stored)), report in results:
-                row = self._record(digest, path, stored, report, source or shown(path), sender, at)
-                outcomes[path] = Received(path, NEW if row else KNOWN, row or self._version_by_sha(digest))
+            for path, row in rows:
+                recorded = self._record(row)
+                earlier = None if recorded else self._version_by_sha(str(row[0]))
+                outcomes[path] = Received(path, NEW if recorded else KNOWN, recorded or earlier)
             counts = {o: sum(r.outcome == o for r in outcomes.values()) for o in (NEW, KNOWN, REFUSED)}
             _log(self.db, "receive", {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)})
         states = {s.unit_id: s for s in self.status().units}
         return [
             Received(r.path, r.outcome, r.version, states.get(r.version.unit_id) if r.version else None, r.reason)
-            for r in (outcomes[p] for p in outcomes)
+            for r in outcomes.values()
         ]
 
     def _options(self) -> CheckOptions:
@@ -328,40 +334,43 @@ class Workspace:
             write_atomic(target, data, overwrite=True)  # the same name always holds the same bytes
         return target
 
-    def _record(
+    def _row(
         self, digest: str, path: Path, stored: Path, report: CheckedFile, source: str, sender: str, at: str
-    ) -> Version | None:
-        """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile."""
+    ) -> tuple[object, ...]:
+        """A received file as a row of ``files``, its version number still to be given."""
+        return (
+            digest,
+            stored.relative_to(self.root).as_posix(),
+            shown(Path(path.name)),
+            source,
+            sender,
+            at,
+            stored.stat().st_size,
+            report.unit_id or None,
+            report.unit_name,
+            len(report.errors),
+            len(report.warnings),
+            report.explanation,
+            json.dumps([p.to_json() for p in report.problems], ensure_ascii=False),
+            json.dumps(_figures(report), ensure_ascii=False),
+            json.dumps(report.texts, ensure_ascii=False),
+        )
+
+    def _record(self, row: tuple[object, ...]) -> Version | None:
+        """Insert a row made by ``_row`` inside the caller's transaction, numbering the unit's versions; None if
+        another receive recorded the same bytes meanwhile."""
+        digest, unit_id = str(row[0]), row[7]
         if self._version_by_sha(digest):
             return None
-        on_roster = report.unit_id in {u.unit_id for u in self.units}
         version = None
-        if on_roster:
-            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
+        if unit_id in {u.unit_id for u in self.units}:
+            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (unit_id,)).fetchone()
             version = (last or 0) + 1
-        problems = [p.to_json() for p in report.problems]
         self.db.execute(
             """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
-               version, errors, warnings, explanation, problems, figures, texts)
+               errors, warnings, explanation, problems, figures, texts, version)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                digest,
-                stored.relative_to(self.root).as_posix(),
-                shown(Path(path.name)),
-                source,
-                sender,
-                at,
-                stored.stat().st_size,
-                report.unit_id or None,
-                report.unit_name,
-                version,
-                len(report.errors),
-                len(report.warnings),
-                report.explanation,
-                json.dumps(problems, ensure_ascii=False),
-                json.dumps(_figures(report), ensure_ascii=False),
-                json.dumps(report.texts, ensure_ascii=False),
-            ),
+            (*row, version),
         )
         return self._version_by_sha(digest)
 
