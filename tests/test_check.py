@@ -23,7 +23,15 @@ from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckedFile, CheckOptions, check_all, check_file
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
-from tests.workbooks import UNIT, blank_workbook, edited, filled_workbook, published_sample_figures, workbook_bytes
+from tests.workbooks import (
+    UNIT,
+    blank_workbook,
+    edited,
+    filled_workbook,
+    published_sample_figures,
+    workbook_bytes,
+    write,
+)
 
 FORM_2021 = load_form()
 
@@ -31,12 +39,6 @@ FORM_2021 = load_form()
 @pytest.fixture(scope="module")
 def good(form: Form) -> dict[str, float]:
     return consistent_inputs(form, random.Random(7))
-
-
-def write(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
 
 
 def codes(report: CheckedFile) -> list[str]:

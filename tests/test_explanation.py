@@ -23,7 +23,7 @@ from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_all, 
 from nianbao.operations.report import AnnualReport, text_warnings
 from nianbao.problems import WARNING
 from tests.figures import consistent_inputs
-from tests.workbooks import UNIT, blank_workbook, filled_workbook
+from tests.workbooks import UNIT, blank_workbook, filled_workbook, write
 
 SPEC = (templates_dir() / "gov-info-disclosure-2021.toml").read_text(encoding="utf-8")
 WHY = "本镇无规章制定权。\n表二规章行的 1 件是本镇执行的省政府规章，按往年口径填报。"
@@ -32,12 +32,6 @@ WHY = "本镇无规章制定权。\n表二规章行的 1 件是本镇执行的�
 @pytest.fixture(scope="module")
 def good(form: Form) -> dict[str, float]:
     return consistent_inputs(form, random.Random(5))
-
-
-def write(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
 
 
 def explained_p1(form: Form, good: dict, tmp_path: Path, why: str = WHY, name: str = "p1.xlsx") -> Path:

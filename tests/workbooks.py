@@ -28,6 +28,13 @@ def write_roster(path: Path, units: Iterable[Unit | tuple[str, str]], encoding: 
     return path
 
 
+def write(folder: Path, name: str, data: bytes) -> Path:
+    """``data`` as the file ``name`` in ``folder``."""
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
 def blank_workbook(form: Form, unit: Unit = UNIT, year: int = 2025) -> bytes:
     return build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, year), "pw")
 
