@@ -190,7 +190,7 @@ def check(
         options.previous, unusable = previous_figures(previous, form_name, year)
         for line in unusable:
             click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)
-    run = check_files(paths, options, _progress("检查中"))
+    run = check_files(paths, options, _progress("检查中"), keep_json=json_out is not None)
     if not run.files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
     _refuse_over_inputs(json_out, run.files, roster)
@@ -208,7 +208,7 @@ def check(
     for group in run.duplicates:
         names = "、".join(shown(Path(p.name)) for p in group)
         click.secho(f"[警告] {names} 是同一单位同一年度的不同表格，汇总时只能采用一份", fg="yellow")
-    checked = len(run.entries) - run.ignored
+    checked = run.checked - run.ignored
     skipped = f"（另有 {run.ignored} 个文件是副本，未重复计算）" if run.ignored else ""
     click.echo(
         f"共检查 {checked} 个文件{skipped}：通过 {checked - run.failed} 个（其中有警告 {run.warned} 个），"
@@ -574,6 +574,7 @@ def status(as_json: bool, workspace: Path | None) -> None:
     counts = "，".join(f"{s} {result.count(s)}" for s in (PASSED, TO_VERIFY, HAS_ERRORS, NOT_RECEIVED))
     click.echo(counts)
     colours = {PASSED: "green", TO_VERIFY: "yellow", HAS_ERRORS: "red", NOT_RECEIVED: None}
+    lines = []  # printed at once: thousands of separate writes are slow on a Windows console
     for i, unit in enumerate(result.units, start=1):
         counted = unit.counted
         detail = ""
@@ -584,10 +585,13 @@ def status(as_json: bool, workspace: Path | None) -> None:
                 f"  错误 {counted.errors} 警告 {counted.warnings}"
             )
         late = f" {LATE}" if unit.late else ""
-        click.secho(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
+        lines.append(
+            click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
+        )
     for version in result.unidentified:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
-        click.secho(f"   {reason}：{version.name}（{_when(version.received_at)}）", fg="yellow")
+        lines.append(click.style(f"   {reason}：{version.name}（{_when(version.received_at)}）", fg="yellow"))
+    click.echo("\n".join(lines))
 
 
 @main.command()

@@ -26,7 +26,7 @@ from typing import Any
 
 from nianbao.collection import store
 from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
-from nianbao.io.files import safe_name, sha256, shown, write_atomic
+from nianbao.io.files import safe_name, sha256, shown, sync_files, write_atomic
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.values import says_nothing
@@ -303,6 +303,7 @@ class Workspace:
                 outcomes[path] = Received(path, KNOWN, known)
                 continue
             fresh[digest] = (path, self._store(path, digest, data))
+        sync_files(stored for _, stored in fresh.values())  # on disk before anything records them
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
         checked = iter_checks([stored for _, stored in fresh.values()], self._options(), progress)
         # Each result is packed into its row at once (thousands of full results would fill the memory).
@@ -331,7 +332,7 @@ class Workspace:
         name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}{safe_name(path.suffix.lower(), 10)}"
         target = self.root / RECEIVED_DIR / name
         if not (target.is_file() and sha256(target.read_bytes()) == digest):
-            write_atomic(target, data, overwrite=True)  # the same name always holds the same bytes
+            write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
         return target
 
     def _row(

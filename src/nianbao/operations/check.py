@@ -171,9 +171,12 @@ class CheckRun:
     order, so that memory stays flat. What needs every file (a unit sending two different files) is known
     when the iteration ends: ``duplicates``, ``later`` problems, the counts and ``to_json``."""
 
-    def __init__(self, files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> None:
-        self.files, self.options, self.progress = files, options, progress
-        self.entries: list[dict[str, Any]] = []  # each file's JSON document
+    def __init__(
+        self, files: list[Path], options: CheckOptions, progress: Progress = no_progress, keep_json: bool = True
+    ) -> None:
+        self.files, self.options, self.progress, self.keep_json = files, options, progress, keep_json
+        self.entries: list[dict[str, Any]] = []  # each file's JSON document, if kept
+        self.checked = 0
         self.later: dict[int, list[Problem]] = {}  # problems found across files, by the file's position
         self.duplicates: list[list[Path]] = []
         self.failed = self.warned = self.ignored = 0
@@ -186,7 +189,9 @@ class CheckRun:
             if original != report.path and not report.ignored:
                 report.ignored = MESSAGES["SAME_BYTES"].format(other=shown(original))
             keys.append(("", None) if report.ignored else (report.unit_id, report.year))
-            self.entries.append(report.to_json())
+            self.checked += 1
+            if self.keep_json:
+                self.entries.append(report.to_json())
             self.ignored += bool(report.ignored)
             self.failed += not report.ignored and not report.ok
             self.warned += bool(not report.ignored and report.ok and report.warnings)
@@ -198,19 +203,25 @@ class CheckRun:
                 others = "、".join(n for k, n in enumerate(names) if k != j)
                 problem = Problem.of(WARNING, "DUPLICATE_UNIT", others=others, unit_id=keys[i][0])
                 self.later.setdefault(i, []).append(problem)
+                if not self.keep_json:
+                    continue
                 self.entries[i]["problems"].append(problem.to_json())
                 self.entries[i]["warnings"] += 1
                 self.entries[i]["explained"] = not says_nothing(self.entries[i]["explanation"])
 
     def to_json(self) -> dict[str, object]:
-        return {"files": self.entries, "checked": len(self.entries), "failed": self.failed, "ignored": self.ignored}
+        return {"files": self.entries, "checked": self.checked, "failed": self.failed, "ignored": self.ignored}
 
 
 def check_files(
-    paths: Iterable[str | Path], options: CheckOptions | None = None, progress: Progress = no_progress
+    paths: Iterable[str | Path],
+    options: CheckOptions | None = None,
+    progress: Progress = no_progress,
+    keep_json: bool = True,
 ) -> CheckRun:
-    """Check every file under ``paths`` (in parallel when there are many): iterate the run for the results."""
-    return CheckRun(find_files(paths), options or CheckOptions(), progress)
+    """Check every file under ``paths`` (in parallel when there are many): iterate the run for the results.
+    Without ``keep_json`` the run keeps no JSON document (memory flat for a merge of thousands)."""
+    return CheckRun(find_files(paths), options or CheckOptions(), progress, keep_json)
 
 
 def check_all(paths: Iterable[str | Path], options: CheckOptions | None = None) -> list[CheckedFile]:

@@ -125,7 +125,7 @@ def merge(
     options = CheckOptions(
         form_name=form_name, roster={u.unit_id: u for u in units}, year=year, keep_raw=False, pack=True
     )
-    run = check_files(paths, options, progress)
+    run = check_files(paths, options, progress, keep_json=False)
     inputs = {resolved(path) for path in run.files}
     if resolved(out) in inputs:
         raise NianbaoError(f"汇总表 {shown(out)} 不能同时是输入文件")
