@@ -76,7 +76,8 @@ def _save(name: str, data: bytes | None, folder: Path, result: Unpacked) -> None
     place = folder / f"{len(result.files) + 1:04d}"
     place.mkdir(parents=True)
     path = Path(name)
-    target = place / (safe_name(path.stem, 80) + safe_name(path.suffix.lower(), 10).lstrip("_"))
+    suffix = "." + safe_name(path.suffix[1:].lower(), 10) if path.suffix else ""
+    target = place / (safe_name(path.stem, 80) + suffix)
     target.write_bytes(data)
     result.files.append(target)
 
