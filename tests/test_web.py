@@ -75,6 +75,16 @@ def test_a_post_without_the_csrf_token_is_refused(round_root: Path, client: Flas
     assert Workspace.open(round_root).revision() == before
 
 
+def test_a_decision_without_a_note_is_refused_on_the_unit_page(round_root: Path, client: FlaskClient) -> None:
+    token = csrf(client)
+    for action, form in (("accept", {"rule": "P1"}), ("use", {"version": "1"}), ("use", {"version": "x", "note": "n"})):
+        sent = {"csrf": token, "note": " ", **form}
+        done = client.post(f"/unit/210922103/{action}", data=sent, follow_redirects=True)
+        page = done.get_data(as_text=True)
+        assert done.status_code == 200 and 'class="error"' in page and ("理由" in page or "请选择" in page), action
+    assert next(u for u in Workspace.open(round_root).status().units if u.unit_id == "210922103").state == "待核实"
+
+
 def test_another_host_name_is_refused_on_this_computer(client: FlaskClient) -> None:
     rebound = client.get("/", headers={"Host": "attacker.example:8765"})
     assert rebound.status_code == 400 and "只接受本机的访问" in rebound.get_data(as_text=True)

@@ -191,18 +191,28 @@ def unit(unit_id: str) -> View:
 
 def accept(unit_id: str) -> View:
     rule = request.form.get("rule") or None
-    accepted = _workspace().accept(unit_id, request.form.get("note", ""), None if rule == "全部" else rule)
-    flash(f"已认可 {len(accepted)} 个警告")
+    note = request.form.get("note", "").strip()
+    try:
+        if not note:
+            raise NianbaoError("认可警告必须写明理由")
+        accepted = _workspace().accept(unit_id, note, None if rule == "全部" else rule)
+        flash(f"已认可 {len(accepted)} 个警告")
+    except NianbaoError as exc:  # shown on the unit's page, where the clerk can correct it
+        flash(str(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
 
 
 def use(unit_id: str) -> View:
-    which = request.form.get("version", "")
-    number = None if which == "最新" else int(which) if which.isdigit() else None
-    if number is None and which != "最新":
-        abort(400, "请选择要计入的版本")
-    chosen = _workspace().use(unit_id, number, request.form.get("note", ""))
-    flash(f"已指定计入{f'第 {chosen.version} 版' if chosen else '最新的一版'}")
+    which, note = request.form.get("version", ""), request.form.get("note", "").strip()
+    try:
+        if not note:
+            raise NianbaoError("指定计入的版本必须写明理由")
+        if not which.isdigit() and which != "最新":
+            raise NianbaoError("请选择要计入的版本")
+        chosen = _workspace().use(unit_id, int(which) if which.isdigit() else None, note)
+        flash(f"已指定计入{f'第 {chosen.version} 版' if chosen else '最新的一版'}")
+    except NianbaoError as exc:
+        flash(str(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
 
 
