@@ -46,10 +46,20 @@ def make_round(folder: Path, form: Form) -> Workspace:
 def serving(root: Path, host: str = "127.0.0.1", password: str | None = None) -> Iterator[str]:
     """The real server on a free port, in a thread; its address."""
     server = make_server(root, host, 0, password)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # waitress's loop finds its socket closed under it: expected once stopping
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield address(server)
     finally:
+        stopping.set()
         server.close()
         thread.join(timeout=5)

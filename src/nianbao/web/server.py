@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import webbrowser
+from contextlib import suppress
 from pathlib import Path
 
 from waitress.server import BaseWSGIServer, create_server
@@ -41,6 +43,9 @@ def address(server: BaseWSGIServer) -> str:
 
 def serve(server: BaseWSGIServer, open_browser: bool = False) -> None:
     """Serve until Ctrl-C; open the default browser on the pages first if asked."""
+    with suppress(RuntimeError):  # already chosen: keep it
+        # Checking many files uses worker processes; forking a process that runs threads can deadlock a worker.
+        multiprocessing.set_start_method("spawn")
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [address(server)]).start()
     try:
