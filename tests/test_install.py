@@ -28,7 +28,10 @@ def test_installed_wheel_generates_from_any_directory(tmp_path: Path) -> None:
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assert "nianbao/py.typed" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "nianbao/py.typed" in names
+    for asset in ("templates/board.html", "templates/base.html", "static/nianbao.css", "static/nianbao.js"):
+        assert f"nianbao/web/{asset}" in names, asset  # the pages work with no network: everything ships
     front_door = "nianbao.load_form, nianbao.generate, nianbao.check_files, nianbao.merge, nianbao.render_report"
     front_door += ", nianbao.import_report, nianbao.Problem"
     where = subprocess.run(

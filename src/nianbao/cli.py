@@ -699,5 +699,24 @@ def _describe(entry: LogEntry) -> str:
     return f"{entry.action}：{d}"
 
 
+@main.command("serve")
+@_workspace_option
+@click.option("--port", default=8765, show_default=True, type=int, help="端口。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="地址；不写则只有本机能打开，写别的地址须设密码。")
+@click.option(
+    "--password", envvar="NIANBAO_WEB_PASSWORD", default=None, help="登录密码（也可用环境变量 NIANBAO_WEB_PASSWORD）。"
+)
+@click.option("--open", "open_browser", is_flag=True, help="启动后在默认浏览器中打开。")
+@_friendly
+def serve_command(workspace: Path | None, port: int, host: str, password: str | None, open_browser: bool) -> None:
+    """以网页查看和处理工作区：总览、各单位、上传、汇总、操作记录。按 Ctrl-C 停止。"""
+    from nianbao.web.server import address, make_server, serve
+
+    server = make_server(Workspace.open(workspace).root, host, port, password)
+    click.echo(f"网页已开启：{address(server)}（按 Ctrl-C 停止）")
+    serve(server, open_browser)
+    click.echo("网页已停止。")
+
+
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@
     DIR/名单.csv            the roster, as given
     DIR/空白表格/           the blank workbooks sent to the units (as `generate` writes them)
     DIR/收到的文件/         every file received, byte for byte, never changed or deleted
+    DIR/汇总结果/           summaries made from the page (`nianbao serve`), each under a name of its own
 
 Each unit's versions are the files received with its identity, numbered in the order they came; the latest
 counts unless the clerk pins another. A unit's state comes from the version that counts: 未收到, 有错误,
@@ -26,11 +27,11 @@ from typing import Any
 
 from nianbao.collection import store
 from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
-from nianbao.io.files import safe_name, sha256, shown, sync_files, write_atomic
+from nianbao.io.files import resolved, safe_name, sha256, shown, sync_files, write_atomic
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.values import says_nothing
-from nianbao.operations.check import CheckedFile, CheckOptions, find_files, iter_checks
+from nianbao.operations.check import CheckedFile, CheckOptions, check_file, find_files, iter_checks
 from nianbao.operations.generate import Batch, deadline_date, generate
 from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress, no_progress
@@ -38,6 +39,7 @@ from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
 
 BLANK_DIR = "空白表格"
 RECEIVED_DIR = "收到的文件"
+SUMMARY_DIR = "汇总结果"
 ROSTER_STEM = "名单"
 SPEC_COPY = "表格规格.toml"  # a spec given by path travels with the workspace
 
@@ -191,8 +193,9 @@ class WorkspaceMerge:
 class Workspace:
     """An open workspace. Every change is one transaction in the record, logged with time and user."""
 
-    def __init__(self, root: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, root: Path, db: sqlite3.Connection, user: str | None = None) -> None:
         self.root, self.db = root, db
+        self.user = user or _user()  # who the log and the decisions name
         meta = {row["key"]: row["value"] for row in db.execute("SELECT key, value FROM meta")}
         self.form_name = meta["form"] if not meta["form"].endswith(".toml") else str(root / meta["form"])
         self.form: Form = load_form(self.form_name)
@@ -256,12 +259,13 @@ class Workspace:
         return cls(root, db), batch
 
     @classmethod
-    def open(cls, where: str | Path | None = None) -> Workspace:
-        """The workspace at ``where``, or the one the current folder is in (looking upward, as git does)."""
+    def open(cls, where: str | Path | None = None, *, user: str | None = None) -> Workspace:
+        """The workspace at ``where``, or the one the current folder is in (looking upward, as git does).
+        ``user`` names who acts in the log (the operating system's user if not given)."""
         start = Path(where) if where is not None else Path.cwd()
         for folder in [start, *start.resolve().parents] if where is None else [start]:
             if (folder / store.DATABASE).is_file():
-                return cls(folder, store.open_existing(folder / store.DATABASE))
+                return cls(folder, store.open_existing(folder / store.DATABASE), user)
         place = shown(start)
         raise NianbaoError(
             f"{place} 不是工作区（找不到 {store.DATABASE}）；请先运行 nianbao init，或用 -w 指定工作区目录"
@@ -317,7 +321,8 @@ class Workspace:
                 earlier = None if recorded else self._version_by_sha(str(row[0]))
                 outcomes[path] = Received(path, NEW if recorded else KNOWN, recorded or earlier)
             counts = {o: sum(r.outcome == o for r in outcomes.values()) for o in (NEW, KNOWN, REFUSED)}
-            _log(self.db, "receive", {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)})
+            detail = {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)}
+            _log(self.db, "receive", detail, self.user)
         states = {s.unit_id: s for s in self.status().units}
         return [
             Received(r.path, r.outcome, r.version, states.get(r.version.unit_id) if r.version else None, r.reason)
@@ -452,6 +457,49 @@ class Workspace:
         rows = self.db.execute("SELECT at, user, action, detail FROM log ORDER BY id DESC")
         return [LogEntry(r["at"], r["user"], r["action"], json.loads(r["detail"])) for r in rows]
 
+    def revision(self) -> int:
+        """A number that grows with every change to the record (each change is logged): a page showing the
+        record asks for it to know when to refresh."""
+        (last,) = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM log").fetchone()
+        return int(last)
+
+    def file(self, file_id: int) -> Version:
+        """A received file by its number in the record."""
+        row = self.db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        if row is None:
+            raise NianbaoError(f"工作区中没有编号为 {file_id} 的文件")
+        return _version(row)
+
+    def stored_path(self, version: Version) -> Path:
+        """Where a received file's bytes are kept; refused if the record points outside 收到的文件/."""
+        path = self.root / version.stored
+        if resolved(path).parent != resolved(self.root / RECEIVED_DIR) or not path.is_file():
+            raise NianbaoError(f"收到的文件 {version.name} 不在 {RECEIVED_DIR}/ 中（可能被移动或删除）")
+        return path
+
+    def annotate(self, file_id: int, target: Path) -> bool:
+        """Write the annotated copy of a received file (problems marked, a problem list in front) to ``target``;
+        False if the file cannot be read well enough to make one."""
+        from nianbao.operations.annotate import annotate  # openpyxl: only when annotating
+
+        return annotate(check_file(self.stored_path(self.file(file_id)), self._options()), target)
+
+    def summary_target(self) -> Path:
+        """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stem = f"{safe_name(self.unit_name)}{self.year}年汇总_{stamp}"
+        target, n = self.root / SUMMARY_DIR / f"{stem}.xlsx", 1
+        while target.exists():
+            n += 1
+            target = target.with_name(f"{stem}_{n}.xlsx")
+        return target
+
+    def summaries(self) -> list[Path]:
+        """The files in 汇总结果/ (summaries and their reports), newest first."""
+        folder = self.root / SUMMARY_DIR
+        found = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
     # -- decisions -----------------------------------------------------------------------------------
 
     def accept(self, unit: str, note: str, rule: str | None = None) -> list[dict[str, Any]]:
@@ -468,7 +516,7 @@ class Workspace:
         if not chosen:
             what = f"“{rule}”的" if rule else ""
             raise NianbaoError(f"{state.unit_id} {state.unit_name} 计入的版本没有{what}待核实的警告")
-        at, user = _now(), _user()
+        at, user = _now(), self.user
         with store.transaction(self.db):
             for warning in chosen:
                 self.db.execute(
@@ -495,6 +543,7 @@ class Workspace:
                     "count": len(chosen),
                     "note": note,
                 },
+                self.user,
             )
         return chosen
 
@@ -509,9 +558,9 @@ class Workspace:
                 chosen = self._numbered(unit, version)
                 self.db.execute(
                     "INSERT OR REPLACE INTO pins (unit_id, file_id, note, user, at) VALUES (?, ?, ?, ?, ?)",
-                    (found.unit_id, chosen.id, note, _user(), _now()),
+                    (found.unit_id, chosen.id, note, self.user, _now()),
                 )
-            _log(self.db, "use", {"unit_id": found.unit_id, "version": version or "最新", "note": note})
+            _log(self.db, "use", {"unit_id": found.unit_id, "version": version or "最新", "note": note}, self.user)
         return chosen
 
     def merge(
@@ -547,6 +596,7 @@ class Workspace:
                     "units": len(passed),
                     "blocking": len(blockers),
                 },
+                self.user,
             )
         return WorkspaceMerge(blockers, summary)
 
@@ -654,10 +704,10 @@ def _names(outcomes: Mapping[Path, Received], outcome: str) -> list[str]:
     return [shown(Path(p.name)) for p, r in outcomes.items() if r.outcome == outcome]
 
 
-def _log(db: sqlite3.Connection, action: str, detail: Mapping[str, object]) -> None:
+def _log(db: sqlite3.Connection, action: str, detail: Mapping[str, object], user: str | None = None) -> None:
     db.execute(
         "INSERT INTO log (at, user, action, detail) VALUES (?, ?, ?, ?)",
-        (_now(), _user(), action, json.dumps(detail, ensure_ascii=False)),
+        (_now(), user or _user(), action, json.dumps(detail, ensure_ascii=False)),
     )
 
 

@@ -1,0 +1,1 @@
+"""`nianbao serve`: the collection workspace as web pages on this computer or a small office network."""

@@ -1,0 +1,166 @@
+"""`nianbao serve` over plain HTTP (issue #13): the pages, CSRF, the password off this computer, escaping,
+downloads by number only, upload limits and zips. The browser's side is in test_web_browser.py."""
+
+from __future__ import annotations
+
+import io
+import re
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from nianbao.collection.workspace import Workspace
+from nianbao.form.spec import Form
+from nianbao.problems import NianbaoError
+from nianbao.web.app import Settings, create_app
+from nianbao.web.server import PASSWORD_NEEDED, make_server
+from nianbao.web.uploads import MAIL_LATER, unpack
+from tests.test_workspace import run
+from tests.web import make_round, sample, serving
+from tests.workbooks import write_roster
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def round_root(tmp_path_factory: pytest.TempPathFactory, form: Form) -> Path:
+    return make_round(tmp_path_factory.mktemp("web"), form).root
+
+
+@pytest.fixture
+def client(round_root: Path) -> FlaskClient:
+    return _client(create_app(Settings(round_root)))
+
+
+def _client(app: Flask) -> FlaskClient:
+    app.config["SERVER_NAME"] = "127.0.0.1:8765"
+    return app.test_client()
+
+
+def csrf(client: FlaskClient, page: str = "/upload") -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get(page).get_data(as_text=True))
+    assert found
+    return found[1]
+
+
+def test_the_pages_over_a_live_server(round_root: Path) -> None:
+    with serving(round_root) as url:
+        board = urllib.request.urlopen(url).read().decode()
+        assert "已收 <strong>23/24</strong>" in board and board.count('href="/unit/') == 24
+        assert "冯家镇" in board and "待核实 1" in board and "未收到 1" in board
+        filtered = urllib.request.urlopen(url + "?state=%E5%BE%85%E6%A0%B8%E5%AE%9E").read().decode()
+        assert filtered.count('href="/unit/') == 1
+        unit = urllib.request.urlopen(url + "unit/210922103").read().decode()
+        assert "P1" in unit and "表二 主动公开" in unit and "D5" in unit and 'id="accept"' in unit
+        assert urllib.request.urlopen(url + "version").read().decode().isdigit()
+        for page in ("upload", "summary", "log"):
+            assert "<h1>" in urllib.request.urlopen(url + page).read().decode()
+
+
+def test_a_post_without_the_csrf_token_is_refused(round_root: Path, client: FlaskClient) -> None:
+    before = Workspace.open(round_root).revision()
+    for form in ({"rule": "P1", "note": "核实过"}, {"rule": "P1", "note": "核实过", "csrf": "forged"}):
+        refused = client.post("/unit/210922103/accept", data=form)
+        assert refused.status_code == 403 and "操作未执行" in refused.get_data(as_text=True)
+    with serving(round_root) as url:  # the real server too: a form posted from another site carries no token
+        request = urllib.request.Request(url + "summary", data=b"x=1", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused_live:
+            urllib.request.urlopen(request)
+        assert refused_live.value.code == 403
+    assert Workspace.open(round_root).revision() == before
+
+
+def test_a_decision_without_a_note_is_refused_on_the_unit_page(round_root: Path, client: FlaskClient) -> None:
+    token = csrf(client)
+    for action, form in (("accept", {"rule": "P1"}), ("use", {"version": "1"}), ("use", {"version": "x", "note": "n"})):
+        sent = {"csrf": token, "note": " ", **form}
+        done = client.post(f"/unit/210922103/{action}", data=sent, follow_redirects=True)
+        page = done.get_data(as_text=True)
+        assert done.status_code == 200 and 'class="error"' in page and ("理由" in page or "请选择" in page), action
+    assert next(u for u in Workspace.open(round_root).status().units if u.unit_id == "210922103").state == "待核实"
+
+
+def test_another_host_name_is_refused_on_this_computer(client: FlaskClient) -> None:
+    rebound = client.get("/", headers={"Host": "attacker.example:8765"})
+    assert rebound.status_code == 400 and "只接受本机的访问" in rebound.get_data(as_text=True)
+
+
+def test_off_this_computer_a_password_is_required(round_root: Path, form: Form) -> None:
+    with pytest.raises(NianbaoError) as refused:
+        make_server(round_root, "0.0.0.0", 0, None)
+    assert str(refused.value) == PASSWORD_NEEDED
+    done = run("serve", "-w", round_root, "--host", "0.0.0.0", "--port", "0")
+    assert done.exit_code == 1 and "必须设置密码" in done.output
+    client = _client(create_app(Settings(round_root, password="秘密123", local=False)))
+    assert client.get("/").status_code == 302 and client.get("/version").status_code == 302
+    token = csrf(client, "/login")
+    wrong = client.post("/login", data={"csrf": token, "name": "李四", "password": "猜"})
+    assert "密码不对" in wrong.get_data(as_text=True)
+    right = client.post("/login", data={"csrf": token, "name": "李四", "password": "秘密123"})
+    assert right.status_code == 302
+    cookie = right.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "李四（网页）" in client.get("/").get_data(as_text=True)
+
+
+def test_a_unit_name_is_shown_as_text(tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "名单.csv", [("1001", HOSTILE), ("1002", "甲镇")])
+    workspace, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    client = _client(create_app(Settings(workspace.root)))
+    for page in ("/", "/unit/1001", "/summary"):
+        text = client.get(page).get_data(as_text=True)
+        assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text, page
+
+
+def test_downloads_only_of_files_the_workspace_holds(round_root: Path, client: FlaskClient) -> None:
+    workspace = Workspace.open(round_root)
+    counted = next(u.counted for u in workspace.status().units if u.counted)
+    assert counted is not None
+    got = client.get(f"/file/{counted.id}")
+    assert got.status_code == 200 and got.data == workspace.stored_path(counted).read_bytes()
+    assert counted.name in got.headers["Content-Disposition"] or "filename*" in got.headers["Content-Disposition"]
+    for page in ("/file/99999", "/file/99999/annotated", "/file/-1", "/summary/nianbao.sqlite", "/summary/名单.csv"):
+        assert client.get(page).status_code == 404, page
+    assert client.get("/summary/..%2Fnianbao.sqlite").status_code == 404
+    assert client.get("/unit/不存在的镇").status_code == 400
+
+
+def test_an_oversized_upload_is_refused_in_chinese(round_root: Path) -> None:
+    client = _client(create_app(Settings(round_root, max_upload_bytes=1 << 20)))
+    token = csrf(client)
+    big = (io.BytesIO(b"0" * (2 << 20)), "大文件.xlsx")
+    refused = client.post("/upload", data={"csrf": token, "files": big}, content_type="multipart/form-data")
+    assert refused.status_code == 413 and "上传的内容太大" in refused.get_data(as_text=True)
+
+
+def test_upload_of_a_zip_and_a_mail(tmp_path: Path, form: Form) -> None:
+    workspace = make_round(tmp_path, form)
+    client = _client(create_app(Settings(workspace.root)))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../../逃出去/彰武镇.xlsx", sample("210922100").read_bytes())
+        zf.writestr("收件/冯家镇.xlsx", sample("210922103").read_bytes())
+        zf.writestr("__MACOSX/._冯家镇.xlsx", b"junk")
+        zf.writestr("里面.zip", b"PK")
+    files = [(io.BytesIO(archive.getvalue()), "表格.zip"), (io.BytesIO(b"From: a@b"), "通知.eml")]
+    done = client.post("/upload", data={"csrf": csrf(client), "files": files}, content_type="multipart/form-data")
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200
+    assert "彰武镇 第 1 版：已通过" in page and "冯家镇 第 2 版：已通过" in page
+    assert MAIL_LATER in page and "压缩包中的压缩包不展开" in page
+    assert not (tmp_path / "逃出去").exists() and not (workspace.root.parent / "逃出去").exists()
+    assert Workspace.open(workspace.root).status().received == 24
+    assert Workspace.open(workspace.root).log()[0].user.endswith("（网页）")
+
+
+def test_unpack_keeps_names_out_of_paths(tmp_path: Path) -> None:
+    unpacked = unpack([("C:\\Users\\x\\..\\秘密.xlsx", io.BytesIO(b"a")), ("/etc/passwd", io.BytesIO(b"b"))], tmp_path)
+    assert [p.name for p in unpacked.files] == ["秘密.xlsx", "passwd"]
+    assert all(p.parent.parent == tmp_path for p in unpacked.files)
+    broken = unpack([("坏.zip", io.BytesIO(b"not a zip"))], tmp_path / "b")
+    assert not broken.files and "压缩包已损坏" in broken.refused[0].reason
