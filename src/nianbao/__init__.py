@@ -6,6 +6,7 @@ collection workspace. See docs/api.md.
 
 __version__ = "0.1.0"
 
+from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import Form, load_form
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
@@ -35,6 +36,7 @@ __all__ = [
     "Summary",
     "Unit",
     "UnitStatus",
+    "Workspace",
     "__version__",
     "check_all",
     "check_file",
