@@ -24,7 +24,7 @@ from email.policy import compat32
 from pathlib import Path
 
 from nianbao.io.files import safe_name, shown
-from nianbao.io.reading import MAX_FILE_BYTES, is_return_name
+from nianbao.io.reading import MAX_FILE_BYTES, is_spreadsheet_name
 from nianbao.problems import NianbaoError
 
 MAX_ATTACHMENT_BYTES = MAX_FILE_BYTES
@@ -41,6 +41,7 @@ SPREADSHEET_TYPES = {
     "application/excel": ".xls",
     "application/vnd.oasis.opendocument.spreadsheet": ".ods",
 }
+OTHER_SPREADSHEETS = (".xlsb", ".et", ".ett", ".numbers")
 ZIP_TYPES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
 # Labels that mail programs put on text that is really GB18030 (a superset of them all).
 _GB_LABELS = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "csgb2312", "x-euc-cn", "ms936", "936"}
@@ -73,15 +74,37 @@ class Mail:
 
 
 def decode_bytes(data: bytes, label: str | None = None) -> str:
-    """Text in the charset it claims, else UTF-8, else GB18030; gb2312/gbk labels are read as GB18030."""
+    """Text in the charset it claims (gb2312/gbk labels read as GB18030, their superset); unlabelled bytes
+    as UTF-8 when that reads as Chinese, else GB18030 (GBK pairs such as 统 = CD B3 are valid UTF-8 too)."""
     wanted = (label or "").strip().strip('"').lower()
-    tries = ["gb18030" if wanted in _GB_LABELS else wanted] if wanted else []
-    for encoding in [*tries, "utf-8", "gb18030"]:
+    if wanted and wanted not in ("unknown-8bit", "us-ascii", "ascii"):
         try:
-            return data.decode(encoding)
+            return data.decode("gb18030" if wanted in _GB_LABELS else wanted)
         except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("gb18030", "replace")
+            pass
+    try:
+        text = data.decode("utf-8")
+        if all(ord(ch) < 0x80 or _chinese(ch) for ch in text):
+            return text
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace")
+
+
+def _chinese(ch: str) -> bool:
+    """A character a Chinese file name is made of: CJK, CJK punctuation, full-width forms."""
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x20000 <= code <= 0x3FFFF
+        or code in (0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x00B7)
+    )
 
 
 def decode_header_text(value: object) -> str:
@@ -114,10 +137,33 @@ def _has_surrogates(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
+def is_workbook_name(name: str) -> bool:
+    """A workbook, or a spreadsheet kind that check refuses with advice (.et, .xlsb …)."""
+    return is_spreadsheet_name(Path(name)) or Path(name).suffix.lower() in OTHER_SPREADSHEETS
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header as text, raw 8-bit bytes (which the email package would turn into U+FFFD) decoded too."""
+    return decode_header_text(_raw_header(message, name))
+
+
+def _raw_header(message: Message, name: str) -> str:
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            text = str(value)
+            return decode_bytes(text.encode("ascii", "surrogateescape")) if _has_surrogates(text) else text
+    return ""
+
+
 def attachment_name(part: Message) -> str:
     """The file name a part was sent under: Content-Disposition filename, else Content-Type name."""
     for param, header in (("filename", "content-disposition"), ("name", "content-type")):
-        value = part.get_param(param, header=header)
+        raw = _raw_header(part, header)
+        if not raw:
+            continue
+        holder = Message()  # the parameters of the header as decoded text (no 8-bit bytes left to lose)
+        holder[header] = raw
+        value = holder.get_param(param, header=header)
         if value:
             return decode_header_text(value)
     return ""
@@ -143,7 +189,7 @@ def safe_attachment_name(name: str, content_type: str = "") -> str:
 def parse_mail(raw: bytes) -> Mail:
     """Everything nianbao needs from one message (RFC 5322 bytes). Never raises for a damaged message."""
     message = email.message_from_bytes(raw, policy=compat32)
-    sender_name, sender = email.utils.parseaddr(decode_header_text(message.get("From", "")))
+    sender_name, sender = email.utils.parseaddr(header_text(message, "From"))
     date: datetime | None = None
     try:
         date = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
@@ -160,7 +206,7 @@ def parse_mail(raw: bytes) -> Mail:
         sender=sender.strip().lower(),
         sender_name=sender_name,
         date=date,
-        subject=decode_header_text(message.get("Subject", "")),
+        subject=header_text(message, "Subject"),
         references=references,
         size=len(raw),
     )
@@ -198,7 +244,7 @@ def _collect(part: Message, mail: Mail, where: str, depth: int = 0) -> None:
         mail.notes.append(f"附件 {shown_name} 无法解码，已略过")
     elif shown_name.lower().endswith(".zip") or (content_type in ZIP_TYPES and "." not in shown_name):
         _unzip(data, shown_name, mail, where)
-    elif is_return_name(Path(shown_name)):
+    elif is_workbook_name(shown_name):
         _add(mail, shown_name, data, where)
     else:
         mail.others.append(shown_name)
@@ -227,7 +273,7 @@ def _unzip(data: bytes, zip_name: str, mail: Mail, where: str) -> None:
         if info.is_dir() or name.startswith(("__MACOSX/", ".")) or "/." in name:
             continue
         safe = safe_attachment_name(name)
-        if not is_return_name(Path(safe)):
+        if not is_workbook_name(safe):
             continue
         found += 1
         if info.flag_bits & 0x1:

@@ -47,6 +47,7 @@ SPEC_COPY = "表格规格.toml"  # a spec given by path travels with the workspa
 NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED = "未收到", "有错误", "待核实", "已通过"
 LATE = "迟交"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
+NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
 
 
@@ -133,6 +134,7 @@ class RoundStatus:
     deadline: date | None
     units: list[UnitState]  # in roster order
     unidentified: list[Version]  # files that are no roster unit's return
+    without_workbook: list[Letter] = field(default_factory=list)  # messages that brought no workbook
 
     @property
     def received(self) -> int:
@@ -155,7 +157,35 @@ class RoundStatus:
             "states": {s: self.count(s) for s in (NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED)},
             "roster": [u.to_json() for u in self.units],
             "unidentified": [{**v.summary(), "unit_id": v.unit_id, "problems": v.problems} for v in self.unidentified],
+            "without_workbook": [vars(letter) for letter in self.without_workbook],
         }
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message received (its workbooks are versions; this is the message itself)."""
+
+    message_id: str
+    source: str
+    sender: str
+    sent_at: str
+    subject: str
+    workbooks: int
+    notes: list[str]
+    others: list[str]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Letter:
+        return cls(
+            row["message_id"],
+            row["source"],
+            row["sender"],
+            row["sent_at"] or row["received_at"],
+            row["subject"],
+            row["workbooks"],
+            json.loads(row["notes"]),
+            json.loads(row["others"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -501,7 +531,8 @@ class Workspace:
 
     def _store(self, path: Path, digest: str, data: bytes) -> Path:
         """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
-        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}{safe_name(path.suffix.lower(), 10)}"
+        suffix = safe_name(path.suffix.lower().lstrip("."), 10) if path.suffix else ""
+        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}" + (f".{suffix}" if suffix else "")
         target = self.root / RECEIVED_DIR / name
         if not (target.is_file() and sha256(target.read_bytes()) == digest):
             write_atomic(target, data, overwrite=True)  # the same name always holds the same bytes
@@ -573,7 +604,8 @@ class Workspace:
         unidentified = [
             _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
         ]
-        return RoundStatus(self.year, self.deadline, states, unidentified)
+        letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
+        return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
 
     def _state(
         self, unit: Unit, counted: Version, versions: int, pinned: bool, accepted: Sequence[sqlite3.Row]
