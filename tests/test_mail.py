@@ -180,3 +180,29 @@ def test_limits_and_damage_are_notes_not_failures(monkeypatch: pytest.MonkeyPatc
     assert any("邮件过大" in n for n in parse_mail(big.as_bytes()).notes)
     broken = parse_mail(b"\xff\xfe not mail at all \x00\x01")
     assert broken.message_id and not broken.attachments
+
+
+def test_a_return_from_an_address_that_is_not_the_units_is_a_warning(tmp_path: Path) -> None:
+    lines = ROSTER.read_text(encoding="utf-8-sig").splitlines()
+    contacts = {"210922100": "zwz@town.example", "210922103": "fjz@town.example; fjz2@town.example"}
+    roster = tmp_path / "名单.csv"
+    rows = [f"{lines[0]},联系人,邮箱,电话"]
+    rows += [f"{line},张三,{contacts.get(line.split(',')[0], '')},0418-1234567" for line in lines[1:]]
+    roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(
+        message("某人 <someone@qq.example>", "年报", [("彰武镇.xlsx", sample("210922100"))]).as_bytes()
+    )
+    (inbox / "2.eml").write_bytes(
+        message("冯家镇 <FJZ2@town.example>", "年报", [("冯家镇.xlsx", sample("210922103"))]).as_bytes()
+    )
+    run("receive", "--mail", inbox, "-w", ws.root)
+    states = {u.unit_id: u for u in ws.status().units}
+    assert states["210922100"].state == PASSED  # recorded and counted, never refused …
+    assert "someone@qq.example" in states["210922100"].sender_warning  # … but never silently trusted
+    assert states["210922103"].sender_warning == ""
+    shown = run("status", "-w", ws.root).output
+    assert "发件人 someone@qq.example 不是名单上该单位的邮箱（zwz@town.example）" in shown
+    assert "someone@qq.example" in run("history", "210922100", "-w", ws.root).output

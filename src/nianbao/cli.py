@@ -603,6 +603,8 @@ def status(as_json: bool, workspace: Path | None) -> None:
             )
         late = f" {LATE}" if unit.late else ""
         click.secho(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
+        if unit.sender_warning:
+            click.secho(f"        ⚠ {unit.sender_warning}", fg="yellow")
     for version in result.unidentified:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
         click.secho(f"   {reason}：{version.name}（{_when(version.received_at)}）", fg="yellow")
@@ -654,6 +656,8 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
             f"  第 {version.version} 版  {_when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
             f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{counted}"
         )
+        if opened.sender_warning(version.unit_id, version.sender):
+            click.secho(f"      ⚠ {opened.sender_warning(version.unit_id, version.sender)}", fg="yellow")
     if not versions:
         click.echo("  还没有收到。")
 

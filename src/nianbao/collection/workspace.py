@@ -17,6 +17,7 @@ import getpass
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -114,6 +115,7 @@ class UnitState:
     pinned: bool = False
     late: bool = False
     open_warnings: list[dict[str, Any]] = field(default_factory=list)  # neither explained nor accepted
+    sender_warning: str = ""  # the counted version came from an address that is not the unit's
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -125,6 +127,7 @@ class UnitState:
             "pinned": self.pinned,
             "counted": self.counted.summary() if self.counted else None,
             "open_warnings": [w["message"] for w in self.open_warnings],
+            "sender_warning": self.sender_warning,
         }
 
 
@@ -621,7 +624,31 @@ class Workspace:
             state = TO_VERIFY
         else:
             state = PASSED
-        return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings)
+        sender = self.sender_warning(unit.unit_id, counted.sender)
+        return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings, sender)
+
+    @cached_property
+    def addresses(self) -> dict[str, set[str]]:
+        """Each unit's mail addresses from the roster's contact column (邮箱, 电子邮箱, email …), if it has one."""
+        try:
+            units = read_roster(self.roster_path)
+        except NianbaoError:
+            return {}
+        found: dict[str, set[str]] = {}
+        for unit in units:
+            for column, value in unit.extra.items():
+                if "邮箱" in column or "mail" in column.lower():
+                    found.setdefault(unit.unit_id, set()).update(
+                        a.lower() for a in re.split(r"[\s,;，；、]+", value) if "@" in a
+                    )
+        return found
+
+    def sender_warning(self, unit_id: str, sender: str) -> str:
+        """A warning when a version came by mail from an address that is not the unit's in the roster."""
+        known = self.addresses.get(unit_id)
+        if not sender or not known or sender.lower() in known:
+            return ""
+        return f"发件人 {sender} 不是名单上该单位的邮箱（{'、'.join(sorted(known))}），请核实是否确为该单位报送"
 
     def history(self, unit: str) -> tuple[UnitState, list[Version]]:
         """A unit's versions, oldest first, and its state (which says which version counts)."""
