@@ -92,9 +92,9 @@ def downloaded(folder: Path, suffix: str) -> Path:
 
 
 def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver: WebDriver = browser  # type: ignore[assignment]
@@ -108,7 +108,15 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         """Click what opens another page, and wait until it is there."""
         page = driver.find_element(By.TAG_NAME, "html")
         driver.find_element(by, selector).click()
-        WebDriverWait(driver, 30).until(staleness_of(page))
+
+        def replaced(_: object) -> bool:
+            try:
+                page.is_enabled()
+            except WebDriverException:  # stale, or chromedriver's "does not belong to the document"
+                return True
+            return False
+
+        WebDriverWait(driver, 30).until(replaced)
 
     def rows(selector: str) -> int:
         return len(driver.find_elements(By.CSS_SELECTOR, f"{selector} tbody tr"))

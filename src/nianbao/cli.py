@@ -18,6 +18,7 @@ from nianbao.collection.workspace import (
     KNOWN,
     LATE,
     NEW,
+    NO_WORKBOOK,
     NOT_RECEIVED,
     OFF_ROSTER,
     PASSED,
@@ -518,11 +519,28 @@ def init(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--mail", "as_mail", is_flag=True, help="PATHS 是邮件文件（.eml、.mbox）或邮件目录：收下附带的统计表。")
+@click.option("--imap", default=None, metavar="URL", help="从邮箱收取，如 imaps://user@mail.example.cn/INBOX（只读）。")
+@click.option("--since", default=None, metavar="日期", help="只看这一天及以后的邮件（配合 --imap），如 2026-01-01。")
 @_workspace_option
 @_friendly
-def receive(paths: tuple[Path, ...], workspace: Path | None) -> None:
-    """收下各单位发来的文件（文件或目录）：原样保存、检查，按表格身份记为该单位的新版本。同样的文件再收一次不会重复记录。"""
+def receive(
+    paths: tuple[Path, ...], as_mail: bool, imap: str | None, since: str | None, workspace: Path | None
+) -> None:
+    """收下各单位发来的文件（文件或目录）：原样保存、检查，按表格身份记为该单位的新版本。同样的文件再收一次不会重复记录。
+
+    加 --mail 收邮件文件中的附件，加 --imap 直接从邮箱收取（密码从环境变量 NIANBAO_IMAP_PASSWORD 读取，
+    没有则询问，不会保存）。"""
+    if imap or as_mail:
+        from nianbao.cli_mail import receive_mail  # mail modules: only when receiving mail
+
+        receive_mail(Workspace.open(workspace), paths, imap, since, _progress("检查中"), _received_line)
+        return
+    if not paths:
+        raise click.UsageError("请写要收下的文件或目录（收邮件请加 --mail 或 --imap）")
+    if since:
+        raise click.UsageError("--since 只能与 --imap 一起使用")
     opened = Workspace.open(workspace)
     results = opened.receive(paths, progress=_progress("检查中"))
     for result in results:
@@ -588,9 +606,15 @@ def status(as_json: bool, workspace: Path | None) -> None:
         lines.append(
             click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
         )
+        if unit.sender_warning:
+            lines.append(click.style(f"        ⚠ {unit.sender_warning}", fg="yellow"))
     for version in result.unidentified:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
         lines.append(click.style(f"   {reason}：{version.name}（{_when(version.received_at)}）", fg="yellow"))
+    for letter in result.without_workbook:
+        others = f"，附件：{'、'.join(letter.others)}" if letter.others else ""
+        line = f"   {NO_WORKBOOK}：{letter.sender}《{letter.subject}》（{_when(letter.sent_at)}{others}）"
+        lines.append(click.style(line, fg="yellow"))
     click.echo("\n".join(lines))
 
 
@@ -635,6 +659,8 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
             f"  第 {version.version} 版  {_when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
             f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{counted}"
         )
+        if opened.sender_warning(version.unit_id, version.sender):
+            click.secho(f"      ⚠ {opened.sender_warning(version.unit_id, version.sender)}", fg="yellow")
     if not versions:
         click.echo("  还没有收到。")
 

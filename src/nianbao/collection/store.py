@@ -75,6 +75,42 @@ MIGRATIONS: list[str] = [
         detail TEXT NOT NULL
     );
     """,
+    # 2: mail (issue #12): the messages read, the mailbox messages seen, the replies sent.
+    """
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE, -- the Message-ID header (a digest of the bytes when there is none)
+        source TEXT NOT NULL,           -- the mail file, or the mailbox and UID
+        sender TEXT NOT NULL,           -- the From address, lower-case
+        sender_name TEXT NOT NULL,
+        sent_at TEXT NOT NULL,          -- the Date header, ISO 8601; '' when missing
+        subject TEXT NOT NULL,
+        workbooks INTEGER NOT NULL,     -- workbook attachments taken from it (0: 来信无统计表)
+        notes TEXT NOT NULL,            -- JSON: what was left aside and why
+        others TEXT NOT NULL,           -- JSON: names of the attachments that are not workbooks
+        received_at TEXT NOT NULL
+    );
+    ALTER TABLE files ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+    CREATE TABLE mailbox_seen (
+        mailbox TEXT NOT NULL,          -- user@host/folder
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        PRIMARY KEY (mailbox, uidvalidity, uid)
+    );
+    CREATE TABLE replies (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,       -- the same reply: unit, kind and version (a reminder: unit and day)
+        unit_id TEXT NOT NULL,
+        kind TEXT NOT NULL,             -- 'problems' or 'reminder'
+        file_id INTEGER REFERENCES files (id),
+        message_id TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        draft TEXT NOT NULL,            -- the .eml in the workspace
+        sent_at TEXT NOT NULL,
+        user TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

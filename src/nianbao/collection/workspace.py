@@ -13,12 +13,15 @@ counts unless the clerk pins another. A unit's state comes from the version that
 
 from __future__ import annotations
 
+import csv
 import getpass
+import io
 import json
 import os
+import re
 import shutil
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -26,13 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from nianbao.collection import store
+from nianbao.collection.mail import Mail, RawMail, mail_date_text, parse_mail
 from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
-from nianbao.io.files import resolved, safe_name, sha256, shown, sync_files, write_atomic
+from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.values import says_nothing
 from nianbao.operations.check import CheckedFile, CheckOptions, check_file, find_files, iter_checks
-from nianbao.operations.generate import Batch, deadline_date, generate
+from nianbao.operations.generate import MANIFEST_NAME, Batch, deadline_date, generate
 from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
@@ -46,6 +50,7 @@ SPEC_COPY = "表格规格.toml"  # a spec given by path travels with the workspa
 NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED = "未收到", "有错误", "待核实", "已通过"
 LATE = "迟交"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
+NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
 
 
@@ -112,6 +117,7 @@ class UnitState:
     pinned: bool = False
     late: bool = False
     open_warnings: list[dict[str, Any]] = field(default_factory=list)  # neither explained nor accepted
+    sender_warning: str = ""  # the counted version came from an address that is not the unit's
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -123,6 +129,7 @@ class UnitState:
             "pinned": self.pinned,
             "counted": self.counted.summary() if self.counted else None,
             "open_warnings": [w["message"] for w in self.open_warnings],
+            "sender_warning": self.sender_warning,
         }
 
 
@@ -132,6 +139,7 @@ class RoundStatus:
     deadline: date | None
     units: list[UnitState]  # in roster order
     unidentified: list[Version]  # files that are no roster unit's return
+    without_workbook: list[Letter] = field(default_factory=list)  # messages that brought no workbook
 
     @property
     def received(self) -> int:
@@ -154,7 +162,35 @@ class RoundStatus:
             "states": {s: self.count(s) for s in (NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED)},
             "roster": [u.to_json() for u in self.units],
             "unidentified": [{**v.summary(), "unit_id": v.unit_id, "problems": v.problems} for v in self.unidentified],
+            "without_workbook": [vars(letter) for letter in self.without_workbook],
         }
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message received (its workbooks are versions; this is the message itself)."""
+
+    message_id: str
+    source: str
+    sender: str
+    sent_at: str
+    subject: str
+    workbooks: int
+    notes: list[str]
+    others: list[str]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Letter:
+        return cls(
+            row["message_id"],
+            row["source"],
+            row["sender"],
+            row["sent_at"] or row["received_at"],
+            row["subject"],
+            row["workbooks"],
+            json.loads(row["notes"]),
+            json.loads(row["others"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -166,6 +202,41 @@ class Received:
     version: Version | None = None
     state: UnitState | None = None
     reason: str = ""
+    blank: bool = False  # a workbook with nothing typed (a quoted blank): stored, not a return
+
+
+@dataclass
+class MailReceived:
+    """What receiving one message did: NEW, or KNOWN when the same message was received before."""
+
+    source: str
+    mail: Mail
+    outcome: str
+    files: list[Received]
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a file came from, recorded on its version."""
+
+    source: str
+    sender: str
+    at: str
+    subject: str = ""
+    message_id: str = ""
+
+
+@dataclass
+class _Incoming:
+    """A file to receive: on disk (``data`` None) or an attachment's bytes under its safe name."""
+
+    path: Path
+    data: bytes | None
+    origin: _Origin
+    where: str = ""
+    digest: str = ""
+    stored: Path | None = None
+    report: CheckedFile | None = None
 
 
 @dataclass(frozen=True)
@@ -289,94 +360,228 @@ class Workspace:
         received again change nothing. All the new versions are recorded in one transaction, after their
         files are safely on disk: a receive that is killed records nothing. ``received_at`` is when the
         files arrived (a mail's date), now if not given."""
-        outcomes: dict[Path, Received] = {}
-        fresh: dict[str, tuple[Path, Path]] = {}  # sha256 -> (input, stored copy)
-        for path in find_files(paths):
-            try:
-                size = path.stat().st_size
-                if size > MAX_FILE_BYTES:
-                    outcomes[path] = Received(path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=size >> 20))
-                    continue
-                data = path.read_bytes()
-            except OSError as exc:
-                outcomes[path] = Received(path, REFUSED, reason=str(read_failure(exc)))
-                continue
-            digest = sha256(data)
-            known = self._version_by_sha(digest)
-            if known or digest in fresh:
-                outcomes[path] = Received(path, KNOWN, known)
-                continue
-            fresh[digest] = (path, self._store(path, digest, data))
-        sync_files(stored for _, stored in fresh.values())  # on disk before anything records them
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
-        checked = iter_checks([stored for _, stored in fresh.values()], self._options(), progress)
-        # Each result is packed into its row at once (thousands of full results would fill the memory).
-        rows = [
-            (path, self._row(digest, path, stored, report, source or shown(path), sender, at))
-            for (digest, (path, stored)), report in zip(fresh.items(), checked, strict=True)
-        ]
+        meta = _Origin(source, sender, at)
+        items = [_Incoming(path, None, meta) for path in find_files(paths)]
+        outcomes = self._take(items, progress)
         with store.transaction(self.db):
-            for path, row in rows:
-                recorded = self._record(row)
-                earlier = None if recorded else self._version_by_sha(str(row[0]))
-                outcomes[path] = Received(path, NEW if recorded else KNOWN, recorded or earlier)
-            counts = {o: sum(r.outcome == o for r in outcomes.values()) for o in (NEW, KNOWN, REFUSED)}
+            outcomes = self._record_all(items, outcomes)
+            counts = {o: sum(r.outcome == o for r in outcomes) for o in (NEW, KNOWN, REFUSED)}
             detail = {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)}
             _log(self.db, "receive", detail, self.user)
+        return self._with_states(outcomes)
+
+    def receive_mail(
+        self, messages: Iterable[RawMail], *, progress: Progress = no_progress, batch: int = 200
+    ) -> Iterator[MailReceived]:
+        """Receive the workbooks attached to each message, with its sender, date, subject and Message-ID
+        recorded on the versions. A message already received (the same Message-ID, from any source) changes
+        nothing; our own blank workbooks quoted in a reply are not returns. Messages are handled ``batch`` at a
+        time, each batch in one transaction: memory stays flat for an mbox of any size."""
+        chunk: list[RawMail] = []
+        for raw in messages:
+            chunk.append(raw)
+            if len(chunk) >= batch:
+                yield from self._receive_mails(chunk, progress)
+                chunk = []
+        if chunk:
+            yield from self._receive_mails(chunk, progress)
+
+    def _receive_mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
+        now = _now()
+        parsed: list[tuple[RawMail, Mail, bool]] = []
+        items: list[_Incoming] = []
+        owners: list[int] = []  # the message each item came from
+        taken: set[str] = set()
+        blanks = self._blank_digests()
+        for raw in chunk:
+            if raw.problem:
+                refused = Mail(message_id="", sender="", sender_name="", date=None, subject="", notes=[raw.problem])
+                parsed.append((raw, refused, True))
+                continue
+            mail = parse_mail(raw.data)
+            repeated = mail.message_id in taken or self._message_known(mail.message_id)
+            taken.add(mail.message_id)
+            parsed.append((raw, mail, repeated))
+            if repeated:
+                continue
+            at = mail_date_text(mail) or now
+            origin = _Origin(raw.source, mail.sender, at, mail.subject, mail.message_id)
+            for attachment in mail.attachments:
+                if sha256(attachment.data) in blanks:
+                    mail.notes.append(f"{attachment.name} 是本次发出的空白表格（回复时附带的），不计为报送")
+                    continue
+                name = Path(attachment.name)
+                items.append(_Incoming(name, attachment.data, origin, attachment.where))
+                owners.append(len(parsed) - 1)
+            mail.attachments = []  # the bytes are on disk once taken; memory holds one batch's names only
+        outcomes = self._take(items, progress, blank_quotes=True)
+        for item in items:
+            item.data = None
+        results: list[MailReceived] = []
+        with store.transaction(self.db):
+            outcomes = self._record_all(items, outcomes)
+            for index, (raw, mail, repeated) in enumerate(parsed):
+                files = [o for o, owner in zip(outcomes, owners, strict=True) if owner == index]
+                if not repeated:
+                    self._record_message(raw, mail, files, now)
+                if raw.mailbox:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO mailbox_seen (mailbox, uidvalidity, uid) VALUES (?, ?, ?)",
+                        (raw.mailbox, raw.uidvalidity, raw.uid),
+                    )
+                outcome = REFUSED if raw.problem else KNOWN if repeated else NEW
+                results.append(MailReceived(raw.source, mail, outcome, files))
+            fresh = [r for r in results if r.outcome == NEW]
+            if fresh:
+                counts = {o: sum(f.outcome == o for r in fresh for f in r.files) for o in (NEW, KNOWN, REFUSED)}
+                names = [n for r in fresh for n in _names(r.files, NEW)]
+                _log(
+                    self.db,
+                    "receive",
+                    {"source": "邮件", "sender": "", "messages": len(fresh), **counts, "files": names},
+                    self.user,
+                )
         states = {s.unit_id: s for s in self.status().units}
-        return [
-            Received(r.path, r.outcome, r.version, states.get(r.version.unit_id) if r.version else None, r.reason)
-            for r in outcomes.values()
-        ]
+        for result in results:
+            result.files[:] = [_stated(r, states) for r in result.files]
+        return results
+
+    def _record_message(self, raw: RawMail, mail: Mail, files: list[Received], now: str) -> None:
+        workbooks = sum(1 for f in files if f.outcome != REFUSED and not f.blank)
+        notes = [*mail.notes, *(f"{f.path.name}：{f.reason}" for f in files if f.reason)]
+        self.db.execute(
+            """INSERT INTO messages (message_id, source, sender, sender_name, sent_at, subject, workbooks, notes,
+               others, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                mail.message_id,
+                raw.source,
+                mail.sender,
+                mail.sender_name,
+                mail_date_text(mail),
+                mail.subject,
+                workbooks,
+                json.dumps(notes, ensure_ascii=False),
+                json.dumps(mail.others, ensure_ascii=False),
+                now,
+            ),
+        )
+
+    def _message_known(self, message_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE message_id = ?", (message_id,)).fetchone() is not None
+
+    def seen_uids(self, mailbox: str, uidvalidity: int) -> set[int]:
+        """The UIDs of a mailbox folder already received (for this UIDVALIDITY)."""
+        rows = self.db.execute(
+            "SELECT uid FROM mailbox_seen WHERE mailbox = ? AND uidvalidity = ?", (mailbox, uidvalidity)
+        )
+        return {row["uid"] for row in rows}
+
+    def _blank_digests(self) -> set[str]:
+        """The sha256 of every blank workbook this workspace generated (空白表格/生成清单.csv)."""
+        manifest = self.root / BLANK_DIR / MANIFEST_NAME
+        try:
+            text = decode_chinese_text(manifest.read_bytes()) or ""
+        except OSError:
+            return set()
+        return {row.get("sha256", "") for row in csv.DictReader(io.StringIO(text))} - {""}
+
+    def _take(self, items: list[_Incoming], progress: Progress, *, blank_quotes: bool = False) -> list[Received]:
+        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet."""
+        outcomes: list[Received] = []
+        fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
+        for index, item in enumerate(items):
+            try:
+                data = item.data
+                if data is None:
+                    if item.path.stat().st_size > MAX_FILE_BYTES:
+                        reason = MESSAGES["TOO_BIG"].format(mb=MAX_FILE_BYTES >> 20)
+                        outcomes.append(Received(item.path, REFUSED, reason=reason))
+                        continue
+                    data = item.path.read_bytes()
+            except OSError as exc:
+                outcomes.append(Received(item.path, REFUSED, reason=str(read_failure(exc))))
+                continue
+            digest = item.digest = sha256(data)
+            known = self._version_by_sha(digest)
+            if known or digest in fresh:
+                outcomes.append(Received(item.path, KNOWN, known))
+                continue
+            fresh[digest] = index
+            item.stored = self._store(item.path, digest, data)
+            outcomes.append(Received(item.path, NEW))
+        order = list(fresh.values())
+        sync_files(_stored(items[i]) for i in order)  # on disk before anything records them
+        checked = iter_checks([_stored(items[i]) for i in order], self._options(), progress)
+        for index, report in zip(order, checked, strict=True):
+            items[index].report = report
+            if blank_quotes and _nothing_typed(report):
+                reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
+                outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
+        return outcomes
+
+    def _record_all(self, items: list[_Incoming], outcomes: list[Received]) -> list[Received]:
+        """Record the new, checked items (inside the caller's transaction)."""
+        recorded = list(outcomes)
+        for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+            if outcome.outcome != NEW or item.report is None or item.stored is None:
+                if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
+                    recorded[index] = Received(item.path, KNOWN, self._version_by_sha(item.digest))
+                continue
+            row = self._record(item.digest, item.path, item.stored, item.report, item.origin)
+            recorded[index] = Received(item.path, NEW if row else KNOWN, row or self._version_by_sha(item.digest))
+        return recorded
+
+    def _with_states(self, outcomes: list[Received]) -> list[Received]:
+        states = {s.unit_id: s for s in self.status().units}
+        return [_stated(r, states) for r in outcomes]
 
     def _options(self) -> CheckOptions:
         return CheckOptions(form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year)
 
     def _store(self, path: Path, digest: str, data: bytes) -> Path:
         """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
-        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}{safe_name(path.suffix.lower(), 10)}"
+        suffix = safe_name(path.suffix.lower().lstrip("."), 10) if path.suffix else ""
+        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}" + (f".{suffix}" if suffix else "")
         target = self.root / RECEIVED_DIR / name
         if not (target.is_file() and sha256(target.read_bytes()) == digest):
             write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
         return target
 
-    def _row(
-        self, digest: str, path: Path, stored: Path, report: CheckedFile, source: str, sender: str, at: str
-    ) -> tuple[object, ...]:
-        """A received file as a row of ``files``, its version number still to be given."""
-        return (
-            digest,
-            stored.relative_to(self.root).as_posix(),
-            shown(Path(path.name)),
-            source,
-            sender,
-            at,
-            stored.stat().st_size,
-            report.unit_id or None,
-            report.unit_name,
-            len(report.errors),
-            len(report.warnings),
-            report.explanation,
-            json.dumps([p.to_json() for p in report.problems], ensure_ascii=False),
-            json.dumps(_figures(report), ensure_ascii=False),
-            json.dumps(report.texts, ensure_ascii=False),
-        )
-
-    def _record(self, row: tuple[object, ...]) -> Version | None:
-        """Insert a row made by ``_row`` inside the caller's transaction, numbering the unit's versions; None if
-        another receive recorded the same bytes meanwhile."""
-        digest, unit_id = str(row[0]), row[7]
+    def _record(self, digest: str, path: Path, stored: Path, report: CheckedFile, origin: _Origin) -> Version | None:
+        """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile."""
         if self._version_by_sha(digest):
             return None
+        on_roster = report.unit_id in {u.unit_id for u in self.units}
         version = None
-        if unit_id in {u.unit_id for u in self.units}:
-            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (unit_id,)).fetchone()
+        if on_roster:
+            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
             version = (last or 0) + 1
+        problems = [p.to_json() for p in report.problems]
         self.db.execute(
             """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
-               errors, warnings, explanation, problems, figures, texts, version)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (*row, version),
+               version, errors, warnings, explanation, problems, figures, texts, message_id, subject)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                digest,
+                stored.relative_to(self.root).as_posix(),
+                shown(Path(path.name)),
+                origin.source or shown(path),
+                origin.sender,
+                origin.at,
+                stored.stat().st_size,
+                report.unit_id or None,
+                report.unit_name,
+                version,
+                len(report.errors),
+                len(report.warnings),
+                report.explanation,
+                json.dumps(problems, ensure_ascii=False),
+                json.dumps(_figures(report), ensure_ascii=False),
+                json.dumps(report.texts, ensure_ascii=False),
+                origin.message_id,
+                origin.subject,
+            ),
         )
         return self._version_by_sha(digest)
 
@@ -409,7 +614,8 @@ class Workspace:
         unidentified = [
             _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
         ]
-        return RoundStatus(self.year, self.deadline, states, unidentified)
+        letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
+        return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
 
     def _state(
         self, unit: Unit, counted: Version, versions: int, pinned: bool, accepted: Sequence[sqlite3.Row]
@@ -425,7 +631,31 @@ class Workspace:
             state = TO_VERIFY
         else:
             state = PASSED
-        return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings)
+        sender = self.sender_warning(unit.unit_id, counted.sender)
+        return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings, sender)
+
+    @cached_property
+    def addresses(self) -> dict[str, set[str]]:
+        """Each unit's mail addresses from the roster's contact column (邮箱, 电子邮箱, email …), if it has one."""
+        try:
+            units = read_roster(self.roster_path)
+        except NianbaoError:
+            return {}
+        found: dict[str, set[str]] = {}
+        for unit in units:
+            for column, value in unit.extra.items():
+                if "邮箱" in column or "mail" in column.lower():
+                    found.setdefault(unit.unit_id, set()).update(
+                        a.lower() for a in re.split(r"[\s,;，；、]+", value) if "@" in a
+                    )
+        return found
+
+    def sender_warning(self, unit_id: str, sender: str) -> str:
+        """A warning when a version came by mail from an address that is not the unit's in the roster."""
+        known = self.addresses.get(unit_id)
+        if not sender or not known or sender.lower() in known:
+            return ""
+        return f"发件人 {sender} 不是名单上该单位的邮箱（{'、'.join(sorted(known))}），请核实是否确为该单位报送"
 
     def history(self, unit: str) -> tuple[UnitState, list[Version]]:
         """A unit's versions, oldest first, and its state (which says which version counts)."""
@@ -700,8 +930,27 @@ def _cell(warning: Mapping[str, Any]) -> str:
     return f"{warning.get('sheet', '')}!{warning.get('cell', '')}" if warning.get("cell") else warning.get("sheet", "")
 
 
-def _names(outcomes: Mapping[Path, Received], outcome: str) -> list[str]:
-    return [shown(Path(p.name)) for p, r in outcomes.items() if r.outcome == outcome]
+def _names(outcomes: Sequence[Received], outcome: str) -> list[str]:
+    return [shown(Path(r.path.name)) for r in outcomes if r.outcome == outcome]
+
+
+def _stored(item: _Incoming) -> Path:
+    assert item.stored is not None
+    return item.stored
+
+
+def _stated(result: Received, states: Mapping[str, UnitState]) -> Received:
+    state = states.get(result.version.unit_id) if result.version else None
+    return Received(result.path, result.outcome, result.version, state, result.reason, result.blank)
+
+
+def _nothing_typed(report: CheckedFile) -> bool:
+    """A workbook of the form with no figure and no text typed: a blank, not a return."""
+    return (
+        bool(report.unit_id and report.figures)
+        and all(v is None for v in report.figures.values())
+        and not any(str(t).strip() for t in report.texts.values())
+    )
 
 
 def _log(db: sqlite3.Connection, action: str, detail: Mapping[str, object], user: str | None = None) -> None:

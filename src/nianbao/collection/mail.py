@@ -1,0 +1,393 @@
+"""Mail as Chinese townships send it: reading .eml/.mbox files and decoding messages into their workbooks.
+
+This layer knows nothing of the workspace: it turns raw messages into ``Mail`` (sender, date, subject,
+Message-ID, the workbook attachments with their decoded names, and notes on what was left aside). Names
+arrive in every form mail programs use: RFC 2047 encoded words (B and Q, gb2312/gbk/gb18030/utf-8, and
+gb2312 labels on names that are really GB18030), RFC 2231 ``filename*=``, raw 8-bit GBK or UTF-8, only in
+the Content-Type ``name=``; workbooks inside .zip attachments (GBK names without the UTF-8 flag) and inside
+forwarded messages. A decoded name is only ever shown, never used as a path.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import Message
+from email.policy import compat32
+from pathlib import Path
+
+from nianbao.io.files import safe_name, shown
+from nianbao.io.reading import MAX_FILE_BYTES, is_spreadsheet_name
+from nianbao.problems import NianbaoError
+
+MAX_ATTACHMENT_BYTES = MAX_FILE_BYTES
+MAX_MESSAGE_BYTES = 80 * 1024 * 1024
+MAX_ZIP_MEMBERS = 500
+MAIL_SUFFIXES = (".eml", ".mbox", ".msg")
+
+# Content types that say "spreadsheet" when the name has no extension.
+SPREADSHEET_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",
+    "application/vnd.ms-excel": ".xls",
+    "application/x-msexcel": ".xls",
+    "application/excel": ".xls",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+}
+OTHER_SPREADSHEETS = (".xlsb", ".et", ".ett", ".numbers")
+ZIP_TYPES = {"application/zip", "application/x-zip-compressed", "application/x-zip"}
+# Labels that mail programs put on text that is really GB18030 (a superset of them all).
+_GB_LABELS = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "csgb2312", "x-euc-cn", "ms936", "936"}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A workbook found in a message. ``name`` is a safe single file name (never a path)."""
+
+    name: str
+    data: bytes
+    where: str = ""  # "转发的邮件中", "压缩包 x.zip 中", or ""
+
+
+@dataclass
+class Mail:
+    message_id: str
+    sender: str  # the address, lower-case
+    sender_name: str
+    date: datetime | None
+    subject: str
+    references: str = ""  # In-Reply-To and References, as sent
+    attachments: list[Attachment] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)  # names of attachments that are not workbooks
+    notes: list[str] = field(default_factory=list)  # what was left aside and why, in Chinese
+    size: int = 0
+
+
+# -- names ------------------------------------------------------------------------------------------
+
+
+def decode_bytes(data: bytes, label: str | None = None) -> str:
+    """Text in the charset it claims (gb2312/gbk labels read as GB18030, their superset); unlabelled bytes
+    as UTF-8 when that reads as Chinese, else GB18030 (GBK pairs such as 统 = CD B3 are valid UTF-8 too)."""
+    wanted = (label or "").strip().strip('"').lower()
+    if wanted and wanted not in ("unknown-8bit", "us-ascii", "ascii"):
+        try:
+            return data.decode("gb18030" if wanted in _GB_LABELS else wanted)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        text = data.decode("utf-8")
+        if all(ord(ch) < 0x80 or _chinese(ch) for ch in text):
+            return text
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace")
+
+
+def _chinese(ch: str) -> bool:
+    """A character a Chinese file name is made of: CJK, CJK punctuation, full-width forms."""
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x20000 <= code <= 0x3FFFF
+        or code in (0x2014, 0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x00B7)
+    )
+
+
+def decode_header_text(value: object) -> str:
+    """A header or parameter value as text: RFC 2231 tuples, RFC 2047 encoded words, raw 8-bit bytes."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded text as latin-1)
+        charset, _language, text = value
+        return decode_bytes(str(text).encode("latin-1", "surrogateescape"), charset)
+    if isinstance(value, email.header.Header):
+        value = str(value)
+    text = str(value)
+    raw = text.encode("ascii", "surrogateescape") if _has_surrogates(text) else None
+    if raw is not None and b"=?" not in raw:
+        return decode_bytes(raw)  # raw 8-bit: GBK or UTF-8 sent without any encoding
+    if raw is not None:
+        text = decode_bytes(raw)
+    if "=?" not in text:
+        return text
+    try:
+        parts = email.header.decode_header(text)
+    except Exception:  # a broken encoded word: show it as it came
+        return text
+    return "".join(
+        decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk for chunk, charset in parts
+    ).strip()
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def is_workbook_name(name: str) -> bool:
+    """A workbook, or a spreadsheet kind that check refuses with advice (.et, .xlsb …)."""
+    return is_spreadsheet_name(Path(name)) or Path(name).suffix.lower() in OTHER_SPREADSHEETS
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header as text, raw 8-bit bytes (which the email package would turn into U+FFFD) decoded too."""
+    return decode_header_text(_raw_header(message, name))
+
+
+def _raw_header(message: Message, name: str) -> str:
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            text = str(value)
+            return decode_bytes(text.encode("ascii", "surrogateescape")) if _has_surrogates(text) else text
+    return ""
+
+
+def attachment_name(part: Message) -> str:
+    """The file name a part was sent under: Content-Disposition filename, else Content-Type name."""
+    for param, header in (("filename", "content-disposition"), ("name", "content-type")):
+        raw = _raw_header(part, header)
+        if not raw:
+            continue
+        holder = Message()  # the parameters of the header as decoded text (no 8-bit bytes left to lose)
+        holder[header] = raw
+        value = holder.get_param(param, header=header)
+        if value:
+            return decode_header_text(value)
+    return ""
+
+
+def safe_attachment_name(name: str, content_type: str = "") -> str:
+    """A single, harmless file name for a decoded attachment name: the last part of any path, no NUL or
+    reserved device name; a spreadsheet sent without an extension gets the one its content type says."""
+    last = name.replace("\\", "/").split("/")[-1].replace("\x00", "")
+    stem, dot, suffix = last.rpartition(".")
+    if not dot:
+        stem, suffix = last, ""
+    suffix = safe_name(suffix, 10).lstrip("_") if suffix else ""
+    if not suffix and content_type in SPREADSHEET_TYPES:
+        suffix = SPREADSHEET_TYPES[content_type].lstrip(".")
+    base = safe_name(stem, 100)
+    return f"{base}.{suffix}" if suffix else base
+
+
+# -- messages ---------------------------------------------------------------------------------------
+
+
+def parse_mail(raw: bytes) -> Mail:
+    """Everything nianbao needs from one message (RFC 5322 bytes). Never raises for a damaged message."""
+    message = email.message_from_bytes(raw, policy=compat32)
+    sender_name, sender = email.utils.parseaddr(header_text(message, "From"))
+    date: datetime | None = None
+    try:
+        date = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        date = None
+    if date is not None and date.tzinfo is None:
+        date = date.astimezone()
+    message_id = str(message.get("Message-ID", "")).strip()
+    if not message_id:  # the same bytes always get the same identity, so a second reading is recognised
+        message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@nianbao.invalid>"
+    references = " ".join(str(message.get(h, "")).strip() for h in ("In-Reply-To", "References")).strip()
+    mail = Mail(
+        message_id=message_id,
+        sender=sender.strip().lower(),
+        sender_name=sender_name,
+        date=date,
+        subject=header_text(message, "Subject"),
+        references=references,
+        size=len(raw),
+    )
+    if len(raw) > MAX_MESSAGE_BYTES:
+        mail.notes.append(f"邮件过大（超过 {MAX_MESSAGE_BYTES >> 20} MB），未取附件；请让单位分开发送或直接拷贝文件")
+        return mail
+    _collect(message, mail, "")
+    return mail
+
+
+def _collect(part: Message, mail: Mail, where: str, depth: int = 0) -> None:
+    """The workbooks of ``part`` and everything inside it, forwarded messages included."""
+    content_type = part.get_content_type().lower()
+    payload = part.get_payload()
+    if content_type == "message/rfc822" or part.is_multipart():
+        if depth > 20:
+            mail.notes.append("邮件嵌套过深，其余部分已略过")
+            return
+        inner = "转发的邮件中" if content_type == "message/rfc822" else where
+        for sub in payload if isinstance(payload, list) else [payload]:
+            if isinstance(sub, Message):
+                _collect(sub, mail, inner, depth + 1)
+        return
+    name = attachment_name(part)
+    if not name and content_type not in SPREADSHEET_TYPES and content_type not in ZIP_TYPES:
+        return  # the body, an inline image, a signature
+    if content_type.startswith("image/") or (not name and content_type.startswith("text/")):
+        return
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # a damaged transfer encoding: the part is unreadable
+        data = None
+    shown_name = safe_attachment_name(name or "未命名附件", content_type)
+    if not isinstance(data, bytes):
+        mail.notes.append(f"附件 {shown_name} 无法解码，已略过")
+    elif shown_name.lower().endswith(".zip") or (content_type in ZIP_TYPES and "." not in shown_name):
+        _unzip(data, shown_name, mail, where)
+    elif is_workbook_name(shown_name):
+        _add(mail, shown_name, data, where)
+    else:
+        mail.others.append(shown_name)
+
+
+def _add(mail: Mail, name: str, data: bytes, where: str) -> None:
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        limit = MAX_ATTACHMENT_BYTES >> 20
+        mail.notes.append(f"附件 {name} 过大（超过 {limit} MB），不像是统计表，未收下")
+        return
+    mail.attachments.append(Attachment(name, data, where))
+
+
+def _unzip(data: bytes, zip_name: str, mail: Mail, where: str) -> None:
+    """Workbooks inside a .zip attachment; member names in GBK unless the archive says UTF-8."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        mail.notes.append(f"压缩包 {zip_name} 已损坏，无法打开")
+        return
+    inside = f"{where}压缩包 {zip_name} 中"
+    found = 0
+    for info in members[:MAX_ZIP_MEMBERS]:
+        name = _zip_member_name(info)
+        if info.is_dir() or name.startswith(("__MACOSX/", ".")) or "/." in name:
+            continue
+        safe = safe_attachment_name(name)
+        if not is_workbook_name(safe):
+            continue
+        found += 1
+        if info.flag_bits & 0x1:
+            mail.notes.append(f"{inside}的 {safe} 有密码保护，无法取出；请让单位发送不加密的文件")
+        elif info.file_size > MAX_ATTACHMENT_BYTES:
+            mail.notes.append(f"{inside}的 {safe} 过大（超过 {MAX_ATTACHMENT_BYTES >> 20} MB），未收下")
+        else:
+            try:
+                with archive.open(info) as member:
+                    content = member.read(MAX_ATTACHMENT_BYTES + 1)  # the size the archive claims may lie
+            except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
+                mail.notes.append(f"{inside}的 {safe} 无法解压，已略过")
+                continue
+            _add(mail, safe, content, inside)
+    if len(members) > MAX_ZIP_MEMBERS:
+        mail.notes.append(f"压缩包 {zip_name} 中文件过多，只看了前 {MAX_ZIP_MEMBERS} 个")
+    if not found:
+        mail.others.append(zip_name)
+
+
+def _zip_member_name(info: zipfile.ZipInfo) -> str:
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437")  # how zipfile decoded a name without the UTF-8 flag
+    return decode_bytes(raw)
+
+
+# -- mail files -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawMail:
+    """One message's bytes and where it was read from (a file, a place in an mbox, a mailbox UID)."""
+
+    source: str
+    data: bytes
+    mailbox: str = ""  # user@host/folder when read from a mailbox
+    uidvalidity: int = 0
+    uid: int = 0
+    problem: str = ""  # why the message could not be read at all
+
+
+MSG_ADVICE = (
+    "暂不能直接读取 Outlook 的 .msg 文件；请把这封邮件转发到收集用的邮箱后用 --imap 收取，"
+    "或保存其中的附件后用 nianbao receive 收下"
+)
+
+
+def find_mail_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Mail files named, and in folders named (recursively, in a stable order) every .eml/.mbox/.msg."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in MAIL_SUFFIXES and not p.name.startswith(".")
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise NianbaoError(f"找不到 {shown(path)}")
+    return found
+
+
+def iter_mail_files(paths: Iterable[str | Path]) -> Iterator[RawMail]:
+    """Every message in the files and folders named, one at a time (an mbox is streamed, never loaded)."""
+    for path in find_mail_files(paths):
+        suffix = path.suffix.lower()
+        if suffix == ".msg":
+            yield RawMail(shown(path), b"", problem=MSG_ADVICE)
+        elif suffix == ".mbox" or (suffix != ".eml" and _looks_like_mbox(path)):
+            yield from iter_mbox(path)
+        else:
+            yield RawMail(shown(path), path.read_bytes())
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(5) == b"From "
+
+
+def iter_mbox(path: Path) -> Iterator[RawMail]:
+    """The messages of an mbox file, read line by line: memory holds one message at a time. ">From "
+    quoting (mboxrd and mboxo) is undone."""
+    lines: list[bytes] = []
+    number = 0
+    with path.open("rb") as f:
+        for line in f:
+            if line.startswith(b"From ") and (not lines or lines[-1] in (b"\n", b"\r\n")):
+                if lines:
+                    number += 1
+                    yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(lines))
+                lines = []
+                continue
+            lines.append(line)
+    if lines:
+        number += 1
+        yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(lines))
+
+
+def _unquote(lines: list[bytes]) -> bytes:
+    if lines and lines[-1] in (b"\n", b"\r\n"):
+        lines = lines[:-1]  # the blank line that separates messages
+    return b"".join(
+        line[1:] if line.startswith(b">") and line.lstrip(b">").startswith(b"From ") else line for line in lines
+    )
+
+
+def mail_date_text(mail: Mail) -> str:
+    return mail.date.astimezone().isoformat(timespec="seconds") if mail.date else ""
+
+
+def short_source(mail: Mail) -> str:
+    """How a message is named to the clerk: sender and subject."""
+    who = mail.sender or "（无发件人）"
+    return f"{who}《{mail.subject}》" if mail.subject else who

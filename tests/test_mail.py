@@ -1,0 +1,208 @@
+"""Receiving returns by mail (issue #12): mail files, names as Chinese mail programs write them, zips,
+forwards, quoted blank workbooks, messages without a workbook, and receiving the same mail twice."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from nianbao.cli import main
+from nianbao.collection.mail import (
+    MSG_ADVICE,
+    decode_header_text,
+    iter_mail_files,
+    parse_mail,
+    safe_attachment_name,
+)
+from nianbao.collection.workspace import NEW, NO_WORKBOOK, PASSED, Workspace
+from nianbao.form.spec import data_dir
+from tests.mailbuild import CHINA, forwarded, gbk_zip, message, write_mbox
+
+CORPUS = Path(__file__).parent / "data" / "mail"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+SAMPLES = data_dir("samples")
+ROSTER = SAMPLES / "zhangwu-county-roster.csv"
+FILLED = SAMPLES / "filled"
+
+
+def run(*args: object) -> Result:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output and "程序内部错误" not in result.output, result.output
+    return result
+
+
+def sample(unit_id: str) -> bytes:
+    (path,) = [p for p in FILLED.iterdir() if unit_id in p.name and p.suffix == ".xlsx"]
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_corpus_yields_the_names_the_townships_meant(name: str) -> None:
+    mail = parse_mail((CORPUS / name).read_bytes())
+    assert [a.name for a in mail.attachments] == EXPECTED[name]["names"]
+    assert mail.others == EXPECTED[name]["others"]
+    assert mail.sender.endswith("zhangwu.gov.cn") and mail.date is not None and mail.subject
+    for attachment in mail.attachments:
+        assert "/" not in attachment.name and "\\" not in attachment.name and "\x00" not in attachment.name
+
+
+def test_raw_8bit_headers_are_read_as_gbk_or_utf8() -> None:
+    mail = parse_mail((CORPUS / "raw-8bit-gbk.eml").read_bytes())
+    assert mail.subject == "年报" and mail.sender_name == "乡镇"
+
+
+# Names: any text that the label's codec can carry comes back the same, however the mail program wrote it.
+NAMES = st.text(
+    alphabet=st.sampled_from("彰武镇冯家乡年度报表统计喆镕𠀀（）()_-— 2025abcXYZ."), min_size=1, max_size=30
+).map(lambda s: s.strip() or "表")
+
+
+@settings(max_examples=300, deadline=None)
+@given(NAMES, st.sampled_from(["gb2312", "gbk", "gb18030", "utf-8", "GB2312", "UTF-8"]), st.data())
+def test_encoded_word_names_round_trip(name: str, label: str, data: st.DataObject) -> None:
+    codec = "utf-8" if label.lower() == "utf-8" else "gb18030"  # gb2312 labels on GB18030 bytes, as sent
+    raw = name.encode(codec)
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(raw) - 1)), max_size=3)))
+    pieces = [raw[i:j] for i, j in zip([0, *cuts], [*cuts, len(raw)], strict=True) if raw[i:j]]
+    if data.draw(st.booleans()):
+        words = [f"=?{label}?B?{base64.b64encode(p).decode()}?=" for p in pieces]
+    else:
+        words = [f"=?{label}?Q?{''.join(f'={b:02X}' for b in p)}?=" for p in pieces]
+    assert decode_header_text(" ".join(words)) == name.strip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(NAMES, st.sampled_from(["gbk", "gb18030", "utf-8"]))
+def test_rfc2231_and_raw_8bit_names_round_trip(name: str, codec: str) -> None:
+    assume("𠀀" not in name or codec != "gbk")
+    raw = name.encode(codec)
+    assert decode_header_text((codec, "", raw.decode("latin-1"))) == name
+    assert decode_header_text(raw.decode("ascii", "surrogateescape")) == name
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_an_attachment_name_is_never_a_path(name: str) -> None:
+    safe = safe_attachment_name(name)
+    assert safe and "/" not in safe and "\\" not in safe and "\x00" not in safe and safe not in (".", "..")
+    assert safe.split(".")[0].upper() not in ("CON", "NUL", "AUX", "PRN", "COM1", "LPT1")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    ws, _ = Workspace.create(tmp_path / "ws", ROSTER, 2025, deadline="2026-01-20", unit_id="210922", unit_name="彰武县")
+    return ws
+
+
+def test_receiving_mail_files_and_an_mbox(tmp_path: Path, workspace: Workspace) -> None:
+    blank = next((workspace.root / "空白表格").glob("*210922101*.xlsx")).read_bytes()
+    inbox = tmp_path / "邮件"
+    inbox.mkdir()
+    first = message("彰武镇 <zwz@town.example>", "彰武镇2025年报", [("彰武镇年报.xlsx", sample("210922100"))])
+    (inbox / "1.eml").write_bytes(first.as_bytes())
+    zipped = gbk_zip({"年报/东六家子镇.xlsx": sample("210922105"), "年报/两家子乡.xlsx": sample("210922203")})
+    forward = forwarded(
+        "办公室 <bgs@town.example>",
+        "转发：冯家镇年报",
+        message("冯家镇 <fjz@town.example>", "冯家镇年报", [("冯家镇.xlsx", sample("210922103"))], charset="utf-8"),
+    )
+    quoting = message("哈尔套镇 <hrt@town.example>", "回复：请报送年报", [("哈尔套镇.xlsx", blank)])
+    link_only = message("五峰镇 <wfz@town.example>", "年报已上传", body="请到网盘下载：https://pan.example/s/1")
+    mbox = inbox / "收件箱.mbox"
+    write_mbox(
+        mbox,
+        [
+            message("乡镇 <x@town.example>", "两个乡的年报", [("年报.zip", zipped)]).as_bytes(),
+            forward.as_bytes(),
+            quoting.as_bytes(),
+            link_only.as_bytes(),
+        ],
+    )
+    (inbox / "旧邮件.msg").write_bytes(b"\xd0\xcf\x11\xe0 an Outlook message")
+
+    done = run("receive", "--mail", inbox, "-w", workspace.root)
+    assert done.exit_code == 0, done.output
+    assert "第 1 版" in done.output and NO_WORKBOOK in done.output and "空白表格" in done.output
+    assert MSG_ADVICE in done.output
+    assert "新 5 封" in done.output and "已收过 0 封" in done.output
+    status = workspace.status()
+    passed = {u.unit_id for u in status.units if u.state == PASSED}
+    assert passed == {"210922100", "210922105", "210922203", "210922103"}
+    assert "210922101" not in {u.unit_id for u in status.units if u.counted}  # the quoted blank is no return
+    counted = next(u.counted for u in status.units if u.unit_id == "210922100")
+    assert counted is not None and counted.sender == "zwz@town.example"
+    assert datetime.fromisoformat(counted.received_at) == datetime(2026, 1, 12, 9, 30, tzinfo=CHINA)
+    assert counted.stored.endswith("_彰武镇年报.xlsx")
+    row = workspace.db.execute("SELECT subject, message_id FROM files WHERE id = ?", (counted.id,)).fetchone()
+    assert row["subject"] == "彰武镇2025年报" and row["message_id"] == first["Message-ID"]
+    letters = [(m.sender, m.subject) for m in status.without_workbook]  # a reply quoting the blank brought none
+    assert letters == [("hrt@town.example", "回复：请报送年报"), ("wfz@town.example", "年报已上传")]
+    shown = run("status", "-w", workspace.root)
+    assert f"{NO_WORKBOOK}：wfz@town.example《年报已上传》" in shown.output
+
+    again = run("receive", "--mail", inbox, "-w", workspace.root)
+    assert "新 0 封" in again.output and "已收过 5 封" in again.output, again.output
+    assert workspace.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 4
+
+
+def test_the_same_message_from_two_sources_is_received_once(tmp_path: Path, workspace: Workspace) -> None:
+    raw = message("彰武镇 <zwz@town.example>", "年报", [("彰武镇.xlsx", sample("210922100"))]).as_bytes()
+    (tmp_path / "a.eml").write_bytes(raw)
+    write_mbox(tmp_path / "b.mbox", [raw])
+    results = list(workspace.receive_mail(iter_mail_files([tmp_path / "a.eml", tmp_path / "b.mbox"])))
+    assert [r.outcome for r in results] == [NEW, "known"]
+
+
+def test_an_mbox_is_streamed_and_from_quoting_undone(tmp_path: Path) -> None:
+    bodies = [
+        f"From: a@b\nSubject: {i}\n\nFrom here on {i}\n>From quoted\n\nFrom the end\n".encode() for i in range(50)
+    ]
+    write_mbox(tmp_path / "x.mbox", bodies)
+    read = list(iter_mail_files([tmp_path / "x.mbox"]))
+    assert len(read) == 50 and read[7].source.endswith("第 8 封")
+    assert [r.data for r in read] == bodies
+
+
+def test_limits_and_damage_are_notes_not_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nianbao.collection import mail as mail_module
+
+    monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES", 1000)
+    big = message("a@b", "大", [("大表.xlsx", b"x" * 5000), ("坏.zip", b"PK\x03\x04 broken")])
+    parsed = parse_mail(big.as_bytes())
+    assert not parsed.attachments and any("过大" in n for n in parsed.notes) and any("损坏" in n for n in parsed.notes)
+    monkeypatch.setattr(mail_module, "MAX_MESSAGE_BYTES", 1000)
+    assert any("邮件过大" in n for n in parse_mail(big.as_bytes()).notes)
+    broken = parse_mail(b"\xff\xfe not mail at all \x00\x01")
+    assert broken.message_id and not broken.attachments
+
+
+def test_a_return_from_an_address_that_is_not_the_units_is_a_warning(tmp_path: Path) -> None:
+    lines = ROSTER.read_text(encoding="utf-8-sig").splitlines()
+    contacts = {"210922100": "zwz@town.example", "210922103": "fjz@town.example; fjz2@town.example"}
+    roster = tmp_path / "名单.csv"
+    rows = [f"{lines[0]},联系人,邮箱,电话"]
+    rows += [f"{line},张三,{contacts.get(line.split(',')[0], '')},0418-1234567" for line in lines[1:]]
+    roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(
+        message("某人 <someone@qq.example>", "年报", [("彰武镇.xlsx", sample("210922100"))]).as_bytes()
+    )
+    (inbox / "2.eml").write_bytes(
+        message("冯家镇 <FJZ2@town.example>", "年报", [("冯家镇.xlsx", sample("210922103"))]).as_bytes()
+    )
+    run("receive", "--mail", inbox, "-w", ws.root)
+    states = {u.unit_id: u for u in ws.status().units}
+    assert states["210922100"].state == PASSED  # recorded and counted, never refused …
+    assert "someone@qq.example" in states["210922100"].sender_warning  # … but never silently trusted
+    assert states["210922103"].sender_warning == ""
+    shown = run("status", "-w", ws.root).output
+    assert "发件人 someone@qq.example 不是名单上该单位的邮箱（zwz@town.example）" in shown
+    assert "someone@qq.example" in run("history", "210922100", "-w", ws.root).output
