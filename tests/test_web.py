@@ -8,6 +8,7 @@ import re
 import urllib.error
 import urllib.request
 import zipfile
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from nianbao.form.spec import Form
 from nianbao.problems import NianbaoError
 from nianbao.web.app import Settings, create_app
 from nianbao.web.server import PASSWORD_NEEDED, make_server
-from nianbao.web.uploads import MAIL_LATER, unpack
+from nianbao.web.uploads import MAIL_NOTE, unpack
 from tests.test_workspace import run
 from tests.web import make_round, sample, serving
 from tests.workbooks import write_roster
@@ -147,12 +148,24 @@ def test_upload_of_a_zip_and_a_mail(tmp_path: Path, form: Form) -> None:
         zf.writestr("收件/冯家镇.xlsx", sample("210922103").read_bytes())
         zf.writestr("__MACOSX/._冯家镇.xlsx", b"junk")
         zf.writestr("里面.zip", b"PK")
-    files = [(io.BytesIO(archive.getvalue()), "表格.zip"), (io.BytesIO(b"From: a@b"), "通知.eml")]
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "hars@example.cn", "county@example.cn", "哈尔套镇年报统计表"
+    mail["Message-ID"], mail["Date"] = "<1@example.cn>", "Mon, 12 Jan 2026 09:00:00 +0800"
+    mail.set_content("请查收")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    maintype, subtype = xlsx.split("/")
+    mail.add_attachment(sample("210922101").read_bytes(), maintype=maintype, subtype=subtype, filename="哈尔套镇.xlsx")
+    files = [
+        (io.BytesIO(archive.getvalue()), "表格.zip"),
+        (io.BytesIO(bytes(mail)), "哈尔套镇来信.eml"),
+        (io.BytesIO(b"\xd0\xcf\x11\xe0"), "通知.msg"),
+    ]
     done = client.post("/upload", data={"csrf": csrf(client), "files": files}, content_type="multipart/form-data")
     page = done.get_data(as_text=True)
     assert done.status_code == 200
     assert "彰武镇 第 1 版：已通过" in page and "冯家镇 第 2 版：已通过" in page
-    assert MAIL_LATER in page and "压缩包中的压缩包不展开" in page
+    assert MAIL_NOTE in page and "压缩包中的压缩包不展开" in page and ".msg" in page
+    assert "《哈尔套镇年报统计表》" in page and "已收到过（210922101 哈尔套镇 第 1 版）" in page  # same bytes as before
     assert not (tmp_path / "逃出去").exists() and not (workspace.root.parent / "逃出去").exists()
     assert Workspace.open(workspace.root).status().received == 24
     assert Workspace.open(workspace.root).log()[0].user.endswith("（网页）")

@@ -26,6 +26,8 @@ from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
 
 from nianbao.cli import _describe, _received_line, _shown_value, _when, _why
+from nianbao.cli_mail import _message_lines
+from nianbao.collection.mail import RawMail
 from nianbao.collection.workspace import (
     HAS_ERRORS,
     LATE,
@@ -40,7 +42,7 @@ from nianbao.collection.workspace import (
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.report import render_report
 from nianbao.problems import MESSAGES, NianbaoError
-from nianbao.web.uploads import MAIL_LATER, MAX_FILES, unpack
+from nianbao.web.uploads import MAIL_NOTE, MAX_FILES, unpack
 
 STATES = (NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED)
 LOCAL_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -236,16 +238,20 @@ def annotated_file(file_id: int) -> View:
 
 def upload() -> View:
     if request.method == "GET":
-        return render_template("upload.html", mail_later=MAIL_LATER, max_files=MAX_FILES)
+        return render_template("upload.html", mail_note=MAIL_NOTE, max_files=MAX_FILES)
     files = [(f.filename or "", f.stream) for f in request.files.getlist("files")]
     with tempfile.TemporaryDirectory(prefix="nianbao-upload-") as folder:
         unpacked = unpack(files, Path(folder))
-        received = _workspace().receive(unpacked.files, source="网页上传", sender=session["user"])
+        workspace = _workspace()
+        received = workspace.receive(unpacked.files, source="网页上传", sender=session["user"])
         lines = [_received_line(r) for r in received]
+        mails = (RawMail(f"网页上传：{name}", data) for name, data in unpacked.mails)
+        for result in workspace.receive_mail(mails):
+            lines.extend(_message_lines(result, _received_line))
     if not lines and not unpacked.refused:
         flash("没有选择文件")
     return render_template(
-        "upload.html", mail_later=MAIL_LATER, max_files=MAX_FILES, lines=lines, refused=unpacked.refused
+        "upload.html", mail_note=MAIL_NOTE, max_files=MAX_FILES, lines=lines, refused=unpacked.refused
     )
 
 
