@@ -25,9 +25,6 @@ from nianbao.collection.workspace import (
     REFUSED,
     TO_VERIFY,
     UNIDENTIFIED,
-    LogEntry,
-    Received,
-    UnitState,
     Workspace,
 )
 from nianbao.form.spec import DEFAULT_FORM, load_form
@@ -40,6 +37,7 @@ from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress
 from nianbao.operations.previous import previous_figures
 from nianbao.operations.report import render_report
+from nianbao.phrases import describe, received_line, shown_value, when, why
 from nianbao.problems import MESSAGES, NianbaoError, SpecError
 
 EXIT_PROBLEMS = 1
@@ -94,11 +92,6 @@ def _refuse_over_inputs(output: Path | None, inputs: list[Path], roster: Path | 
     read = {resolved(p) for p in inputs} | ({resolved(roster)} if roster else set())
     if resolved(output) in read:
         raise click.UsageError(f"输出文件 {shown(output)} 是被读取的文件之一（表格或名单），不能覆盖它；请换一个文件名")
-
-
-def _when(at: str) -> str:
-    """A recorded time as a clerk reads it: 2026-01-18 09:30."""
-    return at[:16].replace("T", " ")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -345,7 +338,7 @@ def _merge_workspace(
     workspace = Workspace.open(where)
     result = workspace.merge(out, allow_missing=allow_missing, force=force, password=password)
     for state in result.blockers:
-        click.secho(f"  [{state.state}] {state.unit_id} {state.unit_name}{_why(state)}", fg="red")
+        click.secho(f"  [{state.state}] {state.unit_id} {state.unit_name}{why(state)}", fg="red")
     if result.summary is None:
         click.secho(
             f"未生成汇总表：{len(result.blockers)} 个单位还没有通过（或加 --allow-missing 生成部分汇总）。", fg="red"
@@ -356,19 +349,6 @@ def _merge_workspace(
         data = json.dumps(result.summary.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
         write_atomic(json_out, data, overwrite=force)
     sys.exit(0 if result.summary.complete and not result.blockers else EXIT_PROBLEMS)
-
-
-def _why(state: UnitState) -> str:
-    """Why a unit has not passed, in a few words."""
-    if state.counted is None:
-        return ""
-    if state.state == HAS_ERRORS:
-        first = next(p for p in state.counted.problems if p["severity"] == "error")
-        return f"：第 {state.counted.version} 版有 {state.counted.errors} 个错误，例如 {first['message']}"
-    if state.open_warnings:
-        first = state.open_warnings[0]["message"]
-        return f"：第 {state.counted.version} 版有 {len(state.open_warnings)} 个警告待核实，例如 {first}"
-    return ""
 
 
 def _print_merge(result: Summary) -> None:
@@ -535,7 +515,7 @@ def receive(
     if imap or as_mail:
         from nianbao.cli_mail import receive_mail  # mail modules: only when receiving mail
 
-        receive_mail(Workspace.open(workspace), paths, imap, since, _progress("检查中"), _received_line)
+        receive_mail(Workspace.open(workspace), paths, imap, since, _progress("检查中"), received_line)
         return
     if not paths:
         raise click.UsageError("请写要收下的文件或目录（收邮件请加 --mail 或 --imap）")
@@ -544,7 +524,7 @@ def receive(
     opened = Workspace.open(workspace)
     results = opened.receive(paths, progress=_progress("检查中"))
     for result in results:
-        line, colour = _received_line(result)
+        line, colour = received_line(result)
         click.secho(line, fg=colour)
     counts = {o: sum(r.outcome == o for r in results) for o in (NEW, KNOWN, REFUSED)}
     new = [r for r in results if r.outcome == NEW]
@@ -553,26 +533,6 @@ def receive(
         f"收到 {len(results)} 个文件：新版本 {counts[NEW] - unidentified} 个，未识别 {unidentified} 个，"
         f"已收到过 {counts[KNOWN]} 个，无法保存 {counts[REFUSED]} 个。运行 nianbao status 查看各单位情况。"
     )
-
-
-def _received_line(result: Received) -> tuple[str, str | None]:
-    name = shown(Path(result.path.name))
-    version = result.version
-    if result.outcome == REFUSED or version is None:
-        return f"✗ {name}：{result.reason}，未保存", "red"
-    who = f"{version.unit_id} {version.unit_name}".strip()
-    if result.outcome == KNOWN:
-        where = f"{who} 第 {version.version} 版" if version.version else UNIDENTIFIED
-        return f"= {name}：已收到过（{where}），未重复记录", None
-    if version.version is None:
-        reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
-        first = next((p["message"] for p in version.problems if p["severity"] == "error"), "")
-        return f"? {name} → {reason}：{first}", "yellow"
-    state = result.state
-    mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state if state else "", ("✗", "red"))
-    late = f"（{LATE}）" if state and state.late else ""
-    counted = "" if state and state.counted and state.counted.id == version.id else "（不是计入的版本）"
-    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state if state else ''}{late}{counted}", mark[1]
 
 
 @main.command()
@@ -599,7 +559,7 @@ def status(as_json: bool, workspace: Path | None) -> None:
         if counted:
             pinned = "，指定" if unit.pinned else ""
             detail = (
-                f"  第 {counted.version} 版（共 {unit.versions} 版{pinned}） {_when(counted.received_at)}"
+                f"  第 {counted.version} 版（共 {unit.versions} 版{pinned}） {when(counted.received_at)}"
                 f"  错误 {counted.errors} 警告 {counted.warnings}"
             )
         late = f" {LATE}" if unit.late else ""
@@ -610,10 +570,10 @@ def status(as_json: bool, workspace: Path | None) -> None:
             lines.append(click.style(f"        ⚠ {unit.sender_warning}", fg="yellow"))
     for version in result.unidentified:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
-        lines.append(click.style(f"   {reason}：{version.name}（{_when(version.received_at)}）", fg="yellow"))
+        lines.append(click.style(f"   {reason}：{version.name}（{when(version.received_at)}）", fg="yellow"))
     for letter in result.without_workbook:
         others = f"，附件：{'、'.join(letter.others)}" if letter.others else ""
-        line = f"   {NO_WORKBOOK}：{letter.sender}《{letter.subject}》（{_when(letter.sent_at)}{others}）"
+        line = f"   {NO_WORKBOOK}：{letter.sender}《{letter.subject}》（{when(letter.sent_at)}{others}）"
         lines.append(click.style(line, fg="yellow"))
     click.echo("\n".join(lines))
 
@@ -648,7 +608,7 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
     if diff:
         changes = opened.diff(unit, *diff)
         for change in changes:
-            click.echo(f"{change.place}：{_shown_value(change.before)} → {_shown_value(change.after)}")
+            click.echo(f"{change.place}：{shown_value(change.before)} → {shown_value(change.after)}")
         click.echo(f"第 {diff[0]} 版与第 {diff[1]} 版共有 {len(changes)} 处不同。")
         return
     state, versions = opened.history(unit)
@@ -656,22 +616,13 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
     for version in versions:
         counted = "  ← 计入" if state.counted and state.counted.id == version.id else ""
         click.echo(
-            f"  第 {version.version} 版  {_when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
+            f"  第 {version.version} 版  {when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
             f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{counted}"
         )
         if opened.sender_warning(version.unit_id, version.sender):
             click.secho(f"      ⚠ {opened.sender_warning(version.unit_id, version.sender)}", fg="yellow")
     if not versions:
         click.echo("  还没有收到。")
-
-
-def _shown_value(value: object) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, float):
-        return f"{value:g}"
-    text = str(value)
-    return f"“{text if len(text) <= 40 else text[:40] + '……'}”"
 
 
 @main.command()
@@ -702,27 +653,7 @@ def _version_number(text: str) -> int:
 def log(workspace: Path | None) -> None:
     """工作区的操作记录（最新的在前）：时间、操作人、操作和内容。"""
     for entry in Workspace.open(workspace).log():
-        click.echo(f"{_when(entry.at)}  {entry.user}  {_describe(entry)}")
-
-
-def _describe(entry: LogEntry) -> str:
-    """A log entry in words."""
-    d = entry.detail
-    if entry.action == "init":
-        return f"建立工作区：{d['year']} 年度，{d['units']} 个单位，截止 {d['deadline'] or '未定'}（{d['form']}）"
-    if entry.action == "receive":
-        names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
-        source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
-        counts = f"新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个"
-        return f"收文件{source}：{counts} {names}".rstrip()
-    if entry.action == "accept":
-        return f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}"
-    if entry.action == "use":
-        which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
-        return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
-    if entry.action == "merge":
-        return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
-    return f"{entry.action}：{d}"
+        click.echo(f"{when(entry.at)}  {entry.user}  {describe(entry)}")
 
 
 @main.command("serve")

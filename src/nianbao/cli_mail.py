@@ -3,16 +3,15 @@ list of commands; this module holds their mail-specific output."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from nianbao.collection.mail import RawMail, iter_mail_files
-from nianbao.collection.workspace import KNOWN, NEW, REFUSED, MailReceived, Received, Workspace
+from nianbao.collection.workspace import KNOWN, NEW, REFUSED, Workspace
 from nianbao.operations.parallel import Progress
-
-LineOf = Callable[[Received], tuple[str, "str | None"]]
+from nianbao.phrases import LineOf, message_lines
 
 
 def receive_mail(
@@ -42,7 +41,7 @@ def receive_mail(
     without, files = 0, {NEW: 0, KNOWN: 0, REFUSED: 0}
     for result in workspace.receive_mail(messages, progress=progress):
         counts[result.outcome] += 1
-        for line, colour in _message_lines(result, line_of):
+        for line, colour in message_lines(result, line_of):
             click.secho(line, fg=colour)
         if result.outcome == NEW:
             without += not any(f.outcome != REFUSED and not f.blank for f in result.files)
@@ -53,31 +52,6 @@ def receive_mail(
         f"已收过 {counts[KNOWN]} 封，无法读取 {counts[REFUSED]} 封；附带的统计表：新收下 {files[NEW]} 个，"
         f"已收到过 {files[KNOWN]} 个，未收下 {files[REFUSED]} 个。运行 nianbao status 查看各单位情况。"
     )
-
-
-def _message_lines(result: MailReceived, line_of: LineOf) -> Iterator[tuple[str, str | None]]:
-    mail = result.mail
-    if result.outcome == REFUSED:
-        yield f"✗ {result.source}：{'；'.join(mail.notes)}", "red"
-        return
-    who = mail.sender or "（无发件人）"
-    subject = f"《{mail.subject}》" if mail.subject else "（无主题）"
-    when = mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if mail.date else "（无日期）"
-    if result.outcome == KNOWN:
-        yield f"= {who} {subject} {when}：这封邮件已收过，未重复记录", None
-        return
-    yield f"✉ {who} {subject} {when}", None
-    for received in result.files:
-        if received.outcome == REFUSED:
-            yield f"    · {received.path.name}：{received.reason}", "yellow"
-            continue
-        line, colour = line_of(received)
-        yield f"    {line}", colour
-    for note in mail.notes:
-        yield f"    注意：{note}", "yellow"
-    if not any(f.outcome != REFUSED and not f.blank for f in result.files):
-        others = f"（附件：{'、'.join(mail.others)}）" if mail.others else ""
-        yield f"    来信无统计表{others}", "yellow"
 
 
 def _imap_password(prompt: str) -> str:

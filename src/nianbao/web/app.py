@@ -25,8 +25,6 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
 
-from nianbao.cli import _describe, _received_line, _shown_value, _when, _why
-from nianbao.cli_mail import _message_lines
 from nianbao.collection.mail import RawMail
 from nianbao.collection.workspace import (
     HAS_ERRORS,
@@ -41,6 +39,7 @@ from nianbao.collection.workspace import (
 )
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.report import render_report
+from nianbao.phrases import describe, message_lines, received_line, shown_value, when, why
 from nianbao.problems import MESSAGES, NianbaoError
 from nianbao.web.uploads import MAIL_NOTE, MAX_FILES, unpack
 
@@ -72,7 +71,7 @@ def create_app(settings: Settings) -> Flask:
         NIANBAO_LOGIN=settings.password is not None,
     )
     app.extensions["nianbao"] = settings
-    app.jinja_env.globals.update(when=_when, shown_value=_shown_value, STATES=STATES, LATE=LATE)
+    app.jinja_env.globals.update(when=when, shown_value=shown_value, STATES=STATES, LATE=LATE)
     app.before_request(_guard)
     app.teardown_request(_close)
     app.register_error_handler(HTTPException, _http_error)
@@ -186,7 +185,7 @@ def unit(unit_id: str) -> View:
         first=first,
         second=second,
         rules=rules,
-        why=_why(state),
+        why=why(state),
         revision=workspace.revision(),
     )
 
@@ -244,10 +243,10 @@ def upload() -> View:
         unpacked = unpack(files, Path(folder))
         workspace = _workspace()
         received = workspace.receive(unpacked.files, source="网页上传", sender=session["user"])
-        lines = [_received_line(r) for r in received]
+        lines = [received_line(r) for r in received]
         mails = (RawMail(f"网页上传：{name}", data) for name, data in unpacked.mails)
         for result in workspace.receive_mail(mails):
-            lines.extend(_message_lines(result, _received_line))
+            lines.extend(message_lines(result, received_line))
     if not lines and not unpacked.refused:
         flash("没有选择文件")
     return render_template(
@@ -270,7 +269,7 @@ def summary() -> View:
                     )
                 except NianbaoError as exc:
                     problems.append(f"未能生成 {suffix} 报告：{exc}")
-    blockers = [(u, _why(u)) for u in workspace.status().units if u.state != PASSED]
+    blockers = [(u, why(u)) for u in workspace.status().units if u.state != PASSED]
     return render_template(
         "summary.html", blockers=blockers, made=made, problems=problems, outputs=workspace.summaries()
     )
@@ -284,7 +283,7 @@ def summary_file(name: str) -> View:
 
 
 def log() -> View:
-    entries = [(e, _describe(e)) for e in _workspace().log()]
+    entries = [(e, describe(e)) for e in _workspace().log()]
     return render_template("log.html", entries=entries)
 
 

@@ -1,0 +1,117 @@
+"""What the interfaces (the command line, the web page) say about a collection round, in one place: the same
+words for a received file, a unit's state, a log entry, wherever a clerk reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from nianbao.collection.workspace import (
+    HAS_ERRORS,
+    KNOWN,
+    LATE,
+    OFF_ROSTER,
+    PASSED,
+    REFUSED,
+    TO_VERIFY,
+    UNIDENTIFIED,
+    LogEntry,
+    MailReceived,
+    Received,
+    UnitState,
+)
+from nianbao.io.files import shown
+
+LineOf = Callable[[Received], tuple[str, "str | None"]]
+
+
+def when(at: str) -> str:
+    """A recorded time as a clerk reads it: 2026-01-18 09:30."""
+    return at[:16].replace("T", " ")
+
+
+def why(state: UnitState) -> str:
+    """Why a unit has not passed, in a few words."""
+    if state.counted is None:
+        return ""
+    if state.state == HAS_ERRORS:
+        first = next(p for p in state.counted.problems if p["severity"] == "error")
+        return f"：第 {state.counted.version} 版有 {state.counted.errors} 个错误，例如 {first['message']}"
+    if state.open_warnings:
+        first = state.open_warnings[0]["message"]
+        return f"：第 {state.counted.version} 版有 {len(state.open_warnings)} 个警告待核实，例如 {first}"
+    return ""
+
+
+def received_line(result: Received) -> tuple[str, str | None]:
+    name = shown(Path(result.path.name))
+    version = result.version
+    if result.outcome == REFUSED or version is None:
+        return f"✗ {name}：{result.reason}，未保存", "red"
+    who = f"{version.unit_id} {version.unit_name}".strip()
+    if result.outcome == KNOWN:
+        where = f"{who} 第 {version.version} 版" if version.version else UNIDENTIFIED
+        return f"= {name}：已收到过（{where}），未重复记录", None
+    if version.version is None:
+        reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
+        first = next((p["message"] for p in version.problems if p["severity"] == "error"), "")
+        return f"? {name} → {reason}：{first}", "yellow"
+    state = result.state
+    mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state if state else "", ("✗", "red"))
+    late = f"（{LATE}）" if state and state.late else ""
+    counted = "" if state and state.counted and state.counted.id == version.id else "（不是计入的版本）"
+    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state if state else ''}{late}{counted}", mark[1]
+
+
+def shown_value(value: object) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = str(value)
+    return f"“{text if len(text) <= 40 else text[:40] + '……'}”"
+
+
+def describe(entry: LogEntry) -> str:
+    """A log entry in words."""
+    d = entry.detail
+    if entry.action == "init":
+        return f"建立工作区：{d['year']} 年度，{d['units']} 个单位，截止 {d['deadline'] or '未定'}（{d['form']}）"
+    if entry.action == "receive":
+        names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
+        source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
+        counts = f"新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个"
+        return f"收文件{source}：{counts} {names}".rstrip()
+    if entry.action == "accept":
+        return f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}"
+    if entry.action == "use":
+        which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
+        return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
+    if entry.action == "merge":
+        return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
+    return f"{entry.action}：{d}"
+
+
+def message_lines(result: MailReceived, line_of: LineOf) -> Iterator[tuple[str, str | None]]:
+    mail = result.mail
+    if result.outcome == REFUSED:
+        yield f"✗ {result.source}：{'；'.join(mail.notes)}", "red"
+        return
+    who = mail.sender or "（无发件人）"
+    subject = f"《{mail.subject}》" if mail.subject else "（无主题）"
+    when = mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if mail.date else "（无日期）"
+    if result.outcome == KNOWN:
+        yield f"= {who} {subject} {when}：这封邮件已收过，未重复记录", None
+        return
+    yield f"✉ {who} {subject} {when}", None
+    for received in result.files:
+        if received.outcome == REFUSED:
+            yield f"    · {received.path.name}：{received.reason}", "yellow"
+            continue
+        line, colour = line_of(received)
+        yield f"    {line}", colour
+    for note in mail.notes:
+        yield f"    注意：{note}", "yellow"
+    if not any(f.outcome != REFUSED and not f.blank for f in result.files):
+        others = f"（附件：{'、'.join(mail.others)}）" if mail.others else ""
+        yield f"    来信无统计表{others}", "yellow"
