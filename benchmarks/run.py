@@ -29,6 +29,7 @@ from nianbao.io.roster import Unit
 from nianbao.io.writer import Content, build_workbook
 from nianbao.operations.check import check_all
 from nianbao.operations.parallel import ordered_map
+from nianbao.web.app import Settings, create_app
 
 YEAR = 2025
 BASELINE = """
@@ -124,13 +125,27 @@ def run(n: int, work: Path) -> dict[str, float]:
             sys.exit(f"{name} failed with exit status {code}: {' '.join(args)}")
         results[name], results[f"{name}_rss"] = seconds, rss
     results["status_in_process"] = status_in_process(workspace)
+    results["board"] = board(workspace)
     base = results["baseline"]
     print(f"  {'step':<10}{'seconds':>9}{'files/s':>10}{'× baseline':>12}{'peak RSS MB':>13}")
     for name in steps:
         ratio = "" if name in ("baseline", "generate", "status") else f"{results[name] / base:.2f}"
         print(f"  {name:<10}{results[name]:>9.2f}{n / results[name]:>10.0f}{ratio:>12}{results[name + '_rss']:>13.0f}")
     print(f"  status without starting Python and importing nianbao: {results['status_in_process']:.3f} s")
+    print(f"  the web page's board (总览) served by the running app: {results['board']:.3f} s")
     return results
+
+
+def board(workspace: Path) -> float:
+    """The time to serve the board page of `nianbao serve` (the app already running, as a clerk meets it)."""
+    client = create_app(Settings(workspace)).test_client()
+    host = {"Host": "127.0.0.1:8765"}
+    client.get("/", headers=host)  # the first request loads the templates
+    start = time.perf_counter()
+    answer = client.get("/", headers=host)
+    if answer.status_code != 200:
+        sys.exit(f"the board answered {answer.status_code}")
+    return time.perf_counter() - start
 
 
 def status_in_process(workspace: Path) -> float:
@@ -160,6 +175,7 @@ def main() -> None:
         print(f"  {n} units: check {check:.2f}× (≤ 3), merge {merge:.2f}× (≤ 5), generate {rate:.0f}/s (≥ 100)")
         receive = r["receive"] / r["check"]
         print(f"  {n} units: receive {receive:.2f}× check (≤ 1.5), status {r['status']:.2f} s as a command (< 0.5)")
+        print(f"  {n} units: board page {r['board']:.2f} s (< 0.5)")
     if len(runs) > 1:
         small, large = min(runs), max(runs)
         for step in ("check", "merge"):
