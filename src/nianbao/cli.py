@@ -515,7 +515,7 @@ def receive(
     if imap or as_mail:
         from nianbao.cli_mail import receive_mail  # mail modules: only when receiving mail
 
-        receive_mail(Workspace.open(workspace), paths, imap, since, _progress("检查中"), received_line)
+        receive_mail(Workspace.open(workspace), paths, imap, since, _progress("检查中"))
         return
     if not paths:
         raise click.UsageError("请写要收下的文件或目录（收邮件请加 --mail 或 --imap）")

@@ -11,7 +11,7 @@ import click
 from nianbao.collection.mail import RawMail, iter_mail_files
 from nianbao.collection.workspace import KNOWN, NEW, REFUSED, Workspace
 from nianbao.operations.parallel import Progress
-from nianbao.phrases import LineOf, message_lines
+from nianbao.phrases import message_lines
 
 
 def receive_mail(
@@ -20,7 +20,6 @@ def receive_mail(
     imap: str | None,
     since: str | None,
     progress: Progress,
-    line_of: LineOf,
 ) -> None:
     """Receive mail files or a mailbox and say, message by message, what came of it."""
     if imap and paths:
@@ -41,7 +40,7 @@ def receive_mail(
     without, files = 0, {NEW: 0, KNOWN: 0, REFUSED: 0}
     for result in workspace.receive_mail(messages, progress=progress):
         counts[result.outcome] += 1
-        for line, colour in message_lines(result, line_of):
+        for line, colour in message_lines(result):
             click.secho(line, fg=colour)
         if result.outcome == NEW:
             without += not any(f.outcome != REFUSED and not f.blank for f in result.files)

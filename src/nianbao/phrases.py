@@ -3,7 +3,7 @@ words for a received file, a unit's state, a log entry, wherever a clerk reads t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from nianbao.collection.workspace import (
@@ -21,8 +21,6 @@ from nianbao.collection.workspace import (
     UnitState,
 )
 from nianbao.io.files import shown
-
-LineOf = Callable[[Received], tuple[str, "str | None"]]
 
 
 def when(at: str) -> str:
@@ -92,7 +90,7 @@ def describe(entry: LogEntry) -> str:
     return f"{entry.action}：{d}"
 
 
-def message_lines(result: MailReceived, line_of: LineOf) -> Iterator[tuple[str, str | None]]:
+def message_lines(result: MailReceived) -> Iterator[tuple[str, str | None]]:
     mail = result.mail
     if result.outcome == REFUSED:
         yield f"✗ {result.source}：{'；'.join(mail.notes)}", "red"
@@ -108,7 +106,7 @@ def message_lines(result: MailReceived, line_of: LineOf) -> Iterator[tuple[str, 
         if received.outcome == REFUSED:
             yield f"    · {received.path.name}：{received.reason}", "yellow"
             continue
-        line, colour = line_of(received)
+        line, colour = received_line(received)
         yield f"    {line}", colour
     for note in mail.notes:
         yield f"    注意：{note}", "yellow"

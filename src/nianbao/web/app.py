@@ -246,7 +246,7 @@ def upload() -> View:
         lines = [received_line(r) for r in received]
         mails = (RawMail(f"网页上传：{name}", data) for name, data in unpacked.mails)
         for result in workspace.receive_mail(mails):
-            lines.extend(message_lines(result, received_line))
+            lines.extend(message_lines(result))
     if not lines and not unpacked.refused:
         flash("没有选择文件")
     return render_template(
