@@ -236,7 +236,34 @@ class _Incoming:
     where: str = ""
     digest: str = ""
     stored: Path | None = None
-    report: CheckedFile | None = None
+    report: _Checked | None = None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What the record keeps of a check: counts and JSON, small enough to hold for thousands of files."""
+
+    unit_id: str
+    unit_name: str
+    errors: int
+    warnings: int
+    explanation: str
+    problems: str
+    figures: str
+    texts: str
+
+    @classmethod
+    def of(cls, report: CheckedFile) -> _Checked:
+        return cls(
+            report.unit_id,
+            report.unit_name,
+            len(report.errors),
+            len(report.warnings),
+            report.explanation,
+            json.dumps([p.to_json() for p in report.problems], ensure_ascii=False),
+            json.dumps(_figures(report), ensure_ascii=False),
+            json.dumps(report.texts, ensure_ascii=False),
+        )
 
 
 @dataclass(frozen=True)
@@ -275,6 +302,7 @@ class Workspace:
         self.unit_id, self.unit_name = meta["unit_id"], meta["unit_name"]
         self.roster_path = root / meta["roster"]
         self.units = [Unit(r["unit_id"], r["unit_name"]) for r in db.execute("SELECT * FROM units ORDER BY position")]
+        self._roster_ids = {u.unit_id for u in self.units}
         self._by_place = {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
 
     # -- creating and finding ------------------------------------------------------------------------
@@ -514,7 +542,7 @@ class Workspace:
         sync_files(_stored(items[i]) for i in order)  # on disk before anything records them
         checked = iter_checks([_stored(items[i]) for i in order], self._options(), progress)
         for index, report in zip(order, checked, strict=True):
-            items[index].report = report
+            items[index].report = _Checked.of(report)
             if blank_quotes and _nothing_typed(report):
                 reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
                 outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
@@ -548,16 +576,14 @@ class Workspace:
             write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
         return target
 
-    def _record(self, digest: str, path: Path, stored: Path, report: CheckedFile, origin: _Origin) -> Version | None:
+    def _record(self, digest: str, path: Path, stored: Path, report: _Checked, origin: _Origin) -> Version | None:
         """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile."""
         if self._version_by_sha(digest):
             return None
-        on_roster = report.unit_id in {u.unit_id for u in self.units}
         version = None
-        if on_roster:
+        if report.unit_id in self._roster_ids:
             (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
             version = (last or 0) + 1
-        problems = [p.to_json() for p in report.problems]
         self.db.execute(
             """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
                version, errors, warnings, explanation, problems, figures, texts, message_id, subject)
@@ -573,12 +599,12 @@ class Workspace:
                 report.unit_id or None,
                 report.unit_name,
                 version,
-                len(report.errors),
-                len(report.warnings),
+                report.errors,
+                report.warnings,
                 report.explanation,
-                json.dumps(problems, ensure_ascii=False),
-                json.dumps(_figures(report), ensure_ascii=False),
-                json.dumps(report.texts, ensure_ascii=False),
+                report.problems,
+                report.figures,
+                report.texts,
                 origin.message_id,
                 origin.subject,
             ),
