@@ -16,6 +16,7 @@ import pytest
 
 from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import Form
+from nianbao.operations.check import CheckOptions, check_file
 from tests.web import LEFT_OUT, make_round, sample, serving
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -156,7 +157,8 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         assert "处不同" in driver.find_element(By.TAG_NAME, "main").text and "情况说明" in text("#changes")
         driver.find_elements(By.LINK_TEXT, "标注副本")[0].click()
         annotated = downloaded(downloads, "_问题标注.xlsx")
-        assert zipfile.is_zipfile(annotated)
+        checked = check_file(annotated, CheckOptions())  # the copy the unit gets back reads like its return
+        assert checked.unit_id == "210922103" and [p.code for p in checked.warnings] == ["P1"]
 
         # The board refreshes by itself when another program (the CLI) receives the last return.
         driver.get(url)
@@ -179,4 +181,8 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         assert "汇总" in first and "（网页）" in first
         log = text("#log")
         assert "认可警告" in log and "已电话核实" in log and "指定版本" in log
+        # Last: the same figures as the command line's merge of the same workspace.
+        by_cli = Workspace.open(workspace.root).merge(tmp_path / "cli.xlsx")
+        assert by_cli.summary is not None and by_cli.summary.written is not None
+        assert check_file(summary, CheckOptions()).figures == check_file(by_cli.summary.written, CheckOptions()).figures
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
