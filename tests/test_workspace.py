@@ -21,6 +21,7 @@ from nianbao.collection.workspace import (
     NEW,
     NOT_RECEIVED,
     PASSED,
+    REFUSED,
     TO_VERIFY,
     Workspace,
 )
@@ -256,3 +257,15 @@ def test_a_workspace_copied_elsewhere_keeps_working(tmp_path: Path, workspace: W
     assert reopened.status().count(PASSED) == 24
     result = reopened.merge(tmp_path / "county.xlsx")
     assert result.summary is not None and result.summary.complete
+
+
+def test_a_file_that_changes_while_it_is_received_is_refused_not_recorded(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def changed(path: Path, digest: str) -> Path:
+        raise ValueError(path)  # what _copy says when the file no longer holds the bytes that were hashed
+
+    monkeypatch.setattr(workspace, "_copy", changed)
+    (result,) = workspace.receive([sample("210922100")])
+    assert result.outcome == REFUSED and "被改动" in result.reason
+    assert workspace.status().received == 0

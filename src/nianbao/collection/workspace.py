@@ -22,6 +22,7 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -52,6 +53,7 @@ LATE = "迟交"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
+CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 
 
 @dataclass(frozen=True)
@@ -515,38 +517,62 @@ class Workspace:
         return {row.get("sha256", "") for row in csv.DictReader(io.StringIO(text))} - {""}
 
     def _take(self, items: list[_Incoming], progress: Progress, *, blank_quotes: bool = False) -> list[Received]:
-        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet."""
+        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet. Files on disk
+        are copied by threads while worker processes check them (a copy must hold the bytes that were hashed
+        and checked, or the file is refused as changed while it was being received)."""
         outcomes: list[Received] = []
         fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
-        for index, item in enumerate(items):
+        copies: dict[int, Future[Path]] = {}
+        with ThreadPoolExecutor(max_workers=2) as copier:
+            for index, item in enumerate(items):
+                try:
+                    data = item.data
+                    if data is None:
+                        size = item.path.stat().st_size
+                        if size > MAX_FILE_BYTES:
+                            outcomes.append(
+                                Received(item.path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=size >> 20))
+                            )
+                            continue
+                        data = item.path.read_bytes()
+                except OSError as exc:
+                    outcomes.append(Received(item.path, REFUSED, reason=str(read_failure(exc))))
+                    continue
+                digest = item.digest = sha256(data)
+                known = self._version_by_sha(digest)
+                if known or digest in fresh:
+                    outcomes.append(Received(item.path, KNOWN, known))
+                    continue
+                fresh[digest] = index
+                if item.data is None:
+                    copies[index] = copier.submit(self._copy, item.path, digest)
+                else:
+                    item.stored = self._store(item.path, digest, data)
+                outcomes.append(Received(item.path, NEW))
+            order = list(fresh.values())
+            sources = [items[i].path if i in copies else _stored(items[i]) for i in order]
+            checked = iter_checks(sources, self._options(), progress)
+            for index, report in zip(order, checked, strict=True):
+                items[index].report = _Checked.of(report)
+                if report.sha256 not in ("", items[index].digest):
+                    outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+                elif blank_quotes and _nothing_typed(report):
+                    reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
+                    outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
+        for index, copy in copies.items():
             try:
-                data = item.data
-                if data is None:
-                    if item.path.stat().st_size > MAX_FILE_BYTES:
-                        reason = MESSAGES["TOO_BIG"].format(mb=MAX_FILE_BYTES >> 20)
-                        outcomes.append(Received(item.path, REFUSED, reason=reason))
-                        continue
-                    data = item.path.read_bytes()
-            except OSError as exc:
-                outcomes.append(Received(item.path, REFUSED, reason=str(read_failure(exc))))
-                continue
-            digest = item.digest = sha256(data)
-            known = self._version_by_sha(digest)
-            if known or digest in fresh:
-                outcomes.append(Received(item.path, KNOWN, known))
-                continue
-            fresh[digest] = index
-            item.stored = self._store(item.path, digest, data)
-            outcomes.append(Received(item.path, NEW))
-        order = list(fresh.values())
-        sync_files(_stored(items[i]) for i in order)  # on disk before anything records them
-        checked = iter_checks([_stored(items[i]) for i in order], self._options(), progress)
-        for index, report in zip(order, checked, strict=True):
-            items[index].report = _Checked.of(report)
-            if blank_quotes and _nothing_typed(report):
-                reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
-                outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
+                items[index].stored = copy.result()
+            except (OSError, ValueError):
+                outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+        sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
         return outcomes
+
+    def _copy(self, path: Path, digest: str) -> Path:
+        """Store the file at ``path`` again read from disk; ValueError if it no longer holds ``digest``."""
+        data = path.read_bytes()
+        if sha256(data) != digest:
+            raise ValueError(path)
+        return self._store(path, digest, data)
 
     def _record_all(self, items: list[_Incoming], outcomes: list[Received]) -> list[Received]:
         """Record the new, checked items (inside the caller's transaction)."""
