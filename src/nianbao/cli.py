@@ -593,7 +593,7 @@ def accept(unit: str, rule: str | None, all_warnings: bool, note: str, workspace
     accepted = opened.accept(unit, note, rule)
     for warning in accepted:
         click.echo(f"已认可：{warning.get('sheet', '')}!{warning.get('cell', '')} {warning['message']}")
-    state = next(s for s in opened.status().units if unit in (s.unit_id, s.unit_name))
+    state = opened.state_of(unit)
     click.echo(f"{state.unit_id} {state.unit_name}：{state.state}")
 
 
@@ -636,7 +636,7 @@ def use(unit: str, version: str, note: str, workspace: Path | None) -> None:
     number = None if version in ("最新", "latest") else _version_number(version)
     opened = Workspace.open(workspace)
     chosen = opened.use(unit, number, note)
-    state = next(s for s in opened.status().units if unit in (s.unit_id, s.unit_name))
+    state = opened.state_of(unit)
     which = f"第 {chosen.version} 版" if chosen else "最新的一版"
     click.echo(f"{state.unit_id} {state.unit_name}：计入{which}，{state.state}")
 

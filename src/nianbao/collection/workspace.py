@@ -715,7 +715,7 @@ class Workspace:
         rows = self.db.execute(
             "SELECT * FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY version", (found.unit_id,)
         )
-        state = next(s for s in self.status().units if s.unit_id == found.unit_id)
+        state = self.state_of(found.unit_id)
         return state, [_version(row) for row in rows]
 
     def diff(self, unit: str, first: int, second: int) -> list[Difference]:
@@ -789,7 +789,7 @@ class Workspace:
         note. Errors can never be accepted. Returns the warnings accepted."""
         if not note.strip():
             raise NianbaoError("认可警告必须写明理由（--note）")
-        state = self._state_of(unit)
+        state = self.state_of(unit)
         if state.counted is None:
             raise NianbaoError(f"{state.unit_id} {state.unit_name} 还没有报送，没有可认可的警告")
         if rule and any(p["code"] == rule and p["severity"] == ERROR for p in state.counted.problems):
@@ -905,7 +905,8 @@ class Workspace:
                 return u
         raise NianbaoError(f"名单上没有单位“{unit}”（可以写单位编码或完整的单位名称）")
 
-    def _state_of(self, unit: str) -> UnitState:
+    def state_of(self, unit: str) -> UnitState:
+        """One unit's state (by its code or full name)."""
         found = self._unit(unit)
         return next(s for s in self.status().units if s.unit_id == found.unit_id)
 
