@@ -135,3 +135,103 @@ service anvil {{
             timeout=60,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- SMTP ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivered:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+
+@dataclass
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1 that requires STARTTLS (a certificate made for the test, trusted through
+    SSL_CERT_FILE) and a login before it takes mail; what it takes is in ``delivered``."""
+
+    port: int
+    delivered: list[Delivered]
+    refuse: set[str]  # recipients it answers 550 for
+
+    def url(self) -> str:
+        return f"smtp://{USER.replace('@', '%40')}@127.0.0.1:{self.port}"
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert, private = folder / "cert.pem", folder / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert, private
+
+
+@pytest.fixture
+def smtp_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    folder = tmp_path_factory.mktemp("smtp")
+    cert, key = _certificate(folder)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts the test's certificate, and only it
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = SmtpServer(free_port(), [], set())
+
+    class Handler:
+        async def handle_RCPT(self, _server, _session, envelope, address, _options):  # type: ignore[no-untyped-def]
+            if address in server.refuse:
+                return "550 5.1.1 mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, _server, _session, envelope):  # type: ignore[no-untyped-def]
+            server.delivered.append(Delivered(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            return "250 OK"
+
+    def authenticate(_server, _session, _envelope, _mechanism, data):  # type: ignore[no-untyped-def]
+        ok = isinstance(data, LoginPassword) and data.login.decode() == USER and data.password.decode() == PASSWORD
+        return AuthResult(success=ok)
+
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=server.port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

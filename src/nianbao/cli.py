@@ -648,6 +648,24 @@ def _version_number(text: str) -> int:
 
 
 @main.command()
+@click.option("--unit", "units", multiple=True, metavar="单位", help="只给这个单位写（编码或名称，可多次指定）。")
+@click.option("--from", "sender", default="", metavar="邮箱", help="发件人邮箱，如 xxgk@county.gov.cn。")
+@click.option("--send", is_flag=True, help="写好后通过 --smtp 的发信服务器发出（同一份回复只发一次）。")
+@click.option("--smtp", default=None, metavar="URL", help="发信服务器，如 smtps://xxgk@smtp.example.cn。")
+@_workspace_option
+@_friendly
+def reply(units: tuple[str, ...], sender: str, send: bool, smtp: str | None, workspace: Path | None) -> None:
+    """给需要回复的单位写邮件草稿（回复草稿/ 中的 .eml，可用 Outlook、Foxmail、Thunderbird 打开发送）：
+    有错误或待核实的写审核意见（附问题标注副本），未收到的写下发通知或催报（附空白表格）。
+
+    加 --send --smtp URL --from 邮箱 直接发出（密码从环境变量 NIANBAO_SMTP_PASSWORD 读取，没有则询问，
+    不会保存）。每份回复只发一次；名单上没有邮箱的单位列出联系电话。"""
+    from nianbao.cli_mail import reply_command  # mail modules: only when replying
+
+    reply_command(Workspace.open(workspace), units, sender, send, smtp)
+
+
+@main.command()
 @_workspace_option
 @_friendly
 def log(workspace: Path | None) -> None:

@@ -87,6 +87,11 @@ def describe(entry: LogEntry) -> str:
         return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
     if entry.action == "merge":
         return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
+    if entry.action == "reply":
+        return f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）"
+    if entry.action == "send":
+        which = f" 第 {d['version']} 版" if d.get("version") else ""
+        return f"发出{d['kind']}：{d['unit_id']}{which} → {'、'.join(d['to'])}"
     return f"{entry.action}：{d}"
 
 

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import base64
 import imaplib
-import ipaddress
 import os
-import re
-import socket
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import unquote, urlsplit
 
 from nianbao.collection.mail import RawMail
+from nianbao.collection.servers import connection_reason, is_loopback, parse_server_url, said
 from nianbao.collection.workspace import Workspace
 from nianbao.problems import NianbaoError
 
@@ -43,35 +40,8 @@ class MailboxAddress:
 
 def parse_mailbox_url(url: str) -> MailboxAddress:
     """imaps://USER@HOST[:PORT]/FOLDER (the user may be a whole address: a@b.cn@host or a%40b.cn@host)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("imaps", "imap"):
-        raise NianbaoError(f"邮箱地址应写成 imaps://用户名@服务器/文件夹，不是 {url}")
-    user, at, hostport = parts.netloc.rpartition("@")
-    if not at or not user or ":" in user:
-        raise NianbaoError("邮箱地址中要写用户名（imaps://用户名@服务器/文件夹），但不要写密码")
-    host, _, port_text = hostport.partition(":") if not hostport.startswith("[") else _bracketed(hostport)
-    if not host:
-        raise NianbaoError(f"邮箱地址中缺少服务器名：{url}")
-    if port_text and not port_text.isdigit():
-        raise NianbaoError(f"邮箱地址中的端口应是数字：{port_text}")
-    secure = parts.scheme == "imaps"
-    port = int(port_text) if port_text else (993 if secure else 143)
-    return MailboxAddress(secure, unquote(user), host, port, unquote(parts.path.lstrip("/")) or "INBOX")
-
-
-def _bracketed(hostport: str) -> tuple[str, str, str]:
-    host, _, rest = hostport[1:].partition("]")
-    return host, ":", rest.lstrip(":")
-
-
-def is_loopback(host: str) -> bool:
-    """This computer itself: the only place where mail may travel without TLS."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    a = parse_server_url(url, {"imaps": 993, "imap": 143}, "imaps://用户名@服务器/文件夹")
+    return MailboxAddress(a.secure, a.user, a.host, a.port, a.path or "INBOX")
 
 
 def since_date(text: str) -> date:
@@ -134,12 +104,12 @@ class MailboxReader:
                 f"与邮箱服务器 {where} 建立加密连接失败（{exc.reason or exc}）：请核对服务器名和端口"
             ) from None
         except (OSError, imaplib.IMAP4.error) as exc:
-            raise NianbaoError(f"无法连接邮箱服务器 {where}：{_reason(exc)}") from None
+            raise NianbaoError(f"无法连接邮箱服务器 {where}：{connection_reason(exc)}") from None
         try:
             connection.login(address.user, password)
         except imaplib.IMAP4.error as exc:
             connection.shutdown()
-            raise NianbaoError(f"邮箱 {address.user} 登录失败：用户名或密码不对（服务器说：{_said(exc)}）") from None
+            raise NianbaoError(f"邮箱 {address.user} 登录失败：用户名或密码不对（服务器说：{said(exc)}）") from None
         finally:
             del password
         return cls(address, connection)
@@ -150,7 +120,7 @@ class MailboxReader:
             yield from self._messages(workspace, since)
         except (OSError, imaplib.IMAP4.error) as exc:
             raise NianbaoError(
-                f"读取邮箱 {self.address.key} 时出错：{_reason(exc)}（已收下的邮件已记录，可以重新运行）"
+                f"读取邮箱 {self.address.key} 时出错：{connection_reason(exc)}（已收下的邮件已记录，可以重新运行）"
             ) from None
         finally:
             with suppress(OSError, imaplib.IMAP4.error):
@@ -160,12 +130,12 @@ class MailboxReader:
         connection, key = self.connection, self.address.key
         status, data = connection.select(imap_folder_name(self.address.folder), readonly=True)  # EXAMINE
         if status != "OK":
-            raise NianbaoError(f"邮箱中没有文件夹“{self.address.folder}”（服务器说：{_said(data)}）")
+            raise NianbaoError(f"邮箱中没有文件夹“{self.address.folder}”（服务器说：{said(data)}）")
         validity = int((connection.response("UIDVALIDITY")[1] or [b"0"])[0] or 0)
         criteria = f"SINCE {since.day}-{_MONTHS[since.month - 1]}-{since.year}" if since else "ALL"
         status, found = connection.uid("SEARCH", criteria)
         if status != "OK":
-            raise NianbaoError(f"邮箱搜索失败（服务器说：{_said(found)}）")
+            raise NianbaoError(f"邮箱搜索失败（服务器说：{said(found)}）")
         uids = sorted(int(u) for u in (found[0] or b"").split())
         seen = workspace.seen_uids(key, validity)
         for uid in uids:
@@ -176,24 +146,3 @@ class MailboxReader:
             if status != "OK" or not isinstance(body, bytes):
                 continue  # deleted meanwhile by another client
             yield RawMail(f"{key} UID {uid}", body, key, validity, uid)
-
-
-def _said(data: object) -> str:
-    text = data.args[0] if isinstance(data, Exception) and data.args else data
-    if isinstance(text, list) and text:
-        text = text[0]
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return re.sub(r"\s+", " ", str(text)).strip()[:200]
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout | TimeoutError):
-        return "连接超时"
-    if isinstance(exc, ConnectionRefusedError):
-        return "服务器拒绝连接（端口不对，或服务器没有开启 IMAP）"
-    if isinstance(exc, socket.gaierror):
-        return "找不到这个服务器（请核对服务器名和网络）"
-    if isinstance(exc, OSError):
-        return exc.strerror or type(exc).__name__
-    return _said(exc)

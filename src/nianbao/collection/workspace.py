@@ -687,14 +687,18 @@ class Workspace:
         return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings, sender)
 
     @cached_property
+    def roster_units(self) -> list[Unit]:
+        """The roster as given, with its other columns (contacts); empty if it can no longer be read."""
+        try:
+            return read_roster(self.roster_path)
+        except NianbaoError:
+            return []
+
+    @cached_property
     def addresses(self) -> dict[str, set[str]]:
         """Each unit's mail addresses from the roster's contact column (邮箱, 电子邮箱, email …), if it has one."""
-        try:
-            units = read_roster(self.roster_path)
-        except NianbaoError:
-            return {}
         found: dict[str, set[str]] = {}
-        for unit in units:
+        for unit in self.roster_units:
             for column, value in unit.extra.items():
                 if "邮箱" in column or "mail" in column.lower():
                     found.setdefault(unit.unit_id, set()).update(

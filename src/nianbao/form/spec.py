@@ -276,17 +276,21 @@ def load_form(name: str = DEFAULT_FORM) -> Form:
         path = templates_dir() / f"{name}.toml"
     if not path.is_file():
         raise NianbaoError(f"找不到表格规格 {name}；可用的有：{'、'.join(available_forms())}")
+    return _build(Raw(read_toml(path), path.name))
+
+
+def read_toml(path: Path) -> dict[str, object]:
+    """A TOML data file of nianbao (a spec, the words of the replies); a SpecError names the place of a mistake."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except UnicodeDecodeError:
         raise SpecError(path.name, "", "文件不是 UTF-8 编码") from None
     except RecursionError:
-        raise SpecError(path.name, "", "嵌套层次过深，不是表格规格") from None
+        raise SpecError(path.name, "", "嵌套层次过深") from None
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+), column (\d+)", str(exc))
         where = f"第 {at[1]} 行第 {at[2]} 列" if at else ""
         raise SpecError(path.name, where, f"不是有效的 TOML（{str(exc).split(' (at line')[0]}）") from None
-    return _build(Raw(raw, path.name))
 
 
 def _build(raw: Raw) -> Form:

@@ -1,0 +1,456 @@
+"""Replies to the units (issue #12): one draft message per unit that needs one, and sending them.
+
+A unit needs a reply when its counted version has errors or unexplained warnings (审核意见: the problems listed,
+the annotated copy and the unit's own file attached, threaded to the unit's message), or when nothing has come
+from it (下发通知 with its blank workbook the first time, 催报 afterwards, at most once a day). Each reply has a
+key: the unit, its kind and the version (or the day) it answers. The record keeps one row per key, so that a
+reply is drafted once and sent once, whoever runs `reply` and however often.
+
+Drafts are .eml files in 回复草稿/ with ``X-Unsent: 1`` (Outlook opens them as a message to send; Thunderbird and
+Foxmail open .eml files too). The words come from templates/mail/replies.toml, or from 回复邮件.toml in the
+workspace when the clerk has written their own.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import format_datetime, getaddresses, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+
+from nianbao.collection import store
+from nianbao.collection.workspace import BLANK_DIR, HAS_ERRORS, NOT_RECEIVED, TO_VERIFY, UnitState, Workspace, _log
+from nianbao.form.spec import data_dir, read_toml
+from nianbao.io.files import safe_name, shown, write_atomic
+from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
+from nianbao.operations.generate import file_names
+from nianbao.problems import ERROR, NianbaoError
+
+REPLY_DIR = "回复草稿"
+TEXTS_FILE = "回复邮件.toml"  # the clerk's own wording, in the workspace folder
+PROBLEMS, REQUEST, REMINDER = "problems", "request", "reminder"
+KIND_NAMES = {PROBLEMS: "审核意见", REQUEST: "下发通知", REMINDER: "催报"}
+SENDING = "sending"  # a send began and its end was never recorded: it may have gone out
+EML = compat32.clone(linesep="\r\n", max_line_length=998)  # the classic writer: Chinese names folded well
+_TEXT_KEYS = {
+    PROBLEMS: ("subject", "subject_reply", "body", "errors_heading", "warnings_heading", "line", "attachments"),
+    REQUEST: ("subject", "body"),
+    REMINDER: ("subject", "body"),
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply a unit needs, drafted; ``sent_at`` is '' until it is sent (SENDING when that was interrupted)."""
+
+    unit_id: str
+    unit_name: str
+    kind: str
+    key: str
+    version: int | None  # the version answered (审核意见)
+    recipients: tuple[str, ...]
+    draft: Path
+    message_id: str
+    sent_at: str
+    contact: str = ""  # the roster's 联系人 and 电话, for a unit without an address
+    phone: str = ""
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What sending one reply did: sent now, sent before (not again), or not sent and why."""
+
+    reply: Reply
+    sent: bool
+    reason: str = ""
+
+
+class ReplyTexts:
+    """The words of the replies: a TOML file of sections (problems, request, reminder) whose texts name the
+    facts they need in braces: {单位名称}. A name that is not one of the facts is an error, never sent as is."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        data = read_toml(path)
+        self.sections: dict[str, dict[str, str]] = {}
+        for kind, keys in _TEXT_KEYS.items():
+            section = data.get(kind)
+            if not isinstance(section, dict):
+                raise NianbaoError(f"回复邮件的文字 {shown(path)} 中缺少 [{kind}] 一节")
+            for key in keys:
+                if not isinstance(section.get(key), str):
+                    raise NianbaoError(f"回复邮件的文字 {shown(path)} 的 [{kind}] 中缺少文字 {key}")
+            self.sections[kind] = {k: v for k, v in section.items() if isinstance(v, str)}
+        words = data.get("words")
+        self.words = {k: v for k, v in words.items() if isinstance(v, str)} if isinstance(words, dict) else {}
+
+    @classmethod
+    def of(cls, workspace: Workspace) -> ReplyTexts:
+        own = workspace.root / TEXTS_FILE
+        return cls(own if own.is_file() else data_dir("templates") / "mail" / "replies.toml")
+
+    def fill(self, kind: str, key: str, facts: Mapping[str, object]) -> str:
+        def one(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in facts:
+                known = "、".join(f"{{{k}}}" for k in facts)
+                raise NianbaoError(
+                    f"回复邮件的文字 {shown(self.path)} 的 [{kind}] {key} 中有不认识的词 {{{name}}}（可用：{known}）"
+                )
+            return str(facts[name])
+
+        return re.sub(r"\{([^{}\s]+)\}", one, self.sections[kind].get(key, ""))
+
+
+# -- what each unit needs -----------------------------------------------------------------------------------
+
+
+def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str = "") -> list[Reply]:
+    """The replies the units need now (all units, or those named), each drafted in 回复草稿/ once."""
+    texts = ReplyTexts.of(workspace)
+    chosen = {workspace.state_of(u).unit_id for u in units}
+    states = [s for s in workspace.status().units if not chosen or s.unit_id in chosen]
+    contacts = _contacts(workspace)
+    letters = _last_letters(workspace)
+    replies, drafted = [], 0
+    for state in states:
+        key = _wanted(state, letters.get(state.unit_id))
+        if key is None:
+            continue
+        kind = key.split(":")[0]
+        reply = _recorded(workspace, key)
+        if reply is None or (not reply.draft.is_file() and not reply.sent_at):
+            message_id = reply.message_id if reply else make_msgid(domain=_domain(sender))
+            message = _compose(workspace, texts, state, kind, contacts.get(state.unit_id, {}), sender, message_id)
+            reply = _keep(workspace, state, kind, key, message) or reply
+            drafted += 1
+        assert reply is not None
+        info = contacts.get(state.unit_id, {})
+        replies.append(_with_contact(reply, info))
+    if drafted:
+        with store.transaction(workspace.db):
+            _log(workspace.db, "reply", {"drafts": drafted, "units": len(replies)}, workspace.user)
+    return replies
+
+
+def _last_letters(workspace: Workspace) -> dict[str, sqlite3.Row]:
+    """The last 下发通知 or 催报 sent to each unit."""
+    rows = workspace.db.execute(
+        "SELECT unit_id, key, sent_at FROM replies WHERE kind IN (?, ?) AND sent_at NOT IN ('', ?) ORDER BY sent_at",
+        (REQUEST, REMINDER, SENDING),
+    )
+    return {row["unit_id"]: row for row in rows}
+
+
+def _wanted(state: UnitState, last_letter: sqlite3.Row | None) -> str | None:
+    """The key of the reply a unit needs now, None when it needs none. A unit that has sent nothing gets the
+    blank workbook once (下发通知), then a reminder a day at most: a letter sent today is today's letter."""
+    if state.state in (HAS_ERRORS, TO_VERIFY) and state.counted:
+        return f"{PROBLEMS}:{state.unit_id}:{state.counted.id}"
+    if state.state != NOT_RECEIVED:
+        return None
+    today = date.today().isoformat()
+    if last_letter is None:
+        return f"{REQUEST}:{state.unit_id}"
+    if last_letter["sent_at"][:10] == today:
+        return str(last_letter["key"])
+    return f"{REMINDER}:{state.unit_id}:{today}"
+
+
+def _recorded(workspace: Workspace, key: str) -> Reply | None:
+    row = workspace.db.execute("SELECT * FROM replies WHERE key = ?", (key,)).fetchone()
+    return _reply(workspace, row) if row else None
+
+
+def _reply(workspace: Workspace, row: sqlite3.Row) -> Reply:
+    version = None
+    if row["file_id"] is not None:
+        version = workspace.file(row["file_id"]).version
+    name = next((u.unit_name for u in workspace.units if u.unit_id == row["unit_id"]), "")
+    return Reply(
+        row["unit_id"],
+        name,
+        row["kind"],
+        row["key"],
+        version,
+        tuple(a for a in row["recipients"].split(",") if a),
+        workspace.root / row["draft"],
+        row["message_id"],
+        row["sent_at"],
+    )
+
+
+def _with_contact(reply: Reply, info: Mapping[str, str]) -> Reply:
+    return Reply(**{**vars(reply), "contact": info.get("contact", ""), "phone": info.get("phone", "")})
+
+
+def _keep(workspace: Workspace, state: UnitState, kind: str, key: str, message: Message) -> Reply | None:
+    """Record a new draft and write its file, unless another run recorded this key meanwhile."""
+    folder = workspace.root / REPLY_DIR
+    suffix = f"_第{state.counted.version}版" if kind == PROBLEMS and state.counted else ""
+    if kind == REMINDER:
+        suffix = f"_{date.today().isoformat()}"
+    name = f"{safe_name(state.unit_id, 30)}_{safe_name(state.unit_name)}_{KIND_NAMES[kind]}{suffix}.eml"
+    relative = f"{REPLY_DIR}/{name}"
+    recipients = ",".join(address for _, address in getaddresses(message.get_all("To", [])))
+    with store.transaction(workspace.db):
+        row = workspace.db.execute("SELECT * FROM replies WHERE key = ?", (key,)).fetchone()
+        if row is not None and row["sent_at"]:
+            return _reply(workspace, row)
+        folder.mkdir(exist_ok=True)
+        write_atomic(folder / name, message.as_bytes(policy=EML), overwrite=True)
+        workspace.db.execute(
+            """INSERT OR REPLACE INTO replies (key, unit_id, kind, file_id, message_id, recipients, draft, sent_at,
+               user) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)""",
+            (
+                key,
+                state.unit_id,
+                kind,
+                state.counted.id if kind == PROBLEMS and state.counted else None,
+                str(message["Message-ID"]),
+                recipients,
+                relative,
+                workspace.user,
+            ),
+        )
+    return _recorded(workspace, key)
+
+
+# -- the message ---------------------------------------------------------------------------------------------
+
+
+def _compose(
+    workspace: Workspace,
+    texts: ReplyTexts,
+    state: UnitState,
+    kind: str,
+    contact: Mapping[str, str],
+    sender: str,
+    message_id: str,
+) -> Message:
+    facts: dict[str, object] = {
+        "单位名称": state.unit_name,
+        "单位编码": state.unit_id,
+        "年度": workspace.year,
+        "截止日期": _chinese_date(workspace.deadline) if workspace.deadline else texts.words.get("no_deadline", "尽快"),
+        "汇总单位": workspace.unit_name,
+        "日期": _chinese_date(date.today()),
+    }
+    attachments: list[tuple[str, bytes]] = []
+    in_reply_to = ""
+    if kind == PROBLEMS:
+        counted = state.counted
+        assert counted is not None
+        letter = workspace.db.execute(
+            "SELECT subject FROM messages WHERE message_id = ?", ((_file_message(workspace, counted.id)),)
+        ).fetchone()
+        in_reply_to = _file_message(workspace, counted.id)
+        annotated = _annotated(workspace, counted.id)
+        own = workspace.stored_path(counted).read_bytes()
+        if annotated is not None:
+            attachments.append((Path(counted.name).stem + ANNOTATED_SUFFIX, annotated))
+        attachments.append((counted.name, own))
+        facts.update(
+            {
+                "版本": counted.version,
+                "收到时间": counted.received_at[:16].replace("T", " "),
+                "文件名": counted.name,
+                "原主题": letter["subject"] if letter else "",
+                "附件说明": texts.sections[PROBLEMS]["attachments" if annotated else "no_annotated_copy"],
+            }
+        )
+        facts["问题"] = _problem_list(texts, state, facts)
+        subject_key = "subject_reply" if in_reply_to and letter and letter["subject"] else "subject"
+    else:
+        blank = workspace.root / BLANK_DIR / file_names(workspace.units, workspace.year)[state.unit_id]
+        try:
+            attachments.append((blank.name, blank.read_bytes()))
+        except OSError:
+            raise NianbaoError(
+                f"{state.unit_id} {state.unit_name} 的空白表格 {shown(blank)} 不见了，无法附上；"
+                "请从别处找回该文件放回原处后再运行"
+            ) from None
+        subject_key = "subject"
+    message = MIMEMultipart()
+    message["Subject"] = _encoded(texts.fill(kind, subject_key, facts))
+    if sender:
+        message["From"] = sender
+    if contact.get("addresses"):
+        message["To"] = contact["addresses"]
+    elif kind == PROBLEMS and state.counted and state.counted.sender:
+        message["To"] = state.counted.sender  # no address in the roster: answer where it came from
+    message["Date"] = format_datetime(datetime.now().astimezone())
+    message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    message["X-Unsent"] = "1"  # Outlook opens the draft as a message to send
+    message.attach(MIMEText(texts.fill(kind, "body", facts), "plain", "utf-8"))
+    for name, data in attachments:
+        message.attach(_attachment(name, data))
+    return message
+
+
+def _problem_list(texts: ReplyTexts, state: UnitState, facts: Mapping[str, object]) -> str:
+    assert state.counted is not None
+    errors = [p for p in state.counted.problems if p["severity"] == ERROR]
+    groups = [("errors_heading", errors), ("warnings_heading", state.open_warnings)]
+    blocks = []
+    for heading, problems in groups:
+        if not problems:
+            continue
+        lines = [texts.fill(PROBLEMS, heading, {**facts, "个数": len(problems)})]
+        for n, problem in enumerate(problems, 1):
+            lines.append(
+                texts.fill(PROBLEMS, "line", {**facts, "序号": n, "位置": _place(problem), "说明": problem["message"]})
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _place(problem: Mapping[str, Any]) -> str:
+    labels = "／".join(x for x in (problem.get("row_label"), problem.get("col_label")) if x)
+    where = " ".join(x for x in (problem.get("sheet"), problem.get("cell")) if x)
+    return f"{where}（{labels}）" if labels else where or "整个文件"
+
+
+def _attachment(name: str, data: bytes) -> MIMEBase:
+    """An attachment whose Chinese name every mail program shows: RFC 2231 in the disposition (the standard)
+    and an RFC 2047 word in the content type's name (what Outlook and Foxmail read), as Thunderbird sends."""
+    maintype, subtype = (mimetypes.guess_type(name)[0] or "application/octet-stream").split("/", 1)
+    part = MIMEBase(maintype, subtype, name=_encoded(name))
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", name))
+    return part
+
+
+def _encoded(text: str) -> str:
+    """RFC 2047 words of at most 76 characters, on one line (the file is written with long lines allowed, so
+    that no header is folded inside a value)."""
+    return Header(text, "utf-8").encode(maxlinelen=76, linesep="")
+
+
+def _annotated(workspace: Workspace, file_id: int) -> bytes | None:
+    with tempfile.TemporaryDirectory(prefix="nianbao-reply-") as folder:
+        target = Path(folder) / "annotated.xlsx"
+        return target.read_bytes() if workspace.annotate(file_id, target) else None
+
+
+def _file_message(workspace: Workspace, file_id: int) -> str:
+    """The Message-ID of the mail a file came in, when it came by mail with one."""
+    row = workspace.db.execute("SELECT message_id FROM files WHERE id = ?", (file_id,)).fetchone()
+    found = row["message_id"] if row else ""
+    return found if found.startswith("<") and "@" in found else ""
+
+
+def _contacts(workspace: Workspace) -> dict[str, dict[str, str]]:
+    """Each unit's addresses (as the roster lists them), contact person and phone number."""
+    found: dict[str, dict[str, str]] = {}
+    for unit_id, addresses in workspace.addresses.items():
+        found.setdefault(unit_id, {})["addresses"] = ", ".join(sorted(addresses))
+    for unit in workspace.roster_units:
+        for column, value in unit.extra.items():
+            if not value.strip():
+                continue
+            if "电话" in column or "手机" in column or "phone" in column.lower():
+                found.setdefault(unit.unit_id, {})["phone"] = value.strip()
+            elif "联系人" in column or "contact" in column.lower():
+                found.setdefault(unit.unit_id, {})["contact"] = value.strip()
+    return found
+
+
+def _domain(sender: str) -> str | None:
+    return sender.rpartition("@")[2].strip(" >") or None if "@" in sender else None
+
+
+def _chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# -- sending -------------------------------------------------------------------------------------------------
+
+
+class Outbox(Protocol):
+    """Where replies go: an SMTP connection (collection/smtp.py). ``send`` raises NianbaoError when the
+    message was not taken, and returns a note when it was taken for some recipients only."""
+
+    def send(self, message: Message, recipients: Sequence[str]) -> str: ...
+
+
+def send_replies(workspace: Workspace, replies: Sequence[Reply], outbox: Outbox, sender: str) -> Iterator[Sent]:
+    """Send each reply not sent before, from ``sender``; each is claimed in the record first, so that two
+    runs at once never send the same reply twice, and marked sent as soon as the server has taken it."""
+    for reply in replies:
+        if reply.sent_at:
+            yield Sent(reply, False, _sent_before(reply))
+            continue
+        if not reply.recipients:
+            yield Sent(reply, False, "名单上没有这个单位的邮箱")
+            continue
+        with store.transaction(workspace.db):
+            claimed = workspace.db.execute(
+                "UPDATE replies SET sent_at = ? WHERE key = ? AND sent_at = ''", (SENDING, reply.key)
+            ).rowcount
+        if not claimed:
+            now = _recorded(workspace, reply.key)
+            yield Sent(reply, False, _sent_before(now or reply))
+            continue
+        try:
+            note = outbox.send(_outgoing(reply, sender), reply.recipients)
+        except NianbaoError as exc:
+            with store.transaction(workspace.db):
+                workspace.db.execute("UPDATE replies SET sent_at = '' WHERE key = ?", (reply.key,))
+            yield Sent(reply, False, str(exc))
+            continue
+        at = datetime.now().astimezone().isoformat(timespec="seconds")
+        with store.transaction(workspace.db):
+            workspace.db.execute(
+                "UPDATE replies SET sent_at = ?, user = ? WHERE key = ?", (at, workspace.user, reply.key)
+            )
+            detail = {
+                "unit_id": reply.unit_id,
+                "kind": reply.kind_name,
+                "version": reply.version,
+                "to": list(reply.recipients),
+                "message_id": reply.message_id,
+            }
+            _log(workspace.db, "send", detail, workspace.user)
+        yield Sent(Reply(**{**vars(reply), "sent_at": at}), True, note)
+
+
+def _outgoing(reply: Reply, sender: str) -> Message:
+    """The draft as it goes out: from ``sender``, dated now, no longer marked unsent."""
+    try:
+        message = BytesParser(policy=EML).parsebytes(reply.draft.read_bytes())
+    except OSError:
+        raise NianbaoError(f"草稿 {shown(reply.draft)} 不见了；重新运行 nianbao reply 会再写一份") from None
+    for header in ("From", "Date", "X-Unsent"):
+        del message[header]
+    message["From"] = sender
+    message["Date"] = format_datetime(datetime.now().astimezone())
+    return message
+
+
+def _sent_before(reply: Reply) -> str:
+    if reply.sent_at == SENDING:
+        return "上次发送时中断，可能已经发出；请在发件箱的“已发送”中核对，未发出的请用草稿手动发送"
+    return f"已于 {reply.sent_at[:16].replace('T', ' ')} 发送过，不重复发送"

@@ -1,0 +1,245 @@
+"""Replies (issue #12): one draft per unit that needs one, threaded to its message, with the annotated copy or the
+blank workbook attached; sent over a real SMTP server (aiosmtpd with STARTTLS and a login), each reply once."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import date, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from nianbao.cli import main
+from nianbao.collection.mail import parse_mail
+from nianbao.collection.reply import PROBLEMS, REMINDER, REQUEST, TEXTS_FILE, draft_replies, send_replies
+from nianbao.collection.smtp import SmtpOutbox
+from nianbao.collection.workspace import HAS_ERRORS, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace
+from nianbao.form.spec import Form
+from nianbao.io.roster import Unit
+from nianbao.operations.check import CheckOptions, check_file
+from nianbao.problems import NianbaoError
+from tests.figures import consistent_inputs
+from tests.mailbuild import message
+from tests.mailservers import PASSWORD, USER, SmtpServer, smtp_server  # noqa: F401 (the fixture)
+
+UNITS = [
+    Unit("210922100", "彰武镇"),  # an error
+    Unit("210922101", "哈尔套镇"),  # a warning, not explained
+    Unit("210922102", "五峰镇"),  # nothing sent, no address: a phone call
+    Unit("210922103", "冯家镇"),  # nothing sent
+    Unit("210922104", "后新秋镇"),  # passed
+]
+ADDRESSES = {"210922100": "zwz@town.example", "210922101": "het@town.example", "210922103": "fjz@town.example"}
+COUNTY = "xxgk@county.example"
+
+
+def run(*args: object, env: dict[str, str] | None = None) -> Result:
+    result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+    assert "Traceback" not in result.output and "程序内部错误" not in result.output, result.output
+    return result
+
+
+def roster(path: Path) -> Path:
+    lines = ["单位编码,单位名称,邮箱,联系人,电话"]
+    for unit in UNITS:
+        phone = "13800000102" if unit.unit_id == "210922102" else ""
+        lines.append(f"{unit.unit_id},{unit.unit_name},{ADDRESSES.get(unit.unit_id, '')},王会计,{phone}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def returns(form: Form) -> dict[str, bytes]:
+    """Each unit's return: 彰武镇 typed “5件”, 哈尔套镇 has one 规章 (the P1 warning), 后新秋镇 is right."""
+    good = consistent_inputs(form, random.Random(7))
+    from tests.workbooks import filled_workbook
+
+    return {
+        "210922100": filled_workbook(form, {**good, "T3.R01.C1": "5件"}, UNITS[0]),
+        "210922101": filled_workbook(form, {**good, "T2.R01.C1": 1}, UNITS[1]),
+        "210922104": filled_workbook(form, good, UNITS[4]),
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, form: Form) -> Workspace:
+    ws, _ = Workspace.create(
+        tmp_path / "ws", roster(tmp_path / "名单.csv"), 2025, deadline="2026-01-20", unit_name="彰武县"
+    )
+    mails = []
+    for unit_id, data in returns(form).items():
+        name = next(u.unit_name for u in UNITS if u.unit_id == unit_id)
+        sender = ADDRESSES.get(unit_id, "someone@town.example")
+        mails.append(message(sender, f"{name}年报统计表", [(f"{name}.xlsx", data)]).as_bytes())
+    from nianbao.collection.mail import RawMail
+
+    list(ws.receive_mail(RawMail(f"mail{i}.eml", raw) for i, raw in enumerate(mails)))
+    states = {u.unit_id: u.state for u in ws.status().units}
+    assert [states[u.unit_id] for u in UNITS] == [HAS_ERRORS, TO_VERIFY, NOT_RECEIVED, NOT_RECEIVED, PASSED]
+    return ws
+
+
+def parsed(data: bytes) -> EmailMessage:
+    found = message_from_bytes(data, policy=policy.default)
+    assert isinstance(found, EmailMessage)
+    return found
+
+
+def test_each_unit_that_needs_a_reply_gets_one_draft(workspace: Workspace, tmp_path: Path) -> None:
+    replies = draft_replies(workspace)
+    kinds = {r.unit_id: r.kind for r in replies}
+    assert kinds == {"210922100": PROBLEMS, "210922101": PROBLEMS, "210922102": REQUEST, "210922103": REQUEST}
+    by_unit = {r.unit_id: r for r in replies}
+    assert by_unit["210922100"].recipients == ("zwz@town.example",)
+    assert by_unit["210922102"].recipients == () and by_unit["210922102"].phone == "13800000102"
+
+    # 审核意见: threaded to the unit's message, the problem named with its place, both files attached.
+    error = by_unit["210922100"]
+    draft = parsed(error.draft.read_bytes())
+    letter = workspace.db.execute("SELECT message_id FROM files WHERE unit_id = '210922100'").fetchone()
+    assert draft["In-Reply-To"] == letter["message_id"] and draft["References"] == letter["message_id"]
+    assert draft["Subject"] == "Re: 彰武镇年报统计表" and draft["X-Unsent"] == "1" and draft["To"] == "zwz@town.example"
+    body = draft.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "彰武镇：" in text and "需要改正的错误（1 个）" in text and "“5件”" in text and "第 1 版" in text
+    assert "需要核实的数字" not in text and "2026年1月20日" in text and "彰武县" in text
+    names = [part.get_filename() for part in draft.iter_attachments()]
+    assert names == ["彰武镇_问题标注.xlsx", "彰武镇.xlsx"]
+    # What the unit gets back reads as its own file (same problem) and the tool's annotated copy.
+    folder = tmp_path / "attachments"
+    folder.mkdir()
+    for part in draft.iter_attachments():
+        (folder / str(part.get_filename())).write_bytes(part.get_payload(decode=True))
+    own = check_file(folder / "彰武镇.xlsx", CheckOptions())
+    assert own.unit_id == "210922100" and any("5件" in p.message for p in own.errors)
+
+    warning = parsed(by_unit["210922101"].draft.read_bytes()).get_body(("plain",))
+    assert warning is not None
+    assert "需要核实的数字（1 个" in warning.get_content() and "需要改正的错误" not in warning.get_content()
+
+    # 下发通知: the unit's own blank workbook, which check reads as that unit's.
+    request = parsed(by_unit["210922103"].draft.read_bytes())
+    (blank,) = list(request.iter_attachments())
+    (folder / "blank.xlsx").write_bytes(blank.get_payload(decode=True))
+    assert check_file(folder / "blank.xlsx", CheckOptions()).unit_id == "210922103"
+    assert request["Subject"] == "请填报2025年度政府信息公开工作年度报告统计表（冯家镇）"
+    assert request["In-Reply-To"] is None
+
+    # Drafted once: a second run finds the same drafts, and the log says one drafting.
+    again = draft_replies(workspace)
+    assert [(r.key, r.message_id, r.draft) for r in again] == [(r.key, r.message_id, r.draft) for r in replies]
+    assert sum(e.action == "reply" for e in workspace.log()) == 1
+    assert len(list((workspace.root / "回复草稿").iterdir())) == 4
+
+
+def test_a_later_version_needs_a_new_reply_and_a_passed_one_none(workspace: Workspace, form: Form) -> None:
+    first = {r.unit_id: r for r in draft_replies(workspace)}
+    good = consistent_inputs(form, random.Random(7))
+    from tests.workbooks import filled_workbook
+
+    fixed = filled_workbook(form, good, UNITS[0])
+    path = workspace.root.parent / "彰武镇2.xlsx"
+    path.write_bytes(fixed)
+    workspace.receive([path])
+    assert workspace.state_of("210922100").state == PASSED
+    later = {r.unit_id: r for r in draft_replies(workspace)}
+    assert "210922100" not in later and later["210922101"].key == first["210922101"].key
+
+
+def test_the_clerk_words_the_replies(workspace: Workspace) -> None:
+    own = workspace.root / TEXTS_FILE
+    packaged = Path(__file__).parents[1] / "templates" / "mail" / "replies.toml"
+    own.write_text(packaged.read_text(encoding="utf-8").replace("谢谢配合！", "此致敬礼！"), encoding="utf-8")
+    (reply,) = draft_replies(workspace, ["冯家镇"])
+    body = parsed(reply.draft.read_bytes()).get_body(("plain",))
+    assert body is not None and "此致敬礼！" in body.get_content() and "谢谢配合" not in body.get_content()
+    own.write_text(packaged.read_text(encoding="utf-8").replace("{单位名称}：", "{单位全称}："), encoding="utf-8")
+    with pytest.raises(NianbaoError, match=r"不认识的词 \{单位全称\}"):
+        draft_replies(workspace, ["五峰镇"])
+    result = run("reply", "-w", workspace.root, "--unit", "五峰镇")
+    assert result.exit_code != 0 and "单位全称" in result.output
+
+
+def test_the_command_lists_drafts_and_units_to_call(workspace: Workspace) -> None:
+    result = run("reply", "-w", workspace.root)
+    assert result.exit_code == 0, result.output
+    assert "✎ 210922100 彰武镇 审核意见（第 1 版）：收件人 zwz@town.example" in result.output
+    assert "☎ 210922102 五峰镇 下发通知：名单上没有邮箱，请电话联系（王会计，13800000102）" in result.output
+    assert "后新秋镇" not in result.output
+    refused = run("reply", "-w", workspace.root, "--send")
+    assert refused.exit_code == 2 and "--smtp" in refused.output
+
+
+def test_replies_are_sent_once_over_starttls(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+    smtp_server.refuse.add("het@town.example")
+    env = {"NIANBAO_SMTP_PASSWORD": PASSWORD}
+    result = run("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--from", COUNTY, env=env)
+    assert result.exit_code == 0, result.output
+    assert "✓ 210922100 彰武镇 审核意见（第 1 版）：已发给 zwz@town.example" in result.output
+    assert "哈尔套镇" in result.output and "拒收" in result.output  # refused: not marked sent
+    assert "发出 2 封" in result.output
+    sent = {tuple(d.recipients): parsed(d.data) for d in smtp_server.delivered}
+    assert set(sent) == {("zwz@town.example",), ("fjz@town.example",)}
+    error = sent[("zwz@town.example",)]
+    assert error["From"] == COUNTY and error["X-Unsent"] is None and error["In-Reply-To"]
+    assert [p.get_filename() for p in error.iter_attachments()] == ["彰武镇_问题标注.xlsx", "彰武镇.xlsx"]
+    assert parse_mail(smtp_server.delivered[0].data).attachments  # our own mail reader reads what we send
+
+    # Again: only the refused one goes, now that the server takes it; nothing is sent twice.
+    smtp_server.refuse.clear()
+    again = run("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--from", COUNTY, env=env)
+    assert "发出 1 封" in again.output and again.output.count("发送过，不重复发送") == 2  # 冯家镇: today's letter
+    assert [d.recipients for d in smtp_server.delivered[2:]] == [["het@town.example"]]
+    sends = [e for e in workspace.log() if e.action == "send"]
+    assert len(sends) == 3 and all("PASSWORD" not in str(e.detail) and PASSWORD not in str(e.detail) for e in sends)
+
+
+def test_two_senders_at_once_send_each_reply_once(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+    replies = draft_replies(workspace)
+
+    def send() -> None:
+        ws = Workspace.open(workspace.root)
+        with SmtpOutbox.connect(smtp_server.url(), lambda _: PASSWORD) as outbox:
+            list(send_replies(ws, replies, outbox, COUNTY))
+        ws.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    recipients = sorted(r for d in smtp_server.delivered for r in d.recipients)
+    assert recipients == sorted(ADDRESSES.values())
+
+
+def test_a_reminder_follows_the_request_once_a_day(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+    with SmtpOutbox.connect(smtp_server.url(), lambda _: PASSWORD) as outbox:
+        list(send_replies(workspace, draft_replies(workspace, ["冯家镇"]), outbox, COUNTY))
+        (today,) = draft_replies(workspace, ["冯家镇"])  # the same day: the letter sent today, not a reminder
+        assert today.kind == REQUEST and today.sent_at
+        assert [s.sent for s in send_replies(workspace, [today], outbox, COUNTY)] == [False]
+        yesterday = (date.today() - timedelta(days=1)).isoformat()
+        workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{yesterday}T09:00:00+08:00", REQUEST))
+        (reminder,) = draft_replies(workspace, ["冯家镇"])
+        assert reminder.kind == REMINDER and "催报" in reminder.draft.name
+        assert [s.sent for s in send_replies(workspace, [reminder], outbox, COUNTY)] == [True]
+        (same,) = draft_replies(workspace, ["冯家镇"])
+        assert same.key == reminder.key and same.sent_at
+        assert [s.sent for s in send_replies(workspace, [same], outbox, COUNTY)] == [False]
+    subjects = [parsed(d.data)["Subject"] for d in smtp_server.delivered]
+    assert subjects == [
+        "请填报2025年度政府信息公开工作年度报告统计表（冯家镇）",
+        "催报：2025年度政府信息公开工作年度报告统计表（冯家镇）",
+    ]
+
+
+def test_a_wrong_smtp_password_is_one_clear_line(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+    env = {"NIANBAO_SMTP_PASSWORD": "wrong"}
+    result = run("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--from", COUNTY, env=env)
+    assert result.exit_code != 0 and "登录失败" in result.output and "wrong" not in result.output
+    assert smtp_server.delivered == [] and not any(e.action == "send" for e in workspace.log())
+    assert USER in result.output
