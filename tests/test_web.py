@@ -8,6 +8,7 @@ import re
 import urllib.error
 import urllib.request
 import zipfile
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -177,3 +178,20 @@ def test_unpack_keeps_names_out_of_paths(tmp_path: Path) -> None:
     assert all(p.parent.parent == tmp_path for p in unpacked.files)
     broken = unpack([("坏.zip", io.BytesIO(b"not a zip"))], tmp_path / "b")
     assert not broken.files and "压缩包已损坏" in broken.refused[0].reason
+
+
+def test_the_unit_page_offers_the_reply_draft(round_root: Path, client: FlaskClient) -> None:
+    workspace = Workspace.open(round_root)
+    states = {u.unit_name: u for u in workspace.status().units}
+    unexplained, missing, passed = states["冯家镇"], states["彰武镇"], states["哈尔套镇"]
+    page = client.get(f"/unit/{unexplained.unit_id}").get_data(as_text=True)
+    assert "下载回复草稿" in page and "下载回复草稿" not in client.get(f"/unit/{passed.unit_id}").get_data(as_text=True)
+    got = client.get(f"/unit/{unexplained.unit_id}/reply")
+    assert got.status_code == 200 and got.mimetype == "message/rfc822"
+    mail = message_from_bytes(got.data, policy=policy.default)
+    assert isinstance(mail, EmailMessage) and "审核意见" in mail["Subject"]
+    assert str(next(mail.iter_attachments()).get_filename()).endswith("_问题标注.xlsx")
+    reminder = message_from_bytes(client.get(f"/unit/{missing.unit_id}/reply").data, policy=policy.default)
+    assert "彰武镇" in reminder["Subject"] and len(list(reminder.iter_attachments())) == 1
+    assert client.get(f"/unit/{passed.unit_id}/reply").status_code == 302  # back to the page: nothing to reply
+    assert any(e.action == "reply" and "（网页）" in e.user for e in workspace.log())

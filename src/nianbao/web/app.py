@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
 
 from nianbao.collection.mail import RawMail
+from nianbao.collection.reply import draft_replies
 from nianbao.collection.workspace import (
     HAS_ERRORS,
     LATE,
@@ -71,7 +72,7 @@ def create_app(settings: Settings) -> Flask:
         NIANBAO_LOGIN=settings.password is not None,
     )
     app.extensions["nianbao"] = settings
-    app.jinja_env.globals.update(when=when, shown_value=shown_value, STATES=STATES, LATE=LATE)
+    app.jinja_env.globals.update(when=when, shown_value=shown_value, STATES=STATES, LATE=LATE, PASSED=PASSED)
     app.before_request(_guard)
     app.teardown_request(_close)
     app.register_error_handler(HTTPException, _http_error)
@@ -235,6 +236,16 @@ def annotated_file(file_id: int) -> View:
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
 
 
+def reply_draft(unit_id: str) -> View:
+    """The draft of the reply the unit needs now (written once, as `nianbao reply` writes it)."""
+    replies = draft_replies(_workspace(), [unit_id])
+    if not replies:
+        flash("这个单位已通过，不需要回复")
+        return redirect(url_for("unit", unit_id=unit_id))
+    draft = replies[0].draft
+    return send_file(draft, as_attachment=True, download_name=draft.name, mimetype="message/rfc822")
+
+
 def upload() -> View:
     if request.method == "GET":
         return render_template("upload.html", mail_note=MAIL_NOTE, max_files=MAX_FILES)
@@ -324,6 +335,7 @@ ROUTES: list[tuple[str, Callable[..., View], list[str]]] = [
     ("/unit/<unit_id>", unit, ["GET"]),
     ("/unit/<unit_id>/accept", accept, ["POST"]),
     ("/unit/<unit_id>/use", use, ["POST"]),
+    ("/unit/<unit_id>/reply", reply_draft, ["GET"]),
     ("/file/<int:file_id>", stored_file, ["GET"]),
     ("/file/<int:file_id>/annotated", annotated_file, ["GET"]),
     ("/upload", upload, ["GET", "POST"]),
