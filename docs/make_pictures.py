@@ -3,11 +3,14 @@
     python docs/make_pictures.py      (needs LibreOffice, Chromium and poppler-utils)
 
 - docs/images/workbook-table3.png: a township's workbook as LibreOffice shows it (表三 with its live checks);
-- docs/images/report.png: the first page of the report rendered from it, as Chromium shows the HTML.
+- docs/images/report.png: the first page of the report rendered from it, as Chromium shows the HTML;
+- docs/images/board.png, docs/images/unit.png: `nianbao serve`'s board and a unit page, taken during the browser
+  test's round (tests/test_web_browser.py, with NIANBAO_PICTURES set to the folder).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -78,6 +81,12 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+    browser_test = Path(__file__).resolve().parents[1] / "tests" / "test_web_browser.py"
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(browser_test)],
+        env={**os.environ, "NIANBAO_PICTURES": str(IMAGES)},
+        check=True,
+    )
     print(f"pictures in {IMAGES}")
 
 

@@ -6,20 +6,26 @@ Selenium is missing; in CI (env CI) that is a failure."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
 from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import Form
+from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
+from tests.figures import consistent_inputs
 from tests.web import LEFT_OUT, make_round, sample, serving
+from tests.workbooks import edited, filled_workbook, put, write
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+PICTURES = "NIANBAO_PICTURES"  # a folder for the screenshots of the board and a unit page
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -92,8 +98,17 @@ def downloaded(folder: Path, suffix: str) -> Path:
     return wait_for(done)  # type: ignore[return-value]
 
 
-def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> None:
+def _gone(element: object) -> bool:
     from selenium.common.exceptions import WebDriverException
+
+    try:
+        element.is_enabled()  # type: ignore[attr-defined]
+    except WebDriverException:  # stale, or chromedriver's "does not belong to the document"
+        return True
+    return False
+
+
+def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -101,6 +116,25 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
     driver: WebDriver = browser  # type: ignore[assignment]
     workspace = make_round(tmp_path / "round", form)
     downloads = tmp_path / "downloads"
+    pictures = Path(os.environ.get(PICTURES, tmp_path))  # the README's pictures: docs/make_pictures.py
+
+    def drop(paths: list[Path]) -> None:
+        """Drag files onto the page's drop area, as a clerk does from the file manager: the files are picked
+        into a stand-in input, then dropped on #drop in a DataTransfer (the browser's own drag events)."""
+        picked = driver.execute_script(
+            "var i = document.createElement('input'); i.type = 'file'; i.multiple = true;"
+            "document.body.appendChild(i); return i;"
+        )
+        picked.send_keys("\n".join(str(p) for p in paths))
+        page = driver.find_element(By.TAG_NAME, "html")
+        driver.execute_script(
+            "var dt = new DataTransfer(), files = arguments[0].files, drop = document.getElementById('drop');"
+            "for (var k = 0; k < files.length; k++) dt.items.add(files[k]);"
+            "['dragenter', 'dragover', 'drop'].forEach(function (name) {"
+            "  drop.dispatchEvent(new DragEvent(name, {bubbles: true, cancelable: true, dataTransfer: dt})); });",
+            picked,
+        )
+        WebDriverWait(driver, 60).until(lambda _: _gone(page))
 
     def text(selector: str) -> str:
         return driver.find_element(By.CSS_SELECTOR, selector).text
@@ -110,14 +144,7 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         page = driver.find_element(By.TAG_NAME, "html")
         driver.find_element(by, selector).click()
 
-        def replaced(_: object) -> bool:
-            try:
-                page.is_enabled()
-            except WebDriverException:  # stale, or chromedriver's "does not belong to the document"
-                return True
-            return False
-
-        WebDriverWait(driver, 30).until(replaced)
+        WebDriverWait(driver, 30).until(lambda _: _gone(page))
 
     def rows(selector: str) -> int:
         return len(driver.find_elements(By.CSS_SELECTOR, f"{selector} tbody tr"))
@@ -126,6 +153,7 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         # 总览: 24 units in roster order, counts, filter.
         driver.get(url)
         assert rows("#units") == 24 and "已收 23/24" in text("#counts")
+        driver.save_screenshot(str(pictures / "board.png"))
         assert driver.find_elements(By.CSS_SELECTOR, "#units tbody tr td:nth-child(3)")[0].text == "彰武镇"
         click(By.PARTIAL_LINK_TEXT, "待核实 1")
         assert rows("#units") == 1
@@ -133,6 +161,7 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
 
         # 单位: the P1 warning with sheet, cell and labels; accept it with a note.
         assert "待核实" in text("#unit-state")
+        driver.save_screenshot(str(pictures / "unit.png"))
         problem = text("#problems tbody tr")
         assert "表二 主动公开" in problem and "D5" in problem and "规章" in problem and "P1" in problem
         Select(driver.find_element(By.NAME, "rule")).select_by_value("P1")
@@ -140,11 +169,35 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         click(By.CSS_SELECTOR, "#accept button")
         assert "已认可 1 个警告" in text(".flash") and "已通过" in text("#unit-state")
 
-        # 上传: the sampled 冯家镇 (with its explanation) through the file input becomes version 2.
+        # 上传: three workbooks dropped on the page at once: 冯家镇 with its explanation, 哈尔套镇 with a typing
+        # error, 兴隆堡镇 with an unexplained warning; each becomes the unit's version 2 and its state changes.
         click(By.LINK_TEXT, "上传")
-        driver.find_element(By.ID, "files").send_keys(str(sample("210922103")))
-        click(By.CSS_SELECTOR, "#upload button")
-        assert "冯家镇 第 2 版：已通过" in text("#results")
+        typo = edited(sample("210922101").read_bytes(), lambda wb: put(wb, form, {"T3.R01.C1": "5件"}))
+        wrong = write(tmp_path, "哈尔套镇.xlsx", typo)
+        good = consistent_inputs(form, random.Random(3))
+        one_rule = filled_workbook(form, {**good, "T2.R01.C1": 1}, Unit("210922109", "兴隆堡镇"))
+        warned = write(tmp_path, "兴隆堡镇.xlsx", one_rule)
+        drop([sample("210922103"), wrong, warned])
+        results = text("#results")
+        assert "冯家镇 第 2 版：已通过" in results and "哈尔套镇 第 2 版：有错误" in results
+        assert "兴隆堡镇 第 2 版：待核实" in results
+        driver.get(url)
+        assert "有错误 1" in text(".filters") and "待核实 1" in text(".filters")
+
+        # 哈尔套镇: its reply draft (the problems, the annotated copy attached); then version 1 counts again.
+        driver.get(url + "unit/210922101")
+        driver.find_element(By.PARTIAL_LINK_TEXT, "下载回复草稿").click()
+        draft = message_from_bytes(downloaded(downloads, ".eml").read_bytes(), policy=policy.default)
+        assert "审核意见" in str(draft["Subject"]) and "5件" in str(draft.get_body(("plain",)).get_content())
+        Select(driver.find_element(By.CSS_SELECTOR, "#pin select")).select_by_value("1")
+        driver.find_element(By.CSS_SELECTOR, "#pin textarea").send_keys("第 2 版误填，仍以第 1 版为准，已通知重报")
+        click(By.CSS_SELECTOR, "#pin button")
+        assert "已通过" in text("#unit-state")
+        # 兴隆堡镇: its warning accepted.
+        driver.get(url + "unit/210922109")
+        driver.find_element(By.CSS_SELECTOR, "#accept textarea").send_keys("已电话核实")
+        click(By.CSS_SELECTOR, "#accept button")
+        assert "已通过" in text("#unit-state")
 
         # Pin version 1, compare the two versions, download the annotated copy of version 1.
         driver.get(url + "unit/210922103")
