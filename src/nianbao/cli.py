@@ -435,8 +435,9 @@ def import_command(
 )
 @_friendly
 def demo(out: Path) -> None:
-    """用自带样例（彰武县 24 个乡镇）演示全过程：生成空白表 → 乡镇填报 → 检查 → 汇总。"""
-    from nianbao.operations.demo import BLANK, RETURNED, YEAR, run_demo
+    """用自带样例（彰武县 24 个乡镇）演示全过程：生成空白表 → 乡镇填报 → 检查 → 汇总；另建一个收集到一半的工作区，
+    可用 nianbao serve --open 在浏览器中查看和处理。"""
+    from nianbao.operations.demo import BLANK, RETURNED, ROUND, YEAR, run_demo
 
     click.echo(f"1. 为样例名单生成 {YEAR} 年度空白统计表……")
     result = run_demo(out)
@@ -447,9 +448,14 @@ def demo(out: Path) -> None:
     click.echo(f"3. 检查：共 {len(reports)} 个文件，通过 {len(reports) - failed} 个，有错误 {failed} 个")
     click.echo("4. 汇总：")
     _print_merge(result.merge)
+    status = result.round
+    counts = "，".join(f"{s} {status.count(s)}" for s in (PASSED, TO_VERIFY, HAS_ERRORS, NOT_RECEIVED))
+    late = sum(u.late for u in status.units)
+    click.echo(f"5. 收集工作区（一轮收集进行到一半的样子）：{shown(out / ROUND)}")
+    click.echo(f"   已收 {status.received}/{len(status.units)}：{counts}，{LATE} {late}")
     click.echo(
         f"\n下一步：用 WPS/Excel/LibreOffice 打开 {result.merge.written} 查看汇总表；"
-        f"或对 {out / RETURNED} 运行 nianbao check。"
+        f"或在浏览器中处理这一轮收集：nianbao serve -w {shown(out / ROUND)} --open"
     )
 
 
