@@ -192,8 +192,10 @@ def test_replies_are_sent_once_over_starttls(workspace: Workspace, smtp_server: 
     # Again: only the refused one goes, now that the server takes it; nothing is sent twice.
     smtp_server.refuse.clear()
     again = run("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--from", COUNTY, env=env)
-    assert "发出 1 封" in again.output and again.output.count("发送过，不重复发送") == 2  # 冯家镇: today's letter
+    assert "发出 1 封" in again.output and again.output.count("，不重复发送") == 2  # 冯家镇: today's letter
     assert [d.recipients for d in smtp_server.delivered[2:]] == [["het@town.example"]]
+    history = run("history", "彰武镇", "-w", workspace.root)
+    assert "回复：审核意见（答复第 1 版）  已于" in history.output and "发给 zwz@town.example" in history.output
     sends = [e for e in workspace.log() if e.action == "send"]
     assert len(sends) == 3 and all("PASSWORD" not in str(e.detail) and PASSWORD not in str(e.detail) for e in sends)
 

@@ -194,4 +194,5 @@ def test_the_unit_page_offers_the_reply_draft(round_root: Path, client: FlaskCli
     reminder = message_from_bytes(client.get(f"/unit/{missing.unit_id}/reply").data, policy=policy.default)
     assert "彰武镇" in reminder["Subject"] and len(list(reminder.iter_attachments())) == 1
     assert client.get(f"/unit/{passed.unit_id}/reply").status_code == 302  # back to the page: nothing to reply
+    assert "审核意见（答复第 1 版）：草稿" in client.get(f"/unit/{unexplained.unit_id}").get_data(as_text=True)
     assert any(e.action == "reply" and "（网页）" in e.user for e in workspace.log())

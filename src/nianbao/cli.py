@@ -629,6 +629,11 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
             click.secho(f"      ⚠ {opened.sender_warning(version.unit_id, version.sender)}", fg="yellow")
     if not versions:
         click.echo("  还没有收到。")
+    from nianbao.collection.reply import replies_of
+
+    for reply in replies_of(opened, unit):
+        which = f"（答复第 {reply.version} 版）" if reply.version else ""
+        click.echo(f"  回复：{reply.kind_name}{which}  {reply.said}  {reply.draft.name}")
 
 
 @main.command()

@@ -73,6 +73,15 @@ class Reply:
     def kind_name(self) -> str:
         return KIND_NAMES[self.kind]
 
+    @property
+    def said(self) -> str:
+        """What became of it, in a few words."""
+        if not self.sent_at:
+            return "草稿，未经本工具发送"
+        if self.sent_at == SENDING:
+            return "发送中断，可能已发出"
+        return f"已于 {self.sent_at[:16].replace('T', ' ')} 发给 {'、'.join(self.recipients)}"
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -158,6 +167,13 @@ def _last_letters(workspace: Workspace) -> dict[str, sqlite3.Row]:
         (REQUEST, REMINDER, SENDING),
     )
     return {row["unit_id"]: row for row in rows}
+
+
+def replies_of(workspace: Workspace, unit: str) -> list[Reply]:
+    """Every reply drafted for a unit, oldest first, sent or not."""
+    unit_id = workspace.state_of(unit).unit_id
+    rows = workspace.db.execute("SELECT * FROM replies WHERE unit_id = ? ORDER BY id", (unit_id,))
+    return [_reply(workspace, row) for row in rows]
 
 
 def _wanted(state: UnitState, last_letter: sqlite3.Row | None) -> str | None:
@@ -453,4 +469,4 @@ def _outgoing(reply: Reply, sender: str) -> Message:
 def _sent_before(reply: Reply) -> str:
     if reply.sent_at == SENDING:
         return "上次发送时中断，可能已经发出；请在发件箱的“已发送”中核对，未发出的请用草稿手动发送"
-    return f"已于 {reply.sent_at[:16].replace('T', ' ')} 发送过，不重复发送"
+    return f"{reply.said}，不重复发送"

@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
 
 from nianbao.collection.mail import RawMail
-from nianbao.collection.reply import draft_replies
+from nianbao.collection.reply import draft_replies, replies_of
 from nianbao.collection.workspace import (
     HAS_ERRORS,
     LATE,
@@ -186,6 +186,7 @@ def unit(unit_id: str) -> View:
         first=first,
         second=second,
         rules=rules,
+        replies=replies_of(workspace, unit_id),
         why=why(state),
         revision=workspace.revision(),
     )
