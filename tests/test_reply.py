@@ -89,7 +89,7 @@ def parsed(data: bytes) -> EmailMessage:
 
 
 def test_each_unit_that_needs_a_reply_gets_one_draft(workspace: Workspace, tmp_path: Path) -> None:
-    replies = draft_replies(workspace)
+    replies = draft_replies(workspace).replies
     kinds = {r.unit_id: r.kind for r in replies}
     assert kinds == {"210922100": PROBLEMS, "210922101": PROBLEMS, "210922102": REQUEST, "210922103": REQUEST}
     by_unit = {r.unit_id: r for r in replies}
@@ -130,14 +130,14 @@ def test_each_unit_that_needs_a_reply_gets_one_draft(workspace: Workspace, tmp_p
     assert request["In-Reply-To"] is None
 
     # Drafted once: a second run finds the same drafts, and the log says one drafting.
-    again = draft_replies(workspace)
+    again = draft_replies(workspace).replies
     assert [(r.key, r.message_id, r.draft) for r in again] == [(r.key, r.message_id, r.draft) for r in replies]
     assert sum(e.action == "reply" for e in workspace.log()) == 1
     assert len(list((workspace.root / "回复草稿").iterdir())) == 4
 
 
 def test_a_later_version_needs_a_new_reply_and_a_passed_one_none(workspace: Workspace, form: Form) -> None:
-    first = {r.unit_id: r for r in draft_replies(workspace)}
+    first = {r.unit_id: r for r in draft_replies(workspace).replies}
     good = consistent_inputs(form, random.Random(7))
     from tests.workbooks import filled_workbook
 
@@ -146,7 +146,7 @@ def test_a_later_version_needs_a_new_reply_and_a_passed_one_none(workspace: Work
     path.write_bytes(fixed)
     workspace.receive([path])
     assert workspace.state_of("210922100").state == PASSED
-    later = {r.unit_id: r for r in draft_replies(workspace)}
+    later = {r.unit_id: r for r in draft_replies(workspace).replies}
     assert "210922100" not in later and later["210922101"].key == first["210922101"].key
 
 
@@ -154,7 +154,7 @@ def test_the_clerk_words_the_replies(workspace: Workspace) -> None:
     own = workspace.root / TEXTS_FILE
     packaged = Path(__file__).parents[1] / "templates" / "mail" / "replies.toml"
     own.write_text(packaged.read_text(encoding="utf-8").replace("谢谢配合！", "此致敬礼！"), encoding="utf-8")
-    (reply,) = draft_replies(workspace, ["冯家镇"])
+    (reply,) = draft_replies(workspace, ["冯家镇"]).replies
     body = parsed(reply.draft.read_bytes()).get_body(("plain",))
     assert body is not None and "此致敬礼！" in body.get_content() and "谢谢配合" not in body.get_content()
     own.write_text(packaged.read_text(encoding="utf-8").replace("{单位名称}：", "{单位全称}："), encoding="utf-8")
@@ -162,6 +162,18 @@ def test_the_clerk_words_the_replies(workspace: Workspace) -> None:
         draft_replies(workspace, ["五峰镇"])
     result = run("reply", "-w", workspace.root, "--unit", "五峰镇")
     assert result.exit_code != 0 and "单位全称" in result.output
+
+
+def test_a_unit_whose_files_are_gone_is_said_and_the_others_are_written(workspace: Workspace) -> None:
+    (workspace.root / "空白表格" / "冯家镇_2025年_210922103.xlsx").unlink()
+    counted = workspace.state_of("彰武镇").counted
+    assert counted is not None
+    workspace.stored_path(counted).unlink()
+    result = run("reply", "-w", workspace.root)
+    assert result.exit_code == 1, result.output
+    assert "✗ 210922103 冯家镇：" in result.output and "空白表格" in result.output and "不见了" in result.output
+    assert "✗ 210922100 彰武镇：" in result.output and "收到的文件" in result.output
+    assert "✎ 210922101 哈尔套镇 审核意见" in result.output and "写好 2 份草稿" in result.output
 
 
 def test_the_command_lists_drafts_and_units_to_call(workspace: Workspace) -> None:
@@ -201,7 +213,7 @@ def test_replies_are_sent_once_over_starttls(workspace: Workspace, smtp_server: 
 
 
 def test_two_senders_at_once_send_each_reply_once(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
-    replies = draft_replies(workspace)
+    replies = draft_replies(workspace).replies
 
     def send() -> None:
         ws = Workspace.open(workspace.root)
@@ -220,16 +232,16 @@ def test_two_senders_at_once_send_each_reply_once(workspace: Workspace, smtp_ser
 
 def test_a_reminder_follows_the_request_once_a_day(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
     with SmtpOutbox.connect(smtp_server.url(), lambda _: PASSWORD) as outbox:
-        list(send_replies(workspace, draft_replies(workspace, ["冯家镇"]), outbox, COUNTY))
-        (today,) = draft_replies(workspace, ["冯家镇"])  # the same day: the letter sent today, not a reminder
+        list(send_replies(workspace, draft_replies(workspace, ["冯家镇"]).replies, outbox, COUNTY))
+        (today,) = draft_replies(workspace, ["冯家镇"]).replies  # the same day: the letter sent today, not a reminder
         assert today.kind == REQUEST and today.sent_at
         assert [s.sent for s in send_replies(workspace, [today], outbox, COUNTY)] == [False]
         yesterday = (date.today() - timedelta(days=1)).isoformat()
         workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{yesterday}T09:00:00+08:00", REQUEST))
-        (reminder,) = draft_replies(workspace, ["冯家镇"])
+        (reminder,) = draft_replies(workspace, ["冯家镇"]).replies
         assert reminder.kind == REMINDER and "催报" in reminder.draft.name
         assert [s.sent for s in send_replies(workspace, [reminder], outbox, COUNTY)] == [True]
-        (same,) = draft_replies(workspace, ["冯家镇"])
+        (same,) = draft_replies(workspace, ["冯家镇"]).replies
         assert same.key == reminder.key and same.sent_at
         assert [s.sent for s in send_replies(workspace, [same], outbox, COUNTY)] == [False]
     subjects = [parsed(d.data)["Subject"] for d in smtp_server.delivered]

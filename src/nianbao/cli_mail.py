@@ -62,9 +62,12 @@ def reply_command(workspace: Workspace, units: tuple[str, ...], sender: str, sen
         raise click.UsageError("发送回复要写发信服务器和发件人：--send --smtp smtps://用户名@服务器 --from 邮箱")
     if smtp and not send:
         raise click.UsageError("--smtp 只在发送时使用：请加 --send")
-    replies = draft_replies(workspace, units, sender)
+    drafts = draft_replies(workspace, units, sender)
+    replies = drafts.replies
+    for failure in drafts.failed:
+        click.secho(f"✗ {failure}", fg="red")
     if not replies:
-        click.echo("没有需要回复的单位（都已通过）。")
+        click.echo("没有需要回复的单位（都已通过）。" if not drafts.failed else "没有写成任何草稿。")
         return
     if not send:
         for r in replies:
@@ -88,6 +91,8 @@ def reply_command(workspace: Workspace, units: tuple[str, ...], sender: str, sen
         if not r.recipients:
             contact = "，".join(x for x in (r.contact, r.phone) if x) or "名单上也没有电话"
             click.secho(f"☎ {_who(r)}：名单上没有邮箱，请电话联系（{contact}）", fg="yellow")
+    if drafts.failed:
+        raise click.exceptions.Exit(1)  # each said above, in red
 
 
 def _who(reply: Reply) -> str:

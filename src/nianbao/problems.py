@@ -15,9 +15,9 @@ class SpecError(NianbaoError):
     """The form spec is malformed: refuse it rather than build a wrong workbook. ``where`` is the place in
     the file, e.g. ``tables[1].blocks[0].rows[4].span`` (empty for the file as a whole)."""
 
-    def __init__(self, source: str, where: str, detail: str) -> None:
+    def __init__(self, source: str, where: str, detail: str, what: str = "表格规格文件") -> None:
         self.source, self.where = source, where
-        super().__init__(f"表格规格文件 {source} 有误：{where + '：' if where else ''}{detail}")
+        super().__init__(f"{what} {source} 有误：{where + '：' if where else ''}{detail}")
 
 
 class RosterError(NianbaoError):

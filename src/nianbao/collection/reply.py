@@ -38,10 +38,11 @@ from nianbao.form.spec import data_dir, read_toml
 from nianbao.io.files import safe_name, shown, write_atomic
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.generate import file_names
-from nianbao.problems import ERROR, NianbaoError
+from nianbao.problems import ERROR, NianbaoError, SpecError
 
 REPLY_DIR = "回复草稿"
 TEXTS_FILE = "回复邮件.toml"  # the clerk's own wording, in the workspace folder
+WORDS = "回复邮件的文字"
 PROBLEMS, REQUEST, REMINDER = "problems", "request", "reminder"
 KIND_NAMES = {PROBLEMS: "审核意见", REQUEST: "下发通知", REMINDER: "催报"}
 SENDING = "sending"  # a send began and its end was never recorded: it may have gone out
@@ -98,15 +99,15 @@ class ReplyTexts:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        data = read_toml(path)
+        data = read_toml(path, WORDS)
         self.sections: dict[str, dict[str, str]] = {}
         for kind, keys in _TEXT_KEYS.items():
             section = data.get(kind)
             if not isinstance(section, dict):
-                raise NianbaoError(f"回复邮件的文字 {shown(path)} 中缺少 [{kind}] 一节")
+                raise SpecError(path.name, kind, "缺少这一节", WORDS)
             for key in keys:
                 if not isinstance(section.get(key), str):
-                    raise NianbaoError(f"回复邮件的文字 {shown(path)} 的 [{kind}] 中缺少文字 {key}")
+                    raise SpecError(path.name, f"{kind}.{key}", "缺少这段文字", WORDS)
             self.sections[kind] = {k: v for k, v in section.items() if isinstance(v, str)}
         words = data.get("words")
         self.words = {k: v for k, v in words.items() if isinstance(v, str)} if isinstance(words, dict) else {}
@@ -121,9 +122,7 @@ class ReplyTexts:
             name = match.group(1)
             if name not in facts:
                 known = "、".join(f"{{{k}}}" for k in facts)
-                raise NianbaoError(
-                    f"回复邮件的文字 {shown(self.path)} 的 [{kind}] {key} 中有不认识的词 {{{name}}}（可用：{known}）"
-                )
+                raise SpecError(self.path.name, f"{kind}.{key}", f"有不认识的词 {{{name}}}（可用：{known}）", WORDS)
             return str(facts[name])
 
         return re.sub(r"\{([^{}\s]+)\}", one, self.sections[kind].get(key, ""))
@@ -132,32 +131,43 @@ class ReplyTexts:
 # -- what each unit needs -----------------------------------------------------------------------------------
 
 
-def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str = "") -> list[Reply]:
-    """The replies the units need now (all units, or those named), each drafted in 回复草稿/ once."""
+@dataclass(frozen=True)
+class Drafts:
+    replies: list[Reply]  # in roster order
+    failed: list[str]  # the units whose reply could not be written, and why
+
+
+def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str = "") -> Drafts:
+    """The replies the units need now (all units, or those named), each drafted in 回复草稿/ once. A unit whose
+    reply cannot be written (its blank workbook or its file gone) is said, and the others are written."""
     texts = ReplyTexts.of(workspace)
     chosen = {workspace.state_of(u).unit_id for u in units}
     states = [s for s in workspace.status().units if not chosen or s.unit_id in chosen]
     contacts = _contacts(workspace)
     letters = _last_letters(workspace)
-    replies, drafted = [], 0
+    replies, failed, drafted = [], [], 0
     for state in states:
         key = _wanted(state, letters.get(state.unit_id))
         if key is None:
             continue
-        kind = key.split(":")[0]
+        info = contacts.get(state.unit_id, {})
         reply = _recorded(workspace, key)
         if reply is None or (not reply.draft.is_file() and not reply.sent_at):
             message_id = reply.message_id if reply else make_msgid(domain=_domain(sender))
-            message = _compose(workspace, texts, state, kind, contacts.get(state.unit_id, {}), sender, message_id)
-            reply = _keep(workspace, state, kind, key, message) or reply
+            try:
+                message = _compose(workspace, texts, state, key.split(":")[0], info, sender, message_id)
+            except SpecError:  # the words of the replies: wrong for every unit alike
+                raise
+            except NianbaoError as exc:
+                failed.append(f"{state.unit_id} {state.unit_name}：{exc}")
+                continue
+            reply = _keep(workspace, state, key, message)
             drafted += 1
-        assert reply is not None
-        info = contacts.get(state.unit_id, {})
         replies.append(_with_contact(reply, info))
     if drafted:
         with store.transaction(workspace.db):
             _log(workspace.db, "reply", {"drafts": drafted, "units": len(replies)}, workspace.user)
-    return replies
+    return Drafts(replies, failed)
 
 
 def _last_letters(workspace: Workspace) -> dict[str, sqlite3.Row]:
@@ -218,36 +228,37 @@ def _with_contact(reply: Reply, info: Mapping[str, str]) -> Reply:
     return Reply(**{**vars(reply), "contact": info.get("contact", ""), "phone": info.get("phone", "")})
 
 
-def _keep(workspace: Workspace, state: UnitState, kind: str, key: str, message: Message) -> Reply | None:
-    """Record a new draft and write its file, unless another run recorded this key meanwhile."""
+def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) -> Reply:
+    """Record a new draft and write its file, unless another run sent this reply meanwhile."""
+    kind = key.split(":")[0]
     folder = workspace.root / REPLY_DIR
     suffix = f"_第{state.counted.version}版" if kind == PROBLEMS and state.counted else ""
     if kind == REMINDER:
         suffix = f"_{date.today().isoformat()}"
     name = f"{safe_name(state.unit_id, 30)}_{safe_name(state.unit_name)}_{KIND_NAMES[kind]}{suffix}.eml"
-    relative = f"{REPLY_DIR}/{name}"
     recipients = ",".join(address for _, address in getaddresses(message.get_all("To", [])))
     with store.transaction(workspace.db):
         row = workspace.db.execute("SELECT * FROM replies WHERE key = ?", (key,)).fetchone()
-        if row is not None and row["sent_at"]:
-            return _reply(workspace, row)
-        folder.mkdir(exist_ok=True)
-        write_atomic(folder / name, message.as_bytes(policy=EML), overwrite=True)
-        workspace.db.execute(
-            """INSERT OR REPLACE INTO replies (key, unit_id, kind, file_id, message_id, recipients, draft, sent_at,
-               user) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)""",
-            (
-                key,
-                state.unit_id,
-                kind,
-                state.counted.id if kind == PROBLEMS and state.counted else None,
-                str(message["Message-ID"]),
-                recipients,
-                relative,
-                workspace.user,
-            ),
-        )
-    return _recorded(workspace, key)
+        if row is None or not row["sent_at"]:
+            folder.mkdir(exist_ok=True)
+            write_atomic(folder / name, message.as_bytes(policy=EML), overwrite=True)
+            workspace.db.execute(
+                """INSERT OR REPLACE INTO replies (key, unit_id, kind, file_id, message_id, recipients, draft,
+                   sent_at, user) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)""",
+                (
+                    key,
+                    state.unit_id,
+                    kind,
+                    state.counted.id if kind == PROBLEMS and state.counted else None,
+                    str(message["Message-ID"]),
+                    recipients,
+                    f"{REPLY_DIR}/{name}",
+                    workspace.user,
+                ),
+            )
+    found = _recorded(workspace, key)
+    assert found is not None
+    return found
 
 
 # -- the message ---------------------------------------------------------------------------------------------

@@ -279,18 +279,18 @@ def load_form(name: str = DEFAULT_FORM) -> Form:
     return _build(Raw(read_toml(path), path.name))
 
 
-def read_toml(path: Path) -> dict[str, object]:
+def read_toml(path: Path, what: str = "表格规格文件") -> dict[str, object]:
     """A TOML data file of nianbao (a spec, the words of the replies); a SpecError names the place of a mistake."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except UnicodeDecodeError:
-        raise SpecError(path.name, "", "文件不是 UTF-8 编码") from None
+        raise SpecError(path.name, "", "文件不是 UTF-8 编码", what) from None
     except RecursionError:
-        raise SpecError(path.name, "", "嵌套层次过深") from None
+        raise SpecError(path.name, "", "嵌套层次过深", what) from None
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+), column (\d+)", str(exc))
         where = f"第 {at[1]} 行第 {at[2]} 列" if at else ""
-        raise SpecError(path.name, where, f"不是有效的 TOML（{str(exc).split(' (at line')[0]}）") from None
+        raise SpecError(path.name, where, f"不是有效的 TOML（{str(exc).split(' (at line')[0]}）", what) from None
 
 
 def _build(raw: Raw) -> Form:

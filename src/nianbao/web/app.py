@@ -239,7 +239,10 @@ def annotated_file(file_id: int) -> View:
 
 def reply_draft(unit_id: str) -> View:
     """The draft of the reply the unit needs now (written once, as `nianbao reply` writes it)."""
-    replies = draft_replies(_workspace(), [unit_id])
+    drafts = draft_replies(_workspace(), [unit_id])
+    if drafts.failed:
+        abort(422, drafts.failed[0])
+    replies = drafts.replies
     if not replies:
         flash("这个单位已通过，不需要回复")
         return redirect(url_for("unit", unit_id=unit_id))
