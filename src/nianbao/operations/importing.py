@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 from nianbao.form.rules import with_totals
@@ -307,12 +308,11 @@ def report_title(lines: list[str], form: Form) -> Title | None:
             break
         if text:
             heads.append(text)
-    for i, head in enumerate(heads):
-        for text in (head, head + heads[i + 1]) if i + 1 < len(heads) else (head,):
-            found = pattern.fullmatch(text)
-            if found and found.groupdict().get("unit"):
-                year = found.groupdict().get("year")
-                return Title(found["unit"], int(year) if year else None)
+    for text in [*heads, *(a + b for a, b in pairwise(heads))]:  # whole lines first
+        found = pattern.fullmatch(text)
+        if found and found.groupdict().get("unit"):
+            year = found.groupdict().get("year")
+            return Title(found["unit"], int(year) if year else None)
     return None
 
 
