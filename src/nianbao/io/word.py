@@ -29,7 +29,7 @@ _SKIPPED = frozenset({"del", "moveFrom", "Fallback", "sdtPr", "tcPr", "trPr", "t
 
 def is_word(data: bytes) -> bool:
     """Whether a file's bytes are a Word document (.docx), whatever its name says."""
-    if not data.startswith(ZIP_MAGIC):
+    if not data.startswith(ZIP_MAGIC) or WORD_MAIN_PART.encode() not in data:  # names are stored uncompressed
         return False
     try:
         return WORD_MAIN_PART in zipfile.ZipFile(io.BytesIO(data)).namelist()
