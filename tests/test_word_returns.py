@@ -12,15 +12,18 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from docx import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nianbao.cli import main
 from nianbao.collection.workspace import NEW, PASSED, TO_VERIFY, Workspace
-from nianbao.form.spec import Form, data_dir
+from nianbao.form.spec import Form, data_dir, load_form
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.word import word_lines
 from nianbao.operations.check import CheckedFile, CheckOptions, check_all, check_file
@@ -187,6 +190,43 @@ def test_without_a_roster_the_unit_must_be_given(form: Form, official: Path, wor
     given = check_file(official, CheckOptions(year=2025, unit_id=UNIT.unit_id))
     assert given.errors == [] and given.unit_id == UNIT.unit_id and given.figures == workbook.figures
     assert "按指定的单位编码" in given.warnings[0].message
+
+
+FORM = load_form()
+
+
+def typed(decimals: int) -> st.SearchStrategy[float | str | None]:
+    """What a unit may leave in a cell of a Word table: nothing, a number, or text that is not one."""
+    number = st.integers(0, 10**8).map(lambda n: n / 10**decimals) if decimals else st.integers(0, 10**6).map(float)
+    return st.one_of(st.none(), number, st.sampled_from(["/", "—", "无", "5件", "1,5", "0.5万元"]))
+
+
+@cache
+def placeholders() -> bytes:
+    """The Word report with a mark in every figure's cell (rendering a document per example is slow)."""
+    return docx_of(FORM, {c.code: f"§{c.code}§" for c in FORM.inputs})
+
+
+def filled_in(figures: dict[str, float | str | None]) -> bytes:
+    shown = AnnualReport(FORM, "哈尔套镇", 2025, figures, TEXTS).shown
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(placeholders())) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                for code in figures:
+                    text = text.replace(f"§{code}§", shown(code))
+                data = text.encode("utf-8")
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.fixed_dictionaries({c.code: typed(c.type.decimals) for c in FORM.inputs}))
+def test_every_cell_of_a_word_table_comes_back_as_typed(figures: dict[str, float | str | None]) -> None:
+    result = parse_report(word_lines(filled_in(figures)), FORM)
+    assert result.problems == [] and result.figures == figures
 
 
 def test_blank_cells_stay_blank_and_text_is_never_read_as_a_number(
