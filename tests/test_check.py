@@ -191,8 +191,8 @@ BAD_FILES = {
     "truncated.xlsx": (lambda form, good: filled_workbook(form, good)[:15000], "DAMAGED", "损坏或不完整"),
     "report.docx.xlsx": (
         lambda form, good: _zip_with({"word/document.xml": b"<w/>", "[Content_Types].xml": b"<T/>"}),
-        "NOT_SPREADSHEET",
-        "Word",
+        "WORD_NOT_REPORT",  # read as a Word return (by content, not name): it holds no report
+        "Word 文档无法作为年度报告读取",
     ),
     "scan.pdf.xlsx": (lambda form, good: b"%PDF-1.4\n%...", "NOT_SPREADSHEET", "PDF"),
     "encrypted.xlsx": (

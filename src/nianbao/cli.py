@@ -145,6 +145,12 @@ def generate(
 )
 @click.option("--year", type=int, help="报告年度：检查表格是否是这一年度的。")
 @click.option(
+    "--unit-id",
+    "word_unit",
+    default="",
+    help="只检查一个 Word 文档（.docx）时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
+)
+@click.option(
     "--previous",
     multiple=True,
     type=click.Path(path_type=Path),
@@ -167,6 +173,7 @@ def check(
     paths: tuple[Path, ...],
     roster: Path | None,
     year: int | None,
+    word_unit: str,
     previous: tuple[Path, ...],
     json_out: Path | None,
     annotate_dir: Path | None,
@@ -174,12 +181,15 @@ def check(
     form_name: str,
     force: bool,
 ) -> None:
-    """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods），列出每个文件的问题。
+    """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods，或按官方 Word 模板写的年度报告 .docx），
+    列出每个文件的问题。
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
     load_form(form_name)  # a broken spec stops the run here, not in every file's check
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
-    options = CheckOptions(form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None)
+    options = CheckOptions(
+        form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None, unit_id=word_unit
+    )
     if previous:
         options.previous, unusable = previous_figures(previous, form_name, year)
         for line in unusable:
@@ -187,6 +197,8 @@ def check(
     run = check_files(paths, options, _progress("检查中"), keep_json=json_out is not None)
     if not run.files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
+    if word_unit and len(run.files) != 1:
+        raise click.UsageError(f"--unit-id 只能用于检查一个 Word 文档，这里有 {len(run.files)} 个文件")
     _refuse_over_inputs(json_out, run.files, roster)
 
     annotator = _Annotator(annotate_dir, password, run.files, force) if annotate_dir else None
@@ -509,15 +521,29 @@ def init(
 @click.option("--mail", "as_mail", is_flag=True, help="PATHS 是邮件文件（.eml、.mbox）或邮件目录：收下附带的统计表。")
 @click.option("--imap", default=None, metavar="URL", help="从邮箱收取，如 imaps://user@mail.example.cn/INBOX（只读）。")
 @click.option("--since", default=None, metavar="日期", help="只看这一天及以后的邮件（配合 --imap），如 2026-01-01。")
+@click.option(
+    "--unit-id",
+    "word_unit",
+    default="",
+    help="只收一个 Word 文档（.docx）时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
+)
 @_workspace_option
 @_friendly
 def receive(
-    paths: tuple[Path, ...], as_mail: bool, imap: str | None, since: str | None, workspace: Path | None
+    paths: tuple[Path, ...],
+    as_mail: bool,
+    imap: str | None,
+    since: str | None,
+    word_unit: str,
+    workspace: Path | None,
 ) -> None:
     """收下各单位发来的文件（文件或目录）：原样保存、检查，按表格身份记为该单位的新版本。同样的文件再收一次不会重复记录。
+    按官方 Word 模板写的年度报告（.docx）按标题中的单位名称对照名单，或用 --unit-id 指定单位。
 
     加 --mail 收邮件文件中的附件，加 --imap 直接从邮箱收取（密码从环境变量 NIANBAO_IMAP_PASSWORD 读取，
     没有则询问，不会保存）。"""
+    if word_unit and (imap or as_mail):
+        raise click.UsageError("--unit-id 只能用于收一个 Word 文档，不能与 --mail、--imap 一起使用")
     if imap or as_mail:
         from nianbao.cli_mail import receive_mail  # mail modules: only when receiving mail
 
@@ -528,7 +554,7 @@ def receive(
     if since:
         raise click.UsageError("--since 只能与 --imap 一起使用")
     opened = Workspace.open(workspace)
-    results = opened.receive(paths, progress=_progress("检查中"))
+    results = opened.receive(paths, progress=_progress("检查中"), unit_id=word_unit)
     for result in results:
         line, colour = received_line(result)
         click.secho(line, fg=colour)

@@ -385,19 +385,26 @@ class Workspace:
         sender: str = "",
         received_at: datetime | None = None,
         progress: Progress = no_progress,
+        unit_id: str = "",
     ) -> list[Received]:
         """Store every file under ``paths``, check it and record it as a version of its unit. The same bytes
         received again change nothing. All the new versions are recorded in one transaction, after their
         files are safely on disk: a receive that is killed records nothing. ``received_at`` is when the
-        files arrived (a mail's date), now if not given."""
+        files arrived (a mail's date), now if not given. ``unit_id`` names the unit of a single Word return
+        (.docx) whose title does not name a roster unit; a Word file received before but not identified then
+        becomes that unit's new version."""
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
         meta = _Origin(source, sender, at)
         items = [_Incoming(path, None, meta) for path in find_files(paths)]
-        outcomes = self._take(items, progress)
+        if unit_id and len(items) != 1:
+            raise NianbaoError(f"--unit-id 只能用于收一个 Word 文档，这里有 {len(items)} 个文件")
+        outcomes = self._take(items, progress, unit_id=unit_id)
         with store.transaction(self.db):
             outcomes = self._record_all(items, outcomes)
             counts = {o: sum(r.outcome == o for r in outcomes) for o in (NEW, KNOWN, REFUSED)}
             detail = {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)}
+            if unit_id:
+                detail["unit_id"] = unit_id
             _log(self.db, "receive", detail, self.user)
         return self._with_states(outcomes)
 
@@ -516,7 +523,9 @@ class Workspace:
             return set()
         return {row.get("sha256", "") for row in csv.DictReader(io.StringIO(text))} - {""}
 
-    def _take(self, items: list[_Incoming], progress: Progress, *, blank_quotes: bool = False) -> list[Received]:
+    def _take(
+        self, items: list[_Incoming], progress: Progress, *, blank_quotes: bool = False, unit_id: str = ""
+    ) -> list[Received]:
         """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet. Files on disk
         are copied by threads while worker processes check them (a copy must hold the bytes that were hashed
         and checked, or the file is refused as changed while it was being received)."""
@@ -540,6 +549,8 @@ class Workspace:
                     continue
                 digest = item.digest = sha256(data)
                 known = self._version_by_sha(digest)
+                if unit_id and known and not known.unit_id:
+                    known = None  # an unidentified file, now said to be a unit's: checked again with that unit
                 if known or digest in fresh:
                     outcomes.append(Received(item.path, KNOWN, known))
                     continue
@@ -551,7 +562,7 @@ class Workspace:
                 outcomes.append(Received(item.path, NEW))
             order = list(fresh.values())
             sources = [items[i].path if i in copies else _stored(items[i]) for i in order]
-            checked = iter_checks(sources, self._options(), progress)
+            checked = iter_checks(sources, self._options(unit_id), progress)
             for index, report in zip(order, checked, strict=True):
                 items[index].report = _Checked.of(report)
                 if report.sha256 not in ("", items[index].digest):
@@ -590,8 +601,9 @@ class Workspace:
         states = {s.unit_id: s for s in self.status().units}
         return [_stated(r, states) for r in outcomes]
 
-    def _options(self) -> CheckOptions:
-        return CheckOptions(form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year)
+    def _options(self, unit_id: str = "") -> CheckOptions:
+        roster = {u.unit_id: u for u in self.units}
+        return CheckOptions(form_name=self.form_name, roster=roster, year=self.year, unit_id=unit_id)
 
     def _store(self, path: Path, digest: str, data: bytes) -> Path:
         """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
@@ -603,13 +615,34 @@ class Workspace:
         return target
 
     def _record(self, digest: str, path: Path, stored: Path, report: _Checked, origin: _Origin) -> Version | None:
-        """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile."""
-        if self._version_by_sha(digest):
+        """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile.
+        A file recorded before as no unit's that is now a roster unit's (a Word return and --unit-id) becomes
+        that unit's new version; when and from where it came stay as first recorded."""
+        known = self._version_by_sha(digest)
+        if known and (known.unit_id or report.unit_id not in self._roster_ids):
             return None
         version = None
         if report.unit_id in self._roster_ids:
             (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
             version = (last or 0) + 1
+        if known:
+            self.db.execute(
+                """UPDATE files SET unit_id = ?, unit_name = ?, version = ?, errors = ?, warnings = ?,
+                   explanation = ?, problems = ?, figures = ?, texts = ? WHERE id = ?""",
+                (
+                    report.unit_id,
+                    report.unit_name,
+                    version,
+                    report.errors,
+                    report.warnings,
+                    report.explanation,
+                    report.problems,
+                    report.figures,
+                    report.texts,
+                    known.id,
+                ),
+            )
+            return self._version_by_sha(digest)
         self.db.execute(
             """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
                version, errors, warnings, explanation, problems, figures, texts, message_id, subject)
@@ -768,7 +801,8 @@ class Workspace:
         False if the file cannot be read well enough to make one."""
         from nianbao.operations.annotate import annotate  # openpyxl: only when annotating
 
-        return annotate(check_file(self.stored_path(self.file(file_id)), self._options()), target)
+        version = self.file(file_id)  # a Word return keeps the unit it was recorded for
+        return annotate(check_file(self.stored_path(version), self._options(version.unit_id)), target)
 
     def summary_target(self) -> Path:
         """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""

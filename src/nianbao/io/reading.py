@@ -31,6 +31,8 @@ CHUNK = 256 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+WORD_SUFFIXES = (".docx",)  # an annual report written in the official Word template (read by nianbao.io.word)
+WORD_MAIN_PART = "word/document.xml"
 
 
 def _utf16(name: str) -> bytes:
@@ -99,6 +101,11 @@ class OpenedFile:
 
 def open_spreadsheet(path: Path) -> OpenedFile:
     """Read a workbook or raise ReadError with a Chinese reason; never modifies the file."""
+    return opened_from(path, read_return(path))
+
+
+def read_return(path: Path) -> bytes:
+    """The bytes of a file a unit sent, or ReadError: a kind refused by its name, empty, too big, unreadable."""
     if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
         raise _unsupported(path.suffix.lower())
     try:
@@ -107,9 +114,13 @@ def open_spreadsheet(path: Path) -> OpenedFile:
             raise ReadError("EMPTY")
         if size > MAX_FILE_BYTES:
             raise ReadError("TOO_BIG", mb=size // 1024 // 1024)
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise read_failure(exc) from None
+
+
+def opened_from(path: Path, data: bytes) -> OpenedFile:
+    """A workbook's bytes (from ``read_return``) read, or ReadError when they are no readable workbook."""
     properties, links = _sniff(data)
     return OpenedFile(path, sha256(data), read_sheets(data), properties, links, data)
 
@@ -151,6 +162,27 @@ def _sniff(data: bytes) -> tuple[dict[str, str], bool]:
 
 
 def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
+    archive, kind = open_zip(data)
+    if kind not in ("xlsx", "ods"):
+        raise _not_spreadsheet(kind)
+    try:
+        names = set(archive.namelist())
+        manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        if kind == "ods" and b"encryption-data" in manifest:
+            raise ReadError("ENCRYPTED")
+        properties: dict[str, str] = {}
+        if "docProps/custom.xml" in names:
+            properties = _custom_properties(archive.read("docProps/custom.xml"))
+        return properties, any(name.startswith("xl/externalLinks/") for name in names)
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
+        raise ReadError("DAMAGED") from None
+
+
+def open_zip(data: bytes) -> tuple[zipfile.ZipFile, str]:
+    """A zip-based file (a workbook, a Word document …) that passed the checks against zip bombs, damage
+    and XML bombs, and its kind: "xlsx", "ods", "docx", "pptx" or "zip"."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
@@ -158,21 +190,14 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
             raise ReadError("BOMB")
         if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
             raise ReadError("BOMB")
-        names = {m.filename for m in members}
-        kind = _zip_kind(archive, names)
+        kind = _zip_kind(archive, {m.filename for m in members})
         budget = MAX_UNPACKED_BYTES
-        properties: dict[str, str] = {}
         for member in members:
             # Stream every member under one budget: a header may lie about sizes; this also checks CRCs.
             budget, head = _drain(archive, member, budget)
             if member.filename.endswith((".xml", ".rels")) and _has_dtd(head):
                 raise ReadError("XML_BOMB", part=member.filename)
-        manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
-        if kind == "ods" and b"encryption-data" in manifest:
-            raise ReadError("ENCRYPTED")
-        if "docProps/custom.xml" in names:
-            properties = _custom_properties(archive.read("docProps/custom.xml"))
-        return properties, any(name.startswith("xl/externalLinks/") for name in names)
+        return archive, kind
     except ReadError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
@@ -200,11 +225,11 @@ def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
         return "xlsx"
     if "mimetype" in names and archive.read("mimetype").strip() == b"application/vnd.oasis.opendocument.spreadsheet":
         return "ods"
-    if "word/document.xml" in names:
-        raise _not_spreadsheet("docx")
+    if WORD_MAIN_PART in names:
+        return "docx"
     if "ppt/presentation.xml" in names:
-        raise _not_spreadsheet("pptx")
-    raise _not_spreadsheet("zip")
+        return "pptx"
+    return "zip"
 
 
 def _drain(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int) -> tuple[int, bytes]:
@@ -252,8 +277,9 @@ def is_spreadsheet_name(path: Path) -> bool:
 
 
 def is_return_name(path: Path) -> bool:
-    """A file a unit may have sent as its return: a workbook, or a kind we refuse with advice."""
-    return is_spreadsheet_name(path) or path.suffix.lower() in UNSUPPORTED_SUFFIXES
+    """A file a unit may have sent as its return: a workbook, a Word report, or a kind we refuse with advice."""
+    suffix = path.suffix.lower()
+    return is_spreadsheet_name(path) or suffix in WORD_SUFFIXES or suffix in UNSUPPORTED_SUFFIXES
 
 
 def _unsupported(suffix: str) -> ReadError:

@@ -14,12 +14,14 @@ from typing import Any
 from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
-from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, read_identity
-from nianbao.io.reading import OpenedFile, is_return_name, open_spreadsheet
+from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, Identity, read_identity
+from nianbao.io.reading import OpenedFile, is_return_name, opened_from, read_return
 from nianbao.io.roster import Unit
 from nianbao.io.values import formula_reading, one_line, read_figure, read_text, says_nothing
+from nianbao.io.word import is_word
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
+from nianbao.operations.importing import WordReport, match_unit, read_word_report
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import ERROR, MESSAGES, WARNING, Location, NianbaoError, Problem, ReadError
 
@@ -36,6 +38,7 @@ class CheckOptions:
     previous: Mapping[str, Mapping[str, float | None]] | None = None  # unit_id -> last year's figures
     keep_raw: bool = True  # keep what each cell held (for annotated copies); off saves work on big runs
     pack: bool = False  # figures as a compact array (merge holds thousands of them)
+    unit_id: str = ""  # the unit of a Word return (.docx), instead of the unit its title names (--unit-id)
 
 
 class PackedFigures(Mapping[str, "float | None"]):
@@ -246,15 +249,11 @@ def check_file(path: Path, options: CheckOptions) -> CheckedFile:
     """Everything wrong with one file. Never raises for a bad file: the problem is in the report."""
     report = CheckedFile(path)
     try:
-        opened = open_spreadsheet(path)
-        report.sha256 = opened.sha256
-        form = _identify(opened, report, options)
-        if form is None or not _layout_intact(opened, form, report):
+        data = read_return(path)
+        reader = _check_word if is_word(data) else _check_workbook
+        form = reader(path, data, report, options)
+        if form is None:
             return report
-        _read_figures(opened, form, report)
-        if opened.properties.get(ANNOTATED_PROPERTY) == content_digest(report.raw):
-            report.ignored = MESSAGES["ANNOTATED_COPY"]
-        _look_around(opened, form, report)
         _apply_rules(form, report, options)
         if not options.keep_raw:
             report.raw = {}
@@ -266,6 +265,98 @@ def check_file(path: Path, options: CheckOptions) -> CheckedFile:
     except Exception as exc:  # a file must never stop the run: report what broke, keep going
         report.problems.append(Problem.of(ERROR, "INTERNAL", detail=f"{type(exc).__name__}: {exc}"))
     return report
+
+
+def _check_workbook(path: Path, data: bytes, report: CheckedFile, options: CheckOptions) -> Form | None:
+    """Identity, layout, every figure and what lies around the tables; the form if the rules may run."""
+    opened = opened_from(path, data)
+    report.sha256 = opened.sha256
+    form = _identify(opened, report, options)
+    if form is None or not _layout_intact(opened, form, report):
+        return None
+    _read_figures(opened, form, report)
+    if opened.properties.get(ANNOTATED_PROPERTY) == content_digest(report.raw):
+        report.ignored = MESSAGES["ANNOTATED_COPY"]
+    _look_around(opened, form, report)
+    return form
+
+
+def _check_word(path: Path, data: bytes, report: CheckedFile, options: CheckOptions) -> Form | None:
+    """A return sent as an annual report in Word: the unit given (--unit-id) or named in the title and
+    matched to the roster, the year of the title, the figures of its tables read as ``import`` reads them.
+    Every figure is then checked like a workbook's, and a warning says where the figures came from."""
+    form = load_form(options.form_name)
+    report.sha256, report.form_ref = sha256(data), options.form_name
+    word = read_word_report(data, form)
+    if word.imported is None:
+        report.problems.append(Problem.of(ERROR, "WORD_NOT_REPORT", reason=word.failure))
+    how = _word_unit(form, word, report, options)
+    if word.imported is None:
+        return None
+    report.problems.append(Problem.of(WARNING, "WORD_SOURCE", how=f"（{how}）" if how else ""))
+    inputs: dict[str, float | None] = {}
+    for cell in form.inputs:
+        if cell.code not in word.imported.figures:  # not placed: the import problem says why
+            inputs[cell.code] = None
+            continue
+        report.raw[cell.code] = raw = word.imported.figures[cell.code]
+        reading = read_figure(raw, cell.type)
+        inputs[cell.code] = reading.value
+        if reading.severity:
+            report.problems.append(
+                Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {}))
+            )
+    report.problems.extend(word.imported.problems)
+    report.figures = with_totals(form.totals, inputs)
+    for text in form.text_cells:
+        report.raw[text.code] = report.texts[text.code] = word.imported.texts.get(text.code, "")
+    return form
+
+
+def _word_unit(form: Form, word: WordReport, report: CheckedFile, options: CheckOptions) -> str:
+    """Set a Word return's identity: the unit and the year. Returns how the unit was known (for the
+    WORD_SOURCE warning), "" if it is not. A document that is no report and has no title (a letter, a
+    notice) gets no more errors than that."""
+    quiet = word.imported is None and word.title is None
+    named = word.title.unit if word.title else ""
+    year = word.title.year if word.title and word.title.year else options.year
+    unit: Unit | None = None
+    how = reason = ""
+    roster = options.roster
+    if options.unit_id:
+        unit = roster.get(options.unit_id) if roster is not None else Unit(options.unit_id, named)
+        if unit is None:
+            report.problems.append(Problem.of(ERROR, "NOT_ON_ROSTER", unit_id=options.unit_id, unit_name=named))
+        elif named and unit.unit_name and not match_unit(named, [unit]):
+            report.problems.append(
+                Problem.of(WARNING, "WORD_NAME_DIFFERS", found=named, unit_id=unit.unit_id, expected=unit.unit_name)
+            )
+        how = MESSAGES["WORD_BY_OPTION"].format(unit_id=options.unit_id, unit_name=unit.unit_name if unit else named)
+    elif word.title is None:
+        example = form.report.title.format(unit="<单位名称>", year="<年度>")
+        reason = MESSAGES["WORD_NO_TITLE"].format(title=example)
+    elif roster is None:
+        reason = MESSAGES["WORD_NO_ROSTER"].format(found=named)
+    else:
+        matches = match_unit(named, roster.values())
+        if len(matches) == 1:
+            unit = matches[0]
+            how = MESSAGES["WORD_BY_TITLE"].format(found=named, unit_id=unit.unit_id, unit_name=unit.unit_name)
+        elif matches:
+            names = "、".join(f"{u.unit_id} {u.unit_name}" for u in matches)
+            reason = MESSAGES["WORD_AMBIGUOUS"].format(found=named, names=names)
+        else:
+            reason = MESSAGES["WORD_UNKNOWN_NAME"].format(found=named)
+    if reason and not quiet:
+        report.problems.append(Problem.of(ERROR, "WORD_NO_UNIT", reason=reason))
+    unit_id = unit.unit_id if unit else options.unit_id
+    identity = dict(Identity.for_unit(form, unit_id, unit.unit_name if unit else named, year or 0).items())
+    report.identity = {**identity, "year": str(year) if year else ""}
+    if year is None and not quiet:
+        report.problems.append(Problem.of(ERROR, "WORD_NO_YEAR"))
+    elif options.year is not None and year != options.year:
+        report.problems.append(Problem.of(ERROR, "YEAR", found=year, expected=options.year))
+    return how
 
 
 def _identify(opened: OpenedFile, report: CheckedFile, options: CheckOptions) -> Form | None:

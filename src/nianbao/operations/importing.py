@@ -1,24 +1,32 @@
-"""Read a published annual report (the plain text copied from its web page, or the HTML page) back into a
-workbook of this tool's format: figures placed by following the official tables label by label, the
-narrative sections by their titles. What cannot be placed is reported, never guessed."""
+"""Read a published annual report (the plain text copied from its web page, the HTML page, or a Word document
+written in the official template) back into a workbook of this tool's format: figures placed by following the
+official tables label by label, the narrative sections by their titles. What cannot be placed is reported,
+never guessed. ``read_word_report`` gives ``check`` (and so ``merge`` and ``receive``) a Word return: its
+figures as printed and the unit and year its title names."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import DEFAULT_FORM, DocCell, Form, Table, load_form
-from nianbao.io.files import decode_chinese_text, refuse_overwrite, write_atomic
+from nianbao.io.files import decode_chinese_text, refuse_overwrite, shown, write_atomic
 from nianbao.io.identity import Identity
+from nianbao.io.reading import WORD_SUFFIXES
+from nianbao.io.roster import Unit
+from nianbao.io.word import is_word, word_lines
 from nianbao.io.writer import Content, build_workbook
 from nianbao.problems import ERROR, NianbaoError, Problem
 
 BLANK = "\x00blank"  # a table cell that was empty on the page
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")  # “1,234”; a comma that may be a decimal point stays text
 _WEB_TAIL = {"打印", "分享", "返回列表", "关闭", "关闭窗口", "返回顶部", "收藏", "【打印】", "【关闭】", "【返回顶部】"}
 
 
@@ -186,9 +194,12 @@ def _match(forms: list[str], tokens: list[str], i: int) -> tuple[bool, int]:
 
 
 def _value(token: str) -> float | str | None:
+    """A cell as printed: a number, None for an empty cell, else the text itself (for check to explain)."""
     if token == BLANK:
         return None
-    plain = unicodedata.normalize("NFKC", token).replace(",", "").strip()
+    plain = unicodedata.normalize("NFKC", token).strip()
+    if _THOUSANDS.match(plain):
+        plain = plain.replace(",", "")
     return float(plain) if _NUMBER.match(plain) else token
 
 
@@ -228,11 +239,17 @@ def import_report(
         raw = source.read_bytes()
     except OSError as exc:
         raise NianbaoError(f"无法读取 {source}：{exc.strerror or exc}") from None
-    text = _decode(raw, source)
-    is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
-        ("<!doctype", "<html")
-    )
-    lines = lines_of_html(text) if is_html else text.splitlines()
+    if source.suffix.lower() in WORD_SUFFIXES or is_word(raw):
+        try:
+            lines = word_lines(raw)
+        except NianbaoError as exc:
+            raise NianbaoError(f"{shown(source)}：{exc}") from None
+    else:
+        text = _decode(raw, source)
+        is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
+            ("<!doctype", "<html")
+        )
+        lines = lines_of_html(text) if is_html else text.splitlines()
     result = parse_report(lines, form)
     identity = Identity.for_unit(form, unit_id, unit_name, year)
     figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
@@ -246,3 +263,76 @@ def _decode(data: bytes, source: Path) -> str:
     if text is None:
         raise NianbaoError(f"{source} 的文字编码无法识别（应为 UTF-8 或 GBK）")
     return text
+
+
+# -- Word returns -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Title:
+    """What a report's title says: the unit as written there, and the year (None if the title has none)."""
+
+    unit: str
+    year: int | None
+
+
+@dataclass
+class WordReport:
+    """A Word document read as an annual report: its title, and its figures and texts (None, with the
+    reason, when it cannot be read as a report of the form)."""
+
+    title: Title | None
+    imported: Imported | None
+    failure: str = ""
+
+
+def read_word_report(data: bytes, form: Form) -> WordReport:
+    """A .docx's title, figures and texts; ReadError when it is no readable Word document."""
+    lines = word_lines(data)
+    title = report_title(lines, form)
+    try:
+        return WordReport(title, parse_report(lines, form))
+    except NianbaoError as exc:
+        return WordReport(title, None, str(exc))
+
+
+def report_title(lines: list[str], form: Form) -> Title | None:
+    """The title before the first section (``[report] title`` of the spec, e.g. “<单位><年度>年政府信息公开工作
+    年度报告”), also when it is broken over two lines."""
+    pattern = _title_pattern(form.report.title)
+    first = normalize(form.section(form.report.order[0]).title)
+    heads: list[str] = []
+    for line in lines:
+        text = normalize(line)
+        if text == first:
+            break
+        if text:
+            heads.append(text)
+    for text in [*heads, *(a + b for a, b in pairwise(heads))]:  # whole lines first
+        found = pattern.fullmatch(text)
+        if found and found.groupdict().get("unit"):
+            year = found.groupdict().get("year")
+            return Title(found["unit"], int(year) if year else None)
+    return None
+
+
+def _title_pattern(title: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{unit\}|\{year\})", normalize(title))
+    groups = {"{unit}": "(?P<unit>.+?)", "{year}": r"(?P<year>\d{4})"}
+    return re.compile("".join(groups.get(part, re.escape(part)) for part in parts))
+
+
+def match_unit(named: str, units: Iterable[Unit]) -> list[Unit]:
+    """The roster units a title's unit name means: the one of that very name; else the roster name it ends
+    with (“彰武县彰武镇” is the roster's 彰武镇; the longest if several); else the roster names that end with it
+    (“彰武镇” is the roster's 彰武县彰武镇). More than one is ambiguous: the caller does not choose."""
+    key = normalize(named)
+    units = [u for u in units if normalize(u.unit_name)]
+    same = [u for u in units if normalize(u.unit_name) == key]
+    if same or not key:
+        return same
+    within = [u for u in units if key.endswith(normalize(u.unit_name))]
+    if within:
+        longest = max(len(normalize(u.unit_name)) for u in within)
+        return [u for u in within if len(normalize(u.unit_name)) == longest]
+    return [u for u in units if normalize(u.unit_name).endswith(key)] if len(key) > 1 else []
