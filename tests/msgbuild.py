@@ -110,7 +110,9 @@ def compound_file(tree: Tree, root_clsid: bytes = MESSAGE_CLSID, clsids: dict[st
         + bytes(16)  # header CLSID
         + struct.pack("<HHHHH", 0x003E, 0x0003, 0xFFFE, 9, 6)  # minor, major version, byte order, shifts
         + bytes(6)
-        + struct.pack("<IIIIIIIII", 0, fat_count, directory_start, 0, CUTOFF, mini_fat_start, mini_fat_count, ENDOFCHAIN, 0)
+        + struct.pack(
+            "<IIIIIIIII", 0, fat_count, directory_start, 0, CUTOFF, mini_fat_start, mini_fat_count, ENDOFCHAIN, 0
+        )
         + struct.pack("<109I", *difat)
     )
     assert len(header) == SECTOR
@@ -223,7 +225,7 @@ class MsgMessage:
     to: tuple[str, str] = ("年报收集", "nianbao@zhangwu.gov.cn")
     codepage: int | None = None  # None: strings UTF-16LE; else 8-bit strings in this Windows code page
     exchange: bool = False  # the sender as Exchange writes it: an X.500 name, the SMTP address apart
-    smtp_properties: bool = True  # PidTagSenderSmtpAddress and PidTagSentRepresentingSmtpAddress (not before Outlook 2007)
+    smtp_properties: bool = True  # PidTagSenderSmtpAddress and …SentRepresentingSmtpAddress (Outlook 2007 on)
     headers: str = ""  # the Internet headers Outlook keeps for a message that came by mail
 
 
@@ -343,7 +345,11 @@ def _attachment_tree(attachment: MsgAttachment, number: int, codepage: int | Non
         props.storage(0x3701, _message_tree(attachment.embedded, embedded=True))
         return props.tree(bytes(8))
     props.int32(0x3705, 1 if attachment.data is not None else 7)  # by value; 7: a web (cloud) reference
-    for pid, text in ((0x3707, attachment.long_name), (0x3704, attachment.short_name), (0x3001, attachment.display_name)):
+    for pid, text in (
+        (0x3707, attachment.long_name),
+        (0x3704, attachment.short_name),
+        (0x3001, attachment.display_name),
+    ):
         if text:
             props.string(pid, text)
     name = attachment.long_name or attachment.short_name or attachment.display_name

@@ -98,7 +98,8 @@ class UnreadableMessage(NianbaoError):
 
 
 def open_msg(data: bytes) -> OutlookMessage:
-    """The message in the bytes of a .msg file; raises ``UnreadableMessage`` for anything else."""
+    """The message in the bytes of a .msg file; raises ``UnreadableMessage`` for anything else. Reading the
+    message may still raise one of ``DAMAGE`` where a stream of a damaged file cannot be read."""
     if not data.startswith(CFB_MAGIC):
         raise UnreadableMessage("MSG_NOT_OUTLOOK")
     try:
@@ -107,11 +108,11 @@ def open_msg(data: bytes) -> OutlookMessage:
         entries = {tuple(name.lower() for name in path) for path in ole.listdir(streams=True, storages=True)}
         if not _chains_end(ole):
             raise OSError("a sector chain runs in a loop")
+        if (PROPERTIES,) not in entries or not any(path[0].startswith("__substg1.0_") for path in entries):
+            raise UnreadableMessage("MSG_NO_MESSAGE")
+        return OutlookMessage(_Storage(ole, entries), (), TOP_HEADER, None)
     except DAMAGE:
         raise UnreadableMessage(damage_code(data)) from None
-    if (PROPERTIES,) not in entries or not any(path[0].startswith("__substg1.0_") for path in entries):
-        raise UnreadableMessage("MSG_NO_MESSAGE")
-    return OutlookMessage(_Storage(ole, entries), (), TOP_HEADER, None)
 
 
 def _chains_end(ole: olefile.OleFileIO) -> bool:
@@ -157,7 +158,9 @@ class _Storage:
     def children(self, path: tuple[str, ...], prefix: str) -> list[str]:
         """Names of the storages directly inside ``path`` whose name starts with ``prefix``, in order."""
         depth, low = len(path), tuple(p.lower() for p in path)
-        return sorted(e[depth] for e in self.entries if len(e) == depth + 1 and e[:depth] == low and e[depth].startswith(prefix))
+        return sorted(
+            e[depth] for e in self.entries if len(e) == depth + 1 and e[:depth] == low and e[depth].startswith(prefix)
+        )
 
     def has(self, path: tuple[str, ...]) -> bool:
         return tuple(p.lower() for p in path) in self.entries

@@ -210,7 +210,9 @@ def outlook() -> None:
         BODY,
         [
             MsgAttachment("彰武镇政府信息公开年报（2025）.xlsx", "彰武镇~1.XLS", data=BIG, mime=xlsx),
-            MsgAttachment("image001.png", data=b"\x89PNG\r\n\x1a\n", mime=png, content_id="image001.png@01DA", hidden=True),
+            MsgAttachment(
+                "image001.png", data=b"\x89PNG\r\n\x1a\n", mime=png, content_id="image001.png@01DA", hidden=True
+            ),
             MsgAttachment("说明.docx", data=b"PK\x03\x04 word"),
         ],
     )
