@@ -96,6 +96,12 @@ def test_an_outlook_message_attached_to_an_eml_is_read_as_forwarded() -> None:
     assert parse_mail(broken.as_bytes()).notes == [f"附件 坏.msg：{refusal('MSG_TRUNCATED')}"]
 
 
+def test_an_eml_renamed_to_msg_is_read_as_what_it_is() -> None:
+    raw = message("冯家镇 <fjz@town.example>", "年报", [("冯家镇.xlsx", b"PK\x03\x04 workbook")]).as_bytes()
+    mail = read_mail(RawMail("改了名的.msg", raw, outlook=True))
+    assert mail.sender == "fjz@town.example" and [a.name for a in mail.attachments] == ["冯家镇.xlsx"]
+
+
 def test_limits_apply_to_outlook_messages_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mail_module, "MAX_ATTACHMENT_BYTES", 1000)
     assert any("过大" in note for note in corpus("outlook-unicode.msg").notes)
@@ -143,7 +149,8 @@ def test_receiving_outlook_files_among_damaged_ones(tmp_path: Path) -> None:
     (inbox / "彰武镇.msg").write_bytes(outlook_message(town))
     old = MsgMessage("冯家镇年报", "冯家镇", "fjz@town.example", SENT, "<fjz@town.example>", codepage=936)
     old.attachments = [MsgAttachment("冯家镇统计表.xlsx", data=sample("210922103"))]
-    forward = MsgMessage("转发：冯家镇年报", "办公室", "bgs@town.example", SENT, attachments=[MsgAttachment(embedded=old)])
+    forward = MsgMessage("转发：冯家镇年报", "办公室", "bgs@town.example", SENT)
+    forward.attachments = [MsgAttachment(embedded=old)]
     (inbox / "子目录").mkdir()
     (inbox / "子目录" / "转发.MSG").write_bytes(outlook_message(forward))
 
@@ -179,7 +186,8 @@ def test_truncated_or_flipped_bytes_never_raise_anything_else(raw: bytes, data: 
     else:
         flipped = bytearray(raw)
         # anywhere, or where the header, the directory and the FAT are (the writer puts the last two at the end)
-        places = st.one_of(st.integers(0, len(raw) - 1), st.integers(0, 511), st.integers(len(raw) - 2048, len(raw) - 1))
+        end = len(raw) - 1
+        places = st.one_of(st.integers(0, end), st.integers(0, 511), st.integers(end - 2047, end))
         for _ in range(data.draw(st.integers(1, 8), label="flips")):
             at = data.draw(places, label="at")
             flipped[at] ^= data.draw(st.integers(1, 255), label="xor")

@@ -15,6 +15,7 @@ import email.header
 import email.utils
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -410,9 +411,19 @@ class RawMail:
 def read_mail(raw: RawMail) -> Mail:
     """The ``Mail`` of one message, an .msg file's or RFC 5322 bytes. Raises ``UnreadableMessage`` for an
     Outlook file that holds no readable message (RFC 5322 bytes are always read, however damaged)."""
-    if raw.outlook or raw.data.startswith(CFB_MAGIC):
+    if raw.data.startswith(CFB_MAGIC) or (raw.outlook and not _looks_like_rfc5322(raw.data)):
         return parse_msg(raw.data)
     return parse_mail(raw.data)
+
+
+_FIELD = re.compile(rb"[!-9;-~]+:")
+_KNOWN_FIELD = re.compile(rb"(?im)^(from|date|received|message-id|subject|return-path|mime-version):")
+
+
+def _looks_like_rfc5322(data: bytes) -> bool:
+    """An .eml renamed (or saved by some program) as .msg: header lines from the very first byte."""
+    head = data[:8192]
+    return _FIELD.match(head) is not None and _KNOWN_FIELD.search(head) is not None
 
 
 def find_mail_files(paths: Iterable[str | Path]) -> list[Path]:
