@@ -405,7 +405,7 @@ class RawMail:
     uidvalidity: int = 0
     uid: int = 0
     problem: str = ""  # why the message could not be read at all
-    outlook: bool = False  # from a .msg file: an Outlook message, never RFC 5322 text
+    outlook: bool = False  # from a .msg file: an Outlook message (or an .eml someone renamed)
 
 
 def read_mail(raw: RawMail) -> Mail:

@@ -196,10 +196,6 @@ class _Object:
     def binary(self, pid: int) -> bytes | None:
         return self.storage.stream((*self.path, f"__substg1.0_{pid:04X}{PT_BINARY:04X}"))
 
-    def stream_size(self, pid: int) -> int:
-        path = [*self.path, f"__substg1.0_{pid:04X}{PT_BINARY:04X}"]
-        return int(self.storage.ole.get_size(path)) if self.storage.has(tuple(path)) else 0
-
     def text(self, pid: int) -> str:
         """A string property, UTF-16LE or 8-bit in the code page; up to its first NUL (writers differ on it)."""
         unicode = self.storage.stream((*self.path, f"__substg1.0_{pid:04X}{PT_UNICODE:04X}"))
@@ -285,9 +281,6 @@ class OutlookAttachment(_Object):
 
     def method(self) -> int:
         return self.int32(ATTACH_METHOD) or BY_VALUE
-
-    def size(self) -> int:
-        return self.stream_size(ATTACH_DATA)
 
     def data(self) -> bytes | None:
         """The file's bytes; None when the file holds none (a link to the file, a cloud attachment)."""
