@@ -15,14 +15,16 @@ from hypothesis import strategies as st
 
 from nianbao.cli import main
 from nianbao.collection.mail import (
-    MSG_ADVICE,
+    RawMail,
     decode_header_text,
     iter_mail_files,
     parse_mail,
+    read_mail,
     safe_attachment_name,
 )
 from nianbao.collection.workspace import NEW, NO_WORKBOOK, PASSED, Workspace
 from nianbao.form.spec import data_dir
+from nianbao.problems import MESSAGES
 from tests.mailbuild import CHINA, forwarded, gbk_zip, message, write_mbox
 
 CORPUS = Path(__file__).parent / "data" / "mail"
@@ -45,7 +47,7 @@ def sample(unit_id: str) -> bytes:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_the_corpus_yields_the_names_the_townships_meant(name: str) -> None:
-    mail = parse_mail((CORPUS / name).read_bytes())
+    mail = read_mail(RawMail(name, (CORPUS / name).read_bytes(), outlook=name.endswith(".msg")))
     assert [a.name for a in mail.attachments] == EXPECTED[name]["names"]
     assert mail.others == EXPECTED[name]["others"]
     assert mail.sender.endswith("zhangwu.gov.cn") and mail.date is not None and mail.subject
@@ -124,12 +126,12 @@ def test_receiving_mail_files_and_an_mbox(tmp_path: Path, workspace: Workspace) 
             link_only.as_bytes(),
         ],
     )
-    (inbox / "旧邮件.msg").write_bytes(b"\xd0\xcf\x11\xe0 an Outlook message")
+    (inbox / "旧邮件.msg").write_bytes(b"\xd0\xcf\x11\xe0 not an Outlook message")
 
     done = run("receive", "--mail", inbox, "-w", workspace.root)
     assert done.exit_code == 0, done.output
     assert "第 1 版" in done.output and NO_WORKBOOK in done.output and "空白表格" in done.output
-    assert MSG_ADVICE in done.output
+    assert f"旧邮件.msg：{MESSAGES['MSG_UNREADABLE'].format(why=MESSAGES['MSG_NOT_OUTLOOK'])}" in done.output
     assert "新 5 封" in done.output and "已收过 0 封" in done.output
     status = workspace.status()
     passed = {u.unit_id for u in status.units if u.state == PASSED}

@@ -22,6 +22,7 @@ from nianbao.problems import NianbaoError
 from nianbao.web.app import Settings, create_app
 from nianbao.web.server import PASSWORD_NEEDED, make_server
 from nianbao.web.uploads import MAIL_NOTE, unpack
+from tests.msgbuild import MsgAttachment, MsgMessage, outlook_message
 from tests.test_workspace import run
 from tests.web import make_round, sample, serving
 from tests.workbooks import write_roster
@@ -156,16 +157,30 @@ def test_upload_of_a_zip_and_a_mail(tmp_path: Path, form: Form) -> None:
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     maintype, subtype = xlsx.split("/")
     mail.add_attachment(sample("210922101").read_bytes(), maintype=maintype, subtype=subtype, filename="哈尔套镇.xlsx")
+    outlook = outlook_message(
+        MsgMessage(
+            "后新秋镇年报",
+            "后新秋镇",
+            "hxq@example.cn",
+            None,
+            "<2@example.cn>",
+            attachments=[MsgAttachment("后新秋镇2025年报.xlsx", data=sample("210922104").read_bytes())],
+        )
+    )
     files = [
         (io.BytesIO(archive.getvalue()), "表格.zip"),
         (io.BytesIO(bytes(mail)), "哈尔套镇来信.eml"),
+        (io.BytesIO(outlook), "后新秋镇来信.msg"),
         (io.BytesIO(b"\xd0\xcf\x11\xe0"), "通知.msg"),
     ]
     done = client.post("/upload", data={"csrf": csrf(client), "files": files}, content_type="multipart/form-data")
     page = done.get_data(as_text=True)
     assert done.status_code == 200
     assert "彰武镇 第 1 版：已通过" in page and "冯家镇 第 2 版：已通过" in page
-    assert MAIL_NOTE in page and "压缩包中的压缩包不展开" in page and ".msg" in page
+    assert MAIL_NOTE in page and "压缩包中的压缩包不展开" in page
+    assert "《后新秋镇年报》" in page  # an Outlook message read, its workbook byte for byte the one received before
+    assert "后新秋镇2025年报.xlsx：已收到过（210922104 后新秋镇 第 1 版）" in page
+    assert "通知.msg：无法读取这个 Outlook 邮件文件" in page  # … and one that is not
     assert "《哈尔套镇年报统计表》" in page and "已收到过（210922101 哈尔套镇 第 1 版）" in page  # same bytes as before
     assert not (tmp_path / "逃出去").exists() and not (workspace.root.parent / "逃出去").exists()
     assert Workspace.open(workspace.root).status().received == 24

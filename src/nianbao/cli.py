@@ -518,7 +518,12 @@ def init(
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--mail", "as_mail", is_flag=True, help="PATHS 是邮件文件（.eml、.mbox）或邮件目录：收下附带的统计表。")
+@click.option(
+    "--mail",
+    "as_mail",
+    is_flag=True,
+    help="PATHS 是邮件文件（.eml、.mbox、Outlook 的 .msg）或邮件目录：收下附带的统计表。",
+)
 @click.option("--imap", default=None, metavar="URL", help="从邮箱收取，如 imaps://user@mail.example.cn/INBOX（只读）。")
 @click.option("--since", default=None, metavar="日期", help="只看这一天及以后的邮件（配合 --imap），如 2026-01-01。")
 @click.option(

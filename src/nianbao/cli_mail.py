@@ -38,7 +38,7 @@ def receive_mail(
         messages = reader.messages(workspace, since_date(since) if since else None)
     else:
         if not paths:
-            raise click.UsageError("请写邮件文件（.eml、.mbox）或存放邮件的目录")
+            raise click.UsageError("请写邮件文件（.eml、.mbox、.msg）或存放邮件的目录")
         messages = iter_mail_files(paths)
     counts = {NEW: 0, KNOWN: 0, REFUSED: 0}
     without, files = 0, {NEW: 0, KNOWN: 0, REFUSED: 0}

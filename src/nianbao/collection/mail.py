@@ -1,4 +1,4 @@
-"""Mail as Chinese townships send it: reading .eml/.mbox files and decoding messages into their workbooks.
+"""Mail as Chinese townships send it: reading .eml/.mbox/.msg files and decoding messages into their workbooks.
 
 This layer knows nothing of the workspace: it turns raw messages into ``Mail`` (sender, date, subject,
 Message-ID, the workbook attachments with their decoded names, and notes on what was left aside). Names
@@ -15,6 +15,7 @@ import email.header
 import email.utils
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,13 +24,27 @@ from email.message import Message
 from email.policy import compat32
 from pathlib import Path
 
+from nianbao.collection.outlook import (
+    CFB_MAGIC,
+    DAMAGE,
+    EMBEDDED_MESSAGE,
+    OLE_OBJECT,
+    OutlookMessage,
+    UnreadableMessage,
+    damage_code,
+    open_msg,
+)
 from nianbao.io.files import safe_name, shown
 from nianbao.io.reading import MAX_FILE_BYTES, is_spreadsheet_name
-from nianbao.problems import NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError
 
 MAX_ATTACHMENT_BYTES = MAX_FILE_BYTES
 MAX_MESSAGE_BYTES = 80 * 1024 * 1024
 MAX_ZIP_MEMBERS = 500
+MAX_DEPTH = 20  # messages inside messages
+TOO_DEEP = "邮件嵌套过深，其余部分已略过"
+TOO_BIG_MESSAGE = f"邮件过大（超过 {MAX_MESSAGE_BYTES >> 20} MB），未取附件；请让单位分开发送或直接拷贝文件"
+OUTLOOK_TYPE = "application/vnd.ms-outlook"
 MAIL_SUFFIXES = (".eml", ".mbox", ".msg")
 
 # Content types that say "spreadsheet" when the name has no extension.
@@ -197,9 +212,7 @@ def parse_mail(raw: bytes) -> Mail:
         date = None
     if date is not None and date.tzinfo is None:
         date = date.astimezone()
-    message_id = str(message.get("Message-ID", "")).strip()
-    if not message_id:  # the same bytes always get the same identity, so a second reading is recognised
-        message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@nianbao.invalid>"
+    message_id = str(message.get("Message-ID", "")).strip() or _made_up_id(raw)
     references = " ".join(str(message.get(h, "")).strip() for h in ("In-Reply-To", "References")).strip()
     mail = Mail(
         message_id=message_id,
@@ -211,10 +224,16 @@ def parse_mail(raw: bytes) -> Mail:
         size=len(raw),
     )
     if len(raw) > MAX_MESSAGE_BYTES:
-        mail.notes.append(f"邮件过大（超过 {MAX_MESSAGE_BYTES >> 20} MB），未取附件；请让单位分开发送或直接拷贝文件")
+        mail.notes.append(TOO_BIG_MESSAGE)
         return mail
     _collect(message, mail, "")
     return mail
+
+
+def _made_up_id(raw: bytes) -> str:
+    """For a message without a Message-ID: the same bytes always get the same one, so that a second reading
+    is recognised."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@nianbao.invalid>"
 
 
 def _collect(part: Message, mail: Mail, where: str, depth: int = 0) -> None:
@@ -222,8 +241,8 @@ def _collect(part: Message, mail: Mail, where: str, depth: int = 0) -> None:
     content_type = part.get_content_type().lower()
     payload = part.get_payload()
     if content_type == "message/rfc822" or part.is_multipart():
-        if depth > 20:
-            mail.notes.append("邮件嵌套过深，其余部分已略过")
+        if depth > MAX_DEPTH:
+            mail.notes.append(TOO_DEEP)
             return
         inner = "转发的邮件中" if content_type == "message/rfc822" else where
         for sub in payload if isinstance(payload, list) else [payload]:
@@ -231,23 +250,95 @@ def _collect(part: Message, mail: Mail, where: str, depth: int = 0) -> None:
                 _collect(sub, mail, inner, depth + 1)
         return
     name = attachment_name(part)
-    if not name and content_type not in SPREADSHEET_TYPES and content_type not in ZIP_TYPES:
-        return  # the body, an inline image, a signature
-    if content_type.startswith("image/") or (not name and content_type.startswith("text/")):
+    if not _wanted(name, content_type):
         return
     try:
         data = part.get_payload(decode=True)
     except Exception:  # a damaged transfer encoding: the part is unreadable
         data = None
     shown_name = safe_attachment_name(name or "未命名附件", content_type)
-    if not isinstance(data, bytes):
-        mail.notes.append(f"附件 {shown_name} 无法解码，已略过")
-    elif shown_name.lower().endswith(".zip") or (content_type in ZIP_TYPES and "." not in shown_name):
-        _unzip(data, shown_name, mail, where)
-    elif is_workbook_name(shown_name):
-        _add(mail, shown_name, data, where)
+    if isinstance(data, bytes):
+        _file(mail, shown_name, content_type, data, where, depth)
     else:
-        mail.others.append(shown_name)
+        mail.notes.append(f"附件 {shown_name} 无法解码，已略过")
+
+
+def _wanted(name: str, content_type: str) -> bool:
+    """Whether a part is an attached file at all (not the body, an inline image, a signature)."""
+    if not name and content_type not in SPREADSHEET_TYPES and content_type not in ZIP_TYPES:
+        return False
+    return not (content_type.startswith("image/") or (not name and content_type.startswith("text/")))
+
+
+def _file(mail: Mail, name: str, content_type: str, data: bytes, where: str, depth: int) -> None:
+    """One attached file under its safe name: a zip opened, an Outlook message read as a forwarded one,
+    a workbook taken, anything else listed."""
+    if name.lower().endswith(".zip") or (content_type in ZIP_TYPES and "." not in name):
+        _unzip(data, name, mail, where)
+    elif data.startswith(CFB_MAGIC) and (name.lower().endswith(".msg") or content_type == OUTLOOK_TYPE):
+        try:
+            _collect_msg(open_msg(data), mail, depth + 1)
+        except UnreadableMessage as exc:
+            mail.notes.append(f"附件 {name}：{exc}")
+        except DAMAGE:
+            mail.notes.append(f"附件 {name}：{UnreadableMessage('MSG_DAMAGED')}")
+    elif is_workbook_name(name):
+        _add(mail, name, data, where)
+    else:
+        mail.others.append(name)
+
+
+def parse_msg(raw: bytes) -> Mail:
+    """Everything nianbao needs from an Outlook .msg file, as ``parse_mail`` gives it from an .eml: the same
+    rules for attachments (zips, forwarded messages, limits, safe names). Raises ``UnreadableMessage`` for a
+    file that is not a message (not a compound file, cut short, damaged, no message in it)."""
+    message = open_msg(raw)
+    try:
+        sender_name, sender = message.sender()
+        mail = Mail(
+            message_id=message.message_id() or _made_up_id(raw),
+            sender=sender.strip().lower(),
+            sender_name=sender_name.strip(),
+            date=message.date(),
+            subject=message.subject().strip(),
+            references=message.references(),
+            size=len(raw),
+        )
+        if len(raw) > MAX_MESSAGE_BYTES:
+            mail.notes.append(TOO_BIG_MESSAGE)
+        else:
+            _collect_msg(message, mail, 0)
+    except DAMAGE:
+        raise UnreadableMessage(damage_code(raw)) from None
+    return mail
+
+
+def _collect_msg(message: OutlookMessage, mail: Mail, depth: int) -> None:
+    """The workbooks attached to an Outlook message, and to the messages embedded in it (forwarded ones)."""
+    if depth > MAX_DEPTH:
+        mail.notes.append(TOO_DEEP)
+        return
+    where = "转发的邮件中" if depth else ""
+    for attachment in message.attachments():
+        method = attachment.method()
+        if method == EMBEDDED_MESSAGE:
+            inner = attachment.embedded()
+            if inner is None:
+                mail.notes.append(f"转发的邮件 {attachment.name()} 无法读取，已略过")
+            else:
+                _collect_msg(inner, mail, depth + 1)
+            continue
+        name, content_type = attachment.name(), attachment.content_type()
+        if method == OLE_OBJECT or not _wanted(name, content_type):
+            continue  # a picture or object shown in the body
+        shown_name = safe_attachment_name(name or "未命名附件", content_type)
+        data = attachment.data()
+        if data is not None:
+            _file(mail, shown_name, content_type, data, where, depth)
+        elif is_workbook_name(shown_name):
+            mail.notes.append(MESSAGES["CLOUD_ATTACHMENT"].format(name=shown_name))
+        else:
+            mail.others.append(shown_name)
 
 
 def _add(mail: Mail, name: str, data: bytes, where: str) -> None:
@@ -314,12 +405,25 @@ class RawMail:
     uidvalidity: int = 0
     uid: int = 0
     problem: str = ""  # why the message could not be read at all
+    outlook: bool = False  # from a .msg file: an Outlook message (or an .eml someone renamed)
 
 
-MSG_ADVICE = (
-    "暂不能直接读取 Outlook 的 .msg 文件；请把这封邮件转发到收集用的邮箱后用 --imap 收取，"
-    "或保存其中的附件后用 nianbao receive 收下"
-)
+def read_mail(raw: RawMail) -> Mail:
+    """The ``Mail`` of one message, an .msg file's or RFC 5322 bytes. Raises ``UnreadableMessage`` for an
+    Outlook file that holds no readable message (RFC 5322 bytes are always read, however damaged)."""
+    if raw.data.startswith(CFB_MAGIC) or (raw.outlook and not _looks_like_rfc5322(raw.data)):
+        return parse_msg(raw.data)
+    return parse_mail(raw.data)
+
+
+_FIELD = re.compile(rb"[!-9;-~]+:")
+_KNOWN_FIELD = re.compile(rb"(?im)^(from|date|received|message-id|subject|return-path|mime-version):")
+
+
+def _looks_like_rfc5322(data: bytes) -> bool:
+    """An .eml renamed (or saved by some program) as .msg: header lines from the very first byte."""
+    head = data[:8192]
+    return _FIELD.match(head) is not None and _KNOWN_FIELD.search(head) is not None
 
 
 def find_mail_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -344,7 +448,7 @@ def iter_mail_files(paths: Iterable[str | Path]) -> Iterator[RawMail]:
     for path in find_mail_files(paths):
         suffix = path.suffix.lower()
         if suffix == ".msg":
-            yield RawMail(shown(path), b"", problem=MSG_ADVICE)
+            yield RawMail(shown(path), path.read_bytes(), outlook=True)
         elif suffix == ".mbox" or (suffix != ".eml" and _looks_like_mbox(path)):
             yield from iter_mbox(path)
         else:

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from nianbao.collection import store
-from nianbao.collection.mail import Mail, RawMail, mail_date_text, parse_mail
+from nianbao.collection.mail import Mail, RawMail, mail_date_text, read_mail
+from nianbao.collection.outlook import UnreadableMessage
 from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
 from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
@@ -426,20 +427,25 @@ class Workspace:
 
     def _receive_mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
         now = _now()
-        parsed: list[tuple[RawMail, Mail, bool]] = []
+        parsed: list[tuple[RawMail, Mail, str]] = []  # each message, read, and NEW, KNOWN or REFUSED
         items: list[_Incoming] = []
         owners: list[int] = []  # the message each item came from
         taken: set[str] = set()
         blanks = self._blank_digests()
         for raw in chunk:
-            if raw.problem:
-                refused = Mail(message_id="", sender="", sender_name="", date=None, subject="", notes=[raw.problem])
-                parsed.append((raw, refused, True))
+            problem = raw.problem
+            if not problem:
+                try:
+                    mail = read_mail(raw)
+                except UnreadableMessage as exc:
+                    problem = str(exc)
+            if problem:
+                refused = Mail(message_id="", sender="", sender_name="", date=None, subject="", notes=[problem])
+                parsed.append((raw, refused, REFUSED))
                 continue
-            mail = parse_mail(raw.data)
             repeated = mail.message_id in taken or self._message_known(mail.message_id)
             taken.add(mail.message_id)
-            parsed.append((raw, mail, repeated))
+            parsed.append((raw, mail, KNOWN if repeated else NEW))
             if repeated:
                 continue
             at = mail_date_text(mail) or now
@@ -458,16 +464,15 @@ class Workspace:
         results: list[MailReceived] = []
         with store.transaction(self.db):
             outcomes = self._record_all(items, outcomes)
-            for index, (raw, mail, repeated) in enumerate(parsed):
+            for index, (raw, mail, outcome) in enumerate(parsed):
                 files = [o for o, owner in zip(outcomes, owners, strict=True) if owner == index]
-                if not repeated:
+                if outcome == NEW:
                     self._record_message(raw, mail, files, now)
                 if raw.mailbox:
                     self.db.execute(
                         "INSERT OR IGNORE INTO mailbox_seen (mailbox, uidvalidity, uid) VALUES (?, ?, ?)",
                         (raw.mailbox, raw.uidvalidity, raw.uid),
                     )
-                outcome = REFUSED if raw.problem else KNOWN if repeated else NEW
                 results.append(MailReceived(raw.source, mail, outcome, files))
             fresh = [r for r in results if r.outcome == NEW]
             if fresh:

@@ -259,7 +259,9 @@ def upload() -> View:
         workspace = _workspace()
         received = workspace.receive(unpacked.files, source="网页上传", sender=session["user"])
         lines = [received_line(r) for r in received]
-        mails = (RawMail(f"网页上传：{name}", data) for name, data in unpacked.mails)
+        mails = (
+            RawMail(f"网页上传：{name}", data, outlook=name.lower().endswith(".msg")) for name, data in unpacked.mails
+        )
         for result in workspace.receive_mail(mails):
             lines.extend(message_lines(result))
     if not lines and not unpacked.refused:

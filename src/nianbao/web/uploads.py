@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import IO
 
-from nianbao.collection.mail import MSG_ADVICE
 from nianbao.io.files import decode_chinese_text, safe_name
 from nianbao.io.reading import MAX_FILE_BYTES
 from nianbao.problems import MESSAGES
 
 MAX_FILES = 300  # files in one upload, counting those inside zips
-MAIL_SUFFIX, OUTLOOK_SUFFIX = ".eml", ".msg"
+MAIL_SUFFIXES = (".eml", ".msg")
 ZIP_SUFFIX = ".zip"
 TOO_MANY = f"一次最多上传 {MAX_FILES} 个文件（含压缩包中的文件），其余的未收下，请分批上传"
-MAIL_NOTE = "邮件文件（.eml）也可以上传：收下其中附带的统计表，记下发件人和日期；Outlook 的 .msg 暂不能读取"
+MAIL_NOTE = "邮件文件（.eml，或 Outlook 保存的 .msg）也可以上传：收下其中附带的统计表，记下发件人和日期"
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Refused:
 @dataclass
 class Unpacked:
     files: list[Path] = field(default_factory=list)
-    mails: list[tuple[str, bytes]] = field(default_factory=list)  # .eml files: (name, bytes)
+    mails: list[tuple[str, bytes]] = field(default_factory=list)  # .eml and .msg files: (name, bytes)
     refused: list[Refused] = field(default_factory=list)
 
 
@@ -68,14 +67,11 @@ def _read(stream: IO[bytes], name: str, result: Unpacked) -> bytes | None:
 def _save(name: str, data: bytes | None, folder: Path, result: Unpacked) -> None:
     if data is None:
         return
-    if name.lower().endswith(OUTLOOK_SUFFIX):
-        result.refused.append(Refused(name, MSG_ADVICE))
-        return
     if len(result.files) + len(result.mails) >= MAX_FILES:
         if not any(r.reason == TOO_MANY for r in result.refused):
             result.refused.append(Refused(name, TOO_MANY))
         return
-    if name.lower().endswith(MAIL_SUFFIX):
+    if name.lower().endswith(MAIL_SUFFIXES):
         result.mails.append((name, data))
         return
     place = folder / f"{len(result.files) + 1:04d}"
