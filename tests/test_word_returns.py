@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nianbao.cli import main
-from nianbao.collection.workspace import NEW, PASSED, TO_VERIFY, Workspace
+from nianbao.collection.mail import RawMail
+from nianbao.collection.workspace import NEW, PASSED, REFUSED, TO_VERIFY, Workspace
 from nianbao.form.spec import Form, data_dir, load_form
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.word import word_lines
@@ -32,6 +33,7 @@ from nianbao.operations.merge import merge
 from nianbao.operations.report import AnnualReport, render_report, to_docx, to_html
 from nianbao.problems import ERROR, WARNING, NianbaoError
 from tests.figures import consistent_inputs
+from tests.mailbuild import message
 from tests.workbooks import filled_workbook, write_roster
 
 SAMPLES = data_dir("samples")
@@ -382,6 +384,26 @@ def test_a_word_return_the_title_does_not_identify_is_kept_and_can_be_given_its_
     assert state.counted and state.counted.version == 1 and state.counted.id == first.version.id
     assert state.counted.received_at == first.version.received_at and workspace.status().unidentified == []
     assert dict(state.counted.figures) == dict(workbook.figures)
+
+
+def test_a_word_report_mailed_without_a_workbook_is_the_return(
+    workspace: Workspace, official: Path, source: Path, workbook: CheckedFile
+) -> None:
+    report = ("年度报告.docx", official.read_bytes())
+    notice = ("会议通知.docx", docx_with_body("<w:p><w:r><w:t>关于召开会议的通知</w:t></w:r></w:p>"))
+    alone = message("<het@town.example>", "年度报告", [report, notice]).as_bytes()
+    both = message("<het@town.example>", "统计表和报告", [("统计表.xlsx", source.read_bytes()), report]).as_bytes()
+    (first,) = workspace.receive_mail([RawMail("alone.eml", alone)])
+    taken = {f.path.name: f for f in first.files}
+    assert taken["年度报告.docx"].outcome == NEW and taken["年度报告.docx"].version
+    assert taken["年度报告.docx"].version.unit_id == UNIT.unit_id  # by the title, matched to the roster
+    assert taken["会议通知.docx"].outcome == REFUSED and "不是名单上单位的年度报告" in taken["会议通知.docx"].reason
+    assert workspace.status().without_workbook == []
+    # With the workbook in the same message the Word copy is only an attachment: one version, the workbook's.
+    (second,) = workspace.receive_mail([RawMail("both.eml", both)])
+    assert [f.path.name for f in second.files] == ["统计表.xlsx"] and "年度报告.docx" in second.mail.others
+    state = workspace.state_of(UNIT.unit_id)
+    assert state.versions == 2 and state.counted and state.counted.name == "统计表.xlsx"
 
 
 # -- LibreOffice Writer ------------------------------------------------------------------------------

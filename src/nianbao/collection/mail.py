@@ -81,6 +81,7 @@ class Mail:
     references: str = ""  # In-Reply-To and References, as sent
     attachments: list[Attachment] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # names of attachments that are not workbooks
+    documents: list[Attachment] = field(default_factory=list)  # Word files (among others): perhaps a report
     notes: list[str] = field(default_factory=list)  # what was left aside and why, in Chinese
     size: int = 0
 
@@ -286,6 +287,8 @@ def _file(mail: Mail, name: str, content_type: str, data: bytes, where: str, dep
         _add(mail, name, data, where)
     else:
         mail.others.append(name)
+        if name.lower().endswith(".docx") and len(data) <= MAX_ATTACHMENT_BYTES:
+            mail.documents.append(Attachment(name, data, where))
 
 
 def parse_msg(raw: bytes) -> Mail:

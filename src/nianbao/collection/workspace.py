@@ -240,6 +240,7 @@ class _Incoming:
     digest: str = ""
     stored: Path | None = None
     report: _Checked | None = None
+    document: bool = False  # a Word file attached to a message without a workbook: a return only if a report
 
 
 @dataclass(frozen=True)
@@ -457,7 +458,11 @@ class Workspace:
                 name = Path(attachment.name)
                 items.append(_Incoming(name, attachment.data, origin, attachment.where))
                 owners.append(len(parsed) - 1)
-            mail.attachments = []  # the bytes are on disk once taken; memory holds one batch's names only
+            if not mail.attachments:  # no workbook: a report in Word may be the return
+                for document in mail.documents:
+                    items.append(_Incoming(Path(document.name), document.data, origin, document.where, document=True))
+                    owners.append(len(parsed) - 1)
+            mail.attachments, mail.documents = [], []  # the bytes are on disk once taken: memory holds names only
         outcomes = self._take(items, progress, blank_quotes=True)
         for item in items:
             item.data = None
@@ -574,6 +579,9 @@ class Workspace:
                     outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
                 elif blank_quotes and _nothing_typed(report):
                     reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
+                    outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
+                elif items[index].document and report.unit_id not in self._roster_ids:
+                    reason = "不是名单上单位的年度报告（Word 文档），不计为报送"
                     outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
         for index, copy in copies.items():
             try:
