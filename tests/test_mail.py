@@ -128,6 +128,8 @@ def test_receiving_mail_files_and_an_mbox(tmp_path: Path, workspace: Workspace) 
     )
     (inbox / "旧邮件.msg").write_bytes(b"\xd0\xcf\x11\xe0 not an Outlook message")
 
+    forgot = run("receive", inbox, "-w", workspace.root)  # without --mail: nothing taken, and said why
+    assert "收到 0 个文件" in forgot.output and "另有 3 个邮件文件" in forgot.output and "--mail" in forgot.output
     done = run("receive", "--mail", inbox, "-w", workspace.root)
     assert done.exit_code == 0, done.output
     assert "第 1 版" in done.output and NO_WORKBOOK in done.output and "空白表格" in done.output

@@ -570,6 +570,16 @@ def receive(
         f"收到 {len(results)} 个文件：新版本 {counts[NEW] - unidentified} 个，未识别 {unidentified} 个，"
         f"已收到过 {counts[KNOWN]} 个，无法保存 {counts[REFUSED]} 个。运行 nianbao status 查看各单位情况。"
     )
+    from nianbao.collection.mail import MAIL_SUFFIXES
+
+    inside = (p for path in paths for p in ([path] if not path.is_dir() else path.rglob("*")))
+    mails = [p for p in inside if p.suffix.lower() in MAIL_SUFFIXES]
+    if mails:
+        click.secho(
+            f"另有 {len(mails)} 个邮件文件（.eml/.msg/.mbox，如 {shown(mails[0])}）没有收：收其中的附件请运行 "
+            "nianbao receive --mail 加同样的文件或目录",
+            fg="yellow",
+        )
 
 
 @main.command()
