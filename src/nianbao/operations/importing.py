@@ -224,21 +224,30 @@ def import_report(
     form = load_form(form_name)
     form.check_year(year)
     refuse_overwrite(out, force)
-    try:
-        raw = source.read_bytes()
-    except OSError as exc:
-        raise NianbaoError(f"无法读取 {source}：{exc.strerror or exc}") from None
-    text = _decode(raw, source)
-    is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
-        ("<!doctype", "<html")
-    )
-    lines = lines_of_html(text) if is_html else text.splitlines()
-    result = parse_report(lines, form)
+    result = parse_report(lines_of_report(read_report_text(source), source), form)
     identity = Identity.for_unit(form, unit_id, unit_name, year)
     figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
     content = Content(figures, texts=result.texts, locked=False)
     write_atomic(out, build_workbook(form, identity, password, content), overwrite=force)
     return result
+
+
+def read_report_text(source: Path) -> str:
+    """A published report's text (UTF-8 or GBK); a NianbaoError saying why it cannot be read."""
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise NianbaoError(f"无法读取 {source}：{exc.strerror or exc}") from None
+    return _decode(raw, source)
+
+
+def lines_of_report(text: str, source: Path) -> list[str]:
+    """The report as lines: a page's text as it is, a web page (.html, or text that is HTML) as a browser's
+    copy would give it."""
+    is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
+        ("<!doctype", "<html")
+    )
+    return lines_of_html(text) if is_html else text.splitlines()
 
 
 def _decode(data: bytes, source: Path) -> str:
