@@ -7,6 +7,7 @@ Thresholds are data in the spec; this module reads them and holds the tests, wit
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -61,7 +62,10 @@ class UnitsRule:
         if len(others) < self.min_units:
             return None
         middle = float(median(others))
-        return middle if value > middle * self.times and value - middle > self.more else None
+        return middle if self.above(value, middle) else None
+
+    def above(self, value: float, middle: float) -> bool:
+        return value > middle * self.times and value - middle > self.more
 
 
 @dataclass(frozen=True)
@@ -157,3 +161,51 @@ def _template(raw: Raw, names: tuple[str, ...]) -> str:
 def figure_text(value: float) -> str:
     """A figure as a message shows it: 34290, 25.1 (never 3.429e+04)."""
     return str(int(value)) if value == int(value) else f"{value:.4f}".rstrip("0")
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """A unit's figure far above the median of the other units of its kind."""
+
+    unit_id: str
+    rule: UnitsRule
+    code: str
+    value: float
+    median: float
+    others: int  # how many other units of the kind have this figure
+    kind: str
+
+
+def outliers(
+    rules: Sequence[UnitsRule], figures: Mapping[str, Mapping[str, float | None]], kinds: Mapping[str, str]
+) -> list[Outlier]:
+    """Every unit's figures (by unit_id) against the other units of the same kind (``kinds``: a unit's kind,
+    '' or absent for none; units of one kind are compared among themselves)."""
+    found: list[Outlier] = []
+    for rule in rules:
+        for code in rule.cells:
+            groups: dict[str, list[tuple[float, str]]] = {}
+            for unit_id, unit_figures in figures.items():
+                value = unit_figures.get(code)
+                if value is not None:
+                    groups.setdefault(kinds.get(unit_id, ""), []).append((value, unit_id))
+            for kind, members in groups.items():
+                if len(members) - 1 < rule.min_units:
+                    continue
+                ordered = sorted(v for v, _ in members)
+                for value, unit_id in members:
+                    middle = median_without(ordered, bisect_left(ordered, value))
+                    if rule.above(value, middle):
+                        found.append(Outlier(unit_id, rule, code, value, middle, len(members) - 1, kind))
+    return found
+
+
+def median_without(ordered: Sequence[float], i: int) -> float:
+    """The median of a sorted list without its element ``i`` (at least two elements), in constant time."""
+    rest = len(ordered) - 1
+
+    def at(k: int) -> float:  # the k-th element of the list without element i
+        return ordered[k if k < i else k + 1]
+
+    half = rest // 2
+    return at(half) if rest % 2 else (at(half - 1) + at(half)) / 2
