@@ -10,7 +10,6 @@ import re
 import statistics
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
