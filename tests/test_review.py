@@ -23,6 +23,7 @@ from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import merge
 from nianbao.operations.previous import previous_figures
 from nianbao.operations.report import render_report
+from nianbao.web.app import Settings, create_app
 from tests.conftest import ZHANGWU_2022
 from tests.figures import township_inputs
 from tests.workbooks import UNIT, filled_workbook, write
@@ -277,12 +278,32 @@ def test_in_the_workspace_an_outlier_is_to_verify_until_accepted_and_stays_accep
     status = run("status", "-w", ws.root)
     assert "⚠ 表三 依申请公开" in status.output and "中位数" in status.output
 
+    client = create_app(Settings(ws.root)).test_client()
+    client.application.config["SERVER_NAME"] = "127.0.0.1:8765"
+    page = client.get(f"/unit/{TOWNS[0].unit_id}").get_data(as_text=True)
+    assert "中位数" in page and "U1" in page and "待核实" in page
+
     accepted = run("accept", TOWNS[0].unit_id, "--rule", "U1", "--note", "本镇征地拆迁，申请确实多", "-w", ws.root)
     assert accepted.exit_code == 0 and "已通过" in accepted.output, accepted.output
     ws.receive([folder / f"{later.unit_name}.xlsx"])  # another unit comes in: the median moves, the decision holds
     assert ws.state_of(TOWNS[0].unit_id).state == PASSED
     merged = run("merge", "--out", tmp_path / "s.xlsx", "-w", ws.root)
     assert merged.exit_code == 0 and "[请核实]" in merged.output, merged.output
+
+
+def test_an_outlier_explained_in_its_workbook_is_not_left_to_verify(tmp_path: Path, form: Form) -> None:
+    folder, roster = round_folder(tmp_path, form, outlier=600)
+    first = next(folder.glob(f"{TOWNS[0].unit_name}.xlsx"))
+    values = township_inputs(form, random.Random(0))
+    values["T3.R01.C1"] += 600
+    values["T3.R03.C1"] += 600
+    assert form.explanation is not None
+    texts = {form.explanation.code: "本年全镇征地拆迁，群众申请公开补偿标准 600 余件"}
+    first.write_bytes(filled_workbook(form, values, unit=TOWNS[0], texts=texts))
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    ws.receive([folder])
+    state = ws.state_of(TOWNS[0].unit_id)
+    assert state.state == PASSED and [w["code"] for w in state.review] == ["U1", "U1"]
 
 
 # -- the workspace against last year -----------------------------------------------------------------------
