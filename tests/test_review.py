@@ -362,3 +362,9 @@ def test_a_spec_without_a_review_section_reviews_nothing(tmp_path: Path) -> None
     spec.write_text(text, encoding="utf-8")
     form = load_form(str(spec))
     assert form.review.year == () and form.review.units == () and form.fingerprint == load_form().fingerprint
+
+
+def test_init_with_no_usable_last_year_makes_no_workspace(tmp_path: Path) -> None:
+    result = run("init", tmp_path / "ws", "--roster", ZHANGWU_ROSTER, "--year", 2025, "--previous", ZHANGWU_2022)
+    assert result.exit_code == 1 and "没有从这些文件中读到任何单位的上年数字" in result.output, result.output
+    assert "是 2022 年度的报告，不是上年（2024 年度）的" in result.output and not (tmp_path / "ws").exists()

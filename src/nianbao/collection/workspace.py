@@ -62,6 +62,7 @@ LATE = "迟交"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
+_NOTHING_FROM_LAST_YEAR = "没有从这些文件中读到任何单位的上年数字："
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 
 
@@ -347,6 +348,8 @@ class Workspace:
         units = read_roster(roster)
         day = deadline_date(deadline) if deadline else None
         last, notes = last_year(previous, form_name, year, units) if previous else ({}, [])
+        if previous and not last:
+            raise NianbaoError(_NOTHING_FROM_LAST_YEAR + ("；".join(notes) or "没有可用的文件") + "；未建立工作区")
         batch = generate(
             roster, year, root / BLANK_DIR, form_name=form_name, password=password, deadline=deadline, progress=progress
         )
@@ -633,7 +636,7 @@ class Workspace:
         Returns how many units' figures were found, and what could not be used."""
         figures, notes = last_year(paths, self.form_name, self.year, self.units)
         if not figures:
-            raise NianbaoError("没有从这些文件中读到任何单位的上年数字：" + ("；".join(notes) or "没有可用的文件"))
+            raise NianbaoError(_NOTHING_FROM_LAST_YEAR + ("；".join(notes) or "没有可用的文件"))
         with store.transaction(self.db):
             _store_previous(self.db, figures, paths)
             _log(self.db, "previous", {"units": len(figures), "files": [shown(Path(p)) for p in paths]}, self.user)
