@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from nianbao.cli import main
 from nianbao.collection.workspace import PASSED, TO_VERIFY, Workspace
-from nianbao.form.review import UnitsRule, YearRule, median_without
+from nianbao.form.review import UnitsRule, YearRule, median_without, outliers
 from nianbao.form.spec import Form, load_form, templates_dir
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
@@ -192,6 +192,19 @@ def test_with_a_median_of_zero_only_the_difference_counts(value: float, count: i
     rule = UnitsRule("U1", ("T3.R01.C7",), 10, 50, 5, "")
     found = rule.outlier(value, [0.0] * count)
     assert (found is not None) == (count >= 5 and value > 50)
+
+
+@given(values=st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0, 40.0, 60.0, 600.0]), min_size=1, max_size=25))
+def test_outliers_are_what_each_unit_against_the_median_of_the_others_gives(values: list[float]) -> None:
+    rule = UnitsRule("U1", ("T3.R01.C7",), 10, 50, 5, "")
+    figures = {f"u{i}": {"T3.R01.C7": v} for i, v in enumerate(values)}
+    found = {(o.unit_id, o.median) for o in outliers([rule], figures, {})}
+    naive = set()
+    for i, value in enumerate(values):
+        middle = rule.outlier(value, values[:i] + values[i + 1 :])
+        if middle is not None:
+            naive.add((f"u{i}", middle))
+    assert found == naive
 
 
 # -- across units ------------------------------------------------------------------------------------------

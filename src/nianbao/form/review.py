@@ -193,7 +193,10 @@ def outliers(
                 if len(members) - 1 < rule.min_units:
                     continue
                 ordered = sorted(v for v, _ in members)
-                for value, unit_id in members:
+                lowest = median_without(ordered, len(ordered) - 1)  # no unit's others have a lower median
+                for value, unit_id in sorted(members, reverse=True):
+                    if not rule.above(value, lowest):
+                        break  # nor any unit with a smaller figure
                     middle = median_without(ordered, bisect_left(ordered, value))
                     if rule.above(value, middle):
                         found.append(Outlier(unit_id, rule, code, value, middle, len(members) - 1, kind))
