@@ -65,7 +65,7 @@ def report_title(lines: Sequence[str], form: Form) -> tuple[str, int]:
     pattern = pattern.replace(r"\{unit\}", "(?P<unit>.+?)").replace(r"\{year\}", r"(?P<year>\d{4})")
     pattern = pattern.replace("(?P<year>\\d{4})年", "(?P<year>\\d{4})年度?")
     for line in lines[:40]:
-        found = re.search(pattern, normalize(line))
+        found = re.fullmatch(pattern, normalize(line))  # the title alone on its line, not a sentence citing it
         if found:
             return found["unit"], int(found["year"])
     title = form.report.title.format(unit="××", year="20××")
