@@ -20,7 +20,7 @@ def test_csv_in_the_encodings_chinese_excel_writes(tmp_path: Path, encoding: str
     path.write_bytes(ROWS.encode(encoding))
     units = read_roster(path)
     assert [(u.unit_id, u.unit_name) for u in units] == [("210922100", "彰武镇"), ("210922101", "哈尔套镇")]
-    assert units[0].extra == {"类型": "镇"} and units[1].line == 3
+    assert units[0].extra == {"类型": "镇"} and units[1].line == 3 and units[0].kind == "镇"
 
 
 def test_english_headers_blank_lines_and_spaces(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from nianbao.collection.workspace import (
     TO_VERIFY,
     UNIDENTIFIED,
     Workspace,
+    last_year,
 )
 from nianbao.form.spec import DEFAULT_FORM, load_form
 from nianbao.io.files import os_reason, refuse_overwrite, resolved, shown, write_atomic
@@ -35,7 +36,6 @@ from nianbao.operations.generate import generate as generate_batch
 from nianbao.operations.importing import import_report
 from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress
-from nianbao.operations.previous import previous_figures
 from nianbao.operations.report import render_report
 from nianbao.phrases import describe, received_line, shown_value, when, why
 from nianbao.problems import MESSAGES, NianbaoError, SpecError
@@ -154,7 +154,7 @@ def generate(
     "--previous",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="上年的表格或汇总表（可多次指定，或指定目录），用于跨年度核对。",
+    help="上年的表格、汇总表、工作区或已发布的报告（.txt/.html）（可多次指定，或指定目录），用于跨年度核对和与上年比较。",
 )
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的检查结果。"
@@ -191,9 +191,8 @@ def check(
         form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None, unit_id=word_unit
     )
     if previous:
-        options.previous, unusable = previous_figures(previous, form_name, year)
-        for line in unusable:
-            click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)
+        options.previous, unusable = last_year(previous, form_name, year, units.values() if units else None)
+        _say_unusable(unusable)
     run = check_files(paths, options, _progress("检查中"), keep_json=json_out is not None)
     if not run.files:
         raise click.UsageError("没有找到任何表格文件（.xlsx/.xls/.ods）")
@@ -237,6 +236,11 @@ def check(
                 fg="yellow",
             )
     sys.exit(EXIT_PROBLEMS if run.failed else 0)
+
+
+def _say_unusable(notes: list[str]) -> None:
+    for line in notes:
+        click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)
 
 
 class _Annotator:
@@ -368,6 +372,10 @@ def _print_merge(result: Summary) -> None:
         files = "、".join(r.name for r in status.reports)
         parts = (f"[{status.status}]", status.unit_id, status.unit_name, files and f"文件：{files}", status.note)
         click.secho("  " + " ".join(p for p in parts if p), fg="red")
+    for unit_id, problems in result.review.items():
+        status = next(s for s in result.statuses if s.unit_id == unit_id and s.counted)
+        for problem in problems:
+            click.secho(f"  [请核实] {unit_id} {status.unit_name}：{problem.place}：{problem.message}", fg="yellow")
     merged, total = len(result.merged), result.roster_size
     click.echo(f"名单 {total} 个单位：已汇总 {merged} 个，未能汇总 {total - merged} 个。")
     missing = len(result.missing_units)
@@ -485,6 +493,12 @@ def demo(out: Path) -> None:
 @click.option("--unit-id", default="summary", show_default=True, help="本级（汇总表）的单位编码。")
 @click.option("--unit-name", default="汇总", show_default=True, help="本级（汇总表）的单位名称，如“彰武县”。")
 @click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="表格格式。")
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="上年的表格、汇总表、工作区或已发布的报告（.txt/.html）：收到的表格与上年核对、比较。",
+)
 @_friendly
 def init(
     directory: Path,
@@ -495,6 +509,7 @@ def init(
     unit_id: str,
     unit_name: str,
     form_name: str,
+    previous: tuple[Path, ...],
 ) -> None:
     """建立一个收集工作区：名单、年度、截止日期，生成各单位的空白表格，此后收到的每个文件都记录在案。"""
     workspace, batch = Workspace.create(
@@ -507,7 +522,9 @@ def init(
         unit_name=unit_name,
         form_name=form_name,
         progress=_progress("生成中"),
+        previous=previous,
     )
+    _say_unusable(workspace.previous_notes)
     due = f"，截止 {workspace.deadline.isoformat()}" if workspace.deadline else ""
     click.echo(f"已建立工作区 {shown(directory)}：{year} 年度，名单 {len(workspace.units)} 个单位{due}。")
     click.echo(f"空白表格 {len(batch.files)} 份在 {shown(directory / BLANK_DIR)}，请发给各单位。")
@@ -582,6 +599,23 @@ def receive(
         )
 
 
+@main.command("previous")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_workspace_option
+@_friendly
+def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
+    """给工作区指定上年的数字：上年的表格、汇总表、工作区或已发布的报告（.txt/.html）。
+
+    此后收到的表格与上年核对（上年结转、现行有效件数）和比较（与上年相比变化异常的请核实）；
+    已收到的各版也按上年数字重新检查。再次指定则取代以前的。"""
+    opened = Workspace.open(workspace)
+    found, notes = opened.set_previous(paths, _progress("重新检查中"))
+    _say_unusable(notes)
+    click.echo(
+        f"已读到 {found} 个单位的上年数字，已收到的表格已按上年数字重新检查。运行 nianbao status 查看各单位情况。"
+    )
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 格式输出。")
 @_workspace_option
@@ -615,6 +649,9 @@ def status(as_json: bool, workspace: Path | None) -> None:
         )
         if unit.sender_warning:
             lines.append(click.style(f"        ⚠ {unit.sender_warning}", fg="yellow"))
+        for warning in [w for w in unit.review if w in unit.open_warnings]:
+            place = f"{warning['sheet']}!{warning['cell']}（{warning['row_label']}／{warning['col_label']}）"
+            lines.append(click.style(f"        ⚠ {place}：{warning['message']}", fg="yellow"))
     for version in result.unidentified:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
         lines.append(click.style(f"   {reason}：{version.name}（{when(version.received_at)}）", fg="yellow"))

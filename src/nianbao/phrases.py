@@ -85,6 +85,8 @@ def describe(entry: LogEntry) -> str:
     if entry.action == "use":
         which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
         return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
+    if entry.action == "previous":
+        return f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查"
     if entry.action == "merge":
         return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
     if entry.action == "reply":

@@ -72,6 +72,7 @@ MESSAGES = {
     "NOT_ON_ROSTER": "单位编码 {unit_id}（{unit_name}）不在名单上",
     "NAME_DIFFERS": "表内单位名称“{found}”与名单上的“{expected}”不同",
     "NO_PREVIOUS": "没有找到该单位的上年数据，未做跨年度核对",
+    "REVIEW_UNITS": "单位",  # {group} of an across-units review when the roster has no 类型 column
     "PARTIAL_SUMMARY": "这是部分汇总表（缺 {missing} 个单位），不是完整的汇总，不能作为正式数字或再次汇总",
     "TEXT_FIGURE": "正文说“{quoted}”，表三新收申请总计为 {received} 件",
     "TEXT_EMPTY": "“{section}”部分为空或只写“无”，评估时会被扣分",

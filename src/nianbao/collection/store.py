@@ -111,6 +111,14 @@ MIGRATIONS: list[str] = [
         user TEXT NOT NULL
     );
     """,
+    # 3: last year's figures (issue #14), for the cross-year rules and the year-over-year review.
+    """
+    CREATE TABLE previous (
+        unit_id TEXT PRIMARY KEY,       -- a roster unit's code, or 名称:<name> (a report read by its title)
+        figures TEXT NOT NULL,          -- JSON: last year's figures by cell code
+        source TEXT NOT NULL            -- the files they came from
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

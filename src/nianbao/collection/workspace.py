@@ -37,10 +37,19 @@ from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, s
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.values import says_nothing
-from nianbao.operations.check import CheckedFile, CheckOptions, check_file, find_files, iter_checks
+from nianbao.operations.check import (
+    CheckedFile,
+    CheckOptions,
+    PackedFigures,
+    check_file,
+    find_files,
+    iter_checks,
+    units_review,
+)
 from nianbao.operations.generate import MANIFEST_NAME, Batch, deadline_date, generate
 from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress, no_progress
+from nianbao.operations.previous import previous_figures
 from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
 
 BLANK_DIR = "空白表格"
@@ -54,6 +63,7 @@ LATE = "迟交"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
+_NOTHING_FROM_LAST_YEAR = "没有从这些文件中读到任何单位的上年数字："
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 
 
@@ -121,6 +131,7 @@ class UnitState:
     late: bool = False
     open_warnings: list[dict[str, Any]] = field(default_factory=list)  # neither explained nor accepted
     sender_warning: str = ""  # the counted version came from an address that is not the unit's
+    review: list[dict[str, Any]] = field(default_factory=list)  # figures far above the others of its kind
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -133,6 +144,7 @@ class UnitState:
             "counted": self.counted.summary() if self.counted else None,
             "open_warnings": [w["message"] for w in self.open_warnings],
             "sender_warning": self.sender_warning,
+            "review": [w["message"] for w in self.review],
         }
 
 
@@ -308,6 +320,8 @@ class Workspace:
         self.units = [Unit(r["unit_id"], r["unit_name"]) for r in db.execute("SELECT * FROM units ORDER BY position")]
         self._roster_ids = {u.unit_id for u in self.units}
         self._by_place = {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
+        self._across = {r.id for r in self.form.review.units}
+        self.previous_notes: list[str] = []  # what could not be used of last year's files, when they were given
 
     # -- creating and finding ------------------------------------------------------------------------
 
@@ -324,14 +338,20 @@ class Workspace:
         unit_name: str = "汇总",
         form_name: str = DEFAULT_FORM,
         progress: Progress = no_progress,
+        previous: Sequence[str | Path] = (),
     ) -> tuple[Workspace, Batch]:
-        """A new workspace in ``root`` with its blank workbooks; refused where a workspace already is."""
+        """A new workspace in ``root`` with its blank workbooks; refused where a workspace already is. With
+        ``previous`` (last year's workbooks, summary, workspace or published reports), returns are checked
+        against last year's figures (X1, X2 and the year-over-year review)."""
         root = Path(root)
         if (root / store.DATABASE).exists():
             raise NianbaoError(f"{shown(root)} 中已经有一个工作区，未做任何改动")
         form = load_form(form_name)
         units = read_roster(roster)
         day = deadline_date(deadline) if deadline else None
+        last, notes = last_year(previous, form_name, year, units) if previous else ({}, [])
+        if previous and not last:
+            raise NianbaoError(_NOTHING_FROM_LAST_YEAR + ("；".join(notes) or "没有可用的文件") + "；未建立工作区")
         batch = generate(
             roster, year, root / BLANK_DIR, form_name=form_name, password=password, deadline=deadline, progress=progress
         )
@@ -359,7 +379,11 @@ class Workspace:
                 [(u.unit_id, u.unit_name, i) for i, u in enumerate(units)],
             )
             _log(db, "init", {"year": year, "units": len(units), "deadline": meta["deadline"], "form": form.key})
-        return cls(root, db), batch
+            if previous:
+                _store_previous(db, last, previous)
+        workspace = cls(root, db)
+        workspace.previous_notes = notes
+        return workspace, batch
 
     @classmethod
     def open(cls, where: str | Path | None = None, *, user: str | None = None) -> Workspace:
@@ -615,8 +639,46 @@ class Workspace:
         return [_stated(r, states) for r in outcomes]
 
     def _options(self, unit_id: str = "") -> CheckOptions:
-        roster = {u.unit_id: u for u in self.units}
-        return CheckOptions(form_name=self.form_name, roster=roster, year=self.year, unit_id=unit_id)
+        return CheckOptions(
+            form_name=self.form_name,
+            roster={u.unit_id: u for u in self.units},
+            year=self.year,
+            previous=self._previous,
+            unit_id=unit_id,
+        )
+
+    @cached_property
+    def _previous(self) -> dict[str, PackedFigures] | None:
+        """Last year's figures by unit, if the workspace was given them (packed: one array a unit)."""
+        rows = self.db.execute("SELECT unit_id, figures FROM previous").fetchall()
+        if not rows:
+            return None
+        return {row["unit_id"]: PackedFigures(self.form_name, json.loads(row["figures"])) for row in rows}
+
+    def set_previous(self, paths: Sequence[str | Path], progress: Progress = no_progress) -> tuple[int, list[str]]:
+        """Take last year's figures from ``paths`` (workbooks, a summary, last year's workspace, published
+        reports), replacing any given before, and check every version received so far again against them.
+        Returns how many units' figures were found, and what could not be used."""
+        figures, notes = last_year(paths, self.form_name, self.year, self.units)
+        if not figures:
+            raise NianbaoError(_NOTHING_FROM_LAST_YEAR + ("；".join(notes) or "没有可用的文件"))
+        with store.transaction(self.db):
+            _store_previous(self.db, figures, paths)
+            _log(self.db, "previous", {"units": len(figures), "files": [shown(Path(p)) for p in paths]}, self.user)
+        self.__dict__.pop("_previous", None)
+        self._check_again(progress)
+        return len(figures), notes
+
+    def _check_again(self, progress: Progress) -> None:
+        """Check every roster unit's stored versions again (after last year's figures changed)."""
+        rows = self.db.execute("SELECT id, stored FROM files WHERE version IS NOT NULL ORDER BY id").fetchall()
+        reports = iter_checks([self.root / row["stored"] for row in rows], self._options(), progress)
+        updates = []
+        for row, report in zip(rows, reports, strict=True):
+            checked = _Checked.of(report)
+            updates.append((checked.errors, checked.warnings, checked.problems, row["id"]))
+        with store.transaction(self.db):
+            self.db.executemany("UPDATE files SET errors = ?, warnings = ?, problems = ? WHERE id = ?", updates)
 
     def _store(self, path: Path, digest: str, data: bytes) -> Path:
         """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
@@ -700,28 +762,83 @@ class Workspace:
         accepted: dict[str, list[sqlite3.Row]] = {}
         for row in self.db.execute("SELECT * FROM acceptances"):
             accepted.setdefault(row["unit_id"], []).append(row)
-        states = []
+        counted: dict[str, Version] = {}
         for unit in self.units:
             row = latest.get(unit.unit_id)
-            if row is None:
+            if row is not None:
+                pinned = unit.unit_id in pins
+                counted[unit.unit_id] = self._version_by_id(pins[unit.unit_id]) if pinned else _version(row)
+        review = self._units_review(counted)
+        states = []
+        for unit in self.units:
+            if unit.unit_id not in counted:
                 states.append(UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None))
                 continue
-            pinned = unit.unit_id in pins
-            counted = self._version_by_id(pins[unit.unit_id]) if pinned else _version(row)
-            states.append(self._state(unit, counted, row["n"], pinned, accepted.get(unit.unit_id, [])))
+            states.append(
+                self._state(
+                    unit,
+                    counted[unit.unit_id],
+                    latest[unit.unit_id]["n"],
+                    unit.unit_id in pins,
+                    accepted.get(unit.unit_id, []),
+                    review.get(unit.unit_id, []),
+                )
+            )
         unidentified = [
             _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
         ]
         letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
         return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
 
+    def _units_review(self, counted: Mapping[str, Version]) -> dict[str, list[dict[str, Any]]]:
+        """The across-units review of the counted versions: a unit's headline figure far above the median of
+        the others of its kind (the roster's 类型). Only the figures it needs are read from the record."""
+        codes = sorted({code for rule in self.form.review.units for code in rule.cells})
+        if not codes or not counted:
+            return {}
+        columns = ", ".join("json_extract(figures, ?)" for _ in codes)
+        ids = json.dumps([v.id for v in counted.values()])
+        rows = self.db.execute(
+            f"SELECT unit_id, {columns} FROM files WHERE id IN (SELECT value FROM json_each(?))",
+            [*(f'$."{code}"' for code in codes), ids],
+        )
+        figures = {
+            row[0]: {
+                code: value if isinstance(value, (int, float)) else None
+                for code, value in zip(codes, row[1:], strict=True)
+            }
+            for row in rows
+        }
+        found = units_review(self.form, figures, self.kinds)
+        return {unit_id: [p.to_json() for p in problems] for unit_id, problems in found.items()}
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """Each unit's kind (镇, 乡, 部门 …) from the roster's 类型 column, if it has one."""
+        return {u.unit_id: u.kind for u in self.roster_units if u.kind}
+
+    @cached_property
+    def roster_units(self) -> list[Unit]:
+        """The roster as read from the workspace's copy (with its other columns: kind, contacts), or none if it
+        can no longer be read."""
+        try:
+            return read_roster(self.roster_path)
+        except NianbaoError:
+            return []
+
     def _state(
-        self, unit: Unit, counted: Version, versions: int, pinned: bool, accepted: Sequence[sqlite3.Row]
+        self,
+        unit: Unit,
+        counted: Version,
+        versions: int,
+        pinned: bool,
+        accepted: Sequence[sqlite3.Row],
+        review: Sequence[dict[str, Any]] = (),
     ) -> UnitState:
         late = self.deadline is not None and date.fromisoformat(counted.received_at[:10]) > self.deadline
         open_warnings = []
-        if counted.warnings and not counted.explained:
-            warnings = [p for p in counted.problems if p["severity"] == WARNING]
+        if (counted.warnings or review) and not counted.explained:
+            warnings = [p for p in counted.problems if p["severity"] == WARNING] + list(review)
             open_warnings = [w for w in warnings if not self._accepted(w, counted, accepted)]
         if counted.errors:
             state = HAS_ERRORS
@@ -730,15 +847,9 @@ class Workspace:
         else:
             state = PASSED
         sender = self.sender_warning(unit.unit_id, counted.sender)
-        return UnitState(unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings, sender)
-
-    @cached_property
-    def roster_units(self) -> list[Unit]:
-        """The roster as given, with its other columns (contacts); empty if it can no longer be read."""
-        try:
-            return read_roster(self.roster_path)
-        except NianbaoError:
-            return []
+        return UnitState(
+            unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings, sender, list(review)
+        )
 
     @cached_property
     def addresses(self) -> dict[str, set[str]]:
@@ -980,6 +1091,9 @@ class Workspace:
     def _basis(self, warning: Mapping[str, Any], version: Version) -> str:
         """What an acceptance relies on: the warning's words and every figure it reads. A later version
         keeps the acceptance only when these are the same."""
+        if warning["code"] in self._across:
+            # against the other units: holds while the unit's own figure is the same, whatever the median does
+            return json.dumps([warning["code"], warning.get("params", {}).get("value")], ensure_ascii=False)
         codes: list[str] = []
         rule = next((r for r in self.form.rules if r.id == warning["code"]), None)
         place = (warning.get("sheet", ""), warning.get("cell", ""))
@@ -997,6 +1111,52 @@ class Workspace:
         return any(
             a["code"] == warning["code"] and a["cell"] == _cell(warning) and a["basis"] == basis for a in accepted
         )
+
+
+def last_year(
+    paths: Iterable[str | Path], form_name: str, year: int | None, units: Iterable[Unit] | None = None
+) -> tuple[dict[str, Mapping[str, float | None]], list[str]]:
+    """Last year's figures by unit (``previous_figures``), where a workspace folder gives each unit's counted
+    version (one with errors is not used); and what could not be used."""
+    figures: dict[str, Mapping[str, float | None]] = {}
+    notes: list[str] = []
+    files = []
+    for path in map(Path, paths):
+        if not (path / store.DATABASE).is_file():
+            files.append(path)
+            continue
+        workspace = Workspace.open(path)
+        try:
+            if year is not None and workspace.year != year - 1:
+                notes.append(f"{shown(path)}：是 {workspace.year} 年度的工作区，不是上年（{year - 1} 年度）的")
+                continue
+            for state in workspace.status().units:
+                if state.counted is None:
+                    continue
+                if state.counted.errors:
+                    notes.append(f"{shown(path)}：{state.unit_name} 计入的版本有错误，未使用")
+                    continue
+                known = state.counted.figures.items()
+                figures[state.unit_id] = {c: v if isinstance(v, (int, float)) else None for c, v in known}
+        finally:
+            workspace.close()
+    if files:
+        found, more = previous_figures(files, form_name, year, units)
+        figures.update(found)
+        notes += more
+    return figures, notes
+
+
+def _store_previous(
+    db: sqlite3.Connection, figures: Mapping[str, Mapping[str, float | None]], paths: Iterable[str | Path]
+) -> None:
+    """Replace last year's figures in the record (inside the caller's transaction)."""
+    source = "、".join(shown(Path(p)) for p in paths)
+    db.execute("DELETE FROM previous")
+    db.executemany(
+        "INSERT INTO previous (unit_id, figures, source) VALUES (?, ?, ?)",
+        [(unit_id, json.dumps(dict(values), ensure_ascii=False), source) for unit_id, values in figures.items()],
+    )
 
 
 def _version(row: sqlite3.Row) -> Version:

@@ -42,6 +42,8 @@ class Raw:
         return value
 
     def number(self) -> float:
+        if not self.present:
+            raise self.error("缺少必填项")
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
             raise self._wrong("数字")
         return float(self.value)

@@ -11,12 +11,13 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from nianbao.form.raw import Raw, shown
+from nianbao.form.review import Review, parse_review
 from nianbao.form.rules import Relation, Rule, TableOrder, compile_rule
 from nianbao.problems import NianbaoError, SpecError
 
@@ -191,6 +192,7 @@ class Form:
     report: ReportSpec
     import_hints: ImportHints
     summary: SummarySpec
+    review: Review = field(default_factory=Review)  # what to ask about (请核实): moves against last year, outliers
     fingerprint: str = ""
 
     @property
@@ -294,7 +296,9 @@ def read_toml(path: Path, what: str = "表格规格文件") -> dict[str, object]
 
 
 def _build(raw: Raw) -> Form:
-    top = raw.table(keys=("form", "types", "tables", "narrative", "cover", "rules", "report", "summary", "import"))
+    top = raw.table(
+        keys=("form", "types", "tables", "narrative", "cover", "rules", "report", "summary", "import", "review")
+    )
     meta = top["form"].table(keys=("id", "version", "title", "basis", "first_year"))
     types = {name: _field_type(name, node) for name, node in top["types"].entries()}
     text_type = types.get(TEXT_TYPE)
@@ -394,6 +398,7 @@ def _build(raw: Raw) -> Form:
         report=_report(top["report"], tables, sections, cells),
         import_hints=_import_hints(top["import"], labels),
         summary=_summary(top["summary"], cells),
+        review=parse_review(top["review"], cells, {r.id for r in rules}),
     )
     return replace(form, fingerprint=_fingerprint(form))
 

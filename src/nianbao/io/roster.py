@@ -14,6 +14,7 @@ from nianbao.problems import NianbaoError, RosterError
 
 ID_HEADERS = ("unit_id", "单位编码", "单位代码", "编码")
 NAME_HEADERS = ("unit_name", "单位名称", "名称")
+KIND_HEADERS = ("类型", "单位类型", "kind", "unit_kind")  # optional: units are reviewed against their own kind
 MAX_ROSTER_BYTES = 20 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10  # non-empty rows in which the header is looked for
 
@@ -24,6 +25,7 @@ class Unit:
     unit_name: str
     line: int = 0  # line of the roster it came from, for messages
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    kind: str = field(default="", compare=False)  # 镇, 乡, 部门 …: the roster's 类型 column, if it has one
 
 
 def read_roster(path: str | Path) -> list[Unit]:
@@ -86,6 +88,7 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     header_line, header = rows[start]
     id_col = _find(header, ID_HEADERS)
     name_col = _find(header, NAME_HEADERS)
+    kind_col = _find(header, KIND_HEADERS)
     missing = [
         names[0] + "/" + names[1] for col, names in ((id_col, ID_HEADERS), (name_col, NAME_HEADERS)) if col is None
     ]
@@ -112,7 +115,7 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
             extra = {
                 h: v for i, (h, v) in enumerate(zip(header, row, strict=False)) if i not in (id_col, name_col) and h
             }
-            units.append(Unit(unit_id, unit_name, line, extra))
+            units.append(Unit(unit_id, unit_name, line, extra, row[kind_col] if kind_col is not None else ""))
         if unit_id:
             first_line.setdefault(unit_id, line)
     if problems:

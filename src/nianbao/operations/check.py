@@ -11,6 +11,7 @@ from math import isnan, nan
 from pathlib import Path
 from typing import Any
 
+from nianbao.form.review import figure_text, outliers
 from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
@@ -503,10 +504,42 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
         report.explanation = report.texts[form.explanation.code]
 
 
+def find_previous(
+    previous: Mapping[str, Mapping[str, float | None]], unit_id: str, unit_name: str
+) -> Mapping[str, float | None] | None:
+    """Last year's figures of a unit: by its code, else (a published report read without a roster) by a
+    name that is the unit's, with or without the county before it (彰武县彰武镇 for 彰武镇)."""
+    if unit_id in previous:
+        return previous[unit_id]
+    found = [figures for key, figures in previous.items() if key.startswith(NAME_KEY) and same_unit(key, unit_name)]
+    return found[0] if len(found) == 1 else None
+
+
+NAME_KEY = "名称:"  # last year's figures known by a unit's name only (a published report read without a roster)
+_GOVERNMENT = ("人民政府", "政府")
+
+
+def same_unit(name: str, other: str) -> bool:
+    """Two names of one unit: the same, or one is the other with a place before it (彰武县彰武镇, 彰武镇);
+    “人民政府” after a town's name does not count."""
+    a, b = (_bare(n) for n in (name.removeprefix(NAME_KEY), other))
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return long == short or (len(short) >= 2 and long.endswith(short) and long[-len(short) - 1] in "县市区旗")
+
+
+def _bare(name: str) -> str:
+    name = "".join(name.split())
+    for suffix in _GOVERNMENT:
+        name = name.removesuffix(suffix)
+    return name
+
+
 def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None:
     previous = None
     if options.previous is not None:
-        previous = options.previous.get(report.unit_id)
+        previous = find_previous(options.previous, report.unit_id, report.unit_name)
         if previous is None:
             report.problems.append(Problem.of(WARNING, "NO_PREVIOUS"))
     for rule in form.rules:
@@ -531,6 +564,68 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
                     (outcome.left, outcome.right),
                 )
             )
+    if previous is not None:
+        report.problems.extend(year_review(form, report.figures, previous))
+
+
+def year_review(form: Form, figures: Mapping[str, float | None], previous: Mapping[str, float | None]) -> list[Problem]:
+    """请核实 warnings where a figure moved implausibly against last year (the spec's [review]); each names
+    both years' figures, which are also its params (an acceptance holds while neither changes)."""
+    problems = []
+    for rule in form.review.year:
+        for code in rule.cells:
+            now, before = figures.get(code), previous.get(code)
+            if now is None or before is None or not rule.flags(now, before):
+                continue
+            cell = form.cells[code]
+            message = rule.message.format(now=figure_text(now), previous=figure_text(before), unit=cell.type.unit)
+            where = _where(cell)
+            problems.append(
+                Problem(
+                    WARNING,
+                    rule.id,
+                    message,
+                    where.sheet,
+                    where.cell,
+                    where.row_label,
+                    where.col_label,
+                    (now, before),
+                    {"now": now, "previous": before},
+                )
+            )
+    return problems
+
+
+def units_review(
+    form: Form, figures: Mapping[str, Mapping[str, float | None]], kinds: Mapping[str, str]
+) -> dict[str, list[Problem]]:
+    """请核实 warnings, by unit_id, where a unit's headline figure stands far above the median of the other
+    units of its kind (the spec's [review] across_units). The params hold the unit's figure and the median."""
+    found: dict[str, list[Problem]] = {}
+    for outlier in outliers(form.review.units, figures, kinds):
+        cell = form.cells[outlier.code]
+        message = outlier.rule.message.format(
+            value=figure_text(outlier.value),
+            median=figure_text(outlier.median),
+            units=outlier.others,
+            group=outlier.kind or MESSAGES["REVIEW_UNITS"],
+            unit=cell.type.unit,
+        )
+        where = _where(cell)
+        params = {"value": outlier.value, "median": outlier.median, "units": outlier.others, "kind": outlier.kind}
+        problem = Problem(
+            WARNING,
+            outlier.rule.id,
+            message,
+            where.sheet,
+            where.cell,
+            where.row_label,
+            where.col_label,
+            (outlier.value, outlier.median),
+            params,
+        )
+        found.setdefault(outlier.unit_id, []).append(problem)
+    return found
 
 
 def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:

@@ -235,27 +235,31 @@ def import_report(
     form = load_form(form_name)
     form.check_year(year)
     refuse_overwrite(out, force)
+    result = parse_report(report_lines(source), form)
+    identity = Identity.for_unit(form, unit_id, unit_name, year)
+    figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
+    content = Content(figures, texts=result.texts, locked=False)
+    write_atomic(out, build_workbook(form, identity, password, content), overwrite=force)
+    return result
+
+
+def report_lines(source: Path) -> list[str]:
+    """A published report as lines: a Word document's paragraphs and table cells, a web page (.html, or text
+    that is HTML) as a browser's copy would give it, a page's text (UTF-8 or GBK) as it is."""
     try:
         raw = source.read_bytes()
     except OSError as exc:
         raise NianbaoError(f"无法读取 {source}：{exc.strerror or exc}") from None
     if source.suffix.lower() in WORD_SUFFIXES or is_word(raw):
         try:
-            lines = word_lines(raw)
+            return word_lines(raw)
         except NianbaoError as exc:
             raise NianbaoError(f"{shown(source)}：{exc}") from None
-    else:
-        text = _decode(raw, source)
-        is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
-            ("<!doctype", "<html")
-        )
-        lines = lines_of_html(text) if is_html else text.splitlines()
-    result = parse_report(lines, form)
-    identity = Identity.for_unit(form, unit_id, unit_name, year)
-    figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
-    content = Content(figures, texts=result.texts, locked=False)
-    write_atomic(out, build_workbook(form, identity, password, content), overwrite=force)
-    return result
+    text = _decode(raw, source)
+    is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
+        ("<!doctype", "<html")
+    )
+    return lines_of_html(text) if is_html else text.splitlines()
 
 
 def _decode(data: bytes, source: Path) -> str:
@@ -319,7 +323,8 @@ def report_title(lines: list[str], form: Form) -> Title | None:
 def _title_pattern(title: str) -> re.Pattern[str]:
     parts = re.split(r"(\{unit\}|\{year\})", normalize(title))
     groups = {"{unit}": "(?P<unit>.+?)", "{year}": r"(?P<year>\d{4})"}
-    return re.compile("".join(groups.get(part, re.escape(part)) for part in parts))
+    pattern = "".join(groups.get(part, re.escape(part)) for part in parts)
+    return re.compile(pattern.replace(r"(?P<year>\d{4})年", r"(?P<year>\d{4})年度?"))  # “2025年度…” too
 
 
 def match_unit(named: str, units: Iterable[Unit]) -> list[Unit]:

@@ -23,9 +23,9 @@ from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.writer import Content, build_workbook
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
-from nianbao.operations.check import CheckedFile, CheckOptions, check_files
+from nianbao.operations.check import CheckedFile, CheckOptions, check_files, units_review
 from nianbao.operations.parallel import Progress, no_progress
-from nianbao.problems import MESSAGES, NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError, Problem
 
 STATUS_SHEET = "报送情况"
 TEXTS_SHEET = "文字汇编"
@@ -61,6 +61,7 @@ class Summary:
     roster_size: int
     facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # more columns of the status sheet, by unit
     written: Path | None = None
+    review: dict[str, list[Problem]] = field(default_factory=dict)  # figures far above the unit's kind, by unit
 
     @property
     def merged(self) -> list[UnitStatus]:
@@ -94,6 +95,7 @@ class Summary:
                 }
                 for s in self.statuses
             ],
+            "review": {unit: [p.to_json() for p in problems] for unit, problems in self.review.items()},
             "files": [r.to_json() for r in self.reports],
         }
 
@@ -138,6 +140,7 @@ def merge(
     counted = [s.counted for s in statuses if s.counted]
     sums = _sum([r.figures for r in counted if r], form)
     result = Summary(form, year, statuses, reports, sums, len(units), facts or {})
+    result.review = _review(form, statuses, {u.unit_id: u.kind for u in units})
     if (result.complete or allow_missing) and counted:  # a summary of no unit would be all zeros
         identity = Identity.for_summary(form, unit_id, unit_name, year, len(counted), len(result.missing_units))
         with atomic_file(out, overwrite=force) as target:
@@ -194,6 +197,19 @@ def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) 
                 reason = report.errors[0].message if report.errors else ""
                 statuses.append(UnitStatus("", "", UNRECOGNIZED, [report], reason))
     return statuses + copies
+
+
+def _review(form: Form, statuses: list[UnitStatus], kinds: Mapping[str, str]) -> dict[str, list[Problem]]:
+    """The units whose headline figures stand far above the others of their kind: 请核实 warnings on their
+    reports, and in the 说明 of the status sheet."""
+    merged = {s.unit_id: s for s in statuses if s.counted}
+    found = units_review(form, {unit_id: s.counted.figures for unit_id, s in merged.items() if s.counted}, kinds)
+    for unit_id, problems in found.items():
+        status = merged[unit_id]
+        assert status.counted is not None
+        status.counted.problems.extend(problems)
+        status.note = "；".join([status.note, *(f"{p.place}：{p.message}" for p in problems)]).lstrip("；")
+    return found
 
 
 def _sum(figure_sets: list[Mapping[str, float | None]], form: Form) -> dict[str, float | None]:
