@@ -516,24 +516,11 @@ def find_previous(
 
 
 NAME_KEY = "名称:"  # last year's figures known by a unit's name only (a published report read without a roster)
-_GOVERNMENT = ("人民政府", "政府")
 
 
 def same_unit(name: str, other: str) -> bool:
-    """Two names of one unit: the same, or one is the other with a place before it (彰武县彰武镇, 彰武镇);
-    “人民政府” after a town's name does not count."""
-    a, b = (_bare(n) for n in (name.removeprefix(NAME_KEY), other))
-    if not a or not b:
-        return False
-    short, long = sorted((a, b), key=len)
-    return long == short or (len(short) >= 2 and long.endswith(short) and long[-len(short) - 1] in "县市区旗")
-
-
-def _bare(name: str) -> str:
-    name = "".join(name.split())
-    for suffix in _GOVERNMENT:
-        name = name.removesuffix(suffix)
-    return name
+    """Two names of one unit: the same, or one is the other with a place before it (彰武县彰武镇, 彰武镇)."""
+    return bool(match_unit(name.removeprefix(NAME_KEY), [Unit("", other)]))
 
 
 def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None:

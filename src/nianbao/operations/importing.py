@@ -328,16 +328,29 @@ def _title_pattern(title: str) -> re.Pattern[str]:
 
 
 def match_unit(named: str, units: Iterable[Unit]) -> list[Unit]:
-    """The roster units a title's unit name means: the one of that very name; else the roster name it ends
-    with (“彰武县彰武镇” is the roster's 彰武镇; the longest if several); else the roster names that end with it
-    (“彰武镇” is the roster's 彰武县彰武镇). More than one is ambiguous: the caller does not choose."""
-    key = normalize(named)
-    units = [u for u in units if normalize(u.unit_name)]
-    same = [u for u in units if normalize(u.unit_name) == key]
-    if same or not key:
+    """The roster units a report's unit name means: the one of that very name (“人民政府” after it aside); else
+    the roster name it is with a place before it (“彰武县彰武镇” is the roster's 彰武镇; the longest if several);
+    else the roster names that are it with a place before them. More than one is ambiguous: the caller does not
+    choose."""
+    key = _bare(named)
+    units = [u for u in units if _bare(u.unit_name)]
+    same = [u for u in units if _bare(u.unit_name) == key]
+    if same or len(key) < 2:
         return same
-    within = [u for u in units if key.endswith(normalize(u.unit_name))]
+    within = [u for u in units if _placed(key, _bare(u.unit_name))]
     if within:
-        longest = max(len(normalize(u.unit_name)) for u in within)
-        return [u for u in within if len(normalize(u.unit_name)) == longest]
-    return [u for u in units if normalize(u.unit_name).endswith(key)] if len(key) > 1 else []
+        longest = max(len(_bare(u.unit_name)) for u in within)
+        return [u for u in within if len(_bare(u.unit_name)) == longest]
+    return [u for u in units if _placed(_bare(u.unit_name), key)]
+
+
+def _bare(name: str) -> str:
+    name = normalize(name)
+    for suffix in ("人民政府", "政府"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _placed(long: str, short: str) -> bool:
+    """``long`` is ``short`` with a place before it: 彰武县彰武镇, 阜新市彰武县."""
+    return len(short) >= 2 and len(long) > len(short) and long.endswith(short) and long[-len(short) - 1] in "县市区旗"

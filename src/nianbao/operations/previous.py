@@ -19,8 +19,8 @@ from nianbao.io.files import shown
 from nianbao.io.identity import SUMMARY
 from nianbao.io.reading import open_spreadsheet
 from nianbao.io.roster import Unit
-from nianbao.operations.check import NAME_KEY, CheckOptions, check_all, find_files, same_unit
-from nianbao.operations.importing import parse_report, report_lines, report_title
+from nianbao.operations.check import NAME_KEY, CheckOptions, check_all, find_files
+from nianbao.operations.importing import match_unit, parse_report, report_lines, report_title
 from nianbao.problems import NianbaoError
 
 Figures = Mapping[str, float | None]
@@ -113,8 +113,7 @@ def _unit_key(name: str, roster: list[Unit] | None) -> str | None:
     """The roster unit a report's title names (its code), or the name itself when there is no roster."""
     if roster is None:
         return NAME_KEY + name
-    exact = [u for u in roster if u.unit_name == name]
-    near = exact or [u for u in roster if same_unit(name, u.unit_name)]
+    near = match_unit(name, roster)
     return near[0].unit_id if len(near) == 1 else None
 
 
