@@ -193,8 +193,10 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         driver.find_element(By.CSS_SELECTOR, "#pin textarea").send_keys("第 2 版误填，仍以第 1 版为准，已通知重报")
         click(By.CSS_SELECTOR, "#pin button")
         assert "已通过" in text("#unit-state")
-        # 兴隆堡镇: its warning accepted.
+        # 兴隆堡镇: its warnings accepted, the rule's and the review's (its figures stand far above the others').
         driver.get(url + "unit/210922109")
+        assert "中位数" in text("#problems")
+        Select(driver.find_element(By.NAME, "rule")).select_by_value("全部")
         driver.find_element(By.CSS_SELECTOR, "#accept textarea").send_keys("已电话核实")
         click(By.CSS_SELECTOR, "#accept button")
         assert "已通过" in text("#unit-state")
