@@ -25,6 +25,7 @@ from nianbao.problems import NianbaoError
 from tests.figures import consistent_inputs
 from tests.mailbuild import message
 from tests.mailservers import PASSWORD, USER, SmtpServer, smtp_server  # noqa: F401 (the fixture)
+from tests.workbooks import filled_workbook
 
 UNITS = [
     Unit("210922100", "彰武镇"),  # an error
@@ -55,8 +56,6 @@ def roster(path: Path) -> Path:
 def returns(form: Form) -> dict[str, bytes]:
     """Each unit's return: 彰武镇 typed “5件”, 哈尔套镇 has one 规章 (the P1 warning), 后新秋镇 is right."""
     good = consistent_inputs(form, random.Random(7))
-    from tests.workbooks import filled_workbook
-
     return {
         "210922100": filled_workbook(form, {**good, "T3.R01.C1": "5件"}, UNITS[0]),
         "210922101": filled_workbook(form, {**good, "T2.R01.C1": 1}, UNITS[1]),
@@ -106,7 +105,7 @@ def test_each_unit_that_needs_a_reply_gets_one_draft(workspace: Workspace, tmp_p
     assert body is not None
     text = body.get_content()
     assert "彰武镇：" in text and "需要改正的错误（1 个）" in text and "“5件”" in text and "第 1 版" in text
-    assert "需要核实的数字" not in text and "2026年1月20日" in text and "彰武县" in text
+    assert "需要核实的数字" not in text and "尽快把整个表格" in text and "彰武县" in text  # the deadline has passed
     names = [part.get_filename() for part in draft.iter_attachments()]
     assert names == ["彰武镇_问题标注.xlsx", "彰武镇.xlsx"]
     # What the unit gets back reads as its own file (same problem) and the tool's annotated copy.
@@ -139,8 +138,6 @@ def test_each_unit_that_needs_a_reply_gets_one_draft(workspace: Workspace, tmp_p
 def test_a_later_version_needs_a_new_reply_and_a_passed_one_none(workspace: Workspace, form: Form) -> None:
     first = {r.unit_id: r for r in draft_replies(workspace).replies}
     good = consistent_inputs(form, random.Random(7))
-    from tests.workbooks import filled_workbook
-
     fixed = filled_workbook(form, good, UNITS[0])
     path = workspace.root.parent / "彰武镇2.xlsx"
     path.write_bytes(fixed)
@@ -190,7 +187,7 @@ def test_replies_are_sent_once_over_starttls(workspace: Workspace, smtp_server: 
     smtp_server.refuse.add("het@town.example")
     env = {"NIANBAO_SMTP_PASSWORD": PASSWORD}
     result = run("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--from", COUNTY, env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one could not be sent
     assert "✓ 210922100 彰武镇 审核意见（第 1 版）：已发给 zwz@town.example" in result.output
     assert "哈尔套镇" in result.output and "拒收" in result.output  # refused: not marked sent
     assert "发出 2 封" in result.output
@@ -204,7 +201,7 @@ def test_replies_are_sent_once_over_starttls(workspace: Workspace, smtp_server: 
     # Again: only the refused one goes, now that the server takes it; nothing is sent twice.
     smtp_server.refuse.clear()
     again = run("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--from", COUNTY, env=env)
-    assert "发出 1 封" in again.output and again.output.count("，不重复发送") == 2  # 冯家镇: today's letter
+    assert "发出 1 封" in again.output and again.output.count("= ") == 2  # 冯家镇: today's letter
     assert [d.recipients for d in smtp_server.delivered[2:]] == [["het@town.example"]]
     history = run("history", "彰武镇", "-w", workspace.root)
     assert "回复：审核意见（答复第 1 版）  已于" in history.output and "发给 zwz@town.example" in history.output
@@ -257,3 +254,89 @@ def test_a_wrong_smtp_password_is_one_clear_line(workspace: Workspace, smtp_serv
     assert result.exit_code != 0 and "登录失败" in result.output and "wrong" not in result.output
     assert smtp_server.delivered == [] and not any(e.action == "send" for e in workspace.log())
     assert USER in result.output
+
+
+def test_unsent_drafts_follow_the_roster_and_the_words(workspace: Workspace) -> None:
+    (first,) = draft_replies(workspace, ["冯家镇"]).replies
+    roster_copy = workspace.root / "名单.csv"
+    roster_copy.write_text(
+        roster_copy.read_text(encoding="utf-8").replace(
+            "fjz@town.example", "李会计 <fj@town.example>；fj2@town.example"
+        ),
+        encoding="utf-8",
+    )
+    packaged = Path(__file__).parents[1] / "templates" / "mail" / "replies.toml"
+    (workspace.root / TEXTS_FILE).write_text(
+        packaged.read_text(encoding="utf-8").replace("谢谢配合！", "此致敬礼！"), encoding="utf-8"
+    )
+    (again,) = draft_replies(Workspace.open(workspace.root), ["冯家镇"]).replies
+    assert again.key == first.key and again.message_id == first.message_id  # the same reply, written anew
+    assert again.recipients == ("fj2@town.example", "fj@town.example")
+    body = parsed(again.draft.read_bytes()).get_body(("plain",))
+    assert body is not None and "此致敬礼！" in body.get_content()
+
+
+def test_a_mistake_in_the_words_is_found_before_any_draft(workspace: Workspace) -> None:
+    packaged = Path(__file__).parents[1] / "templates" / "mail" / "replies.toml"
+    (workspace.root / TEXTS_FILE).write_bytes(
+        packaged.read_text(encoding="utf-8").replace("{问题}", "{问题清单}").encode("gbk")  # Notepad's ANSI
+    )
+    result = run("reply", "-w", workspace.root, "--unit", "冯家镇")  # a request: the mistake is in [problems]
+    assert result.exit_code == 2 and "回复邮件的文字" in result.output and "problems.body" in result.output
+    assert "{问题清单}" in result.output and not (workspace.root / "回复草稿").exists()
+    (workspace.root / TEXTS_FILE).write_text("[problems\nsubject = 1", encoding="utf-8")
+    broken = run("reply", "-w", workspace.root)
+    assert broken.exit_code == 2 and "不是有效的 TOML" in broken.output and "第 1 行" in broken.output
+
+
+def test_drafts_no_unit_needs_are_set_aside_and_sent_ones_are_said(workspace: Workspace, form: Form) -> None:
+    first = {r.unit_id: r for r in draft_replies(workspace).replies}
+    fixed = workspace.root.parent / "彰武镇2.xlsx"
+    fixed.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(7)), UNITS[0]))
+    workspace.receive([fixed])
+    marked = run("reply", "-w", workspace.root, "--mark-sent", "--unit", "冯家镇")
+    assert "✓ 210922103 冯家镇 下发通知：记为已由邮件程序发给 fjz@town.example" in marked.output
+    listing = run("reply", "-w", workspace.root)
+    assert "= 210922103 冯家镇 下发通知：已于" in listing.output and "✎ 210922103" not in listing.output
+    old = first["210922100"].draft
+    assert not old.exists() and (old.parent / "已过时" / old.name).exists()  # 彰武镇 passed: its draft aside
+    assert "彰武镇" not in listing.output
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{yesterday}T09:00:00+08:00", REQUEST))
+    assert "✎ 210922103 冯家镇 催报" in run("reply", "-w", workspace.root).output
+
+
+def test_from_and_the_password_are_checked(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+    send = ("reply", "-w", workspace.root, "--send", "--smtp", smtp_server.url(), "--unit", "冯家镇")
+    wrong = run(*send, "--from", "not an address", env={"NIANBAO_SMTP_PASSWORD": PASSWORD})
+    assert wrong.exit_code == 2 and "不是邮箱地址" in wrong.output
+    chinese = run(*send, "--from", COUNTY, env={"NIANBAO_SMTP_PASSWORD": "密码pw"})
+    assert chinese.exit_code == 1 and "授权码" in chinese.output and "密码pw" not in chinese.output
+    named = run(*send, "--from", f"县政务公开办 <{COUNTY}>", env={"NIANBAO_SMTP_PASSWORD": PASSWORD})
+    assert named.exit_code == 0, named.output
+    (delivered,) = smtp_server.delivered
+    mail = parsed(delivered.data)
+    assert delivered.sender == COUNTY and mail["From"].addresses[0].addr_spec == COUNTY
+    assert mail["From"].addresses[0].display_name == "县政务公开办"
+
+
+def test_a_partly_refused_reply_records_who_got_it(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+    roster_copy = workspace.root / "名单.csv"
+    text = roster_copy.read_text(encoding="utf-8").replace("fjz@town.example", "fjz@town.example、gone@town.example")
+    roster_copy.write_text(text, encoding="utf-8")
+    smtp_server.refuse.add("gone@town.example")
+    ws = Workspace.open(workspace.root)
+    with SmtpOutbox.connect(smtp_server.url(), lambda _: PASSWORD) as outbox:
+        (sent,) = send_replies(ws, draft_replies(ws, ["冯家镇"]).replies, outbox, COUNTY)
+    assert sent.sent and sent.reply.recipients == ("fjz@town.example",) and "gone@town.example" in sent.reason
+    history = run("history", "冯家镇", "-w", ws.root)
+    assert "发给 fjz@town.example" in history.output and "gone@" not in history.output
+
+
+def test_roster_addresses_that_are_no_addresses_are_said(tmp_path: Path) -> None:
+    path = tmp_path / "名单.csv"
+    path.write_text("单位编码,单位名称,邮箱\n1,甲镇,a b@a.cn\n2,乙镇,无\n3,丙镇,“王五” <ww@a.cn>\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", path, 2025)
+    assert ws.addresses == {"1": {"b@a.cn"}, "2": set(), "3": {"ww@a.cn"}}
+    assert ws.address_problems() == ["名单上 1 甲镇 的邮箱“a b@a.cn”中 “a” 不是邮箱地址，未使用"]
+    assert "“a” 不是邮箱地址" in run("reply", "-w", ws.root).output

@@ -211,3 +211,12 @@ def test_the_unit_page_offers_the_reply_draft(round_root: Path, client: FlaskCli
     assert client.get(f"/unit/{passed.unit_id}/reply").status_code == 302  # back to the page: nothing to reply
     assert "审核意见（答复第 1 版）：草稿" in client.get(f"/unit/{unexplained.unit_id}").get_data(as_text=True)
     assert any(e.action == "reply" and "（网页）" in e.user for e in workspace.log())
+
+
+def test_a_workspace_given_as_a_relative_folder_serves_its_files(
+    round_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(round_root.parent)
+    client = _client(create_app(Settings(Path(round_root.name))))  # as `nianbao serve -w ws` gives it
+    counted = next(u.counted for u in Workspace.open(round_root).status().units if u.counted)
+    assert counted is not None and client.get(f"/file/{counted.id}").status_code == 200

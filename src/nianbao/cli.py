@@ -741,9 +741,12 @@ def _version_number(text: str) -> int:
 @click.option("--from", "sender", default="", metavar="邮箱", help="发件人邮箱，如 xxgk@county.gov.cn。")
 @click.option("--send", is_flag=True, help="写好后通过 --smtp 的发信服务器发出（同一份回复只发一次）。")
 @click.option("--smtp", default=None, metavar="URL", help="发信服务器，如 smtps://xxgk@smtp.example.cn。")
+@click.option("--mark-sent", is_flag=True, help="草稿已用自己的邮件程序发出：记为已发送（次日起未报的写催报）。")
 @_workspace_option
 @_friendly
-def reply(units: tuple[str, ...], sender: str, send: bool, smtp: str | None, workspace: Path | None) -> None:
+def reply(
+    units: tuple[str, ...], sender: str, send: bool, smtp: str | None, mark_sent: bool, workspace: Path | None
+) -> None:
     """给需要回复的单位写邮件草稿（回复草稿/ 中的 .eml，可用 Outlook、Foxmail、Thunderbird 打开发送）：
     有错误或待核实的写审核意见（附问题标注副本），未收到的写下发通知或催报（附空白表格）。
 
@@ -751,7 +754,7 @@ def reply(units: tuple[str, ...], sender: str, send: bool, smtp: str | None, wor
     不会保存）。每份回复只发一次；名单上没有邮箱的单位列出联系电话。"""
     from nianbao.cli_mail import reply_command  # mail modules: only when replying
 
-    reply_command(Workspace.open(workspace), units, sender, send, smtp)
+    reply_command(Workspace.open(workspace), units, sender, send, smtp, mark_sent)
 
 
 @main.command()

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import click
 
 from nianbao.collection.mail import RawMail, iter_mail_files
 from nianbao.collection.reply import REPLY_DIR, Reply, draft_replies, send_replies
+from nianbao.collection.reply import mark_sent as mark_sent_replies
 from nianbao.collection.smtp import SmtpOutbox
 from nianbao.collection.workspace import KNOWN, NEW, REFUSED, Workspace
 from nianbao.io.files import shown
+from nianbao.io.roster import mail_addresses
 from nianbao.operations.parallel import Progress
 from nianbao.phrases import message_lines
 
@@ -57,43 +60,80 @@ def receive_mail(
     )
 
 
-def reply_command(workspace: Workspace, units: tuple[str, ...], sender: str, send: bool, smtp: str | None) -> None:
-    """Draft the replies the units need and, with ``send``, send them; one line per unit."""
+def reply_command(
+    workspace: Workspace, units: tuple[str, ...], sender: str, send: bool, smtp: str | None, mark_sent: bool
+) -> None:
+    """Draft the replies the units need and, with ``send``, send them (or mark them sent); a line per unit."""
     if send and not (smtp and sender):
         raise click.UsageError("发送回复要写发信服务器和发件人：--send --smtp smtps://用户名@服务器 --from 邮箱")
     if smtp and not send:
         raise click.UsageError("--smtp 只在发送时使用：请加 --send")
+    if send and mark_sent:
+        raise click.UsageError("--send 与 --mark-sent 不能同时使用")
+    sender = _from(sender)
+    for problem in workspace.address_problems():
+        click.secho(f"⚠ {problem}", fg="yellow")
     drafts = draft_replies(workspace, units, sender)
-    replies = drafts.replies
     for failure in drafts.failed:
         click.secho(f"✗ {failure}", fg="red")
-    if not replies:
-        click.echo("没有需要回复的单位（都已通过）。" if not drafts.failed else "没有写成任何草稿。")
-        return
-    if not send:
-        for r in replies:
-            click.secho(f"✎ {_who(r)}：{_to(r)}草稿 {shown(r.draft.relative_to(workspace.root))}", fg=_colour(r))
-        click.echo(f"写好 {len(replies)} 份草稿，在 {shown(workspace.root / REPLY_DIR)}；可在邮件程序中打开发送。")
-    else:
+    waiting = [r for r in drafts.replies if not r.sent_at]
+    for r in drafts.replies:
+        if r.sent_at:
+            click.echo(f"= {_who(r)}：{r.said}")
+    failed = bool(drafts.failed)
+    if send:
         assert smtp is not None
-        sent = 0
-        with SmtpOutbox.connect(smtp, _password) as outbox:
-            for result in send_replies(workspace, replies, outbox, sender):
-                r = result.reply
-                if result.sent:
-                    sent += 1
-                    click.secho(f"✓ {_who(r)}：已发给 {'、'.join(r.recipients)}", fg="green")
-                    if result.reason:
-                        click.secho(f"    注意：{result.reason}", fg="yellow")
-                elif r.recipients:
-                    click.secho(f"= {_who(r)}：{result.reason}", fg="yellow" if r.sent_at else "red")
-        click.echo(f"发出 {sent} 封，其余 {len(replies) - sent} 封未发（原因见上）。")
-    for r in replies:
+        failed |= _send(workspace, waiting, smtp, sender)
+    elif mark_sent:
+        for r in mark_sent_replies(workspace, [r for r in waiting if r.recipients]):
+            click.secho(f"✓ {_who(r)}：记为已由邮件程序发给 {'、'.join(r.recipients)}", fg="green")
+    else:
+        for r in waiting:
+            click.secho(f"✎ {_who(r)}：{_to(r)}草稿 {shown(r.draft.relative_to(workspace.root))}", fg=_colour(r))
+        if waiting:
+            click.echo(
+                f"写好 {len(waiting)} 份草稿，在 {shown(workspace.root / REPLY_DIR)}；可在邮件程序中打开发送，"
+                "发出后运行 nianbao reply --mark-sent 记下（或用 --send 由本工具发送）。"
+            )
+    if not drafts.replies and not drafts.failed:
+        click.echo("没有需要回复的单位。")
+    for r in waiting:
         if not r.recipients:
             contact = "，".join(x for x in (r.contact, r.phone) if x) or "名单上也没有电话"
             click.secho(f"☎ {_who(r)}：名单上没有邮箱，请电话联系（{contact}）", fg="yellow")
-    if drafts.failed:
+    if failed:
         sys.exit(1)  # each said above, in red
+
+
+def _send(workspace: Workspace, replies: list[Reply], smtp: str, sender: str) -> bool:
+    """Send the replies; True when one could not be sent."""
+    sent, failed = 0, False
+    with SmtpOutbox.connect(smtp, _password) as outbox:
+        for result in send_replies(workspace, replies, outbox, sender):
+            r = result.reply
+            if result.sent:
+                sent += 1
+                click.secho(f"✓ {_who(r)}：已发给 {'、'.join(r.recipients)}", fg="green")
+                if result.reason:
+                    click.secho(f"    注意：{result.reason}", fg="yellow")
+            elif r.recipients:
+                failed |= not r.sent_at
+                click.secho(f"= {_who(r)}：{result.reason}", fg="yellow" if r.sent_at else "red")
+    unsent = sum(1 for r in replies if r.recipients) - sent
+    click.echo(f"发出 {sent} 封" + (f"，{unsent} 封未发（原因见上）" if unsent else "") + "。")
+    return failed
+
+
+def _from(sender: str) -> str:
+    """The From header of ``--from``: an address, with a name before it if one was given (encoded)."""
+    if not sender:
+        return ""
+    name, address = parseaddr(sender)
+    if not mail_addresses(address)[0] or mail_addresses(address)[1]:
+        raise click.BadParameter(
+            f"“{sender}”不是邮箱地址（应写成 xxgk@county.gov.cn 或 县政务公开办 <xxgk@county.gov.cn>）"
+        )
+    return formataddr((name, address), charset="utf-8")
 
 
 def _who(reply: Reply) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from nianbao.collection.mail import RawMail
-from nianbao.collection.servers import connection_reason, is_loopback, parse_server_url, said
+from nianbao.collection.servers import NON_ASCII_PASSWORD, connection_reason, is_loopback, parse_server_url, said
 from nianbao.collection.workspace import Workspace
 from nianbao.problems import NianbaoError
 
@@ -107,6 +107,9 @@ class MailboxReader:
             raise NianbaoError(f"无法连接邮箱服务器 {where}：{connection_reason(exc)}") from None
         try:
             connection.login(address.user, password)
+        except UnicodeEncodeError:
+            connection.shutdown()
+            raise NianbaoError(NON_ASCII_PASSWORD) from None
         except imaplib.IMAP4.error as exc:
             connection.shutdown()
             raise NianbaoError(f"邮箱 {address.user} 登录失败：用户名或密码不对（服务器说：{said(exc)}）") from None

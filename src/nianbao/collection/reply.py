@@ -34,8 +34,8 @@ from typing import Any, Protocol
 
 from nianbao.collection import store
 from nianbao.collection.workspace import BLANK_DIR, HAS_ERRORS, NOT_RECEIVED, TO_VERIFY, UnitState, Workspace, _log
-from nianbao.form.spec import data_dir, read_toml
-from nianbao.io.files import safe_name, shown, write_atomic
+from nianbao.form.spec import data_dir, parse_toml
+from nianbao.io.files import decode_chinese_text, safe_name, shown, write_atomic
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.generate import file_names
 from nianbao.problems import ERROR, NianbaoError, SpecError
@@ -45,8 +45,13 @@ TEXTS_FILE = "回复邮件.toml"  # the clerk's own wording, in the workspace fo
 WORDS = "回复邮件的文字"
 PROBLEMS, REQUEST, REMINDER = "problems", "request", "reminder"
 KIND_NAMES = {PROBLEMS: "审核意见", REQUEST: "下发通知", REMINDER: "催报"}
+OBSOLETE_DIR = "已过时"
+FOR_THE_CLERK = {"WORD_SOURCE"}  # warnings the clerk checks, not the unit: never listed in a reply
 SENDING = "sending"  # a send began and its end was never recorded: it may have gone out
 EML = compat32.clone(linesep="\r\n", max_line_length=998)  # the classic writer: Chinese names folded well
+_FACTS = ("单位名称", "单位编码", "年度", "截止日期", "回复期限", "汇总单位", "日期")
+_PROBLEM_FACTS = ("版本", "收到时间", "文件名", "原主题", "问题", "附件说明")
+_LINE_FACTS = {"line": ("序号", "位置", "说明"), "errors_heading": ("个数",), "warnings_heading": ("个数",)}
 _TEXT_KEYS = {
     PROBLEMS: ("subject", "subject_reply", "body", "errors_heading", "warnings_heading", "line", "attachments"),
     REQUEST: ("subject", "body"),
@@ -99,7 +104,10 @@ class ReplyTexts:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        data = read_toml(path, WORDS)
+        text = decode_chinese_text(path.read_bytes())  # UTF-8, or GBK as Notepad's “ANSI” saves it
+        if text is None:
+            raise SpecError(path.name, "", "文件的文字编码无法识别（应为 UTF-8）", WORDS)
+        data = parse_toml(text, path.name, WORDS)
         self.sections: dict[str, dict[str, str]] = {}
         for kind, keys in _TEXT_KEYS.items():
             section = data.get(kind)
@@ -109,6 +117,14 @@ class ReplyTexts:
                 if not isinstance(section.get(key), str):
                     raise SpecError(path.name, f"{kind}.{key}", "缺少这段文字", WORDS)
             self.sections[kind] = {k: v for k, v in section.items() if isinstance(v, str)}
+            for key, text in self.sections[kind].items():
+                allowed = _FACTS + (_PROBLEM_FACTS if kind == PROBLEMS else ()) + _LINE_FACTS.get(key, ())
+                unknown = [n for n in re.findall(r"\{([^{}\s]+)\}", text) if n not in allowed]
+                if unknown:
+                    known = "、".join(f"{{{k}}}" for k in allowed)
+                    raise SpecError(
+                        path.name, f"{kind}.{key}", f"有不认识的词 {{{unknown[0]}}}（可用：{known}）", WORDS
+                    )
         words = data.get("words")
         self.words = {k: v for k, v in words.items() if isinstance(v, str)} if isinstance(words, dict) else {}
 
@@ -118,14 +134,8 @@ class ReplyTexts:
         return cls(own if own.is_file() else data_dir("templates") / "mail" / "replies.toml")
 
     def fill(self, kind: str, key: str, facts: Mapping[str, object]) -> str:
-        def one(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in facts:
-                known = "、".join(f"{{{k}}}" for k in facts)
-                raise SpecError(self.path.name, f"{kind}.{key}", f"有不认识的词 {{{name}}}（可用：{known}）", WORDS)
-            return str(facts[name])
-
-        return re.sub(r"\{([^{}\s]+)\}", one, self.sections[kind].get(key, ""))
+        """A text with its {names} replaced by the facts (every name was checked when the file was read)."""
+        return re.sub(r"\{([^{}\s]+)\}", lambda m: str(facts[m.group(1)]), self.sections[kind].get(key, ""))
 
 
 # -- what each unit needs -----------------------------------------------------------------------------------
@@ -138,21 +148,23 @@ class Drafts:
 
 
 def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str = "") -> Drafts:
-    """The replies the units need now (all units, or those named), each drafted in 回复草稿/ once. A unit whose
-    reply cannot be written (its blank workbook or its file gone) is said, and the others are written."""
+    """The replies the units need now (all units, or those named), each drafted in 回复草稿/. A reply not yet
+    sent is written again from the current words, roster and record (its Message-ID stays); one sent stays as
+    sent. A unit whose reply cannot be written (its blank workbook or its file gone) is said, and the others
+    are written. With all units, the unsent drafts no unit needs any more go to 回复草稿/已过时/."""
     texts = ReplyTexts.of(workspace)
     chosen = {workspace.state_of(u).unit_id for u in units}
     states = [s for s in workspace.status().units if not chosen or s.unit_id in chosen]
     contacts = _contacts(workspace)
     letters = _last_letters(workspace)
-    replies, failed, drafted = [], [], 0
+    replies, failed, new = [], [], 0
     for state in states:
         key = _wanted(state, letters.get(state.unit_id))
         if key is None:
             continue
         info = contacts.get(state.unit_id, {})
         reply = _recorded(workspace, key)
-        if reply is None or (not reply.draft.is_file() and not reply.sent_at):
+        if reply is None or not reply.sent_at:
             message_id = reply.message_id if reply else make_msgid(domain=_domain(sender))
             try:
                 message = _compose(workspace, texts, state, key.split(":")[0], info, sender, message_id)
@@ -161,13 +173,50 @@ def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str =
             except NianbaoError as exc:
                 failed.append(f"{state.unit_id} {state.unit_name}：{exc}")
                 continue
+            new += reply is None
             reply = _keep(workspace, state, key, message)
-            drafted += 1
         replies.append(_with_contact(reply, info))
-    if drafted:
+    if not chosen:
+        _set_aside(workspace, {r.key for r in replies})
+    if new:
         with store.transaction(workspace.db):
-            _log(workspace.db, "reply", {"drafts": drafted, "units": len(replies)}, workspace.user)
+            _log(workspace.db, "reply", {"drafts": new, "units": len(replies)}, workspace.user)
     return Drafts(replies, failed)
+
+
+def _set_aside(workspace: Workspace, needed: set[str]) -> None:
+    """Move the unsent drafts that no unit needs now (it has sent a new version, or passed) to 已过时/."""
+    rows = workspace.db.execute("SELECT key, draft FROM replies WHERE sent_at = ''").fetchall()
+    for row in rows:
+        draft = workspace.root / row["draft"]
+        if row["key"] in needed or not draft.is_file() or draft.parent.name == OBSOLETE_DIR:
+            continue
+        aside = draft.parent / OBSOLETE_DIR / draft.name
+        aside.parent.mkdir(exist_ok=True)
+        draft.replace(aside)
+        with store.transaction(workspace.db):
+            workspace.db.execute(
+                "UPDATE replies SET draft = ? WHERE key = ?", (aside.relative_to(workspace.root).as_posix(), row["key"])
+            )
+
+
+def mark_sent(workspace: Workspace, replies: Sequence[Reply]) -> list[Reply]:
+    """Record drafts as sent by the clerk's own mail program (so that a reminder follows the next day, and
+    nothing is sent again by `--send`). Returns those marked; a reply sent before is left as it was."""
+    marked = []
+    at = datetime.now().astimezone().isoformat(timespec="seconds")
+    for reply in replies:
+        with store.transaction(workspace.db):
+            done = workspace.db.execute(
+                "UPDATE replies SET sent_at = ?, user = ? WHERE key = ? AND sent_at = ''",
+                (at, workspace.user, reply.key),
+            ).rowcount
+            if done:
+                detail = {"unit_id": reply.unit_id, "kind": reply.kind_name, "version": reply.version, "by": "邮件程序"}
+                _log(workspace.db, "send", {**detail, "to": list(reply.recipients), "message_id": reply.message_id})
+        if done:
+            marked.append(Reply(**{**vars(reply), "sent_at": at}))
+    return marked
 
 
 def _last_letters(workspace: Workspace) -> dict[str, sqlite3.Row]:
@@ -188,9 +237,11 @@ def replies_of(workspace: Workspace, unit: str) -> list[Reply]:
 
 def _wanted(state: UnitState, last_letter: sqlite3.Row | None) -> str | None:
     """The key of the reply a unit needs now, None when it needs none. A unit that has sent nothing gets the
-    blank workbook once (下发通知), then a reminder a day at most: a letter sent today is today's letter."""
+    blank workbook once (下发通知), then a reminder a day at most: a letter sent today is today's letter. A unit
+    whose only open warnings are for the clerk (the figures came from a Word document) needs none."""
     if state.state in (HAS_ERRORS, TO_VERIFY) and state.counted:
-        return f"{PROBLEMS}:{state.unit_id}:{state.counted.id}"
+        errors, warnings = _for_the_unit(state)
+        return f"{PROBLEMS}:{state.unit_id}:{state.counted.id}" if errors or warnings else None
     if state.state != NOT_RECEIVED:
         return None
     today = date.today().isoformat()
@@ -199,6 +250,13 @@ def _wanted(state: UnitState, last_letter: sqlite3.Row | None) -> str | None:
     if last_letter["sent_at"][:10] == today:
         return str(last_letter["key"])
     return f"{REMINDER}:{state.unit_id}:{today}"
+
+
+def _for_the_unit(state: UnitState) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The counted version's errors and open warnings that the unit can act on."""
+    assert state.counted is not None
+    errors = [p for p in state.counted.problems if p["severity"] == ERROR and p["code"] not in FOR_THE_CLERK]
+    return errors, [w for w in state.open_warnings if w["code"] not in FOR_THE_CLERK]
 
 
 def _recorded(workspace: Workspace, key: str) -> Reply | None:
@@ -273,11 +331,13 @@ def _compose(
     sender: str,
     message_id: str,
 ) -> Message:
+    deadline, soon = workspace.deadline, texts.words.get("no_deadline", "尽快")
     facts: dict[str, object] = {
         "单位名称": state.unit_name,
         "单位编码": state.unit_id,
         "年度": workspace.year,
-        "截止日期": _chinese_date(workspace.deadline) if workspace.deadline else texts.words.get("no_deadline", "尽快"),
+        "截止日期": _chinese_date(deadline) if deadline else texts.words.get("deadline_unset", "未定"),
+        "回复期限": f"于 {_chinese_date(deadline)} 前" if deadline and deadline >= date.today() else soon,
         "汇总单位": workspace.unit_name,
         "日期": _chinese_date(date.today()),
     }
@@ -337,9 +397,8 @@ def _compose(
 
 
 def _problem_list(texts: ReplyTexts, state: UnitState, facts: Mapping[str, object]) -> str:
-    assert state.counted is not None
-    errors = [p for p in state.counted.problems if p["severity"] == ERROR]
-    groups = [("errors_heading", errors), ("warnings_heading", state.open_warnings)]
+    errors, warnings = _for_the_unit(state)
+    groups = [("errors_heading", errors), ("warnings_heading", warnings)]
     blocks = []
     for heading, problems in groups:
         if not problems:
@@ -418,9 +477,9 @@ def _chinese_date(day: date) -> str:
 
 class Outbox(Protocol):
     """Where replies go: an SMTP connection (collection/smtp.py). ``send`` raises NianbaoError when the
-    message was not taken, and returns a note when it was taken for some recipients only."""
+    message was not taken, and returns the recipients refused (address: why) when it was taken for others."""
 
-    def send(self, message: Message, recipients: Sequence[str]) -> str: ...
+    def send(self, message: Message, recipients: Sequence[str]) -> dict[str, str]: ...
 
 
 def send_replies(workspace: Workspace, replies: Sequence[Reply], outbox: Outbox, sender: str) -> Iterator[Sent]:
@@ -442,26 +501,29 @@ def send_replies(workspace: Workspace, replies: Sequence[Reply], outbox: Outbox,
             yield Sent(reply, False, _sent_before(now or reply))
             continue
         try:
-            note = outbox.send(_outgoing(reply, sender), reply.recipients)
+            refused = outbox.send(_outgoing(reply, sender), reply.recipients)
         except NianbaoError as exc:
             with store.transaction(workspace.db):
                 workspace.db.execute("UPDATE replies SET sent_at = '' WHERE key = ?", (reply.key,))
             yield Sent(reply, False, str(exc))
             continue
         at = datetime.now().astimezone().isoformat(timespec="seconds")
+        taken = tuple(a for a in reply.recipients if a not in refused)
         with store.transaction(workspace.db):
             workspace.db.execute(
-                "UPDATE replies SET sent_at = ?, user = ? WHERE key = ?", (at, workspace.user, reply.key)
+                "UPDATE replies SET sent_at = ?, user = ?, recipients = ? WHERE key = ?",
+                (at, workspace.user, ",".join(taken), reply.key),
             )
             detail = {
                 "unit_id": reply.unit_id,
                 "kind": reply.kind_name,
                 "version": reply.version,
-                "to": list(reply.recipients),
+                "to": list(taken),
                 "message_id": reply.message_id,
             }
             _log(workspace.db, "send", detail, workspace.user)
-        yield Sent(Reply(**{**vars(reply), "sent_at": at}), True, note)
+        note = "；".join(f"发信服务器拒收 {address}（{why}）" for address, why in refused.items())
+        yield Sent(Reply(**{**vars(reply), "sent_at": at, "recipients": taken}), True, note)
 
 
 def _outgoing(reply: Reply, sender: str) -> Message:

@@ -12,6 +12,11 @@ from urllib.parse import unquote, urlsplit
 
 from nianbao.problems import NianbaoError
 
+NON_ASCII_PASSWORD = (
+    "密码中有汉字或全角字符，邮件服务器的登录方式只能用英文字母、数字和符号；"
+    "请改用邮箱设置中生成的“授权码”（客户端专用密码）"
+)
+
 
 @dataclass(frozen=True)
 class ServerAddress:

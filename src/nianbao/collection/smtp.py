@@ -11,7 +11,13 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from email.message import Message
 
-from nianbao.collection.servers import ServerAddress, connection_reason, is_loopback, parse_server_url
+from nianbao.collection.servers import (
+    NON_ASCII_PASSWORD,
+    ServerAddress,
+    connection_reason,
+    is_loopback,
+    parse_server_url,
+)
 from nianbao.problems import NianbaoError
 
 PASSWORD_VARIABLE = "NIANBAO_SMTP_PASSWORD"
@@ -59,6 +65,9 @@ class SmtpOutbox:
         try:
             if connection.has_extn("auth") or not is_loopback(address.host):
                 connection.login(address.user, password)
+        except UnicodeEncodeError:
+            connection.close()
+            raise NianbaoError(NON_ASCII_PASSWORD) from None
         except smtplib.SMTPAuthenticationError as exc:
             connection.close()
             said = _reason(exc)
@@ -70,14 +79,15 @@ class SmtpOutbox:
             del password
         return cls(address, connection)
 
-    def send(self, message: Message, recipients: Sequence[str]) -> str:
+    def send(self, message: Message, recipients: Sequence[str]) -> dict[str, str]:
         try:
             refused = self.connection.send_message(message, to_addrs=list(recipients))
         except smtplib.SMTPRecipientsRefused as exc:
-            raise NianbaoError(f"发信服务器拒收全部收件人：{_refused(exc.recipients)}") from None
+            said = "；".join(f"{a}（{why}）" for a, why in _refused(exc.recipients).items())
+            raise NianbaoError(f"发信服务器拒收全部收件人：{said}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise NianbaoError(f"发送失败：{_reason(exc)}") from None
-        return f"发信服务器拒收了部分收件人：{_refused(refused)}" if refused else ""
+        return _refused(refused)
 
     def __enter__(self) -> SmtpOutbox:
         return self
@@ -87,9 +97,8 @@ class SmtpOutbox:
             self.connection.quit()
 
 
-def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
-    said = {address: f"{code} {text.decode('utf-8', 'replace')}" for address, (code, text) in recipients.items()}
-    return "；".join(f"{address}（{text}）" for address, text in said.items())
+def _refused(recipients: dict[str, tuple[int, bytes]]) -> dict[str, str]:
+    return {address: f"{code} {text.decode('utf-8', 'replace')}" for address, (code, text) in recipients.items()}
 
 
 def _reason(exc: BaseException) -> str:

@@ -18,7 +18,6 @@ import getpass
 import io
 import json
 import os
-import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -35,7 +34,7 @@ from nianbao.collection.outlook import UnreadableMessage
 from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
 from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
 from nianbao.io.reading import MAX_FILE_BYTES, read_failure
-from nianbao.io.roster import Unit, read_roster
+from nianbao.io.roster import Unit, is_mail_column, mail_addresses, read_roster
 from nianbao.io.values import says_nothing
 from nianbao.operations.check import (
     CheckedFile,
@@ -308,7 +307,7 @@ class Workspace:
     """An open workspace. Every change is one transaction in the record, logged with time and user."""
 
     def __init__(self, root: Path, db: sqlite3.Connection, user: str | None = None) -> None:
-        self.root, self.db = root, db
+        self.root, self.db = root.absolute(), db  # absolute: a page serving files must not depend on cwd
         self.user = user or _user()  # who the log and the decisions name
         meta = {row["key"]: row["value"] for row in db.execute("SELECT key, value FROM meta")}
         self.form_name = meta["form"] if not meta["form"].endswith(".toml") else str(root / meta["form"])
@@ -857,11 +856,22 @@ class Workspace:
         found: dict[str, set[str]] = {}
         for unit in self.roster_units:
             for column, value in unit.extra.items():
-                if "邮箱" in column or "mail" in column.lower():
-                    found.setdefault(unit.unit_id, set()).update(
-                        a.lower() for a in re.split(r"[\s,;，；、]+", value) if "@" in a
-                    )
+                if is_mail_column(column):
+                    found.setdefault(unit.unit_id, set()).update(mail_addresses(value)[0])
         return found
+
+    def address_problems(self) -> list[str]:
+        """What in the roster's mail column is no address (and so is not used), a sentence each."""
+        problems = []
+        for unit in self.roster_units:
+            for column, value in unit.extra.items():
+                wrong = mail_addresses(value)[1] if is_mail_column(column) else []
+                if wrong:
+                    pieces = "、".join(f"“{w}”" for w in wrong)
+                    problems.append(
+                        f"名单上 {unit.unit_id} {unit.unit_name} 的{column}“{value}”中 {pieces} 不是邮箱地址，未使用"
+                    )
+        return problems
 
     def sender_warning(self, unit_id: str, sender: str) -> str:
         """A warning when a version came by mail from an address that is not the unit's in the roster."""

@@ -278,21 +278,24 @@ def load_form(name: str = DEFAULT_FORM) -> Form:
         path = templates_dir() / f"{name}.toml"
     if not path.is_file():
         raise NianbaoError(f"找不到表格规格 {name}；可用的有：{'、'.join(available_forms())}")
-    return _build(Raw(read_toml(path), path.name))
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Notepad saves UTF-8 with a BOM
+    except UnicodeDecodeError:
+        raise SpecError(path.name, "", "文件不是 UTF-8 编码") from None
+    return _build(Raw(parse_toml(text, path.name), path.name))
 
 
-def read_toml(path: Path, what: str = "表格规格文件") -> dict[str, object]:
+def parse_toml(text: str, source: str, what: str = "表格规格文件") -> dict[str, object]:
     """A TOML data file of nianbao (a spec, the words of the replies); a SpecError names the place of a mistake."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad saves UTF-8 with a BOM
-    except UnicodeDecodeError:
-        raise SpecError(path.name, "", "文件不是 UTF-8 编码", what) from None
+        return tomllib.loads(text)
     except RecursionError:
-        raise SpecError(path.name, "", "嵌套层次过深", what) from None
+        raise SpecError(source, "", "嵌套层次过深", what) from None
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+), column (\d+)", str(exc))
         where = f"第 {at[1]} 行第 {at[2]} 列" if at else ""
-        raise SpecError(path.name, where, f"不是有效的 TOML（{str(exc).split(' (at line')[0]}）", what) from None
+        detail = "不是有效的 TOML（请检查这里的引号、方括号和等号，文字要写在英文双引号中）"
+        raise SpecError(source, where, detail, what) from None
 
 
 def _build(raw: Raw) -> Form:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -157,3 +158,31 @@ def _find(header: list[str], names: tuple[str, ...]) -> int | None:
         if name in normalized:
             return normalized.index(name)
     return None
+
+
+# -- contact columns ----------------------------------------------------------------------------------------
+
+MAIL_COLUMN_WORDS = ("邮箱", "mail")  # a column whose header has one of these holds mail addresses
+_ADDRESS = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+")
+_NOTHING = {"无", "暂无", "没有", "-", "—", "/", "——"}
+
+
+def is_mail_column(header: str) -> bool:
+    return any(word in header.lower() for word in MAIL_COLUMN_WORDS)
+
+
+def mail_addresses(text: str) -> tuple[list[str], list[str]]:
+    """The addresses in a roster's mail cell (several, separated as people do: , ; 、 spaces, full-width too;
+    “李四 <ls@a.cn>” too), lower-case, and the pieces that are no address (“无” and the like are nothing)."""
+    text = unicodedata.normalize("NFKC", text)  # ＠ ； ， → @ ; ,
+    text = re.sub(r"[^<>,;、]*<([^<>]*)>", r" \1 ", text)  # a name before <address>: the address
+    found, wrong = [], []
+    for piece in re.split(r"[,;、\s]+", text):
+        piece = piece.strip("\"'")
+        if not piece or piece in _NOTHING:
+            continue
+        if _ADDRESS.fullmatch(piece):
+            found.append(piece.lower())
+        else:
+            wrong.append(piece)
+    return found, wrong
