@@ -26,7 +26,7 @@ from nianbao.operations.report import render_report
 from nianbao.web.app import Settings, create_app
 from tests.conftest import ZHANGWU_2022
 from tests.figures import township_inputs
-from tests.workbooks import UNIT, filled_workbook, write
+from tests.workbooks import UNIT, blank_workbook, filled_workbook, write
 
 ZHANGWU_ROSTER = Path(__file__).resolve().parents[1] / "samples" / "zhangwu-county-roster.csv"
 
@@ -381,3 +381,10 @@ def test_init_with_no_usable_last_year_makes_no_workspace(tmp_path: Path) -> Non
     result = run("init", tmp_path / "ws", "--roster", ZHANGWU_ROSTER, "--year", 2025, "--previous", ZHANGWU_2022)
     assert result.exit_code == 1 and "没有从这些文件中读到任何单位的上年数字" in result.output, result.output
     assert "是 2022 年度的报告，不是上年（2024 年度）的" in result.output and not (tmp_path / "ws").exists()
+
+
+def test_a_blank_workbook_of_last_year_is_said_not_used(tmp_path: Path, form: Form) -> None:
+    blank = tmp_path / "去年空表.xlsx"
+    blank.write_bytes(blank_workbook(form, year=2024))
+    figures, unusable = previous_figures([blank], year=2025)
+    assert figures == {} and [u.endswith("去年空表.xlsx：一个数字也没有填") for u in unusable] == [True]

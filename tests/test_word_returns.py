@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from nianbao.cli import main
 from nianbao.collection.mail import RawMail
+from nianbao.collection.reply import draft_replies
 from nianbao.collection.workspace import NEW, PASSED, REFUSED, TO_VERIFY, Workspace
 from nianbao.form.spec import Form, data_dir, load_form
 from nianbao.io.roster import Unit, read_roster
@@ -472,3 +473,16 @@ def test_the_tools_word_report_resaved_by_writer_passes_receive_into_its_unit(
     assert dict(received.version.figures) == dict(workbook.figures)
     problems = check_all([resaved], CheckOptions(roster={UNIT.unit_id: UNIT}, year=2025))[0].problems
     assert [p.code for p in problems] == ["WORD_SOURCE"]
+
+
+def test_a_word_return_whose_only_warning_is_for_the_clerk_needs_no_reply(workspace: Workspace, official: Path) -> None:
+    workspace.receive([official])
+    state = workspace.state_of(UNIT.unit_id)
+    assert state.state == TO_VERIFY and {w["code"] for w in state.open_warnings} == {"WORD_SOURCE"}
+    assert UNIT.unit_id not in {r.unit_id for r in draft_replies(workspace).replies}
+
+
+def test_a_mistyped_unit_id_receives_nothing(tmp_path: Path, workspace: Workspace, official: Path) -> None:
+    result = run("receive", official, "--unit-id", "999", "-w", workspace.root)
+    assert result.exit_code == 1 and "名单上没有编码为“999”的单位" in result.output
+    assert workspace.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0

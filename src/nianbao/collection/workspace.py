@@ -418,6 +418,8 @@ class Workspace:
         files arrived (a mail's date), now if not given. ``unit_id`` names the unit of a single Word return
         (.docx) whose title does not name a roster unit; a Word file received before but not identified then
         becomes that unit's new version."""
+        if unit_id and unit_id not in self._roster_ids:
+            raise NianbaoError(f"名单上没有编码为“{unit_id}”的单位，未收下任何文件；请核对 --unit-id")
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
         meta = _Origin(source, sender, at)
         items = [_Incoming(path, None, meta) for path in find_files(paths)]

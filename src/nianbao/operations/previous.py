@@ -79,8 +79,9 @@ def previous_figures(
     figures: dict[str, Figures] = {}
     unusable: list[str] = []
     for report in check_all(workbooks, CheckOptions(form_name=form_name)) if workbooks else ():
-        if not report.figures:
-            reason = report.errors[0].message if report.errors else "没有数字"
+        if not any(v is not None for v in report.figures.values()):
+            unread = report.errors[0].message if report.errors else "没有数字"
+            reason = "一个数字也没有填" if report.figures else unread
             unusable.append(f"{report.name}：{reason}")
             continue
         if year is not None and report.year != year - 1:

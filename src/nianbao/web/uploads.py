@@ -19,6 +19,10 @@ from nianbao.problems import MESSAGES
 
 MAX_FILES = 300  # files in one upload, counting those inside zips
 MAIL_SUFFIXES = (".eml", ".msg")
+MBOX_ADVICE = (
+    "这是整个邮箱导出的 .mbox 文件，网页上不收；请在命令行运行 nianbao receive --mail 加这个文件，"
+    "或上传其中的单封邮件（.eml）"
+)
 ZIP_SUFFIX = ".zip"
 TOO_MANY = f"一次最多上传 {MAX_FILES} 个文件（含压缩包中的文件），其余的未收下，请分批上传"
 MAIL_NOTE = "邮件文件（.eml，或 Outlook 保存的 .msg）也可以上传：收下其中附带的统计表，记下发件人和日期"
@@ -73,6 +77,9 @@ def _save(name: str, data: bytes | None, folder: Path, result: Unpacked) -> None
         return
     if name.lower().endswith(MAIL_SUFFIXES):
         result.mails.append((name, data))
+        return
+    if name.lower().endswith(".mbox"):  # a whole mailbox: too big a thing for the page, and not a workbook
+        result.refused.append(Refused(name, MBOX_ADVICE))
         return
     place = folder / f"{len(result.files) + 1:04d}"
     place.mkdir(parents=True)
