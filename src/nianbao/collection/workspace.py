@@ -21,26 +21,29 @@ import os
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nianbao.collection import store
-from nianbao.collection.mail import Mail, RawMail, mail_date_text, parse_mail
-from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
+from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
-from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.values import says_nothing
-from nianbao.operations.check import CheckedFile, CheckOptions, check_file, find_files, iter_checks
-from nianbao.operations.generate import MANIFEST_NAME, Batch, deadline_date, generate
-from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
+
+if TYPE_CHECKING:  # the checking, mail and writing code is imported where it is used: `status` needs none of it
+    from concurrent.futures import Future
+
+    from nianbao.collection.mail import Mail, RawMail
+    from nianbao.form.spec import Form
+    from nianbao.operations.check import CheckedFile, CheckOptions
+    from nianbao.operations.generate import Batch
+    from nianbao.operations.merge import Summary
 
 BLANK_DIR = "空白表格"
 RECEIVED_DIR = "收到的文件"
@@ -75,8 +78,9 @@ class Version:
     warnings: int
     explanation: str
     problems_json: str = field(repr=False)  # parsed only when asked: status reads thousands of rows
-    figures_json: str = field(repr=False)
-    texts_json: str = field(repr=False)
+    figures_json: str | None = field(repr=False)  # None: still in the record, read when asked (see ``fetch``)
+    texts_json: str | None = field(repr=False)
+    fetch: Callable[[int, str], str] | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def problems(self) -> list[dict[str, Any]]:
@@ -85,11 +89,17 @@ class Version:
     @cached_property
     def figures(self) -> dict[str, float | str | None]:
         """Every figure, or the text typed where no number could be read."""
-        return dict(json.loads(self.figures_json))
+        return dict(json.loads(self._stored_json("figures", self.figures_json)))
 
     @cached_property
     def texts(self) -> dict[str, str]:
-        return dict(json.loads(self.texts_json))
+        return dict(json.loads(self._stored_json("texts", self.texts_json)))
+
+    def _stored_json(self, column: str, text: str | None) -> str:
+        if text is not None:
+            return text
+        assert self.fetch is not None, "a version read without its large columns needs a way to fetch them"
+        return self.fetch(self.id, column)
 
     @property
     def explained(self) -> bool:
@@ -298,14 +308,23 @@ class Workspace:
         self.user = user or _user()  # who the log and the decisions name
         meta = {row["key"]: row["value"] for row in db.execute("SELECT key, value FROM meta")}
         self.form_name = meta["form"] if not meta["form"].endswith(".toml") else str(root / meta["form"])
-        self.form: Form = load_form(self.form_name)
         self.year = int(meta["year"])
         self.deadline = date.fromisoformat(meta["deadline"]) if meta.get("deadline") else None
         self.unit_id, self.unit_name = meta["unit_id"], meta["unit_name"]
         self.roster_path = root / meta["roster"]
         self.units = [Unit(r["unit_id"], r["unit_name"]) for r in db.execute("SELECT * FROM units ORDER BY position")]
         self._roster_ids = {u.unit_id for u in self.units}
-        self._by_place = {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
+
+    @cached_property
+    def form(self) -> Form:
+        """The workspace's form, loaded when first needed (`status` does not need it)."""
+        from nianbao.form.spec import load_form
+
+        return load_form(self.form_name)
+
+    @cached_property
+    def _by_place(self) -> dict[tuple[str, str], str]:
+        return {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
 
     # -- creating and finding ------------------------------------------------------------------------
 
@@ -324,6 +343,9 @@ class Workspace:
         progress: Progress = no_progress,
     ) -> tuple[Workspace, Batch]:
         """A new workspace in ``root`` with its blank workbooks; refused where a workspace already is."""
+        from nianbao.form.spec import load_form
+        from nianbao.operations.generate import deadline_date, generate
+
         root = Path(root)
         if (root / store.DATABASE).exists():
             raise NianbaoError(f"{shown(root)} 中已经有一个工作区，未做任何改动")
@@ -390,6 +412,8 @@ class Workspace:
         received again change nothing. All the new versions are recorded in one transaction, after their
         files are safely on disk: a receive that is killed records nothing. ``received_at`` is when the
         files arrived (a mail's date), now if not given."""
+        from nianbao.operations.check import find_files
+
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
         meta = _Origin(source, sender, at)
         items = [_Incoming(path, None, meta) for path in find_files(paths)]
@@ -418,6 +442,8 @@ class Workspace:
             yield from self._receive_mails(chunk, progress)
 
     def _receive_mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
+        from nianbao.collection.mail import Mail, mail_date_text, parse_mail
+
         now = _now()
         parsed: list[tuple[RawMail, Mail, bool]] = []
         items: list[_Incoming] = []
@@ -478,6 +504,8 @@ class Workspace:
         return results
 
     def _record_message(self, raw: RawMail, mail: Mail, files: list[Received], now: str) -> None:
+        from nianbao.collection.mail import mail_date_text
+
         workbooks = sum(1 for f in files if f.outcome != REFUSED and not f.blank)
         notes = [*mail.notes, *(f"{f.path.name}：{f.reason}" for f in files if f.reason)]
         self.db.execute(
@@ -509,6 +537,8 @@ class Workspace:
 
     def _blank_digests(self) -> set[str]:
         """The sha256 of every blank workbook this workspace generated (空白表格/生成清单.csv)."""
+        from nianbao.operations.generate import MANIFEST_NAME
+
         manifest = self.root / BLANK_DIR / MANIFEST_NAME
         try:
             text = decode_chinese_text(manifest.read_bytes()) or ""
@@ -520,6 +550,11 @@ class Workspace:
         """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet. Files on disk
         are copied by threads while worker processes check them (a copy must hold the bytes that were hashed
         and checked, or the file is refused as changed while it was being received)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from nianbao.io.reading import MAX_FILE_BYTES, read_failure
+        from nianbao.operations.check import iter_checks
+
         outcomes: list[Received] = []
         fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
         copies: dict[int, Future[Path]] = {}
@@ -591,6 +626,8 @@ class Workspace:
         return [_stated(r, states) for r in outcomes]
 
     def _options(self) -> CheckOptions:
+        from nianbao.operations.check import CheckOptions
+
         return CheckOptions(form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year)
 
     def _store(self, path: Path, digest: str, data: bytes) -> Path:
@@ -642,9 +679,9 @@ class Workspace:
     def status(self) -> RoundStatus:
         """Every roster unit's state, from the version that counts, and the files that are no unit's return."""
         latest = {
-            row["unit_id"]: row
-            for row in self.db.execute(
-                """SELECT f.*, c.n FROM files f JOIN
+            version.unit_id: (version, n)
+            for version, n in self._light_versions(
+                """SELECT {columns}, c.n FROM files f JOIN
                    (SELECT unit_id, MAX(version) AS top, COUNT(*) AS n FROM files
                     WHERE version IS NOT NULL GROUP BY unit_id) c
                    ON f.unit_id = c.unit_id AND f.version = c.top"""
@@ -656,18 +693,32 @@ class Workspace:
             accepted.setdefault(row["unit_id"], []).append(row)
         states = []
         for unit in self.units:
-            row = latest.get(unit.unit_id)
-            if row is None:
+            found = latest.get(unit.unit_id)
+            if found is None:
                 states.append(UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None))
                 continue
+            last, versions = found
             pinned = unit.unit_id in pins
-            counted = self._version_by_id(pins[unit.unit_id]) if pinned else _version(row)
-            states.append(self._state(unit, counted, row["n"], pinned, accepted.get(unit.unit_id, [])))
-        unidentified = [
-            _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
-        ]
+            counted = self._version_by_id(pins[unit.unit_id]) if pinned else last
+            states.append(self._state(unit, counted, versions, pinned, accepted.get(unit.unit_id, [])))
+        query = "SELECT {columns}, 0 FROM files f WHERE version IS NULL ORDER BY id"
+        unidentified = [version for version, _ in self._light_versions(query)]
         letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
         return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
+
+    def _light_versions(self, query: str) -> Iterator[tuple[Version, int]]:
+        """Versions without their figures and texts (read when asked), each with the query's last column: a
+        status of thousands of units need not carry every figure out of the record."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples, in the order of Version's fields
+        for *values, extra in cursor.execute(query.format(columns=_LIGHT_COLUMNS)):
+            fields = dict(zip(_LIGHT_FIELDS, values, strict=True))
+            yield Version(**fields, figures_json=None, texts_json=None, fetch=self._stored_column), extra
+
+    def _stored_column(self, file_id: int, column: str) -> str:
+        assert column in ("figures", "texts")
+        (text,) = self.db.execute(f"SELECT {column} FROM files WHERE id = ?", (file_id,)).fetchone()
+        return str(text)
 
     def _state(
         self, unit: Unit, counted: Version, versions: int, pinned: bool, accepted: Sequence[sqlite3.Row]
@@ -704,8 +755,10 @@ class Workspace:
 
     def sender_warning(self, unit_id: str, sender: str) -> str:
         """A warning when a version came by mail from an address that is not the unit's in the roster."""
+        if not sender:  # not by mail: the roster need not be read
+            return ""
         known = self.addresses.get(unit_id)
-        if not sender or not known or sender.lower() in known:
+        if not known or sender.lower() in known:
             return ""
         return f"发件人 {sender} 不是名单上该单位的邮箱（{'、'.join(sorted(known))}），请核实是否确为该单位报送"
 
@@ -720,6 +773,8 @@ class Workspace:
 
     def diff(self, unit: str, first: int, second: int) -> list[Difference]:
         """Every figure and text that differs between two versions of a unit, with its place and labels."""
+        from nianbao.form.spec import a1
+
         a, b = self._numbered(unit, first), self._numbered(unit, second)
         changes: list[Difference] = []
         for cell in self.form.cells.values():
@@ -763,6 +818,7 @@ class Workspace:
         """Write the annotated copy of a received file (problems marked, a problem list in front) to ``target``;
         False if the file cannot be read well enough to make one."""
         from nianbao.operations.annotate import annotate  # openpyxl: only when annotating
+        from nianbao.operations.check import check_file
 
         return annotate(check_file(self.stored_path(self.file(file_id)), self._options()), target)
 
@@ -850,6 +906,8 @@ class Workspace:
     ) -> WorkspaceMerge:
         """The summary of every unit's counted version, when every unit is 已通过; with ``allow_missing`` a
         partial summary of those that are."""
+        from nianbao.operations.merge import merge
+
         status = self.status()
         blockers = [u for u in status.units if u.state != PASSED]
         if blockers and not allow_missing:
@@ -942,10 +1000,34 @@ class Workspace:
         return json.dumps([warning["message"], {c: version.figures.get(c) for c in codes}], ensure_ascii=False)
 
     def _accepted(self, warning: Mapping[str, Any], version: Version, accepted: Sequence[sqlite3.Row]) -> bool:
+        if not accepted:  # nothing accepted for this unit: no need to read the version's figures
+            return False
         basis = self._basis(warning, version)
         return any(
             a["code"] == warning["code"] and a["cell"] == _cell(warning) and a["basis"] == basis for a in accepted
         )
+
+
+# Version's fields but the large ones, and the columns they come from.
+_LIGHT_FIELDS = (
+    "id",
+    "unit_id",
+    "unit_name",
+    "version",
+    "name",
+    "stored",
+    "source",
+    "sender",
+    "received_at",
+    "sha256",
+    "size",
+    "errors",
+    "warnings",
+    "explanation",
+    "problems_json",
+)
+_LIGHT_COLUMNS = """f.id, COALESCE(f.unit_id, ''), f.unit_name, f.version, f.name, f.stored, f.source, f.sender,
+    f.received_at, f.sha256, f.size, f.errors, f.warnings, f.explanation, f.problems"""
 
 
 def _version(row: sqlite3.Row) -> Version:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import TypeVar, cast
 
@@ -53,6 +52,8 @@ def ordered_map(
     if workers <= 1 or len(items) < MIN_PARALLEL:
         yield from progress((func(shared, item) for item in items), len(items))
         return
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when there is work for it
+
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(shared,)) as pool:
         chunk = max(1, min(32, len(items) // (workers * 8)))
         try:
