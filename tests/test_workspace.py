@@ -21,6 +21,7 @@ from nianbao.collection.workspace import (
     NEW,
     NOT_RECEIVED,
     PASSED,
+    RECEIVED_DIR,
     REFUSED,
     TO_VERIFY,
     Workspace,
@@ -260,12 +261,26 @@ def test_a_workspace_copied_elsewhere_keeps_working(tmp_path: Path, workspace: W
 
 
 def test_a_file_that_changes_while_it_is_received_is_refused_not_recorded(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def changed(path: Path, digest: str) -> Path:
-        raise ValueError(path)  # what _copy says when the file no longer holds the bytes that were hashed
+    from nianbao.operations import check
 
-    monkeypatch.setattr(workspace, "_copy", changed)
-    (result,) = workspace.receive([sample("210922100")])
+    arriving = tmp_path / "正在下载.xlsx"
+    shutil.copyfile(sample("210922100"), arriving)
+    real_check = check.check_file
+
+    def check_while_it_is_saved_again(path: Path, options: CheckOptions, data: bytes | None = None) -> object:
+        report = real_check(path, options, data)
+        arriving.write_bytes(sample("210922101").read_bytes())  # the mail client finishes saving another file
+        return report
+
+    monkeypatch.setattr(check, "check_file", check_while_it_is_saved_again)
+    (result,) = workspace.receive([arriving])
     assert result.outcome == REFUSED and "被改动" in result.reason
     assert workspace.status().received == 0
+    assert not (workspace.root / RECEIVED_DIR).exists()  # refused: not stored either
+    monkeypatch.undo()
+    (again,) = workspace.receive([arriving])  # saved now: received as it is
+    assert again.outcome == NEW and again.version and again.version.unit_id == "210922101"
+    stored = workspace.root / again.version.stored
+    assert stored.read_bytes() == sample("210922101").read_bytes()

@@ -37,8 +37,6 @@ from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
 
 if TYPE_CHECKING:  # the checking, mail and writing code is imported where it is used: `status` needs none of it
-    from concurrent.futures import Future
-
     from nianbao.collection.mail import Mail, RawMail
     from nianbao.form.spec import Form
     from nianbao.operations.check import CheckedFile, CheckOptions
@@ -246,9 +244,30 @@ class _Incoming:
     data: bytes | None
     origin: _Origin
     where: str = ""
+    taken: _Taken | None = None
+
+
+@dataclass(frozen=True)
+class _Receiving:
+    """What each worker process needs to take files: how to check them, the digests the record holds already,
+    and the folder that keeps received files."""
+
+    options: CheckOptions
+    known: frozenset[str]
+    folder: Path
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What a worker did with one file: hashed, checked and stored (``report``), known already (no report), or
+    refused (``reason``) and not stored."""
+
     digest: str = ""
+    size: int = 0
     stored: Path | None = None
     report: _Checked | None = None
+    blank: bool = False  # a workbook of the form with nothing typed
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -547,78 +566,45 @@ class Workspace:
         return {row.get("sha256", "") for row in csv.DictReader(io.StringIO(text))} - {""}
 
     def _take(self, items: list[_Incoming], progress: Progress, *, blank_quotes: bool = False) -> list[Received]:
-        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet. Files on disk
-        are copied by threads while worker processes check them (a copy must hold the bytes that were hashed
-        and checked, or the file is refused as changed while it was being received)."""
-        from concurrent.futures import ThreadPoolExecutor
+        """Hash, check and store every item in worker processes (see ``_take_one``); nothing is recorded yet.
+        Bytes the record holds already are not checked again; the same bytes twice in one go count once."""
+        from nianbao.operations.parallel import ordered_map
 
-        from nianbao.io.reading import MAX_FILE_BYTES, read_failure
-        from nianbao.operations.check import iter_checks
-
+        known = frozenset(row[0] for row in self.db.execute("SELECT sha256 FROM files"))
+        receiving = _Receiving(self._options(), known, self.root / RECEIVED_DIR)
+        jobs = [(item.path, item.data) for item in items]
         outcomes: list[Received] = []
-        fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
-        copies: dict[int, Future[Path]] = {}
-        with ThreadPoolExecutor(max_workers=2) as copier:
-            for index, item in enumerate(items):
-                try:
-                    data = item.data
-                    if data is None:
-                        size = item.path.stat().st_size
-                        if size > MAX_FILE_BYTES:
-                            outcomes.append(
-                                Received(item.path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=size >> 20))
-                            )
-                            continue
-                        data = item.path.read_bytes()
-                except OSError as exc:
-                    outcomes.append(Received(item.path, REFUSED, reason=str(read_failure(exc))))
-                    continue
-                digest = item.digest = sha256(data)
-                known = self._version_by_sha(digest)
-                if known or digest in fresh:
-                    outcomes.append(Received(item.path, KNOWN, known))
-                    continue
-                fresh[digest] = index
-                if item.data is None:
-                    copies[index] = copier.submit(self._copy, item.path, digest)
-                else:
-                    item.stored = self._store(item.path, digest, data)
+        fresh: set[str] = set()
+        for item, taken in zip(items, ordered_map(_take_one, receiving, jobs, progress), strict=True):
+            item.taken = taken
+            if taken.reason:
+                outcomes.append(Received(item.path, REFUSED, reason=taken.reason))
+            elif taken.report is None:
+                outcomes.append(Received(item.path, KNOWN, self._version_by_sha(taken.digest)))
+            elif taken.digest in fresh:
+                outcomes.append(Received(item.path, KNOWN))  # its version is known once the first is recorded
+            elif blank_quotes and taken.blank:
+                reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
+                outcomes.append(Received(item.path, REFUSED, reason=reason, blank=True))
+            else:
+                fresh.add(taken.digest)
                 outcomes.append(Received(item.path, NEW))
-            order = list(fresh.values())
-            sources = [items[i].path if i in copies else _stored(items[i]) for i in order]
-            checked = iter_checks(sources, self._options(), progress)
-            for index, report in zip(order, checked, strict=True):
-                items[index].report = _Checked.of(report)
-                if report.sha256 not in ("", items[index].digest):
-                    outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
-                elif blank_quotes and _nothing_typed(report):
-                    reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
-                    outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
-        for index, copy in copies.items():
-            try:
-                items[index].stored = copy.result()
-            except (OSError, ValueError):
-                outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
-        sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
+        new = [i.taken.stored for i, o in zip(items, outcomes, strict=True) if o.outcome == NEW and i.taken]
+        sync_files(p for p in new if p)  # on disk before anything records them
         return outcomes
-
-    def _copy(self, path: Path, digest: str) -> Path:
-        """Store the file at ``path`` again read from disk; ValueError if it no longer holds ``digest``."""
-        data = path.read_bytes()
-        if sha256(data) != digest:
-            raise ValueError(path)
-        return self._store(path, digest, data)
 
     def _record_all(self, items: list[_Incoming], outcomes: list[Received]) -> list[Received]:
         """Record the new, checked items (inside the caller's transaction)."""
         recorded = list(outcomes)
         for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
-            if outcome.outcome != NEW or item.report is None or item.stored is None:
-                if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
-                    recorded[index] = Received(item.path, KNOWN, self._version_by_sha(item.digest))
+            taken = item.taken
+            if taken is None:
                 continue
-            row = self._record(item.digest, item.path, item.stored, item.report, item.origin)
-            recorded[index] = Received(item.path, NEW if row else KNOWN, row or self._version_by_sha(item.digest))
+            if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
+                recorded[index] = Received(item.path, KNOWN, self._version_by_sha(taken.digest))
+            elif outcome.outcome == NEW:
+                row = self._record(item.path, taken, item.origin)
+                recorded[index] = Received(item.path, NEW if row else KNOWN, row or self._version_by_sha(taken.digest))
         return recorded
 
     def _with_states(self, outcomes: list[Received]) -> list[Received]:
@@ -630,49 +616,42 @@ class Workspace:
 
         return CheckOptions(form_name=self.form_name, roster={u.unit_id: u for u in self.units}, year=self.year)
 
-    def _store(self, path: Path, digest: str, data: bytes) -> Path:
-        """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
-        suffix = safe_name(path.suffix.lower().lstrip("."), 10) if path.suffix else ""
-        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}" + (f".{suffix}" if suffix else "")
-        target = self.root / RECEIVED_DIR / name
-        if not (target.is_file() and sha256(target.read_bytes()) == digest):
-            write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
-        return target
-
-    def _record(self, digest: str, path: Path, stored: Path, report: _Checked, origin: _Origin) -> Version | None:
+    def _record(self, path: Path, taken: _Taken, origin: _Origin) -> Version | None:
         """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile."""
-        if self._version_by_sha(digest):
+        report, stored = taken.report, taken.stored
+        assert report is not None and stored is not None
+        if self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (taken.digest,)).fetchone():
             return None
         version = None
         if report.unit_id in self._roster_ids:
-            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
+            (last,) = self.db.execute(  # "version IS NOT NULL" lets SQLite use the (partial) version index
+                "SELECT MAX(version) FROM files WHERE unit_id = ? AND version IS NOT NULL", (report.unit_id,)
+            ).fetchone()
             version = (last or 0) + 1
-        self.db.execute(
-            """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
-               version, errors, warnings, explanation, problems, figures, texts, message_id, subject)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                digest,
-                stored.relative_to(self.root).as_posix(),
-                shown(Path(path.name)),
-                origin.source or shown(path),
-                origin.sender,
-                origin.at,
-                stored.stat().st_size,
-                report.unit_id or None,
-                report.unit_name,
-                version,
-                report.errors,
-                report.warnings,
-                report.explanation,
-                report.problems,
-                report.figures,
-                report.texts,
-                origin.message_id,
-                origin.subject,
-            ),
+        values = {
+            "sha256": taken.digest,
+            "stored": stored.relative_to(self.root).as_posix(),
+            "name": shown(Path(path.name)),
+            "source": origin.source or shown(path),
+            "sender": origin.sender,
+            "received_at": origin.at,
+            "size": taken.size,
+            "unit_id": report.unit_id or None,
+            "unit_name": report.unit_name,
+            "version": version,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "explanation": report.explanation,
+            "problems": report.problems,
+            "figures": report.figures,
+            "texts": report.texts,
+            "message_id": origin.message_id,
+            "subject": origin.subject,
+        }
+        cursor = self.db.execute(
+            f"INSERT INTO files ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})", list(values.values())
         )
-        return self._version_by_sha(digest)
+        return _version({**values, "id": cursor.lastrowid})
 
     # -- reading the record --------------------------------------------------------------------------
 
@@ -1008,6 +987,49 @@ class Workspace:
         )
 
 
+def _take_one(receiving: _Receiving, job: tuple[Path, bytes | None]) -> _Taken:
+    """Take one file, in a worker process: read its bytes once (or take an attachment's), hash them; unless the
+    record has them already, check those very bytes, read the file again to be sure it did not change meanwhile
+    (still being downloaded or saved: refused), and only then store the bytes in 收到的文件/."""
+    from nianbao.io.reading import MAX_FILE_BYTES, read_failure
+    from nianbao.operations.check import check_file
+
+    path, data = job
+    try:
+        if data is None:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                return _Taken(reason=MESSAGES["TOO_BIG"].format(mb=size >> 20))
+            data = path.read_bytes()
+    except OSError as exc:
+        return _Taken(reason=str(read_failure(exc)))
+    digest = sha256(data)
+    if digest in receiving.known:
+        return _Taken(digest, len(data))
+    report = check_file(path, receiving.options, data)
+    if job[1] is None and not _unchanged(path, digest):
+        return _Taken(digest, len(data), reason=CHANGED)
+    stored = _store(receiving.folder, path, digest, data)
+    return _Taken(digest, len(data), stored, _Checked.of(report), _nothing_typed(report))
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    try:
+        return sha256(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _store(folder: Path, path: Path, digest: str, data: bytes) -> Path:
+    """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
+    suffix = safe_name(path.suffix.lower().lstrip("."), 10) if path.suffix else ""
+    name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}" + (f".{suffix}" if suffix else "")
+    target = folder / name
+    if not (target.is_file() and sha256(target.read_bytes()) == digest):
+        write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
+    return target
+
+
 # Version's fields but the large ones, and the columns they come from.
 _LIGHT_FIELDS = (
     "id",
@@ -1030,7 +1052,7 @@ _LIGHT_COLUMNS = """f.id, COALESCE(f.unit_id, ''), f.unit_name, f.version, f.nam
     f.received_at, f.sha256, f.size, f.errors, f.warnings, f.explanation, f.problems"""
 
 
-def _version(row: sqlite3.Row) -> Version:
+def _version(row: sqlite3.Row | Mapping[str, Any]) -> Version:
     return Version(
         id=row["id"],
         unit_id=row["unit_id"] or "",
@@ -1067,11 +1089,6 @@ def _cell(warning: Mapping[str, Any]) -> str:
 
 def _names(outcomes: Sequence[Received], outcome: str) -> list[str]:
     return [shown(Path(r.path.name)) for r in outcomes if r.outcome == outcome]
-
-
-def _stored(item: _Incoming) -> Path:
-    assert item.stored is not None
-    return item.stored
 
 
 def _stated(result: Received, states: Mapping[str, UnitState]) -> Received:

@@ -97,17 +97,19 @@ class OpenedFile:
             return {}
 
 
-def open_spreadsheet(path: Path) -> OpenedFile:
-    """Read a workbook or raise ReadError with a Chinese reason; never modifies the file."""
+def open_spreadsheet(path: Path, data: bytes | None = None) -> OpenedFile:
+    """Read a workbook or raise ReadError with a Chinese reason; never modifies the file. ``data``: the file's
+    bytes, already read (``path`` then only names it)."""
     if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
         raise _unsupported(path.suffix.lower())
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if data is None else len(data)
         if size == 0:
             raise ReadError("EMPTY")
         if size > MAX_FILE_BYTES:
             raise ReadError("TOO_BIG", mb=size // 1024 // 1024)
-        data = path.read_bytes()
+        if data is None:
+            data = path.read_bytes()
     except OSError as exc:
         raise read_failure(exc) from None
     properties, links = _sniff(data)

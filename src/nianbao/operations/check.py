@@ -242,11 +242,12 @@ def _check_with(options: CheckOptions, path: Path) -> CheckedFile:
     return check_file(path, options)
 
 
-def check_file(path: Path, options: CheckOptions) -> CheckedFile:
-    """Everything wrong with one file. Never raises for a bad file: the problem is in the report."""
+def check_file(path: Path, options: CheckOptions, data: bytes | None = None) -> CheckedFile:
+    """Everything wrong with one file. Never raises for a bad file: the problem is in the report. ``data``: the
+    file's bytes when the caller has read them already (``path`` then only names the file)."""
     report = CheckedFile(path)
     try:
-        opened = open_spreadsheet(path)
+        opened = open_spreadsheet(path, data)
         report.sha256 = opened.sha256
         form = _identify(opened, report, options)
         if form is None or not _layout_intact(opened, form, report):

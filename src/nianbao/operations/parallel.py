@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TypeVar, cast
@@ -22,13 +24,22 @@ def no_progress(results: Iterator[R], total: int) -> Iterable[R]:
 _shared: object = None  # in a worker: the object given once to ordered_map, for every item
 
 
-def _start_worker(shared: object) -> None:
+def _start_worker(shared: object, parent: int) -> None:
     """Workers ignore Ctrl-C: the parent cancels what is queued and lets running items finish their
     (atomic) writes, so an interrupted run leaves only complete files and no tracebacks. ``shared`` is
-    sent once per worker instead of once per chunk of items (a roster of thousands is not small)."""
+    sent once per worker instead of once per chunk of items (a roster of thousands is not small). A worker
+    whose parent is killed outright (kill -9, a closed terminal) stops too, instead of working on and then
+    waiting forever."""
     global _shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _shared = shared
+    threading.Thread(target=_stop_without, args=(parent,), daemon=True).start()
+
+
+def _stop_without(parent: int) -> None:
+    while os.getppid() == parent:  # on POSIX an orphan gets another parent; on Windows its pipes break instead
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _call_with_shared(func: Callable[[S, T], R], item: T) -> R:
@@ -54,7 +65,7 @@ def ordered_map(
         return
     from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only when there is work for it
 
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(shared,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(shared, os.getpid())) as pool:
         chunk = max(1, min(32, len(items) // (workers * 8)))
         try:
             yield from progress(pool.map(partial(_call_with_shared, func), items, chunksize=chunk), len(items))
