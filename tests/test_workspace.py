@@ -284,3 +284,21 @@ def test_a_file_that_changes_while_it_is_received_is_refused_not_recorded(
     assert again.outcome == NEW and again.version and again.version.unit_id == "210922101"
     stored = workspace.root / again.version.stored
     assert stored.read_bytes() == sample("210922101").read_bytes()
+
+
+def test_status_reads_a_versions_figures_and_texts_only_when_asked_and_they_are_the_recorded_ones(
+    workspace: Workspace,
+) -> None:
+    workspace.receive([FILLED])
+    status = workspace.status()
+    assert status.received == 16
+    for state in status.units:
+        if state.counted is None:
+            continue
+        assert state.counted.figures_json is None  # not carried out of the record for the status itself
+        _, versions = workspace.history(state.unit_id)
+        full = next(v for v in versions if v.id == state.counted.id)
+        assert state.counted.summary() == full.summary()
+        assert (state.counted.explanation, state.counted.problems) == (full.explanation, full.problems)
+        assert state.counted.figures == full.figures and state.counted.texts == full.texts
+        assert full.figures and full.texts

@@ -691,8 +691,7 @@ class Workspace:
         cursor = self.db.cursor()
         cursor.row_factory = None  # plain tuples, in the order of Version's fields
         for *values, extra in cursor.execute(query.format(columns=_LIGHT_COLUMNS)):
-            fields = dict(zip(_LIGHT_FIELDS, values, strict=True))
-            yield Version(**fields, figures_json=None, texts_json=None, fetch=self._stored_column), extra
+            yield _positional_version(*values, None, None, self._stored_column), extra
 
     def _stored_column(self, file_id: int, column: str) -> str:
         assert column in ("figures", "texts")
@@ -1030,26 +1029,12 @@ def _store(folder: Path, path: Path, digest: str, data: bytes) -> Path:
     return target
 
 
-# Version's fields but the large ones, and the columns they come from.
-_LIGHT_FIELDS = (
-    "id",
-    "unit_id",
-    "unit_name",
-    "version",
-    "name",
-    "stored",
-    "source",
-    "sender",
-    "received_at",
-    "sha256",
-    "size",
-    "errors",
-    "warnings",
-    "explanation",
-    "problems_json",
-)
+# Version's fields but the large ones (figures_json and texts_json follow), from these columns in this order.
 _LIGHT_COLUMNS = """f.id, COALESCE(f.unit_id, ''), f.unit_name, f.version, f.name, f.stored, f.source, f.sender,
     f.received_at, f.sha256, f.size, f.errors, f.warnings, f.explanation, f.problems"""
+
+
+_positional_version: Callable[..., Version] = Version  # by position: thousands of versions in a status
 
 
 def _version(row: sqlite3.Row | Mapping[str, Any]) -> Version:
