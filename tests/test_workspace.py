@@ -291,7 +291,7 @@ def test_status_reads_a_versions_figures_and_texts_only_when_asked_and_they_are_
 ) -> None:
     workspace.receive([FILLED])
     status = workspace.status()
-    assert status.received == 16
+    assert status.received == 24
     for state in status.units:
         if state.counted is None:
             continue
