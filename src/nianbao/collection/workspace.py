@@ -255,6 +255,8 @@ class _Receiving:
     options: CheckOptions
     known: frozenset[str]
     folder: Path
+    blanks: frozenset[str] = frozenset()  # (mail) the digests of the blank workbooks this workspace sent out
+    letters: frozenset[str] = frozenset()  # (mail) the Message-IDs received before
 
 
 @dataclass(frozen=True)
@@ -450,31 +452,30 @@ class Workspace:
         """Receive the workbooks attached to each message, with its sender, date, subject and Message-ID
         recorded on the versions. A message already received (the same Message-ID, from any source) changes
         nothing; our own blank workbooks quoted in a reply are not returns. Messages are handled ``batch`` at a
-        time, each batch in one transaction: memory stays flat for an mbox of any size."""
-        chunk: list[RawMail] = []
-        for raw in messages:
-            chunk.append(raw)
-            if len(chunk) >= batch:
-                yield from self._receive_mails(chunk, progress)
-                chunk = []
-        if chunk:
-            yield from self._receive_mails(chunk, progress)
+        time, each batch in one transaction: memory stays flat for an mbox of any size. Worker processes parse
+        the messages and take their workbooks (``_take_mail``), already on the next batch while this one is
+        recorded."""
+        from nianbao.operations.parallel import ordered_batches
 
-    def _receive_mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
-        from nianbao.collection.mail import Mail, mail_date_text, parse_mail
+        taking = ordered_batches(_take_mail, self._receiving(mail=True), _batches(messages, batch), progress)
+        for chunk, opened in taking:
+            yield from self._receive_mails(chunk, opened)
+
+    def _receive_mails(
+        self, chunk: list[RawMail], opened: list[tuple[Mail, list[tuple[Path, str, _Taken]]]]
+    ) -> list[MailReceived]:
+        """One batch, parsed and taken: which messages are new, in order, recorded in one transaction."""
+        from nianbao.collection.mail import mail_date_text
 
         now = _now()
         parsed: list[tuple[RawMail, Mail, bool]] = []
         items: list[_Incoming] = []
         owners: list[int] = []  # the message each item came from
         taken: set[str] = set()
-        blanks = self._blank_digests()
-        for raw in chunk:
+        for raw, (mail, workbooks) in zip(chunk, opened, strict=True):
             if raw.problem:
-                refused = Mail(message_id="", sender="", sender_name="", date=None, subject="", notes=[raw.problem])
-                parsed.append((raw, refused, True))
+                parsed.append((raw, mail, True))
                 continue
-            mail = parse_mail(raw.data)
             repeated = mail.message_id in taken or self._message_known(mail.message_id)
             taken.add(mail.message_id)
             parsed.append((raw, mail, repeated))
@@ -482,22 +483,18 @@ class Workspace:
                 continue
             at = mail_date_text(mail) or now
             origin = _Origin(raw.source, mail.sender, at, mail.subject, mail.message_id)
-            for attachment in mail.attachments:
-                if sha256(attachment.data) in blanks:
-                    mail.notes.append(f"{attachment.name} 是本次发出的空白表格（回复时附带的），不计为报送")
-                    continue
-                name = Path(attachment.name)
-                items.append(_Incoming(name, attachment.data, origin, attachment.where))
+            for name, where, took in workbooks:
+                items.append(_Incoming(name, None, origin, where, took))
                 owners.append(len(parsed) - 1)
-            mail.attachments = []  # the bytes are on disk once taken; memory holds one batch's names only
-        outcomes = self._take(items, progress, blank_quotes=True)
-        for item in items:
-            item.data = None
+        outcomes = self._outcomes(items, blank_quotes=True)
         results: list[MailReceived] = []
         with store.transaction(self.db):
             outcomes = self._record_all(items, outcomes)
+            by_message: dict[int, list[Received]] = {}
+            for received, owner in zip(outcomes, owners, strict=True):
+                by_message.setdefault(owner, []).append(received)
             for index, (raw, mail, repeated) in enumerate(parsed):
-                files = [o for o, owner in zip(outcomes, owners, strict=True) if owner == index]
+                files = by_message.get(index, [])
                 if not repeated:
                     self._record_message(raw, mail, files, now)
                 if raw.mailbox:
@@ -517,7 +514,8 @@ class Workspace:
                     {"source": "邮件", "sender": "", "messages": len(fresh), **counts, "files": names},
                     self.user,
                 )
-        states = {s.unit_id: s for s in self.status().units}
+        touched = {f.version.unit_id for r in results for f in r.files if f.version}
+        states = {s.unit_id: s for s in self._states(touched)}
         for result in results:
             result.files[:] = [_stated(r, states) for r in result.files]
         return results
@@ -565,18 +563,30 @@ class Workspace:
             return set()
         return {row.get("sha256", "") for row in csv.DictReader(io.StringIO(text))} - {""}
 
-    def _take(self, items: list[_Incoming], progress: Progress, *, blank_quotes: bool = False) -> list[Received]:
-        """Hash, check and store every item in worker processes (see ``_take_one``); nothing is recorded yet.
-        Bytes the record holds already are not checked again; the same bytes twice in one go count once."""
+    def _take(self, items: list[_Incoming], progress: Progress) -> list[Received]:
+        """Hash, check and store every file in worker processes (see ``_take_one``); nothing is recorded yet."""
         from nianbao.operations.parallel import ordered_map
 
-        known = frozenset(row[0] for row in self.db.execute("SELECT sha256 FROM files"))
-        receiving = _Receiving(self._options(), known, self.root / RECEIVED_DIR)
         jobs = [(item.path, item.data) for item in items]
+        for item, taken in zip(items, ordered_map(_take_one, self._receiving(), jobs, progress), strict=True):
+            item.taken = taken
+        return self._outcomes(items)
+
+    def _receiving(self, *, mail: bool = False) -> _Receiving:
+        known = frozenset(row[0] for row in self.db.execute("SELECT sha256 FROM files"))
+        if not mail:
+            return _Receiving(self._options(), known, self.root / RECEIVED_DIR)
+        letters = frozenset(row[0] for row in self.db.execute("SELECT message_id FROM messages"))
+        return _Receiving(self._options(), known, self.root / RECEIVED_DIR, frozenset(self._blank_digests()), letters)
+
+    def _outcomes(self, items: list[_Incoming], *, blank_quotes: bool = False) -> list[Received]:
+        """What taking each item came to. Bytes the record holds already were not checked again; the same bytes
+        twice in one go count once. The new files are made durable before anything records them."""
         outcomes: list[Received] = []
         fresh: set[str] = set()
-        for item, taken in zip(items, ordered_map(_take_one, receiving, jobs, progress), strict=True):
-            item.taken = taken
+        for item in items:
+            taken = item.taken
+            assert taken is not None
             if taken.reason:
                 outcomes.append(Received(item.path, REFUSED, reason=taken.reason))
             elif taken.report is None:
@@ -590,7 +600,7 @@ class Workspace:
                 fresh.add(taken.digest)
                 outcomes.append(Received(item.path, NEW))
         new = [i.taken.stored for i, o in zip(items, outcomes, strict=True) if o.outcome == NEW and i.taken]
-        sync_files(p for p in new if p)  # on disk before anything records them
+        sync_files(p for p in new if p)
         return outcomes
 
     def _record_all(self, items: list[_Incoming], outcomes: list[Received]) -> list[Received]:
@@ -608,7 +618,8 @@ class Workspace:
         return recorded
 
     def _with_states(self, outcomes: list[Received]) -> list[Received]:
-        states = {s.unit_id: s for s in self.status().units}
+        """The results, each with its unit's state now (only the units received are looked at)."""
+        states = {s.unit_id: s for s in self._states({r.version.unit_id for r in outcomes if r.version})}
         return [_stated(r, states) for r in outcomes]
 
     def _options(self) -> CheckOptions:
@@ -657,21 +668,30 @@ class Workspace:
 
     def status(self) -> RoundStatus:
         """Every roster unit's state, from the version that counts, and the files that are no unit's return."""
-        latest = {
-            version.unit_id: (version, n)
-            for version, n in self._light_versions(
-                """SELECT {columns}, c.n FROM files f JOIN
+        states = self._states()
+        query = "SELECT {columns}, 0 FROM files f WHERE version IS NULL ORDER BY id"
+        unidentified = [version for version, _ in self._light_versions(query)]
+        letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
+        return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
+
+    def _states(self, only: Iterable[str] | None = None) -> list[UnitState]:
+        """The state of every roster unit, in roster order, or of the units ``only`` names."""
+        units = self.units if only is None else [u for u in self.units if u.unit_id in set(only)]
+        latest: dict[str, tuple[Version, int]] = {}
+        query = """SELECT {columns}, c.n FROM files f JOIN
                    (SELECT unit_id, MAX(version) AS top, COUNT(*) AS n FROM files
-                    WHERE version IS NOT NULL GROUP BY unit_id) c
+                    WHERE version IS NOT NULL %s GROUP BY unit_id) c
                    ON f.unit_id = c.unit_id AND f.version = c.top"""
-            )
-        }
+        for start in range(0, len(units), 500) if only is not None else [0]:
+            chosen = [u.unit_id for u in units[start : start + 500]] if only is not None else []
+            where = f"AND unit_id IN ({', '.join('?' * len(chosen))})" if only is not None else ""
+            latest.update((v.unit_id, (v, n)) for v, n in self._light_versions(query % where, chosen))
         pins = {row["unit_id"]: row["file_id"] for row in self.db.execute("SELECT unit_id, file_id FROM pins")}
         accepted: dict[str, list[sqlite3.Row]] = {}
         for row in self.db.execute("SELECT * FROM acceptances"):
             accepted.setdefault(row["unit_id"], []).append(row)
         states = []
-        for unit in self.units:
+        for unit in units:
             found = latest.get(unit.unit_id)
             if found is None:
                 states.append(UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None))
@@ -680,17 +700,14 @@ class Workspace:
             pinned = unit.unit_id in pins
             counted = self._version_by_id(pins[unit.unit_id]) if pinned else last
             states.append(self._state(unit, counted, versions, pinned, accepted.get(unit.unit_id, [])))
-        query = "SELECT {columns}, 0 FROM files f WHERE version IS NULL ORDER BY id"
-        unidentified = [version for version, _ in self._light_versions(query)]
-        letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
-        return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
+        return states
 
-    def _light_versions(self, query: str) -> Iterator[tuple[Version, int]]:
+    def _light_versions(self, query: str, params: Sequence[object] = ()) -> Iterator[tuple[Version, int]]:
         """Versions without their figures and texts (read when asked), each with the query's last column: a
         status of thousands of units need not carry every figure out of the record."""
         cursor = self.db.cursor()
         cursor.row_factory = None  # plain tuples, in the order of Version's fields
-        for *values, extra in cursor.execute(query.format(columns=_LIGHT_COLUMNS)):
+        for *values, extra in cursor.execute(query.format(columns=_LIGHT_COLUMNS), params):
             yield _positional_version(*values, None, None, self._stored_column), extra
 
     def _stored_column(self, file_id: int, column: str) -> str:
@@ -943,8 +960,8 @@ class Workspace:
 
     def state_of(self, unit: str) -> UnitState:
         """One unit's state (by its code or full name)."""
-        found = self._unit(unit)
-        return next(s for s in self.status().units if s.unit_id == found.unit_id)
+        (state,) = self._states([self._unit(unit).unit_id])
+        return state
 
     def _numbered(self, unit: str, number: int) -> Version:
         found = self._unit(unit)
@@ -1010,6 +1027,37 @@ def _take_one(receiving: _Receiving, job: tuple[Path, bytes | None]) -> _Taken:
         return _Taken(digest, len(data), reason=CHANGED)
     stored = _store(receiving.folder, path, digest, data)
     return _Taken(digest, len(data), stored, _Checked.of(report), _nothing_typed(report))
+
+
+def _take_mail(receiving: _Receiving, raw: RawMail) -> tuple[Mail, list[tuple[Path, str, _Taken]]]:
+    """Parse one message and take its workbooks, in a worker process: the message (its attachments' bytes
+    dropped) and, for each workbook, its safe name, where in the message it was, and what taking it did. Our
+    own blank workbooks quoted in a reply are noted, not taken; a message received before is not taken again."""
+    from nianbao.collection.mail import Mail, parse_mail
+
+    if raw.problem:
+        return Mail(message_id="", sender="", sender_name="", date=None, subject="", notes=[raw.problem]), []
+    mail = parse_mail(raw.data)
+    files: list[tuple[Path, str, _Taken]] = []
+    for attachment in [] if mail.message_id in receiving.letters else mail.attachments:
+        if sha256(attachment.data) in receiving.blanks:
+            mail.notes.append(f"{attachment.name} 是本次发出的空白表格（回复时附带的），不计为报送")
+            continue
+        name = Path(attachment.name)
+        files.append((name, attachment.where, _take_one(receiving, (name, attachment.data))))
+    mail.attachments = []  # the bytes are stored once taken: memory holds names only
+    return mail, files
+
+
+def _batches(messages: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
+    chunk: list[RawMail] = []
+    for raw in messages:
+        chunk.append(raw)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _unchanged(path: Path, digest: str) -> bool:
