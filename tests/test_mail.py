@@ -4,6 +4,7 @@ forwards, quoted blank workbooks, messages without a workbook, and receiving the
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from nianbao.collection.mail import (
     MSG_ADVICE,
     decode_header_text,
     iter_mail_files,
+    iter_mbox,
     parse_mail,
     safe_attachment_name,
 )
@@ -239,3 +241,48 @@ def test_an_mbox_taken_by_worker_processes_in_batches_is_received_as_one_by_one(
     assert outcomes == [NEW] * (len(messages) + 2) + ["known"]
     assert [f[0][0] for f in files[: len(messages)]] == [NEW] * len(messages)
     assert files[len(messages)][0][0] == "known" and files[len(messages) + 1] == []
+
+
+def _mbox_by_lines(data: bytes) -> list[bytes]:
+    """The mbox rule, line by line, as a reference for iter_mbox's reading in blocks."""
+    found: list[bytes] = []
+    messages: list[list[bytes]] = []
+    current: list[bytes] = []
+    for line in io.BytesIO(data):
+        if line.startswith(b"From ") and (not current or current[-1] in (b"\n", b"\r\n")):
+            if current:
+                messages.append(current)
+            current = []
+            continue
+        current.append(line)
+    if current:
+        messages.append(current)
+    for message_lines in messages:
+        if message_lines[-1] in (b"\n", b"\r\n"):
+            message_lines = message_lines[:-1]
+        found.append(
+            b"".join(
+                line[1:] if line.startswith(b">") and line.lstrip(b">").startswith(b"From ") else line
+                for line in message_lines
+            )
+        )
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"From a@b Mon\n", b">From x\n", b">>From y\r\n", b"\n", b"\r\n", b"text\n", b"Fro", b"m \n", b"x"]
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=20),
+)
+def test_an_mbox_read_in_blocks_splits_as_line_by_line(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[bytes], block: int
+) -> None:
+    data = b"".join(parts)
+    path = tmp_path_factory.mktemp("mbox") / "x.mbox"
+    path.write_bytes(data)
+    assert [m.data for m in iter_mbox(path, block)] == _mbox_by_lines(data)

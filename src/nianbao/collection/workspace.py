@@ -676,7 +676,8 @@ class Workspace:
 
     def _states(self, only: Iterable[str] | None = None) -> list[UnitState]:
         """The state of every roster unit, in roster order, or of the units ``only`` names."""
-        units = self.units if only is None else [u for u in self.units if u.unit_id in set(only)]
+        wanted = None if only is None else set(only)
+        units = self.units if wanted is None else [u for u in self.units if u.unit_id in wanted]
         latest: dict[str, tuple[Version, int]] = {}
         query = """SELECT {columns}, c.n FROM files f JOIN
                    (SELECT unit_id, MAX(version) AS top, COUNT(*) AS n FROM files
