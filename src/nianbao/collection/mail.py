@@ -362,37 +362,37 @@ def iter_mbox(path: Path, block: int = 1 << 20) -> Iterator[RawMail]:
     (mboxrd and mboxo) is undone."""
     number = 0
     with path.open("rb") as f:
-        buffer, scan, ended = b"", 0, False  # buffer starts with the current message; look on from scan
+        buffer, begin, scan, ended = b"", 0, 0, False  # the current message starts at begin; look on from scan
         while True:
-            start, end = _separator(buffer, scan, ended)
+            start, end = _separator(buffer, begin, scan, ended)
             if start < 0:  # no whole separator line in what was read: read on, or the file is done
                 if ended:
                     break
                 more = f.read(block)
-                buffer, scan, ended = buffer + more, end, not more
+                buffer, begin, scan, ended = buffer[begin:] + more, 0, end - begin, not more
                 continue
-            if start:
+            if start > begin:
                 number += 1
-                yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(buffer[:start]))
-            buffer, scan = buffer[end:], 0
-    if buffer:
+                yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(buffer[begin:start]))
+            begin = scan = end
+    if len(buffer) > begin:
         number += 1
-        yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(buffer))
+        yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(buffer[begin:]))
 
 
-def _separator(buffer: bytes, scan: int, ended: bool) -> tuple[int, int]:
-    """Where the next "From " separator line starts and ends in ``buffer`` (which starts with a message), or
-    (-1, where to look again) when it holds no whole one: more must be read, unless the file has ended."""
-    if len(buffer) < len(b"From ") and not ended:
-        return -1, 0
-    start = 0 if buffer.startswith(b"From ") else -1
-    while start < 0 or (start > 0 and not _blank_line_before(buffer, start)):
+def _separator(buffer: bytes, begin: int, scan: int, ended: bool) -> tuple[int, int]:
+    """Where the next "From " separator line starts and ends in ``buffer`` (whose message starts at ``begin``),
+    or (-1, where to look again) when it holds no whole one: more must be read, unless the file has ended."""
+    if len(buffer) - begin < len(b"From ") and not ended:
+        return -1, begin
+    start = begin if buffer.startswith(b"From ", begin) else -1
+    while start < 0 or (start > begin and not _blank_line_before(buffer, start)):
         start = buffer.find(b"\nFrom ", max(scan, start)) + 1
         if start == 0:
-            return -1, max(0, len(buffer) - len(b"\nFrom"))
+            return -1, max(begin, len(buffer) - len(b"\nFrom"))
     end = buffer.find(b"\n", start)
     if end < 0:
-        return (start, len(buffer)) if ended else (-1, max(0, start - 1))
+        return (start, len(buffer)) if ended else (-1, max(begin, start - 1))
     return start, end + 1
 
 
