@@ -143,12 +143,12 @@ def test_safe_name_is_valid_on_windows(text: str) -> None:
 
 
 def test_an_unexpected_failure_is_one_line_without_traceback(tmp_path: Path, roster: Path, monkeypatch) -> None:
-    import nianbao.cli
+    import nianbao.operations.generate
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(nianbao.cli, "generate_batch", broken)
+    monkeypatch.setattr(nianbao.operations.generate, "generate", broken)  # the command imports it when it runs
     code, output = run("generate", "--roster", str(roster), "--year", "2025", "--out", str(tmp_path / "o"))
     assert code == 1 and "程序内部错误（RuntimeError: boom）" in output and "--debug" in output
     assert "Traceback" not in output

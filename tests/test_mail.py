@@ -4,6 +4,7 @@ forwards, quoted blank workbooks, messages without a workbook, and receiving the
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from nianbao.collection.mail import (
     RawMail,
     decode_header_text,
     iter_mail_files,
+    iter_mbox,
     parse_mail,
     read_mail,
     safe_attachment_name,
@@ -210,3 +212,81 @@ def test_a_return_from_an_address_that_is_not_the_units_is_a_warning(tmp_path: P
     shown = run("status", "-w", ws.root).output
     assert "发件人 someone@qq.example 不是名单上该单位的邮箱（zwz@town.example）" in shown
     assert "someone@qq.example" in run("history", "210922100", "-w", ws.root).output
+
+
+def test_an_mbox_taken_by_worker_processes_in_batches_is_received_as_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nianbao.operations import parallel
+
+    returns = sorted(p for p in FILLED.iterdir() if p.suffix == ".xlsx")
+    messages = [
+        message(f"乡镇{i} <t{i}@town.example>", p.stem, [(p.name, p.read_bytes())]) for i, p in enumerate(returns)
+    ]
+    first = messages[0]
+    again = message("办公室 <bgs@town.example>", "再发一次", [("再发.xlsx", (returns[0]).read_bytes())])
+    link = message("五峰镇 <wfz@town.example>", "年报已上传", body="请到网盘下载")
+    mbox = tmp_path / "收件箱.mbox"
+    write_mbox(mbox, [m.as_bytes() for m in [*messages, again, link, first]])  # the first message comes twice
+
+    def received(folder: str, workers: int) -> list[object]:
+        monkeypatch.setattr(parallel, "workers_wanted", lambda: workers)
+        ws, _ = Workspace.create(tmp_path / folder, ROSTER, 2025, unit_id="210922", unit_name="彰武县")
+        results = list(ws.receive_mail(iter_mail_files([mbox]), batch=5))
+        files = [
+            [(f.outcome, f.version and (f.version.unit_id, f.version.version), f.reason) for f in r.files]
+            for r in results
+        ]
+        return [[r.outcome for r in results], files, [s.state for s in ws.status().units]]
+
+    by_workers, one_by_one = received("a", 2), received("b", 1)
+    assert by_workers == one_by_one
+    outcomes, files, _ = by_workers
+    assert outcomes == [NEW] * (len(messages) + 2) + ["known"]
+    assert [f[0][0] for f in files[: len(messages)]] == [NEW] * len(messages)
+    assert files[len(messages)][0][0] == "known" and files[len(messages) + 1] == []
+
+
+def _mbox_by_lines(data: bytes) -> list[bytes]:
+    """The mbox rule, line by line, as a reference for iter_mbox's reading in blocks."""
+    found: list[bytes] = []
+    messages: list[list[bytes]] = []
+    current: list[bytes] = []
+    for line in io.BytesIO(data):
+        if line.startswith(b"From ") and (not current or current[-1] in (b"\n", b"\r\n")):
+            if current:
+                messages.append(current)
+            current = []
+            continue
+        current.append(line)
+    if current:
+        messages.append(current)
+    for message_lines in messages:
+        if message_lines[-1] in (b"\n", b"\r\n"):
+            message_lines = message_lines[:-1]
+        found.append(
+            b"".join(
+                line[1:] if line.startswith(b">") and line.lstrip(b">").startswith(b"From ") else line
+                for line in message_lines
+            )
+        )
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"From a@b Mon\n", b">From x\n", b">>From y\r\n", b"\n", b"\r\n", b"text\n", b"Fro", b"m \n", b"x"]
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=20),
+)
+def test_an_mbox_read_in_blocks_splits_as_line_by_line(
+    tmp_path_factory: pytest.TempPathFactory, parts: list[bytes], block: int
+) -> None:
+    data = b"".join(parts)
+    path = tmp_path_factory.mktemp("mbox") / "x.mbox"
+    path.write_bytes(data)
+    assert [m.data for m in iter_mbox(path, block)] == _mbox_by_lines(data)

@@ -66,7 +66,7 @@ def test_a_receive_killed_half_way_records_nothing_and_the_next_one_records_all(
     while time.monotonic() < deadline and not (stored.is_dir() and len(list(stored.iterdir())) > 50):
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
-    process.communicate()
+    process.communicate(timeout=60)  # its worker processes stop with it (they hold its output pipes)
     db = healthy(tmp_path / "ws")
     recorded = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
     assert recorded in (0, len(units))  # one transaction: all or nothing, never half a receive

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,17 +28,16 @@ from nianbao.collection.workspace import (
     Workspace,
     last_year,
 )
-from nianbao.form.spec import DEFAULT_FORM, load_form
+from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import os_reason, refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
-from nianbao.operations.check import CheckedFile, CheckOptions, check_files, find_files, iter_lines
-from nianbao.operations.generate import generate as generate_batch
-from nianbao.operations.importing import import_report
-from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress
-from nianbao.operations.report import render_report
 from nianbao.phrases import describe, received_line, shown_value, when, why
 from nianbao.problems import MESSAGES, NianbaoError, SpecError
+
+if TYPE_CHECKING:  # each command imports the operations it runs: `nianbao status` starts without them
+    from nianbao.operations.check import CheckedFile
+    from nianbao.operations.merge import Summary
 
 EXIT_PROBLEMS = 1
 click_zh.install()
@@ -121,6 +120,7 @@ def generate(
     roster: Path, year: int, out_dir: Path, password: str | None, deadline: str, form_name: str, force: bool
 ) -> None:
     """为名单上的每个单位生成一份锁定格式的统计表（.xlsx）。"""
+    from nianbao.operations.generate import generate as generate_batch
 
     batch = generate_batch(
         roster,
@@ -185,6 +185,9 @@ def check(
     列出每个文件的问题。
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
+    from nianbao.form.spec import load_form
+    from nianbao.operations.check import CheckOptions, check_files, iter_lines
+
     load_form(form_name)  # a broken spec stops the run here, not in every file's check
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
     options = CheckOptions(
@@ -318,6 +321,9 @@ def merge_command(
 
     只有名单上每个单位都恰好有一份无错误的表格时才生成汇总表（退出码 0）；否则列出原因，不生成（退出码 1），
     除非加 --allow-missing。在工作区中不写文件和目录：汇总每个单位计入的版本，要求每个单位都已通过。"""
+    from nianbao.operations.check import find_files
+    from nianbao.operations.merge import merge
+
     if json_out:
         refuse_overwrite(json_out, force)  # before the long part, not after the summary is written
     if not paths:
@@ -414,6 +420,8 @@ def _progress(label: str) -> Progress:
 @_friendly
 def report(source: Path, out: Path, force: bool) -> None:
     """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四）。"""
+    from nianbao.operations.report import render_report
+
     rendered = render_report(source, out, force)
     for problem in rendered.checked.errors:
         click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{problem.describe()}", fg="yellow")
@@ -435,6 +443,8 @@ def import_command(
     source: Path, unit_id: str, unit_name: str, year: int, out: Path, force: bool, form_name: str
 ) -> None:
     """把已发布的年度报告（网页复制的文字 .txt，或网页 .html）读回成本工具格式的统计表。"""
+    from nianbao.operations.importing import import_report
+
     result = import_report(source, out, unit_id, unit_name, year, force=force, form_name=form_name)
     for problem in result.problems:
         click.secho(f"注意：{problem.message}", fg="yellow")

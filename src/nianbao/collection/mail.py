@@ -463,31 +463,61 @@ def _looks_like_mbox(path: Path) -> bool:
         return f.read(5) == b"From "
 
 
-def iter_mbox(path: Path) -> Iterator[RawMail]:
-    """The messages of an mbox file, read line by line: memory holds one message at a time. ">From "
-    quoting (mboxrd and mboxo) is undone."""
-    lines: list[bytes] = []
+def iter_mbox(path: Path, block: int = 1 << 20) -> Iterator[RawMail]:
+    """The messages of an mbox file, read a block at a time: memory holds about one message. A message
+    ends where a line starting with "From " follows a blank line (or starts the file); ">From " quoting
+    (mboxrd and mboxo) is undone."""
     number = 0
     with path.open("rb") as f:
-        for line in f:
-            if line.startswith(b"From ") and (not lines or lines[-1] in (b"\n", b"\r\n")):
-                if lines:
-                    number += 1
-                    yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(lines))
-                lines = []
+        buffer, begin, scan, ended = b"", 0, 0, False  # the current message starts at begin; look on from scan
+        while True:
+            start, end = _separator(buffer, begin, scan, ended)
+            if start < 0:  # no whole separator line in what was read: read on, or the file is done
+                if ended:
+                    break
+                more = f.read(block)
+                buffer, begin, scan, ended = buffer[begin:] + more, 0, end - begin, not more
                 continue
-            lines.append(line)
-    if lines:
+            if start > begin:
+                number += 1
+                yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(buffer[begin:start]))
+            begin = scan = end
+    if len(buffer) > begin:
         number += 1
-        yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(lines))
+        yield RawMail(f"{shown(path)} 第 {number} 封", _unquote(buffer[begin:]))
 
 
-def _unquote(lines: list[bytes]) -> bytes:
-    if lines and lines[-1] in (b"\n", b"\r\n"):
-        lines = lines[:-1]  # the blank line that separates messages
-    return b"".join(
-        line[1:] if line.startswith(b">") and line.lstrip(b">").startswith(b"From ") else line for line in lines
-    )
+def _separator(buffer: bytes, begin: int, scan: int, ended: bool) -> tuple[int, int]:
+    """Where the next "From " separator line starts and ends in ``buffer`` (whose message starts at ``begin``),
+    or (-1, where to look again) when it holds no whole one: more must be read, unless the file has ended."""
+    if len(buffer) - begin < len(b"From ") and not ended:
+        return -1, begin
+    start = begin if buffer.startswith(b"From ", begin) else -1
+    while start < 0 or (start > begin and not _blank_line_before(buffer, start)):
+        start = buffer.find(b"\nFrom ", max(scan, start)) + 1
+        if start == 0:
+            return -1, max(begin, len(buffer) - len(b"\nFrom"))
+    end = buffer.find(b"\n", start)
+    if end < 0:
+        return (start, len(buffer)) if ended else (-1, max(begin, start - 1))
+    return start, end + 1
+
+
+def _blank_line_before(buffer: bytes, start: int) -> bool:
+    return buffer[buffer.rfind(b"\n", 0, start - 1) + 1 : start] in (b"\n", b"\r\n")
+
+
+def _unquote(message: bytes) -> bytes:
+    last = message.rfind(b"\n", 0, len(message) - 1) + 1
+    if message.endswith(b"\n") and message[last:] in (b"\n", b"\r\n"):
+        message = message[:last]  # the blank line that separates messages
+    if b">From " not in message:
+        return message
+    return b"\n".join(_unquoted(line) for line in message.split(b"\n"))
+
+
+def _unquoted(line: bytes) -> bytes:
+    return line[1:] if line.startswith(b">") and line.lstrip(b">").startswith(b"From ") else line
 
 
 def mail_date_text(mail: Mail) -> str:

@@ -26,30 +26,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nianbao.collection import store
-from nianbao.collection.mail import Mail, RawMail, mail_date_text, read_mail
-from nianbao.collection.outlook import UnreadableMessage
-from nianbao.form.spec import DEFAULT_FORM, Form, a1, load_form
+from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
-from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 from nianbao.io.roster import Unit, is_mail_column, mail_addresses, read_roster
 from nianbao.io.values import says_nothing
-from nianbao.operations.check import (
-    CheckedFile,
-    CheckOptions,
-    PackedFigures,
-    check_file,
-    find_files,
-    iter_checks,
-    units_review,
-)
-from nianbao.operations.generate import MANIFEST_NAME, Batch, deadline_date, generate
-from nianbao.operations.merge import Summary, merge
 from nianbao.operations.parallel import Progress, no_progress
-from nianbao.operations.previous import previous_figures
 from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
+
+if TYPE_CHECKING:  # checking, mail and writing are imported where they are used: `status` needs none of them
+    from nianbao.collection.mail import Mail, RawMail
+    from nianbao.form.spec import Form
+    from nianbao.operations.check import CheckedFile, CheckOptions, PackedFigures
+    from nianbao.operations.generate import Batch
+    from nianbao.operations.merge import Summary
 
 BLANK_DIR = "空白表格"
 RECEIVED_DIR = "收到的文件"
@@ -311,16 +303,28 @@ class Workspace:
         self.user = user or _user()  # who the log and the decisions name
         meta = {row["key"]: row["value"] for row in db.execute("SELECT key, value FROM meta")}
         self.form_name = meta["form"] if not meta["form"].endswith(".toml") else str(root / meta["form"])
-        self.form: Form = load_form(self.form_name)
         self.year = int(meta["year"])
         self.deadline = date.fromisoformat(meta["deadline"]) if meta.get("deadline") else None
         self.unit_id, self.unit_name = meta["unit_id"], meta["unit_name"]
         self.roster_path = root / meta["roster"]
         self.units = [Unit(r["unit_id"], r["unit_name"]) for r in db.execute("SELECT * FROM units ORDER BY position")]
         self._roster_ids = {u.unit_id for u in self.units}
-        self._by_place = {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
-        self._across = {r.id for r in self.form.review.units}
         self.previous_notes: list[str] = []  # what could not be used of last year's files, when they were given
+
+    @cached_property
+    def form(self) -> Form:
+        """The form spec, loaded when first needed (a status without reviews or acceptances needs none)."""
+        from nianbao.form.spec import load_form
+
+        return load_form(self.form_name)
+
+    @cached_property
+    def _by_place(self) -> dict[tuple[str, str], str]:
+        return {(c.sheet, c.a1): c.code for c in self.form.cells.values()}
+
+    @cached_property
+    def _across(self) -> set[str]:
+        return {r.id for r in self.form.review.units}
 
     # -- creating and finding ------------------------------------------------------------------------
 
@@ -342,6 +346,9 @@ class Workspace:
         """A new workspace in ``root`` with its blank workbooks; refused where a workspace already is. With
         ``previous`` (last year's workbooks, summary, workspace or published reports), returns are checked
         against last year's figures (X1, X2 and the year-over-year review)."""
+        from nianbao.form.spec import load_form
+        from nianbao.operations.generate import deadline_date, generate
+
         root = Path(root)
         if (root / store.DATABASE).exists():
             raise NianbaoError(f"{shown(root)} 中已经有一个工作区，未做任何改动")
@@ -418,6 +425,8 @@ class Workspace:
         files arrived (a mail's date), now if not given. ``unit_id`` names the unit of a single Word return
         (.docx) whose title does not name a roster unit; a Word file received before but not identified then
         becomes that unit's new version."""
+        from nianbao.operations.check import find_files
+
         if unit_id and unit_id not in self._roster_ids:
             raise NianbaoError(f"名单上没有编码为“{unit_id}”的单位，未收下任何文件；请核对 --unit-id")
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
@@ -452,6 +461,9 @@ class Workspace:
             yield from self._receive_mails(chunk, progress)
 
     def _receive_mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
+        from nianbao.collection.mail import Mail, mail_date_text, read_mail
+        from nianbao.collection.outlook import UnreadableMessage
+
         now = _now()
         parsed: list[tuple[RawMail, Mail, str]] = []  # each message, read, and NEW, KNOWN or REFUSED
         items: list[_Incoming] = []
@@ -520,6 +532,8 @@ class Workspace:
         return results
 
     def _record_message(self, raw: RawMail, mail: Mail, files: list[Received], now: str) -> None:
+        from nianbao.collection.mail import mail_date_text
+
         workbooks = sum(1 for f in files if f.outcome != REFUSED and not f.blank)
         notes = [*mail.notes, *(f"{f.path.name}：{f.reason}" for f in files if f.reason)]
         self.db.execute(
@@ -551,6 +565,8 @@ class Workspace:
 
     def _blank_digests(self) -> set[str]:
         """The sha256 of every blank workbook this workspace generated (空白表格/生成清单.csv)."""
+        from nianbao.operations.generate import MANIFEST_NAME
+
         manifest = self.root / BLANK_DIR / MANIFEST_NAME
         try:
             text = decode_chinese_text(manifest.read_bytes()) or ""
@@ -564,6 +580,9 @@ class Workspace:
         """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet. Files on disk
         are copied by threads while worker processes check them (a copy must hold the bytes that were hashed
         and checked, or the file is refused as changed while it was being received)."""
+        from nianbao.io.reading import MAX_FILE_BYTES, read_failure
+        from nianbao.operations.check import iter_checks
+
         outcomes: list[Received] = []
         fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
         copies: dict[int, Future[Path]] = {}
@@ -640,6 +659,8 @@ class Workspace:
         return [_stated(r, states) for r in outcomes]
 
     def _options(self, unit_id: str = "") -> CheckOptions:
+        from nianbao.operations.check import CheckOptions
+
         return CheckOptions(
             form_name=self.form_name,
             roster={u.unit_id: u for u in self.units},
@@ -651,6 +672,8 @@ class Workspace:
     @cached_property
     def _previous(self) -> dict[str, PackedFigures] | None:
         """Last year's figures by unit, if the workspace was given them (packed: one array a unit)."""
+        from nianbao.operations.check import PackedFigures
+
         rows = self.db.execute("SELECT unit_id, figures FROM previous").fetchall()
         if not rows:
             return None
@@ -672,6 +695,8 @@ class Workspace:
 
     def _check_again(self, progress: Progress) -> None:
         """Check every roster unit's stored versions again (after last year's figures changed)."""
+        from nianbao.operations.check import iter_checks
+
         rows = self.db.execute("SELECT id, stored FROM files WHERE version IS NOT NULL ORDER BY id").fetchall()
         reports = iter_checks([self.root / row["stored"] for row in rows], self._options(), progress)
         updates = []
@@ -699,7 +724,9 @@ class Workspace:
             return None
         version = None
         if report.unit_id in self._roster_ids:
-            (last,) = self.db.execute("SELECT MAX(version) FROM files WHERE unit_id = ?", (report.unit_id,)).fetchone()
+            (last,) = self.db.execute(  # “version IS NOT NULL”: the partial index answers, no scan of every file
+                "SELECT MAX(version) FROM files WHERE unit_id = ? AND version IS NOT NULL", (report.unit_id,)
+            ).fetchone()
             version = (last or 0) + 1
         if known:
             self.db.execute(
@@ -794,6 +821,8 @@ class Workspace:
     def _units_review(self, counted: Mapping[str, Version]) -> dict[str, list[dict[str, Any]]]:
         """The across-units review of the counted versions: a unit's headline figure far above the median of
         the others of its kind (the roster's 类型). Only the figures it needs are read from the record."""
+        from nianbao.operations.check import units_review
+
         codes = sorted({code for rule in self.form.review.units for code in rule.cells})
         if not codes or not counted:
             return {}
@@ -893,6 +922,8 @@ class Workspace:
 
     def diff(self, unit: str, first: int, second: int) -> list[Difference]:
         """Every figure and text that differs between two versions of a unit, with its place and labels."""
+        from nianbao.form.spec import a1
+
         a, b = self._numbered(unit, first), self._numbered(unit, second)
         changes: list[Difference] = []
         for cell in self.form.cells.values():
@@ -936,6 +967,7 @@ class Workspace:
         """Write the annotated copy of a received file (problems marked, a problem list in front) to ``target``;
         False if the file cannot be read well enough to make one."""
         from nianbao.operations.annotate import annotate  # openpyxl: only when annotating
+        from nianbao.operations.check import check_file
 
         version = self.file(file_id)  # a Word return keeps the unit it was recorded for
         return annotate(check_file(self.stored_path(version), self._options(version.unit_id)), target)
@@ -1024,6 +1056,8 @@ class Workspace:
     ) -> WorkspaceMerge:
         """The summary of every unit's counted version, when every unit is 已通过; with ``allow_missing`` a
         partial summary of those that are."""
+        from nianbao.operations.merge import merge
+
         status = self.status()
         blockers = [u for u in status.units if u.state != PASSED]
         if blockers and not allow_missing:
@@ -1130,6 +1164,8 @@ def last_year(
 ) -> tuple[dict[str, Mapping[str, float | None]], list[str]]:
     """Last year's figures by unit (``previous_figures``), where a workspace folder gives each unit's counted
     version (one with errors is not used); and what could not be used."""
+    from nianbao.operations.previous import previous_figures
+
     figures: dict[str, Mapping[str, float | None]] = {}
     notes: list[str] = []
     files = []

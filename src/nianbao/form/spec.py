@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from nianbao.form import DEFAULT_FORM
 from nianbao.form.raw import Raw, shown
 from nianbao.form.review import Review, parse_review
 from nianbao.form.rules import Relation, Rule, TableOrder, compile_rule
@@ -26,7 +27,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-DEFAULT_FORM = "gov-info-disclosure-2021"
 TITLE_ROW = 0  # sheet title
 UNIT_ROW = 1  # "填报单位：…  报告年度：…", written per unit
 TABLE_TOP = 2  # first row of a table's header

@@ -99,22 +99,24 @@ class OpenedFile:
             return {}
 
 
-def open_spreadsheet(path: Path) -> OpenedFile:
-    """Read a workbook or raise ReadError with a Chinese reason; never modifies the file."""
-    return opened_from(path, read_return(path))
+def open_spreadsheet(path: Path, data: bytes | None = None) -> OpenedFile:
+    """Read a workbook or raise ReadError with a Chinese reason; never modifies the file. ``data``: the file's
+    bytes, already read (``path`` then only names it)."""
+    return opened_from(path, read_return(path, data))
 
 
-def read_return(path: Path) -> bytes:
-    """The bytes of a file a unit sent, or ReadError: a kind refused by its name, empty, too big, unreadable."""
+def read_return(path: Path, data: bytes | None = None) -> bytes:
+    """The bytes of a file a unit sent (``data`` if already read), or ReadError: a kind refused by its name,
+    empty, too big, unreadable."""
     if path.suffix.lower() in UNSUPPORTED_SUFFIXES:
         raise _unsupported(path.suffix.lower())
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if data is None else len(data)
         if size == 0:
             raise ReadError("EMPTY")
         if size > MAX_FILE_BYTES:
             raise ReadError("TOO_BIG", mb=size // 1024 // 1024)
-        return path.read_bytes()
+        return path.read_bytes() if data is None else data
     except OSError as exc:
         raise read_failure(exc) from None
 

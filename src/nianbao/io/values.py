@@ -13,10 +13,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from nianbao.form.spec import FieldType
-from nianbao.io.reading import CellFormula
 from nianbao.problems import ERROR, WARNING
+
+if TYPE_CHECKING:
+    from nianbao.form.spec import FieldType
+    from nianbao.io.reading import CellFormula
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _NOTHING = {"/", "\\", "-", "--", "—", "——", "－", "无", "没有", "暂无", "空", "x", "X", "×", "n/a", "N/A"}

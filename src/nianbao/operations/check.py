@@ -246,11 +246,12 @@ def _check_with(options: CheckOptions, path: Path) -> CheckedFile:
     return check_file(path, options)
 
 
-def check_file(path: Path, options: CheckOptions) -> CheckedFile:
-    """Everything wrong with one file. Never raises for a bad file: the problem is in the report."""
+def check_file(path: Path, options: CheckOptions, data: bytes | None = None) -> CheckedFile:
+    """Everything wrong with one file. Never raises for a bad file: the problem is in the report. ``data``: the
+    file's bytes when the caller has read them already (``path`` then only names the file)."""
     report = CheckedFile(path)
     try:
-        data = read_return(path)
+        data = read_return(path, data)
         reader = _check_word if is_word(data) else _check_workbook
         form = reader(path, data, report, options)
         if form is None:
