@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nianbao.form.spec import Form
 from nianbao.operations.check import CheckOptions, check_all, check_file
-from nianbao.operations.parallel import MIN_PARALLEL, ordered_batches, ordered_map
+from nianbao.operations.parallel import MIN_PARALLEL, ordered_map
 from tests.workbooks import UNIT, blank_workbook, filled_workbook
 
 
@@ -31,23 +31,6 @@ def test_ordered_map_keeps_order_and_reports_progress() -> None:
     items = list(range(MIN_PARALLEL * 3))
     assert list(ordered_map(power, 2, items, progress, workers=2)) == [x * x for x in items]
     assert seen == [len(items)] * len(items)
-
-
-def test_ordered_batches_keep_order_and_report_progress_per_batch() -> None:
-    seen = []
-
-    def progress(results, total):  # type: ignore[no-untyped-def]
-        for r in results:
-            seen.append(total)
-            yield r
-
-    batches = [list(range(start, start + size)) for start, size in ((0, 5), (5, 7), (12, 1), (13, 4))]
-    for workers in (2, 1):
-        seen.clear()
-        done = list(ordered_batches(power, 3, iter(batches), progress, workers=workers))
-        assert done == [(batch, [x**3 for x in batch]) for batch in batches]
-        assert seen == [5] * 5 + [7] * 7 + [1] + [4] * 4
-    assert list(ordered_batches(power, 3, iter([]), progress, workers=2)) == []
 
 
 def test_parallel_check_equals_one_by_one(tmp_path: Path, form: Form) -> None:

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from itertools import chain
 from typing import TypeVar, cast
 
 S = TypeVar("S")
@@ -71,45 +70,5 @@ def ordered_map(
         try:
             yield from progress(pool.map(partial(_call_with_shared, func), items, chunksize=chunk), len(items))
         except BaseException:  # Ctrl-C or an error: stop queued work at once, finish nothing half-way
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-
-
-def ordered_batches(
-    func: Callable[[S, T], R],
-    shared: S,
-    batches: Iterable[list[T]],
-    progress: Progress = no_progress,
-    workers: int | None = None,
-) -> Iterator[tuple[list[T], list[R]]]:
-    """Each batch with ``func(shared, item)`` for its items, in order, over worker processes kept for all the
-    batches (when there are enough items): while the caller handles one batch's results, the workers are
-    already on the next, so memory holds two batches at most. ``progress`` is shown per batch."""
-    workers = workers_wanted() if workers is None else workers
-    upcoming = iter(batches)
-    first, second = next(upcoming, None), next(upcoming, None)
-    if first is None:
-        return
-    if workers <= 1 or (second is None and len(first) < MIN_PARALLEL):
-        for batch in chain([first], [second] if second is not None else [], upcoming):
-            yield batch, list(progress((func(shared, item) for item in batch), len(batch)))
-        return
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(shared, os.getpid())) as pool:
-        call = partial(_call_with_shared, func)
-
-        def submit(batch: list[T]) -> tuple[list[T], list[Future[R]]]:
-            return batch, [pool.submit(call, item) for item in batch]
-
-        try:
-            pending: tuple[list[T], list[Future[R]]] | None = submit(first)
-            following: list[T] | None = second
-            while pending is not None:
-                after = submit(following) if following is not None else None  # the workers go straight on
-                batch, futures = pending
-                yield batch, list(progress((f.result() for f in futures), len(futures)))
-                pending, following = after, next(upcoming, None) if after is not None else None
-        except BaseException:  # as in ordered_map
             pool.shutdown(wait=True, cancel_futures=True)
             raise
