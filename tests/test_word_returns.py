@@ -486,3 +486,18 @@ def test_a_mistyped_unit_id_receives_nothing(tmp_path: Path, workspace: Workspac
     result = run("receive", official, "--unit-id", "999", "-w", workspace.root)
     assert result.exit_code == 1 and "名单上没有编码为“999”的单位" in result.output
     assert workspace.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
+
+
+def test_a_word_return_given_its_unit_keeps_it_when_last_years_figures_arrive(
+    tmp_path: Path, form: Form, workspace: Workspace, workbook: CheckedFile
+) -> None:
+    path = tmp_path / "报告.docx"
+    path.write_bytes(docx_of(form, {**inputs_of(workbook, form)}, unit="本镇"))
+    workspace.receive([path], unit_id=UNIT.unit_id)
+    last = tmp_path / "去年.xlsx"
+    last.write_bytes(filled_workbook(form, inputs_of(workbook, form), UNIT, year=2024))
+    workspace.set_previous([last])
+    counted = workspace.state_of(UNIT.unit_id).counted
+    assert counted is not None and counted.unit_id == UNIT.unit_id
+    errors = {p["code"] for p in counted.problems if p["severity"] == ERROR}
+    assert errors and not any(code.startswith("WORD_") for code in errors), errors  # X1 and the like: checked

@@ -695,12 +695,17 @@ class Workspace:
 
     def _check_again(self, progress: Progress) -> None:
         """Check every roster unit's stored versions again (after last year's figures changed)."""
-        from nianbao.operations.check import iter_checks
+        from nianbao.operations.check import check_file, iter_checks
 
-        rows = self.db.execute("SELECT id, stored FROM files WHERE version IS NOT NULL ORDER BY id").fetchall()
-        reports = iter_checks([self.root / row["stored"] for row in rows], self._options(), progress)
+        query = "SELECT id, stored, unit_id FROM files WHERE version IS NOT NULL ORDER BY id"
+        rows = self.db.execute(query).fetchall()
+        books = [r for r in rows if not r["stored"].lower().endswith(".docx")]
+        reports = list(iter_checks([self.root / r["stored"] for r in books], self._options(), progress))
+        # A Word return keeps the unit it was recorded under (its title may not name it: --unit-id).
+        words = [r for r in rows if r["stored"].lower().endswith(".docx")]
+        reports += [check_file(self.root / r["stored"], self._options(r["unit_id"])) for r in words]
         updates = []
-        for row, report in zip(rows, reports, strict=True):
+        for row, report in zip(books + words, reports, strict=True):
             checked = _Checked.of(report)
             updates.append((checked.errors, checked.warnings, checked.problems, row["id"]))
         with store.transaction(self.db):
