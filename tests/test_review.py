@@ -5,6 +5,7 @@ the workspace); last year's figures read on the fly from published reports (.txt
 from __future__ import annotations
 
 import csv
+import json
 import random
 import re
 import statistics
@@ -388,3 +389,15 @@ def test_a_blank_workbook_of_last_year_is_said_not_used(tmp_path: Path, form: Fo
     blank.write_bytes(blank_workbook(form, year=2024))
     figures, unusable = previous_figures([blank], year=2025)
     assert figures == {} and [u.endswith("去年空表.xlsx：一个数字也没有填") for u in unusable] == [True]
+
+
+def test_the_headline_figures_kept_apart_give_what_the_whole_figures_give(tmp_path: Path, form: Form) -> None:
+    folder, roster = round_folder(tmp_path, form, outlier=600)
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    ws.receive([folder])
+    kept = [(s.unit_id, s.review) for s in ws.status().units]
+    assert any(review for _, review in kept)
+    rows = ws.db.execute("SELECT headline, figures FROM files").fetchall()
+    assert all(json.loads(r["headline"]).items() <= json.loads(r["figures"]).items() for r in rows)
+    ws.db.execute("UPDATE files SET headline = ''")  # as a workspace recorded before the headline was kept
+    assert [(s.unit_id, s.review) for s in Workspace.open(ws.root).status().units] == kept

@@ -119,6 +119,10 @@ MIGRATIONS: list[str] = [
         source TEXT NOT NULL            -- the files they came from
     );
     """,
+    # 4: the figures the across-units review reads, apart, so that a status of thousands stays quick.
+    """
+    ALTER TABLE files ADD COLUMN headline TEXT NOT NULL DEFAULT ''; -- JSON by cell code; '' before version 4
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from nianbao.collection import store
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
-from nianbao.io.roster import Unit, is_mail_column, mail_addresses, read_roster
+from nianbao.io.roster import KIND_HEADERS, Unit, is_mail_column, mail_addresses, may_have_column, read_roster
 from nianbao.io.values import says_nothing
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
@@ -736,7 +736,7 @@ class Workspace:
         if known:
             self.db.execute(
                 """UPDATE files SET unit_id = ?, unit_name = ?, version = ?, errors = ?, warnings = ?,
-                   explanation = ?, problems = ?, figures = ?, texts = ? WHERE id = ?""",
+                   explanation = ?, problems = ?, figures = ?, texts = ?, headline = ? WHERE id = ?""",
                 (
                     report.unit_id,
                     report.unit_name,
@@ -747,14 +747,15 @@ class Workspace:
                     report.problems,
                     report.figures,
                     report.texts,
+                    self._headline(report.figures),
                     known.id,
                 ),
             )
             return self._version_by_sha(digest)
         self.db.execute(
             """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
-               version, errors, warnings, explanation, problems, figures, texts, message_id, subject)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               version, errors, warnings, explanation, problems, figures, texts, message_id, subject, headline)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 digest,
                 stored.relative_to(self.root).as_posix(),
@@ -774,9 +775,20 @@ class Workspace:
                 report.texts,
                 origin.message_id,
                 origin.subject,
+                self._headline(report.figures),
             ),
         )
         return self._version_by_sha(digest)
+
+    @cached_property
+    def _review_codes(self) -> list[str]:
+        """The cells the across-units review reads."""
+        return sorted({code for rule in self.form.review.units for code in rule.cells})
+
+    def _headline(self, figures: str) -> str:
+        """The figures the across-units review reads, from a version's figures (JSON), as JSON."""
+        every = json.loads(figures)
+        return json.dumps({code: every.get(code) for code in self._review_codes}) if self._review_codes else ""
 
     # -- reading the record --------------------------------------------------------------------------
 
@@ -826,30 +838,42 @@ class Workspace:
     def _units_review(self, counted: Mapping[str, Version]) -> dict[str, list[dict[str, Any]]]:
         """The across-units review of the counted versions: a unit's headline figure far above the median of
         the others of its kind (the roster's 类型). Only the figures it needs are read from the record."""
-        from nianbao.operations.check import units_review
+        from nianbao.form.review import units_review
 
-        codes = sorted({code for rule in self.form.review.units for code in rule.cells})
+        codes = self._review_codes
         if not codes or not counted:
             return {}
-        columns = ", ".join("json_extract(figures, ?)" for _ in codes)
         ids = json.dumps([v.id for v in counted.values()])
-        rows = self.db.execute(
-            f"SELECT unit_id, {columns} FROM files WHERE id IN (SELECT value FROM json_each(?))",
-            [*(f'$."{code}"' for code in codes), ids],
-        )
-        figures = {
-            row[0]: {
-                code: value if isinstance(value, (int, float)) else None
-                for code, value in zip(codes, row[1:], strict=True)
-            }
-            for row in rows
-        }
+        query = "SELECT id, unit_id, headline FROM files WHERE id IN (SELECT value FROM json_each(?))"
+        figures: dict[str, dict[str, float | None]] = {}
+        missing = []  # recorded before the headline was kept, or under a spec reviewing other cells
+        for file_id, unit_id, headline in self.db.execute(query, (ids,)):
+            found = json.loads(headline) if headline else {}
+            if all(code in found for code in codes):
+                figures[unit_id] = {c: v if isinstance(v, (int, float)) else None for c, v in found.items()}
+            else:
+                missing.append(file_id)
+        if missing:
+            paths = ", ".join("?" for _ in codes)  # one json_extract of every path: each record parsed once
+            among = "id IN (SELECT value FROM json_each(?))"
+            rows = self.db.execute(
+                f"SELECT unit_id, json_extract(figures, {paths}) FROM files WHERE {among}",
+                [*(f'$."{code}"' for code in codes), json.dumps(missing)],
+            )
+            for unit_id, values in rows:
+                found = json.loads(values) if len(codes) > 1 else [values]
+                figures[unit_id] = {
+                    code: value if isinstance(value, (int, float)) else None
+                    for code, value in zip(codes, found, strict=True)
+                }
         found = units_review(self.form, figures, self.kinds)
         return {unit_id: [p.to_json() for p in problems] for unit_id, problems in found.items()}
 
     @cached_property
     def kinds(self) -> dict[str, str]:
         """Each unit's kind (镇, 乡, 部门 …) from the roster's 类型 column, if it has one."""
+        if not may_have_column(self.roster_path, KIND_HEADERS):
+            return {}  # the roster is not read at all: status of thousands of units stays quick
         return {u.unit_id: u.kind for u in self.roster_units if u.kind}
 
     @cached_property
@@ -911,8 +935,10 @@ class Workspace:
 
     def sender_warning(self, unit_id: str, sender: str) -> str:
         """A warning when a version came by mail from an address that is not the unit's in the roster."""
+        if not sender:  # not by mail: the roster is not read
+            return ""
         known = self.addresses.get(unit_id)
-        if not sender or not known or sender.lower() in known:
+        if not known or sender.lower() in known:
             return ""
         return f"发件人 {sender} 不是名单上该单位的邮箱（{'、'.join(sorted(known))}），请核实是否确为该单位报送"
 

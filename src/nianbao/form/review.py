@@ -11,8 +11,13 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import median
+from typing import TYPE_CHECKING
 
 from nianbao.form.raw import Raw
+from nianbao.problems import MESSAGES, WARNING, Problem
+
+if TYPE_CHECKING:
+    from nianbao.form.spec import Form
 
 RISE, FALL, TO_ZERO, FROM_ZERO = "rise", "fall", "to_zero", "from_zero"
 CHANGES = (RISE, FALL, TO_ZERO, FROM_ZERO)
@@ -212,3 +217,34 @@ def median_without(ordered: Sequence[float], i: int) -> float:
 
     half = rest // 2
     return at(half) if rest % 2 else (at(half - 1) + at(half)) / 2
+
+
+def units_review(
+    form: Form, figures: Mapping[str, Mapping[str, float | None]], kinds: Mapping[str, str]
+) -> dict[str, list[Problem]]:
+    """请核实 warnings, by unit_id, where a unit's headline figure stands far above the median of the other
+    units of its kind (the spec's [review] across_units). The params hold the unit's figure and the median."""
+    found: dict[str, list[Problem]] = {}
+    for outlier in outliers(form.review.units, figures, kinds):
+        cell = form.cells[outlier.code]
+        message = outlier.rule.message.format(
+            value=figure_text(outlier.value),
+            median=figure_text(outlier.median),
+            units=outlier.others,
+            group=outlier.kind or MESSAGES["REVIEW_UNITS"],
+            unit=cell.type.unit,
+        )
+        params = {"value": outlier.value, "median": outlier.median, "units": outlier.others, "kind": outlier.kind}
+        problem = Problem(
+            WARNING,
+            outlier.rule.id,
+            message,
+            cell.sheet,
+            cell.a1,
+            cell.row_label,
+            cell.col_label,
+            (outlier.value, outlier.median),
+            params,
+        )
+        found.setdefault(outlier.unit_id, []).append(problem)
+    return found

@@ -160,6 +160,21 @@ def _find(header: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
+def may_have_column(path: Path, headers: tuple[str, ...]) -> bool:
+    """Whether a roster may have one of these columns, from a look at the start of the file: False only
+    when a CSV roster's first lines (where the header is) name none of them."""
+    if path.suffix.lower() != ".csv":
+        return True
+    try:
+        with path.open("rb") as f:
+            start = f.read(64 * 1024)
+    except OSError:
+        return True
+    text = decode_chinese_text(start) or decode_chinese_text(start[:-3]) or ""  # a character cut at the end
+    head = "\n".join(text.splitlines()[: HEADER_SEARCH_ROWS * 3])
+    return any(header.lower() in head.lower() for header in headers)
+
+
 # -- contact columns ----------------------------------------------------------------------------------------
 
 MAIL_COLUMN_WORDS = ("邮箱", "mail")  # a column whose header has one of these holds mail addresses

@@ -11,7 +11,7 @@ from math import isnan, nan
 from pathlib import Path
 from typing import Any
 
-from nianbao.form.review import figure_text, outliers
+from nianbao.form.review import figure_text
 from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
@@ -582,38 +582,6 @@ def year_review(form: Form, figures: Mapping[str, float | None], previous: Mappi
                 )
             )
     return problems
-
-
-def units_review(
-    form: Form, figures: Mapping[str, Mapping[str, float | None]], kinds: Mapping[str, str]
-) -> dict[str, list[Problem]]:
-    """请核实 warnings, by unit_id, where a unit's headline figure stands far above the median of the other
-    units of its kind (the spec's [review] across_units). The params hold the unit's figure and the median."""
-    found: dict[str, list[Problem]] = {}
-    for outlier in outliers(form.review.units, figures, kinds):
-        cell = form.cells[outlier.code]
-        message = outlier.rule.message.format(
-            value=figure_text(outlier.value),
-            median=figure_text(outlier.median),
-            units=outlier.others,
-            group=outlier.kind or MESSAGES["REVIEW_UNITS"],
-            unit=cell.type.unit,
-        )
-        where = _where(cell)
-        params = {"value": outlier.value, "median": outlier.median, "units": outlier.others, "kind": outlier.kind}
-        problem = Problem(
-            WARNING,
-            outlier.rule.id,
-            message,
-            where.sheet,
-            where.cell,
-            where.row_label,
-            where.col_label,
-            (outlier.value, outlier.median),
-            params,
-        )
-        found.setdefault(outlier.unit_id, []).append(problem)
-    return found
 
 
 def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:

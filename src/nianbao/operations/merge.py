@@ -15,6 +15,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 
+from nianbao.form.review import units_review
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
 from nianbao.io import breakdown
@@ -23,7 +24,7 @@ from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.writer import Content, build_workbook
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
-from nianbao.operations.check import CheckedFile, CheckOptions, check_files, units_review
+from nianbao.operations.check import CheckedFile, CheckOptions, check_files
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import MESSAGES, NianbaoError, Problem
 
