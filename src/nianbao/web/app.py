@@ -35,6 +35,7 @@ from nianbao.collection.workspace import (
     PASSED,
     TO_VERIFY,
     UNIDENTIFIED,
+    RoundStatus,
     Version,
     Workspace,
 )
@@ -113,6 +114,20 @@ def _workspace() -> Workspace:
     return g.workspace
 
 
+_STATUS: dict[str, tuple[int, RoundStatus]] = {}  # the last status computed, by workspace, with its revision
+
+
+def _status() -> RoundStatus:
+    """The workspace's status, computed again only when the record has changed since (every change is logged,
+    so the revision says it): the board reloads itself often, and a round of thousands takes a while."""
+    workspace = _workspace()
+    revision, key = workspace.revision(), str(workspace.root)
+    known = _STATUS.get(key)
+    if known is None or known[0] != revision:
+        known = _STATUS[key] = (revision, workspace.status())
+    return known[1]
+
+
 def _close(_: BaseException | None) -> None:
     workspace = g.pop("workspace", None)
     if workspace is not None:
@@ -151,7 +166,7 @@ def _os_user() -> str:
 
 
 def board() -> View:
-    status = _workspace().status()
+    status = _status()
     chosen = request.args.get("state", "")
     units = [
         (i, u) for i, u in enumerate(status.units, 1) if not chosen or u.state == chosen or (chosen == LATE and u.late)
@@ -286,7 +301,7 @@ def summary() -> View:
                     )
                 except NianbaoError as exc:
                     problems.append(f"未能生成 {suffix} 报告：{exc}")
-    blockers = [(u, why(u)) for u in workspace.status().units if u.state != PASSED]
+    blockers = [(u, why(u)) for u in _status().units if u.state != PASSED]
     return render_template(
         "summary.html", blockers=blockers, made=made, problems=problems, outputs=workspace.summaries()
     )
