@@ -102,3 +102,14 @@ def shown(value: object) -> str:
     if isinstance(value, (str, int, float, bool)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def template(raw: Raw, names: tuple[str, ...]) -> str:
+    """A text with placeholders such as {unit}: only ``names`` may be used."""
+    text = raw.text()
+    try:
+        text.format(**dict.fromkeys(names, ""))
+    except (KeyError, IndexError, ValueError):
+        allowed = "、".join(f"{{{n}}}" for n in names)
+        raise raw.error(f"只能使用占位符 {allowed}（其他花括号写成 {{{{ 和 }}}}）") from None
+    return text

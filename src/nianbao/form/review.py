@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from statistics import median
 from typing import TYPE_CHECKING
 
-from nianbao.form.raw import Raw
+from nianbao.form.raw import Raw, template
 from nianbao.problems import MESSAGES, WARNING, Problem
 
 if TYPE_CHECKING:
-    from nianbao.form.spec import Form
+    from nianbao.form.spec import Cell, Form
 
 RISE, FALL, TO_ZERO, FROM_ZERO = "rise", "fall", "to_zero", "from_zero"
 CHANGES = (RISE, FALL, TO_ZERO, FROM_ZERO)
@@ -113,7 +113,7 @@ def _year_rule(raw: Raw, cells: Mapping[str, object]) -> YearRule:
         change=change,
         times=times,
         more=_number(raw["more"], default=0.0),
-        message=_template(raw["message"], YEAR_PLACEHOLDERS),
+        message=template(raw["message"], YEAR_PLACEHOLDERS),
     )
 
 
@@ -125,7 +125,7 @@ def _units_rule(raw: Raw, cells: Mapping[str, object]) -> UnitsRule:
         times=_number(raw["times"], above=1),
         more=_number(raw["more"], default=0.0),
         min_units=raw["min_units"].integer(MIN_UNITS, minimum=1),
-        message=_template(raw["message"], UNITS_PLACEHOLDERS),
+        message=template(raw["message"], UNITS_PLACEHOLDERS),
     )
 
 
@@ -150,17 +150,6 @@ def _number(raw: Raw, default: float | None = None, above: float | None = None) 
     if value < 0:
         raise raw.error(f"不能是负数，实为 {value:g}")
     return value
-
-
-def _template(raw: Raw, names: tuple[str, ...]) -> str:
-    """A message with placeholders: only ``names`` may be used."""
-    text = raw.text()
-    try:
-        text.format(**dict.fromkeys(names, ""))
-    except (KeyError, IndexError, ValueError):
-        allowed = "、".join(f"{{{n}}}" for n in names)
-        raise raw.error(f"只能使用占位符 {allowed}（其他花括号写成 {{{{ 和 }}}}）") from None
-    return text
 
 
 def figure_text(value: float) -> str:
@@ -235,16 +224,18 @@ def units_review(
             unit=cell.type.unit,
         )
         params = {"value": outlier.value, "median": outlier.median, "units": outlier.others, "kind": outlier.kind}
-        problem = Problem(
-            WARNING,
-            outlier.rule.id,
-            message,
-            cell.sheet,
-            cell.a1,
-            cell.row_label,
-            cell.col_label,
-            (outlier.value, outlier.median),
-            params,
-        )
+        problem = problem_at(cell, WARNING, outlier.rule.id, message, (outlier.value, outlier.median), params)
         found.setdefault(outlier.unit_id, []).append(problem)
     return found
+
+
+def problem_at(
+    cell: Cell,
+    severity: str,
+    code: str,
+    message: str,
+    figures: tuple[float, float] | None = None,
+    params: Mapping[str, object] | None = None,
+) -> Problem:
+    """A problem of a figure, placed at its cell with its labels."""
+    return Problem(severity, code, message, cell.sheet, cell.a1, cell.row_label, cell.col_label, figures, params or {})

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from nianbao.form import DEFAULT_FORM
-from nianbao.form.raw import Raw, shown
+from nianbao.form.raw import Raw, shown, template
 from nianbao.form.review import Review, parse_review
 from nianbao.form.rules import Relation, Rule, TableOrder, compile_rule
 from nianbao.problems import NianbaoError, SpecError
@@ -600,23 +600,12 @@ def _report(raw: Raw, tables: list[Table], sections: list[TextCell], cells: Mapp
     if fee_section not in {s.code for s in sections}:
         raise raw["fee_section"].error(f"{shown(fee_section)} 不是文字部分的编号")
     return ReportSpec(
-        title=_template(raw["title"], ("unit", "year")),
-        opening=_template(raw["opening"], ("unit", "year", "basis")),
+        title=template(raw["title"], ("unit", "year")),
+        opening=template(raw["opening"], ("unit", "year", "basis")),
         order=tuple(order),
         received=received,
         fee_section=fee_section,
     )
-
-
-def _template(raw: Raw, names: tuple[str, ...]) -> str:
-    """A text with placeholders such as {unit}: only ``names`` may be used."""
-    text = raw.text()
-    try:
-        text.format(**dict.fromkeys(names, ""))
-    except (KeyError, IndexError, ValueError):
-        allowed = "、".join(f"{{{n}}}" for n in names)
-        raise raw.error(f"只能使用占位符 {allowed}（其他花括号写成 {{{{ 和 }}}}）") from None
-    return text
 
 
 def _summary(raw: Raw, cells: Mapping[str, Cell]) -> SummarySpec:

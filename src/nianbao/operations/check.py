@@ -11,7 +11,7 @@ from math import isnan, nan
 from pathlib import Path
 from typing import Any
 
-from nianbao.form.review import figure_text
+from nianbao.form.review import figure_text, problem_at
 from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
@@ -539,19 +539,8 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
                 continue
             sign = "≠" if check.op == "==" else "<"
             message = f"{rule.message}（{outcome.left:g} {sign} {outcome.right:g}）"
-            where = _where(form.cells[check.anchor])
-            report.problems.append(
-                Problem(
-                    rule.severity,
-                    rule.id,
-                    message,
-                    where.sheet,
-                    where.cell,
-                    where.row_label,
-                    where.col_label,
-                    (outcome.left, outcome.right),
-                )
-            )
+            cell = form.cells[check.anchor]
+            report.problems.append(problem_at(cell, rule.severity, rule.id, message, (outcome.left, outcome.right)))
     if previous is not None:
         report.problems.extend(year_review(form, report.figures, previous))
 
@@ -567,20 +556,8 @@ def year_review(form: Form, figures: Mapping[str, float | None], previous: Mappi
                 continue
             cell = form.cells[code]
             message = rule.message.format(now=figure_text(now), previous=figure_text(before), unit=cell.type.unit)
-            where = _where(cell)
-            problems.append(
-                Problem(
-                    WARNING,
-                    rule.id,
-                    message,
-                    where.sheet,
-                    where.cell,
-                    where.row_label,
-                    where.col_label,
-                    (now, before),
-                    {"now": now, "previous": before},
-                )
-            )
+            params = {"now": now, "previous": before}
+            problems.append(problem_at(cell, WARNING, rule.id, message, (now, before), params))
     return problems
 
 
