@@ -18,7 +18,7 @@ import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email import encoders
 from email.header import Header
@@ -153,7 +153,7 @@ def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str =
     sent. A unit whose reply cannot be written (its blank workbook or its file gone) is said, and the others
     are written. With all units, the unsent drafts no unit needs any more go to 回复草稿/已过时/."""
     texts = ReplyTexts.of(workspace)
-    chosen = {workspace.state_of(u).unit_id for u in units}
+    chosen = {workspace.unit_named(u).unit_id for u in units}
     states = [s for s in workspace.status().units if not chosen or s.unit_id in chosen]
     contacts = _contacts(workspace)
     letters = _last_letters(workspace)
@@ -212,11 +212,16 @@ def mark_sent(workspace: Workspace, replies: Sequence[Reply]) -> list[Reply]:
                 (at, workspace.user, reply.key),
             ).rowcount
             if done:
-                detail = {"unit_id": reply.unit_id, "kind": reply.kind_name, "version": reply.version, "by": "邮件程序"}
-                _log(workspace.db, "send", {**detail, "to": list(reply.recipients), "message_id": reply.message_id})
+                _log_sent(workspace, reply, reply.recipients, by="邮件程序")
         if done:
-            marked.append(Reply(**{**vars(reply), "sent_at": at}))
+            marked.append(replace(reply, sent_at=at))
     return marked
+
+
+def _log_sent(workspace: Workspace, reply: Reply, to: Sequence[str], **more: str) -> None:
+    """The audit log's line for a reply that went out (inside the caller's transaction)."""
+    detail = {"unit_id": reply.unit_id, "kind": reply.kind_name, "version": reply.version, "to": list(to)}
+    _log(workspace.db, "send", {**detail, "message_id": reply.message_id, **more}, workspace.user)
 
 
 def _last_letters(workspace: Workspace) -> dict[str, sqlite3.Row]:
@@ -230,8 +235,7 @@ def _last_letters(workspace: Workspace) -> dict[str, sqlite3.Row]:
 
 def replies_of(workspace: Workspace, unit: str) -> list[Reply]:
     """Every reply drafted for a unit, oldest first, sent or not."""
-    unit_id = workspace.state_of(unit).unit_id
-    rows = workspace.db.execute("SELECT * FROM replies WHERE unit_id = ? ORDER BY id", (unit_id,))
+    rows = workspace.db.execute(f"{_REPLIES} WHERE r.unit_id = ? ORDER BY r.id", (workspace.unit_named(unit).unit_id,))
     return [_reply(workspace, row) for row in rows]
 
 
@@ -259,22 +263,23 @@ def _for_the_unit(state: UnitState) -> tuple[list[dict[str, Any]], list[dict[str
     return errors, [w for w in state.open_warnings if w["code"] not in FOR_THE_CLERK]
 
 
+# A reply as recorded, with its unit's name and the number of the version it answers.
+_REPLIES = """SELECT r.*, u.unit_name, f.version FROM replies r JOIN units u ON u.unit_id = r.unit_id
+              LEFT JOIN files f ON f.id = r.file_id"""
+
+
 def _recorded(workspace: Workspace, key: str) -> Reply | None:
-    row = workspace.db.execute("SELECT * FROM replies WHERE key = ?", (key,)).fetchone()
+    row = workspace.db.execute(f"{_REPLIES} WHERE r.key = ?", (key,)).fetchone()
     return _reply(workspace, row) if row else None
 
 
 def _reply(workspace: Workspace, row: sqlite3.Row) -> Reply:
-    version = None
-    if row["file_id"] is not None:
-        version = workspace.file(row["file_id"]).version
-    name = next((u.unit_name for u in workspace.units if u.unit_id == row["unit_id"]), "")
     return Reply(
         row["unit_id"],
-        name,
+        row["unit_name"],
         row["kind"],
         row["key"],
-        version,
+        row["version"],
         tuple(a for a in row["recipients"].split(",") if a),
         workspace.root / row["draft"],
         row["message_id"],
@@ -283,7 +288,7 @@ def _reply(workspace: Workspace, row: sqlite3.Row) -> Reply:
 
 
 def _with_contact(reply: Reply, info: Mapping[str, str]) -> Reply:
-    return Reply(**{**vars(reply), "contact": info.get("contact", ""), "phone": info.get("phone", "")})
+    return replace(reply, contact=info.get("contact", ""), phone=info.get("phone", ""))
 
 
 def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) -> Reply:
@@ -514,16 +519,9 @@ def send_replies(workspace: Workspace, replies: Sequence[Reply], outbox: Outbox,
                 "UPDATE replies SET sent_at = ?, user = ?, recipients = ? WHERE key = ?",
                 (at, workspace.user, ",".join(taken), reply.key),
             )
-            detail = {
-                "unit_id": reply.unit_id,
-                "kind": reply.kind_name,
-                "version": reply.version,
-                "to": list(taken),
-                "message_id": reply.message_id,
-            }
-            _log(workspace.db, "send", detail, workspace.user)
+            _log_sent(workspace, reply, taken)
         note = "；".join(f"发信服务器拒收 {address}（{why}）" for address, why in refused.items())
-        yield Sent(Reply(**{**vars(reply), "sent_at": at, "recipients": taken}), True, note)
+        yield Sent(replace(reply, sent_at=at, recipients=taken), True, note)
 
 
 def _outgoing(reply: Reply, sender: str) -> Message:

@@ -944,7 +944,7 @@ class Workspace:
 
     def history(self, unit: str) -> tuple[UnitState, list[Version]]:
         """A unit's versions, oldest first, and its state (which says which version counts)."""
-        found = self._unit(unit)
+        found = self.unit_named(unit)
         rows = self.db.execute(
             "SELECT * FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY version", (found.unit_id,)
         )
@@ -1068,7 +1068,7 @@ class Workspace:
 
     def use(self, unit: str, version: int | None, note: str) -> Version | None:
         """Make ``version`` the one that counts (None: the latest again)."""
-        found = self._unit(unit)
+        found = self.unit_named(unit)
         with store.transaction(self.db):
             if version is None:
                 self.db.execute("DELETE FROM pins WHERE unit_id = ?", (found.unit_id,))
@@ -1138,7 +1138,7 @@ class Workspace:
 
     # -- helpers -------------------------------------------------------------------------------------
 
-    def _unit(self, unit: str) -> Unit:
+    def unit_named(self, unit: str) -> Unit:
         for u in self.units:
             if unit in (u.unit_id, u.unit_name):
                 return u
@@ -1146,11 +1146,11 @@ class Workspace:
 
     def state_of(self, unit: str) -> UnitState:
         """One unit's state (by its code or full name)."""
-        found = self._unit(unit)
+        found = self.unit_named(unit)
         return next(s for s in self.status().units if s.unit_id == found.unit_id)
 
     def _numbered(self, unit: str, number: int) -> Version:
-        found = self._unit(unit)
+        found = self.unit_named(unit)
         row = self.db.execute(
             "SELECT * FROM files WHERE unit_id = ? AND version = ?", (found.unit_id, number)
         ).fetchone()
