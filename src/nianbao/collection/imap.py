@@ -11,11 +11,17 @@ import os
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import date
 
 from nianbao.collection.mail import RawMail
-from nianbao.collection.servers import NON_ASCII_PASSWORD, connection_reason, is_loopback, parse_server_url, said
+from nianbao.collection.servers import (
+    NON_ASCII_PASSWORD,
+    ServerAddress,
+    connection_reason,
+    is_loopback,
+    parse_server_url,
+    said,
+)
 from nianbao.collection.workspace import Workspace
 from nianbao.problems import NianbaoError
 
@@ -24,13 +30,12 @@ TIMEOUT_SECONDS = 60
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-@dataclass(frozen=True)
-class MailboxAddress:
-    secure: bool  # imaps: TLS from the start; imap: STARTTLS, or plain on this computer only
-    user: str
-    host: str
-    port: int
-    folder: str
+class MailboxAddress(ServerAddress):
+    """A server address whose path is the folder (INBOX when none is written)."""
+
+    @property
+    def folder(self) -> str:
+        return self.path or "INBOX"
 
     @property
     def key(self) -> str:
@@ -41,7 +46,7 @@ class MailboxAddress:
 def parse_mailbox_url(url: str) -> MailboxAddress:
     """imaps://USER@HOST[:PORT]/FOLDER (the user may be a whole address: a@b.cn@host or a%40b.cn@host)."""
     a = parse_server_url(url, {"imaps": 993, "imap": 143}, "imaps://用户名@服务器/文件夹")
-    return MailboxAddress(a.secure, a.user, a.host, a.port, a.path or "INBOX")
+    return MailboxAddress(a.secure, a.user, a.host, a.port, a.path)
 
 
 def since_date(text: str) -> date:
@@ -83,7 +88,7 @@ class MailboxReader:
     def connect(cls, url: str, ask_password: Callable[[str], str]) -> MailboxReader:
         address = parse_mailbox_url(url)
         password = os.environ.get(PASSWORD_VARIABLE) or ask_password(f"{address.user}@{address.host} 的邮箱密码")
-        where = f"{address.host}:{address.port}"
+        where = address.where
         try:
             context = ssl.create_default_context()
             if address.secure:
