@@ -33,7 +33,8 @@ from pathlib import Path
 
 import nianbao
 from nianbao.collection.workspace import Workspace
-from nianbao.form.spec import data_dir, load_form
+from nianbao.form import data_dir
+from nianbao.form.spec import load_form
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit
 from nianbao.io.writer import Content, build_workbook

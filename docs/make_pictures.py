@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 
 from tests.roundtrip.office import CHROMIUM
 
-from nianbao.form.spec import data_dir, load_form
+from nianbao.form import data_dir
+from nianbao.form.spec import load_form
 from nianbao.operations.report import render_report
 
 IMAGES = Path(__file__).resolve().parent / "images"

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from nianbao.cli import main
 from nianbao.collection.workspace import HAS_ERRORS, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace
-from nianbao.form.spec import Form, data_dir
+from nianbao.form import data_dir
+from nianbao.form.spec import Form
 from nianbao.io.roster import read_roster
 from nianbao.operations.check import CheckOptions, check_all, check_file
 from nianbao.operations.demo import LATE, NOT_YET, RETURNED, ROUND, TYPO, UNEXPLAINED

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from nianbao.cli import main
+from nianbao.form import data_dir, templates_dir
 from nianbao.form.rules import with_totals
-from nianbao.form.spec import Form, a1, data_dir, load_form, templates_dir
+from nianbao.form.spec import Form, a1, load_form
 from nianbao.io.roster import Unit
 from nianbao.io.values import says_nothing
 from nianbao.io.writer import INPUT_FILL, TEXT_LIMIT

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from nianbao.cli import main
-from nianbao.form.spec import Form, load_form, templates_dir
+from nianbao.form import templates_dir
+from nianbao.form.spec import Form, load_form
 from nianbao.problems import SpecError
 from tests.conftest import OFFICIAL_FORMAT, REPO
 

@@ -10,7 +10,8 @@ import openpyxl
 from click.testing import CliRunner
 
 from nianbao.cli import main
-from nianbao.form.spec import load_form, templates_dir
+from nianbao.form import templates_dir
+from nianbao.form.spec import load_form
 from nianbao.operations.check import CheckOptions, check_file
 
 SPEC = (templates_dir() / "gov-info-disclosure-2021.toml").read_text(encoding="utf-8")

@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from nianbao.cli import main
-from nianbao.form.spec import IDENTITY_SHEET, Form, data_dir
+from nianbao.form import data_dir
+from nianbao.form.spec import IDENTITY_SHEET, Form
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
 from tests.figures import consistent_inputs

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import nianbao
+from nianbao.collection.workspace import Workspace
+from nianbao.form import data_dir
 
 HEAVY = ("openpyxl", "xlsxwriter", "python_calamine", "flask", "docx", "nianbao.operations.check", "nianbao.form.spec")
 
@@ -40,3 +43,15 @@ def test_the_front_door_loads_a_name_with_its_module() -> None:
     code = "import sys, nianbao; nianbao.check_files; print('nianbao.operations.check' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
+
+
+def test_a_status_with_its_review_kept_reads_no_spec(tmp_path: Path) -> None:
+    ws, _ = Workspace.create(tmp_path / "ws", data_dir("samples") / "zhangwu-county-roster.csv", 2025)
+    ws.receive(sorted((data_dir("samples") / "filled").glob("*.xlsx"))[:8])
+    ws.status()  # receiving worked the review out and kept it
+    code = (
+        "import sys; from nianbao.collection.workspace import Workspace; "
+        f"Workspace.open({str(ws.root)!r}).status(); print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -25,7 +25,7 @@ from nianbao.collection.mail import (
     safe_attachment_name,
 )
 from nianbao.collection.workspace import NEW, NO_WORKBOOK, PASSED, Workspace
-from nianbao.form.spec import data_dir
+from nianbao.form import data_dir
 from nianbao.problems import MESSAGES
 from tests.mailbuild import CHINA, forwarded, gbk_zip, message, write_mbox
 

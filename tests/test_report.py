@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from docx import Document
 
 from nianbao.cli import main
-from nianbao.form.spec import Form, data_dir
+from nianbao.form import data_dir
+from nianbao.form.spec import Form
 from nianbao.operations.report import AnnualReport, from_file, render_report, text_warnings, to_html, to_markdown
 
 FILLED = sorted((data_dir("samples") / "filled").glob("*.xlsx"))[0]

@@ -9,16 +9,21 @@ import json
 import random
 import re
 import statistics
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
+import nianbao
 from nianbao.cli import main
+from nianbao.collection import store
 from nianbao.collection.workspace import PASSED, TO_VERIFY, Workspace
+from nianbao.form import templates_dir
 from nianbao.form.review import UnitsRule, YearRule, median_without, outliers
-from nianbao.form.spec import Form, load_form, templates_dir
+from nianbao.form.spec import Form, load_form
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import merge
@@ -400,4 +405,65 @@ def test_the_headline_figures_kept_apart_give_what_the_whole_figures_give(tmp_pa
     rows = ws.db.execute("SELECT headline, figures FROM files").fetchall()
     assert all(json.loads(r["headline"]).items() <= json.loads(r["figures"]).items() for r in rows)
     ws.db.execute("UPDATE files SET headline = ''")  # as a workspace recorded before the headline was kept
+    ws.db.execute("DELETE FROM cache")  # and before the review was kept
     assert [(s.unit_id, s.review) for s in Workspace.open(ws.root).status().units] == kept
+
+
+def test_the_review_is_kept_in_the_record_until_the_versions_the_roster_or_the_spec_change(
+    tmp_path: Path, form: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, roster = round_folder(tmp_path, form, outlier=600)
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    ws.receive([p for p in folder.iterdir() if DEPARTMENTS[0].unit_name not in p.name])
+    first = {s.unit_id: s.review for s in ws.status().units}
+    assert [w["code"] for w in first[TOWNS[0].unit_id]] == ["U1", "U1"]
+
+    worked_out = []
+    review_now = Workspace._review_now
+    monkeypatch.setattr(
+        Workspace, "_review_now", lambda self, counted: worked_out.append(1) or review_now(self, counted)
+    )
+    again = Workspace.open(ws.root)
+    assert {s.unit_id: s.review for s in again.status().units} == first and worked_out == []
+
+    again.receive([folder / f"{DEPARTMENTS[0].unit_name}.xlsx"])  # a new version: worked out again
+    assert len(worked_out) == 1 and again.state_of(DEPARTMENTS[0].unit_id).counted is not None
+
+    text = again.roster_path.read_text(encoding="utf-8").replace(",类型", ",备注")  # one group: 300 stands out
+    again.roster_path.write_text(text, encoding="utf-8")
+    reopened = Workspace.open(ws.root)
+    assert {w["code"] for w in reopened.state_of(DEPARTMENTS[5].unit_id).review} == {"U1"}
+    assert len(worked_out) == 2
+
+    monkeypatch.setattr(nianbao, "__version__", "99.0")  # another nianbao may read or review differently
+    Workspace.open(ws.root).status()
+    assert len(worked_out) == 3
+
+
+def test_a_status_does_not_wait_for_a_writer_to_keep_its_review(tmp_path: Path, form: Form) -> None:
+    folder, roster = round_folder(tmp_path, form, outlier=600)
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    ws.receive([folder])
+    expected = [(s.unit_id, s.state, s.review) for s in ws.status().units]
+    ws.db.execute("DELETE FROM cache")
+    writer = Workspace.open(ws.root)
+    writer.db.execute("BEGIN IMMEDIATE")  # another program is writing (a long receive)
+    try:
+        start = time.monotonic()
+        assert [(s.unit_id, s.state, s.review) for s in ws.status().units] == expected
+        assert time.monotonic() - start < store.BUSY_TIMEOUT_MS / 1000 / 2  # it did not wait for the lock
+        assert ws.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0] == 0
+    finally:
+        writer.db.execute("ROLLBACK")
+    ws.status()
+    assert ws.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0] == 1
+
+
+def test_a_status_reads_a_versions_figures_and_narrative_only_when_asked(tmp_path: Path, form: Form) -> None:
+    folder, roster = round_folder(tmp_path, form)
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    ws.receive([folder])
+    for state in ws.status().units:
+        assert state.counted is not None and state.counted.figures_json is None  # not read yet
+        _, versions = ws.history(state.unit_id)
+        assert state.counted.figures == versions[-1].figures and state.counted.texts == versions[-1].texts

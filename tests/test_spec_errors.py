@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from nianbao.cli import main
-from nianbao.form.spec import load_form, templates_dir
+from nianbao.form import templates_dir
+from nianbao.form.spec import load_form
 from nianbao.problems import SpecError
 from tests.conftest import ZHANGWU_2022
 

@@ -25,7 +25,8 @@ from nianbao.cli import main
 from nianbao.collection.mail import RawMail
 from nianbao.collection.reply import draft_replies
 from nianbao.collection.workspace import NEW, PASSED, REFUSED, TO_VERIFY, Workspace
-from nianbao.form.spec import Form, data_dir, load_form
+from nianbao.form import data_dir
+from nianbao.form.spec import Form, load_form
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.word import word_lines
 from nianbao.operations.check import CheckedFile, CheckOptions, check_all, check_file

@@ -25,7 +25,8 @@ from nianbao.collection.workspace import (
     TO_VERIFY,
     Workspace,
 )
-from nianbao.form.spec import Form, data_dir, load_form
+from nianbao.form import data_dir
+from nianbao.form.spec import Form, load_form
 from nianbao.io.roster import Unit, read_roster
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import merge

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nianbao.collection import store
 from nianbao.collection.workspace import RECEIVED_DIR, Workspace
-from nianbao.form.spec import data_dir
+from nianbao.form import data_dir
 from nianbao.io.roster import Unit
 from tests.workbooks import write_roster
 

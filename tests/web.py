@@ -9,7 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 from nianbao.collection.workspace import Workspace
-from nianbao.form.spec import Form, data_dir
+from nianbao.form import data_dir
+from nianbao.form.spec import Form
 from nianbao.web.server import address, make_server
 from tests.workbooks import edited, put
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.form.spec import Form, data_dir
+from nianbao.form import data_dir
+from nianbao.form.spec import Form
 from nianbao.operations.report import from_file, render_report
 from tests.roundtrip.office import CHROMIUM
 

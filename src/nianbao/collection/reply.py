@@ -34,7 +34,8 @@ from typing import Any, Protocol
 
 from nianbao.collection import store
 from nianbao.collection.workspace import BLANK_DIR, HAS_ERRORS, NOT_RECEIVED, TO_VERIFY, UnitState, Workspace, _log
-from nianbao.form.spec import data_dir, parse_toml
+from nianbao.form import data_dir
+from nianbao.form.spec import parse_toml
 from nianbao.io.files import decode_chinese_text, safe_name, shown, write_atomic
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.generate import file_names

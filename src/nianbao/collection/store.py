@@ -123,6 +123,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN headline TEXT NOT NULL DEFAULT ''; -- JSON by cell code; '' before version 4
     """,
+    # 5: results worked out from the record, kept until what they came from changes (see `cached`).
+    """
+    CREATE TABLE cache (
+        name TEXT PRIMARY KEY,          -- what was worked out, e.g. 'units_review'
+        key TEXT NOT NULL,              -- a digest of everything it came from
+        value TEXT NOT NULL             -- the result, JSON
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -181,6 +189,28 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def cached(connection: sqlite3.Connection, name: str, key: str) -> str | None:
+    """The result kept under ``name`` if it was worked out from the same inputs (``key``), else None."""
+    row = connection.execute("SELECT key, value FROM cache WHERE name = ?", (name,)).fetchone()
+    return row["value"] if row is not None and row["key"] == key else None
+
+
+def keep(connection: sqlite3.Connection, name: str, key: str, value: str) -> None:
+    """Keep a result for the next reader, if the record can be written at once. A cache is no decision: it is
+    not logged, never waits for a writer (a busy or read-only record just means working it out again) and is
+    never written inside the caller's transaction."""
+    if connection.in_transaction:
+        return
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        with transaction(connection):
+            connection.execute("INSERT OR REPLACE INTO cache (name, key, value) VALUES (?, ?, ?)", (name, key, value))
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import getpass
+import hashlib
 import io
 import json
 import os
@@ -28,8 +29,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import nianbao
 from nianbao.collection import store
-from nianbao.form import DEFAULT_FORM
+from nianbao.form import DEFAULT_FORM, form_file
 from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, shown, sync_files, write_atomic
 from nianbao.io.roster import KIND_HEADERS, Unit, is_mail_column, mail_addresses, may_have_column, read_roster
 from nianbao.io.values import says_nothing
@@ -77,8 +79,11 @@ class Version:
     warnings: int
     explanation: str
     problems_json: str = field(repr=False)  # parsed only when asked: status reads thousands of rows
-    figures_json: str = field(repr=False)
-    texts_json: str = field(repr=False)
+    # Figures and narrative (JSON), the bulk of a version: None when the status did not read them; they are
+    # then read from the record when first asked, while the workspace is open.
+    figures_json: str | None = field(repr=False)
+    texts_json: str | None = field(repr=False)
+    record: sqlite3.Connection | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def problems(self) -> list[dict[str, Any]]:
@@ -87,11 +92,18 @@ class Version:
     @cached_property
     def figures(self) -> dict[str, float | str | None]:
         """Every figure, or the text typed where no number could be read."""
-        return dict(json.loads(self.figures_json))
+        return dict(json.loads(self._read("figures", self.figures_json)))
 
     @cached_property
     def texts(self) -> dict[str, str]:
-        return dict(json.loads(self.texts_json))
+        return dict(json.loads(self._read("texts", self.texts_json)))
+
+    def _read(self, column: str, kept: str | None) -> str:
+        if kept is not None:
+            return kept
+        assert self.record is not None, "a version read without its figures keeps the record to read them from"
+        (value,) = self.record.execute(f"SELECT {column} FROM files WHERE id = ?", (self.id,)).fetchone()
+        return str(value)
 
     @property
     def explained(self) -> bool:
@@ -794,10 +806,20 @@ class Workspace:
 
     def status(self) -> RoundStatus:
         """Every roster unit's state, from the version that counts, and the files that are no unit's return."""
+        states = self._states(self.units)
+        unidentified = [
+            _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
+        ]
+        letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
+        return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
+
+    def _states(self, units: Sequence[Unit]) -> list[UnitState]:
+        """The states of some roster units (the across-units review still compares every unit's counted
+        version)."""
         latest = {
             row["unit_id"]: row
             for row in self.db.execute(
-                """SELECT f.*, c.n FROM files f JOIN
+                f"""SELECT {_WITHOUT_BULK}, c.n FROM files f JOIN
                    (SELECT unit_id, MAX(version) AS top, COUNT(*) AS n FROM files
                     WHERE version IS NOT NULL GROUP BY unit_id) c
                    ON f.unit_id = c.unit_id AND f.version = c.top"""
@@ -812,10 +834,10 @@ class Workspace:
             row = latest.get(unit.unit_id)
             if row is not None:
                 pinned = unit.unit_id in pins
-                counted[unit.unit_id] = self._version_by_id(pins[unit.unit_id]) if pinned else _version(row)
+                counted[unit.unit_id] = self._version_by_id(pins[unit.unit_id]) if pinned else _version(row, self.db)
         review = self._units_review(counted)
         states = []
-        for unit in self.units:
+        for unit in units:
             if unit.unit_id not in counted:
                 states.append(UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None))
                 continue
@@ -829,19 +851,33 @@ class Workspace:
                     review.get(unit.unit_id, []),
                 )
             )
-        unidentified = [
-            _version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")
-        ]
-        letters = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
-        return RoundStatus(self.year, self.deadline, states, unidentified, [Letter.from_row(r) for r in letters])
+        return states
 
     def _units_review(self, counted: Mapping[str, Version]) -> dict[str, list[dict[str, Any]]]:
         """The across-units review of the counted versions: a unit's headline figure far above the median of
-        the others of its kind (the roster's 类型). Only the figures it needs are read from the record."""
+        the others of its kind (the roster's 类型). Kept in the record until the counted versions, the roster or
+        the spec change: a status of thousands of units neither parses the spec nor compares every unit."""
+        if not counted:
+            return {}
+        digest = hashlib.sha256(nianbao.__version__.encode())
+        for path in (form_file(self.form_name), self.roster_path):
+            digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(json.dumps([(unit_id, v.id) for unit_id, v in counted.items()]).encode())
+        key = digest.hexdigest()
+        kept = store.cached(self.db, "units_review", key)
+        if kept is not None:
+            found: dict[str, list[dict[str, Any]]] = json.loads(kept)
+            return found
+        found = self._review_now(counted)
+        store.keep(self.db, "units_review", key, json.dumps(found, ensure_ascii=False))
+        return found
+
+    def _review_now(self, counted: Mapping[str, Version]) -> dict[str, list[dict[str, Any]]]:
+        """The across-units review worked out: only the figures it needs are read from the record."""
         from nianbao.form.review import units_review
 
         codes = self._review_codes
-        if not codes or not counted:
+        if not codes:
             return {}
         ids = json.dumps([v.id for v in counted.values()])
         query = "SELECT id, unit_id, headline FROM files WHERE id IN (SELECT value FROM json_each(?))"
@@ -1146,8 +1182,8 @@ class Workspace:
 
     def state_of(self, unit: str) -> UnitState:
         """One unit's state (by its code or full name)."""
-        found = self.unit_named(unit)
-        return next(s for s in self.status().units if s.unit_id == found.unit_id)
+        (state,) = self._states([self.unit_named(unit)])
+        return state
 
     def _numbered(self, unit: str, number: int) -> Version:
         found = self.unit_named(unit)
@@ -1184,6 +1220,8 @@ class Workspace:
         return json.dumps([warning["message"], {c: version.figures.get(c) for c in codes}], ensure_ascii=False)
 
     def _accepted(self, warning: Mapping[str, Any], version: Version, accepted: Sequence[sqlite3.Row]) -> bool:
+        if not accepted:
+            return False  # no acceptance to compare with: the spec is not read
         basis = self._basis(warning, version)
         return any(
             a["code"] == warning["code"] and a["cell"] == _cell(warning) and a["basis"] == basis for a in accepted
@@ -1238,7 +1276,16 @@ def _store_previous(
     )
 
 
-def _version(row: sqlite3.Row) -> Version:
+# Every column of a version but its figures and narrative: what a status of thousands reads.
+_WITHOUT_BULK = (
+    "f.id, f.unit_id, f.unit_name, f.version, f.name, f.stored, f.source, f.sender, f.received_at, f.sha256, "
+    "f.size, f.errors, f.warnings, f.explanation, f.problems"
+)
+
+
+def _version(row: sqlite3.Row, record: sqlite3.Connection | None = None) -> Version:
+    """A version from a row of `files`; one without its figures and narrative reads them from ``record``."""
+    bulk = "figures" in row.keys()  # noqa: SIM118 (`in row` looks among the values)
     return Version(
         id=row["id"],
         unit_id=row["unit_id"] or "",
@@ -1255,8 +1302,9 @@ def _version(row: sqlite3.Row) -> Version:
         warnings=row["warnings"],
         explanation=row["explanation"],
         problems_json=row["problems"],
-        figures_json=row["figures"],
-        texts_json=row["texts"],
+        figures_json=row["figures"] if bulk else None,
+        texts_json=row["texts"] if bulk else None,
+        record=None if bulk else record,
     )
 
 

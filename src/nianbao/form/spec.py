@@ -13,10 +13,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
-from nianbao.form import DEFAULT_FORM
+from nianbao.form import DEFAULT_FORM, form_file, templates_dir
 from nianbao.form.raw import Raw, shown, template
 from nianbao.form.review import Review, parse_review
 from nianbao.form.rules import Relation, Rule, TableOrder, compile_rule
@@ -253,19 +251,6 @@ def a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def data_dir(name: str) -> Path:
-    """A top-level folder of the project (templates, samples): inside the installed package, or in the
-    source checkout when running from one."""
-    packaged = resources.files("nianbao") / name
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[3] / name
-
-
-def templates_dir() -> Path:
-    return data_dir("templates")
-
-
 def available_forms() -> list[str]:
     return sorted(p.stem for p in templates_dir().glob("*.toml"))
 
@@ -273,9 +258,7 @@ def available_forms() -> list[str]:
 @cache
 def load_form(name: str = DEFAULT_FORM) -> Form:
     """Load a form by name (a file in templates/) or by path to a .toml file."""
-    path = Path(name)
-    if path.suffix != ".toml":
-        path = templates_dir() / f"{name}.toml"
+    path = form_file(name)
     if not path.is_file():
         raise NianbaoError(f"找不到表格规格 {name}；可用的有：{'、'.join(available_forms())}")
     try:

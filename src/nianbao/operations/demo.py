@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import openpyxl
 
-from nianbao.form.spec import Form, data_dir, load_form
+from nianbao.form import data_dir
+from nianbao.form.spec import Form, load_form
 from nianbao.io.files import atomic_file
 from nianbao.operations.annotate import place_values
 from nianbao.operations.check import check_all
