@@ -227,6 +227,7 @@ class MsgMessage:
     exchange: bool = False  # the sender as Exchange writes it: an X.500 name, the SMTP address apart
     smtp_properties: bool = True  # PidTagSenderSmtpAddress and …SentRepresentingSmtpAddress (Outlook 2007 on)
     headers: str = ""  # the Internet headers Outlook keeps for a message that came by mail
+    delivered: datetime | None = None  # when it reached the mailbox (else ``sent``)
 
 
 class _Properties:
@@ -293,7 +294,7 @@ def _message_tree(message: MsgMessage, *, embedded: bool) -> Tree:
     props.string(0x0E1D, message.subject)  # PidTagNormalizedSubject
     if message.sent:
         props.time(0x0039, message.sent)  # PidTagClientSubmitTime
-        props.time(0x0E06, message.sent)  # PidTagMessageDeliveryTime
+        props.time(0x0E06, message.delivered or message.sent)  # PidTagMessageDeliveryTime
     address, kind = message.sender, "SMTP"
     if message.exchange:
         user = message.sender.split("@")[0].upper()

@@ -28,6 +28,7 @@ from nianbao.collection.workspace import NEW, NO_WORKBOOK, PASSED, Workspace
 from nianbao.form import data_dir
 from nianbao.problems import MESSAGES
 from tests.mailbuild import CHINA, forwarded, gbk_zip, message, write_mbox
+from tests.workbooks import edited
 
 CORPUS = Path(__file__).parent / "data" / "mail"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
@@ -290,3 +291,66 @@ def test_an_mbox_read_in_blocks_splits_as_line_by_line(
     path = tmp_path_factory.mktemp("mbox") / "x.mbox"
     path.write_bytes(data)
     assert [m.data for m in iter_mbox(path, block)] == _mbox_by_lines(data)
+
+
+@settings(max_examples=50)
+@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()))
+def test_when_a_message_reached_the_mailbox_is_the_topmost_received_stamp(when: datetime) -> None:
+    assume(when.utcoffset() is not None and when.utcoffset().seconds % 60 == 0)
+    when = when.replace(microsecond=0)
+    sent = message("x <x@town.example>", "年报", arrived=when, when=datetime(2001, 1, 1, tzinfo=CHINA))
+    sent["Received"] = "from relay.example by mail.town.example; Mon, 1 Jan 2001 00:00:00 +0800"  # an earlier hop
+    assert parse_mail(sent.as_bytes()).arrived == when
+    assert parse_mail(message("x <x@town.example>", "年报").as_bytes()).arrived is None
+    broken = message("x <x@town.example>", "年报")
+    broken["Received"] = "from somewhere; yesterday afternoon"
+    assert parse_mail(broken.as_bytes()).arrived is None
+
+
+def test_the_version_that_reached_the_mailbox_last_counts_in_whatever_order_mails_are_read(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    unit = "210922100"
+    corrected = edited(sample(unit), lambda wb: None)  # other bytes, the same return: a second version
+    assert corrected != sample(unit)
+    first = message(  # the sender's clock is a month ahead: its Date says February
+        "彰武镇 <zwz@town.example>",
+        "彰武镇年报",
+        [("彰武镇.xlsx", sample(unit))],
+        when=datetime(2026, 2, 12, 9, 0, tzinfo=CHINA),
+        arrived=datetime(2026, 1, 12, 9, 0, tzinfo=CHINA),
+    )
+    second = message(
+        "彰武镇 <zwz@town.example>",
+        "彰武镇年报（更正）",
+        [("彰武镇更正.xlsx", corrected)],
+        when=datetime(2026, 2, 14, 9, 0, tzinfo=CHINA),
+        arrived=datetime(2026, 1, 14, 9, 0, tzinfo=CHINA),
+    )
+    (tmp_path / "更正.eml").write_bytes(second.as_bytes())
+    (tmp_path / "原件.eml").write_bytes(first.as_bytes())
+    assert run("receive", "--mail", tmp_path / "更正.eml", "-w", workspace.root).exit_code == 0
+    older = run("receive", "--mail", tmp_path / "原件.eml", "-w", workspace.root)  # read later, came earlier
+    assert "第 2 版" in older.output and "比第 1 版来得早，计入的是第 1 版" in older.output, older.output
+    (state,) = [s for s in workspace.status().units if s.unit_id == unit]
+    assert state.counted is not None and state.counted.version == 1 and state.counted.name == "彰武镇更正.xlsx"
+    assert datetime.fromisoformat(state.counted.received_at) == datetime(2026, 1, 14, 9, 0, tzinfo=CHINA)
+    assert not state.late  # the deadline is 2026-01-20: the mailbox's stamp, not the sender's clock, says so
+    history = run("history", unit, "-w", workspace.root)
+    counted_line = next(line for line in history.output.splitlines() if "← 计入" in line)
+    assert counted_line.lstrip().startswith("第 1 版"), history.output
+
+
+def test_a_mail_dated_in_the_future_counts_as_come_now(tmp_path: Path, workspace: Workspace) -> None:
+    unit = "210922100"
+    future = message("彰武镇 <zwz@town.example>", "年报", [("彰武镇.xlsx", sample(unit))], when=datetime(2099, 1, 1))
+    (tmp_path / "未来.eml").write_bytes(future.as_bytes())
+    before = datetime.now().astimezone().replace(microsecond=0)
+    run("receive", "--mail", tmp_path / "未来.eml", "-w", workspace.root)
+    corrected = tmp_path / "更正.xlsx"
+    corrected.write_bytes(edited(sample(unit), lambda wb: None))
+    run("receive", corrected, "-w", workspace.root)  # a correction handed over later on a USB stick
+    (state,) = [s for s in workspace.status().units if s.unit_id == unit]
+    versions = workspace.history(unit)[1]
+    assert before <= datetime.fromisoformat(versions[0].received_at) <= datetime.now().astimezone()
+    assert state.counted is not None and state.counted.version == 2 and state.late

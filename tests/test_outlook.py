@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nianbao.collection import mail as mail_module
-from nianbao.collection.mail import TOO_BIG_MESSAGE, TOO_DEEP, Mail, RawMail, parse_mail, read_mail
+from nianbao.collection.mail import TOO_BIG_MESSAGE, TOO_DEEP, Mail, RawMail, parse_mail, parse_msg, read_mail
 from nianbao.collection.outlook import UnreadableMessage, open_msg
 from nianbao.collection.workspace import PASSED, Workspace
 from nianbao.problems import MESSAGES
@@ -241,3 +241,11 @@ def test_the_writers_compound_files_read_back_the_same(tree: Tree) -> None:
 
 def _count(tree: Tree) -> int:
     return sum(1 + (_count(value) if isinstance(value, dict) else 0) for value in tree.values())
+
+
+def test_when_an_outlook_message_reached_the_mailbox_is_its_delivery_time() -> None:
+    delivered = datetime(2026, 1, 14, 8, 0, tzinfo=CHINA)
+    clock_ahead = datetime(2026, 3, 1, tzinfo=CHINA)
+    sent = MsgMessage("年报", "彰武镇", "zwz@town.example", clock_ahead, delivered=delivered)
+    mail = parse_msg(outlook_message(sent))
+    assert mail.arrived == delivered and mail.date == clock_ahead

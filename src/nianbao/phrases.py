@@ -57,7 +57,11 @@ def received_line(result: Received) -> tuple[str, str | None]:
     state = result.state
     mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state if state else "", ("✗", "red"))
     late = f"（{LATE}）" if state and state.late else ""
-    counted = "" if state and state.counted and state.counted.id == version.id else "（不是计入的版本）"
+    counted = ""
+    if state and state.counted and state.counted.id != version.id:
+        other = state.counted.version
+        why = f"指定计入第 {other} 版" if state.pinned else f"比第 {other} 版来得早，计入的是第 {other} 版"
+        counted = f"（{why}）"
     return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state if state else ''}{late}{counted}", mark[1]
 
 

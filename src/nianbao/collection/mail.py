@@ -27,6 +27,7 @@ from pathlib import Path
 from nianbao.collection.outlook import (
     CFB_MAGIC,
     DAMAGE,
+    DELIVERY_TIME,
     EMBEDDED_MESSAGE,
     OLE_OBJECT,
     OutlookMessage,
@@ -76,9 +77,10 @@ class Mail:
     message_id: str
     sender: str  # the address, lower-case
     sender_name: str
-    date: datetime | None
+    date: datetime | None  # when it was sent, by the sender's clock (the Date header)
     subject: str
     references: str = ""  # In-Reply-To and References, as sent
+    arrived: datetime | None = None  # when the recipient's mail server took it (the topmost Received header)
     attachments: list[Attachment] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # names of attachments that are not workbooks
     documents: list[Attachment] = field(default_factory=list)  # Word files (among others): perhaps a report
@@ -206,22 +208,16 @@ def parse_mail(raw: bytes) -> Mail:
     """Everything nianbao needs from one message (RFC 5322 bytes). Never raises for a damaged message."""
     message = email.message_from_bytes(raw, policy=compat32)
     sender_name, sender = email.utils.parseaddr(header_text(message, "From"))
-    date: datetime | None = None
-    try:
-        date = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
-    except (TypeError, ValueError, IndexError):
-        date = None
-    if date is not None and date.tzinfo is None:
-        date = date.astimezone()
     message_id = str(message.get("Message-ID", "")).strip() or _made_up_id(raw)
     references = " ".join(str(message.get(h, "")).strip() for h in ("In-Reply-To", "References")).strip()
     mail = Mail(
         message_id=message_id,
         sender=sender.strip().lower(),
         sender_name=sender_name,
-        date=date,
+        date=header_date(str(message.get("Date", ""))),
         subject=header_text(message, "Subject"),
         references=references,
+        arrived=arrival(message),
         size=len(raw),
     )
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -305,6 +301,7 @@ def parse_msg(raw: bytes) -> Mail:
             date=message.date(),
             subject=message.subject().strip(),
             references=message.references(),
+            arrived=message.time(DELIVERY_TIME) or arrival(message.headers()),
             size=len(raw),
         )
         if len(raw) > MAX_MESSAGE_BYTES:
@@ -520,8 +517,32 @@ def _unquoted(line: bytes) -> bytes:
     return line[1:] if line.startswith(b">") and line.lstrip(b">").startswith(b"From ") else line
 
 
+def header_date(text: str) -> datetime | None:
+    """An RFC 5322 date (a Date header, the end of a Received header), None when it is not one; a date
+    without a zone is taken as this computer's."""
+    try:
+        found = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return found if found.tzinfo is not None else found.astimezone()
+
+
+def arrival(headers: Message) -> datetime | None:
+    """When the recipient's mail server took the message: the date of the topmost Received header (the last
+    hop, stamped by the server's clock, not the sender's)."""
+    received = headers.get_all("Received") or []
+    return header_date(str(received[0]).rsplit(";", 1)[-1]) if received and ";" in str(received[0]) else None
+
+
 def mail_date_text(mail: Mail) -> str:
     return mail.date.astimezone().isoformat(timespec="seconds") if mail.date else ""
+
+
+def received_time(mail: Mail, now: datetime) -> str:
+    """When a message came, for its versions' order and lateness: when the mail server took it, else when it
+    was sent; never later than ``now`` (a sender's clock set wrong must not make its version count forever)."""
+    at = min(mail.arrived or mail.date or now, now)
+    return at.astimezone().isoformat(timespec="seconds")
 
 
 def short_source(mail: Mail) -> str:

@@ -6,8 +6,8 @@
     DIR/收到的文件/         every file received, byte for byte, never changed or deleted
     DIR/汇总结果/           summaries made from the page (`nianbao serve`), each under a name of its own
 
-Each unit's versions are the files received with its identity, numbered in the order they came; the latest
-counts unless the clerk pins another. A unit's state comes from the version that counts: 未收到, 有错误,
+Each unit's versions are the files received with its identity, numbered in the order they were taken in; the
+latest to come counts (a mail: when it reached the mailbox), unless the clerk pins another. A unit's state comes from the version that counts: 未收到, 有错误,
 待核实 (warnings neither explained in the workbook nor accepted), 已通过; and 迟交 if it came after the deadline.
 """
 
@@ -473,10 +473,10 @@ class Workspace:
             yield from self._receive_mails(chunk, progress)
 
     def _receive_mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
-        from nianbao.collection.mail import Mail, mail_date_text, read_mail
+        from nianbao.collection.mail import Mail, read_mail, received_time
         from nianbao.collection.outlook import UnreadableMessage
 
-        now = _now()
+        now = datetime.now().astimezone()
         parsed: list[tuple[RawMail, Mail, str]] = []  # each message, read, and NEW, KNOWN or REFUSED
         items: list[_Incoming] = []
         owners: list[int] = []  # the message each item came from
@@ -498,7 +498,7 @@ class Workspace:
             parsed.append((raw, mail, KNOWN if repeated else NEW))
             if repeated:
                 continue
-            at = mail_date_text(mail) or now
+            at = received_time(mail, now)
             origin = _Origin(raw.source, mail.sender, at, mail.subject, mail.message_id)
             for attachment in mail.attachments:
                 if sha256(attachment.data) in blanks:
@@ -521,7 +521,7 @@ class Workspace:
             for index, (raw, mail, outcome) in enumerate(parsed):
                 files = [o for o, owner in zip(outcomes, owners, strict=True) if owner == index]
                 if outcome == NEW:
-                    self._record_message(raw, mail, files, now)
+                    self._record_message(raw, mail, files, now.isoformat(timespec="seconds"))
                 if raw.mailbox:
                     self.db.execute(
                         "INSERT OR IGNORE INTO mailbox_seen (mailbox, uidvalidity, uid) VALUES (?, ?, ?)",
@@ -816,13 +816,13 @@ class Workspace:
     def _states(self, units: Sequence[Unit]) -> list[UnitState]:
         """The states of some roster units (the across-units review still compares every unit's counted
         version)."""
-        latest = {
+        latest = {  # each unit's latest version: the last to come (a mail by when it reached the mailbox)
             row["unit_id"]: row
             for row in self.db.execute(
                 f"""SELECT {_WITHOUT_BULK}, c.n FROM files f JOIN
-                   (SELECT unit_id, MAX(version) AS top, COUNT(*) AS n FROM files
-                    WHERE version IS NOT NULL GROUP BY unit_id) c
-                   ON f.unit_id = c.unit_id AND f.version = c.top"""
+                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {_LATEST_FIRST}) AS r
+                    FROM files WHERE version IS NOT NULL WINDOW units AS (PARTITION BY unit_id)) c
+                   ON f.id = c.id AND c.r = 1"""
             )
         }
         pins = {row["unit_id"]: row["file_id"] for row in self.db.execute("SELECT unit_id, file_id FROM pins")}
@@ -1275,6 +1275,10 @@ def _store_previous(
         [(unit_id, json.dumps(dict(values), ensure_ascii=False), source) for unit_id, values in figures.items()],
     )
 
+
+# The order of a unit's versions from the latest: when each came (received_at, with its UTC offset), then the
+# order of recording (a file and a mail of the same second).
+_LATEST_FIRST = "julianday(received_at) DESC, version DESC"
 
 # Every column of a version but its figures and narrative: what a status of thousands reads.
 _WITHOUT_BULK = (
