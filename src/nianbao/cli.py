@@ -653,6 +653,8 @@ def status(as_json: bool, workspace: Path | None) -> None:
                 f"  第 {counted.version} 版（共 {unit.versions} 版{pinned}） {when(counted.received_at)}"
                 f"  错误 {counted.errors} 警告 {counted.warnings}"
             )
+            if unit.open_warnings:  # the file's own and those of the comparison with other units, as the board says
+                detail += f"（待核实 {len(unit.open_warnings)}）"
         late = f" {LATE}" if unit.late else ""
         lines.append(
             click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
