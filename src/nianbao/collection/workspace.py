@@ -7,8 +7,9 @@
     DIR/汇总结果/           summaries made from the page (`nianbao serve`), each under a name of its own
 
 Each unit's versions are the files received with its identity, numbered in the order they were taken in; the
-latest to come counts (a mail: when it reached the mailbox), unless the clerk pins another. A unit's state comes from the version that counts: 未收到, 有错误,
-待核实 (warnings neither explained in the workbook nor accepted), 已通过; and 迟交 if it came after the deadline.
+latest to come counts (a mail: when it reached the mailbox), unless the clerk pins another. A unit's state comes
+from the version that counts: 未收到, 有错误, 待核实 (warnings neither explained in the workbook nor accepted),
+已通过; and 迟交 if it came after the deadline.
 """
 
 from __future__ import annotations
