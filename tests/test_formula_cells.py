@@ -6,13 +6,15 @@ from __future__ import annotations
 import io
 import random
 import re
-import time
 import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from nianbao.form.spec import Cell, Form
+from nianbao.io import reading
+from nianbao.io.reading import CellFormula, _excel_style
 from nianbao.operations.check import CheckedFile, CheckOptions, check_file
 from nianbao.problems import ERROR, WARNING
 from tests.figures import consistent_inputs
@@ -106,15 +108,22 @@ def test_a_figure_from_another_file_without_a_result_is_the_formula_error(tmp_pa
     assert (severity, code) == (ERROR, "NO_RESULT") and "[other.xlsx]Sheet1" in message
 
 
-def test_looking_for_formulas_costs_little(tmp_path: Path, form: Form) -> None:
-    """A blank workbook has a blank in every input: its sheets' XML is read once each, not per cell."""
+def test_looking_for_formulas_reads_each_sheet_once(
+    tmp_path: Path, form: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blank workbook has a blank in every input: its sheets' XML is read once each, not once per cell."""
     path = tmp_path / "blank.xlsx"
     path.write_bytes(blank_workbook(form))
-    check_file(path, CheckOptions())
-    start = time.perf_counter()
-    for _ in range(10):
-        check_file(path, CheckOptions())
-    assert (time.perf_counter() - start) / 10 < 0.1
+    read: list[int] = []
+    formulas_in = reading._formulas_in
+
+    def counted(xml: bytes) -> dict:
+        read.append(1)
+        return formulas_in(xml)
+
+    monkeypatch.setattr(reading, "_formulas_in", counted)
+    report = check_file(path, CheckOptions())
+    assert report.errors and 0 < len(read) <= len(form.tables)
 
 
 def test_a_formula_that_gives_an_error_value_is_named_not_called_blank(tmp_path: Path, form: Form) -> None:
@@ -146,3 +155,22 @@ def _error_formula_workbook(form: Form, cell: Cell) -> bytes:
                 content = text.encode("utf-8")
             target.writestr(info, content)
     return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("openformula", "shown"),
+    [
+        ("of:=[.B9]+1", "B9+1"),
+        ("of:=SUM([.A1:.A3])", "SUM(A1:A3)"),
+        ("of:=[Sheet2.A1]*2", "Sheet2!A1*2"),
+        ("of:=[$表三.$C$7]-[.D7]", "$表三!$C$7-D7"),
+        ("=1/0", "1/0"),
+    ],
+)
+def test_an_ods_formula_is_shown_as_a_clerk_types_it(openformula: str, shown: str) -> None:
+    assert _excel_style(openformula) == shown
+
+
+def test_an_ods_formula_reading_another_file_is_external() -> None:
+    assert CellFormula(_excel_style("of:=['file:///D:/年报/上年.ods'#$Sheet1.A1]"), True).external
+    assert not CellFormula(_excel_style("of:=[.A1]+[Sheet2.A1]"), True).external

@@ -22,6 +22,9 @@ FORMATS = {"xlsx": XLSX, "xls": XLS, "ods": ODS}
 WHY = "本镇无规章制定权。\n表二规章行填的是本镇执行的省政府规章。"  # typed into 情况说明, with a line break
 
 
+FORMULAS = {"T3.R05.C2": "=1/0", "T4.R01.C3": '="五"+1'}  # formulas a unit typed that give error values
+
+
 def ref(form: Form, code: str) -> str:
     cell = form.cells[code]
     return f"{cell.sheet}!{cell.a1}"
@@ -45,12 +48,15 @@ def saved(form: Form, libreoffice, tmp_path_factory: pytest.TempPathFactory) -> 
         f"{explanation.sheet}!{a1(explanation.row, explanation.col)}": WHY,
     }
 
-    def job(src: Path, values: dict, name: str, formats=FORMATS, password: str | None = None) -> dict:
+    def job(
+        src: Path, values: dict, name: str, formats=FORMATS, password: str | None = None, formulas: dict | None = None
+    ) -> dict:
         typed = {ref(form, c): v for c, v in values.items() if c not in form.totals}
         saves = [
             {"path": str(folder / f"{name}.{ext}"), "filter": f, "password": password} for ext, f in formats.items()
         ]
-        return {"src": str(src), "type": {**typed, **narrative}, "save": saves}
+        formulas = {ref(form, c): f for c, f in (formulas or {}).items()}
+        return {"src": str(src), "type": {**typed, **narrative}, "formulas": formulas, "save": saves}
 
     libreoffice(
         [
@@ -58,6 +64,7 @@ def saved(form: Form, libreoffice, tmp_path_factory: pytest.TempPathFactory) -> 
             job(blank, typos, "typos"),
             job(zhangwu_year, zhangwu, "zhangwu", {"xlsx": XLSX}),
             job(blank, good, "encrypted", {"xls": XLS, "ods": ODS}, password="secret"),
+            job(blank, good, "formulas", formulas=FORMULAS),
         ]
     )
     # LibreOffice's UNO store does not encrypt .xlsx; msoffcrypto-tool writes Excel's own (agile) encryption.
@@ -93,6 +100,22 @@ def test_typed_text_is_caught_in_every_format(saved: dict, form: Form, ext: str)
         list(iter_lines(report))[-1]
         == f"    {EXPLANATION_LEAD}本镇无规章制定权。 表二规章行填的是本镇执行的省政府规章。"
     )
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_formula_giving_an_error_value_is_named_in_every_format_not_called_blank(
+    saved: dict, form: Form, ext: str
+) -> None:
+    report = check_file(saved["folder"] / f"formulas.{ext}", CheckOptions())
+    found = {p.cell: p for p in report.errors}
+    assert set(found) == {form.cells[code].a1 for code in FORMULAS}, [p.describe() for p in report.errors]
+    division, text = found[form.cells["T3.R05.C2"].a1], found[form.cells["T4.R01.C3"].a1]
+    assert "#DIV/0!" in division.message and "#VALUE!" in text.message
+    if ext == "xls":  # the formula is kept as tokens: its error is named, not its text
+        assert division.code == text.code == "FORMULA_ERROR_VALUE"
+    else:
+        assert division.code == "FORMULA_ERROR" and "“=1/0”" in division.message
+        assert '“="五"+1”' in text.message
 
 
 def test_zhangwu_2022_report_typed_in_libreoffice_gives_one_error_for_the_blank_cell(saved: dict, form: Form) -> None:

@@ -98,6 +98,8 @@ def run_job(desktop, job):
                 cell.setString(value)
             else:
                 cell.setValue(value)
+        for ref, formula in job.get("formulas", {}).items():  # typed as a unit types "=1/0" into a cell
+            cell_at(doc, ref).setFormula(formula)
         doc.calculateAll()
         result = {"cells": {}}
         for ref in job.get("read", []):

@@ -8,12 +8,13 @@ zips), and no DTD in any XML part (XML bombs). Values come from python-calamine,
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import unescape
@@ -65,7 +66,7 @@ class CellFormula:
         return bool(_EXTERNAL_REF.search(self.text))
 
 
-_EXTERNAL_REF = re.compile(r"\[[^\]]+\][^!]*!")
+_EXTERNAL_REF = re.compile(r"\[[^\]]+\][^!]*!|'[a-z]+:[^']*'#")  # OOXML [1]Sheet!A1; OpenFormula 'file:…'#
 
 
 @dataclass
@@ -80,23 +81,28 @@ class OpenedFile:
     _parts: dict[str, str] | None = field(default=None, repr=False)
 
     def formula(self, sheet: str, row: int, col: int) -> CellFormula | None:
-        """The formula in a cell (zero-based) of an .xlsx/.xlsm, None if none or another format. calamine
-        gives only values, so the sheet's XML is read, once per sheet and only when asked."""
+        """The formula in a cell (zero-based), None if none. calamine gives only values (and a formula's error
+        as a blank), so the file is read again for formulas, only when asked: an .xlsx sheet by sheet, an .ods
+        or .xls whole (one part or stream holds every sheet)."""
         if sheet not in self._formulas:
-            self._formulas[sheet] = self._read_formulas(sheet)
+            with contextlib.suppress(Exception):  # calamine read the file: a failure here means no formulas known
+                self._formulas.update(self._read_formulas(sheet))
+            self._formulas.setdefault(sheet, {})
         return self._formulas[sheet].get((row, col))
 
-    def _read_formulas(self, sheet: str) -> dict[tuple[int, int], CellFormula]:
+    def _read_formulas(self, sheet: str) -> dict[str, dict[tuple[int, int], CellFormula]]:
+        if self.data.startswith(OLE_MAGIC):
+            return _xls_formulas(self.data)
         if not self.data.startswith(ZIP_MAGIC):
             return {}
-        try:  # the zip passed _inspect_zip's checks (bombs, DTDs) when the file was opened
-            archive = zipfile.ZipFile(io.BytesIO(self.data))
-            if self._parts is None:
-                self._parts = _sheet_parts(archive)
-            part = self._parts.get(sheet)
-            return _formulas_in(archive.read(part)) if part else {}
-        except Exception:  # calamine read this file: whatever stops this extra look just means no formulas known
-            return {}
+        archive = zipfile.ZipFile(io.BytesIO(self.data))  # it passed _inspect_zip's checks (bombs, DTDs)
+        names = set(archive.namelist())
+        if "xl/workbook.xml" not in names:
+            return _ods_formulas(archive.read("content.xml")) if "content.xml" in names else {}
+        if self._parts is None:
+            self._parts = _sheet_parts(archive)
+        part = self._parts.get(sheet)
+        return {sheet: _formulas_in(archive.read(part)) if part else {}}
 
 
 def open_spreadsheet(path: Path, data: bytes | None = None) -> OpenedFile:
@@ -334,6 +340,103 @@ def _formulas_in(xml: bytes) -> dict[tuple[int, int], CellFormula]:
         error = value[1].decode("utf-8", "replace") if value and attributes.get(b"t") == b"e" else ""
         formulas[(int(ref[2]) - 1, column)] = CellFormula(text, cached, error)
     return formulas
+
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_ODF_REFERENCE = re.compile(r"\[([^\]]*)\]")
+_MAX_REPEAT = 1024  # a formula copied along a row is written once with a repeat count
+
+
+def _ods_formulas(xml: bytes) -> dict[str, dict[tuple[int, int], CellFormula]]:
+    """Every formula of an .ods (its content.xml), by sheet and zero-based (row, col), with its error value
+    (LibreOffice marks an error result calcext:value-type="error" and writes it as the cell's text)."""
+    found: dict[str, dict[tuple[int, int], CellFormula]] = {}
+    sheet: dict[tuple[int, int], CellFormula] = {}
+    row = col = 0
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = element.tag
+        if event == "start":
+            if tag == _TABLE + "table":
+                sheet, row = found.setdefault(element.get(_TABLE + "name", ""), {}), 0
+            elif tag == _TABLE + "table-row":
+                col = 0
+            continue
+        if tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
+            repeat = int(element.get(_TABLE + "number-columns-repeated", "1"))
+            formula = element.get(_TABLE + "formula")
+            if formula:
+                error = "".join(element.itertext()).strip() if element.get(_CALCEXT + "value-type") == "error" else ""
+                cached = element.get(_OFFICE + "value-type") is not None
+                for c in range(col, col + min(repeat, _MAX_REPEAT)):
+                    sheet[(row, c)] = CellFormula(_excel_style(formula), cached, error)
+            col += repeat
+            element.clear()
+        elif tag == _TABLE + "table-row":
+            row += int(element.get(_TABLE + "number-rows-repeated", "1"))
+            element.clear()
+    return found
+
+
+def _excel_style(formula: str) -> str:
+    """An OpenFormula as a clerk would type it: ``of:=[.B9]+[Sheet2.A1:.A3]`` → ``B9+Sheet2!A1:A3``."""
+
+    def reference(m: re.Match[str]) -> str:
+        ends = [end.removeprefix("$").lstrip(".") if end.startswith((".", "$.")) else end for end in m[1].split(":")]
+        return ":".join(end.replace(".", "!", 1) if "." in end and "'#" not in end else end for end in ends)
+
+    body = formula.split(":", 1)[1] if re.match(r"^[a-z]+:", formula) else formula
+    return _ODF_REFERENCE.sub(reference, body.removeprefix("="))
+
+
+_XLS_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+}
+
+
+def _xls_formulas(data: bytes) -> dict[str, dict[tuple[int, int], CellFormula]]:
+    """The formulas of an .xls (BIFF8) that gave an error, by sheet and zero-based (row, col): the FORMULA
+    records of each sheet's substream, found from the BOUNDSHEET records of the workbook globals. The formula
+    itself is stored as parsed tokens and is not shown (its text is '')."""
+    import olefile
+
+    with olefile.OleFileIO(data) as ole:
+        if not ole.exists("Workbook"):  # "Book": BIFF5 (Excel 95), sheet names in an unknown code page
+            return {}
+        stream = ole.openstream("Workbook").read()
+
+    def records(pos: int) -> Iterator[tuple[int, bytes]]:
+        while pos + 4 <= len(stream):
+            kind, length = (
+                int.from_bytes(stream[pos : pos + 2], "little"),
+                int.from_bytes(stream[pos + 2 : pos + 4], "little"),
+            )
+            yield kind, stream[pos + 4 : pos + 4 + length]
+            if kind == 0x000A:  # EOF of a substream
+                return
+            pos += 4 + length
+
+    found: dict[str, dict[tuple[int, int], CellFormula]] = {}
+    for kind, body in records(0):
+        if kind != 0x0085 or len(body) < 8:  # BOUNDSHEET: where a sheet starts, its type and name
+            continue
+        start, sheet_type, length, wide = int.from_bytes(body[:4], "little"), body[5], body[6], body[7] & 1
+        if sheet_type != 0:  # 0 a worksheet; charts and macro sheets hold no figures
+            continue
+        name = body[8 : 8 + length * 2].decode("utf-16-le") if wide else body[8 : 8 + length].decode("latin-1")
+        cells = found.setdefault(name, {})
+        for record, cell in records(start):
+            if record == 0x0006 and len(cell) >= 14 and cell[12:14] == b"\xff\xff" and cell[6] == 2:  # FORMULA, error
+                row, col = int.from_bytes(cell[:2], "little"), int.from_bytes(cell[2:4], "little")
+                cells[(row, col)] = CellFormula("", True, _XLS_ERRORS.get(cell[8], "#错误"))
+    return found
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:

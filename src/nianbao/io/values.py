@@ -118,6 +118,8 @@ def formula_reading(reading: Reading, formula: CellFormula | None) -> Reading:
         return reading
     if not formula.cached:
         return Reading(None, ERROR, "NO_RESULT", {"formula": "=" + formula.text})
+    if formula.error and not formula.text:  # an .xls keeps a formula as tokens, not as text
+        return Reading(None, ERROR, "FORMULA_ERROR_VALUE", {"error": formula.error})
     if formula.error:
         return Reading(None, ERROR, "FORMULA_ERROR", {"formula": "=" + formula.text, "error": formula.error})
     if formula.external and reading.value is not None:
