@@ -290,3 +290,18 @@ def test_an_mbox_read_in_blocks_splits_as_line_by_line(
     path = tmp_path_factory.mktemp("mbox") / "x.mbox"
     path.write_bytes(data)
     assert [m.data for m in iter_mbox(path, block)] == _mbox_by_lines(data)
+
+
+def test_an_empty_or_headerless_mail_file_is_refused_not_a_letter_without_a_workbook(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    (tmp_path / "空.eml").write_bytes(b"")  # a download that never finished
+    (tmp_path / "表格.eml").write_bytes(sample("210922100"))  # a workbook saved under a mail name
+    write_mbox(tmp_path / "乱码.mbox", [b"\x00\xff\xfe not mail at all"])
+    done = run("receive", "--mail", tmp_path, "-w", workspace.root)
+    assert "无法读取 3 封" in done.output and "新 0 封" in done.output, done.output
+    assert MESSAGES["MAIL_EMPTY"] in done.output and MESSAGES["MAIL_NOT_MAIL"] in done.output
+    assert not workspace.status().without_workbook
+    mbox_headers = iter_mail_files([tmp_path / "乱码.mbox"])
+    assert read_mail(RawMail("x", b"From - Mon Jan 12 2026\nSubject: a\n\nbody")).subject == "a"  # Thunderbird's
+    assert len(list(mbox_headers)) == 1

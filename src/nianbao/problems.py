@@ -131,6 +131,9 @@ MESSAGES = {
     "MSG_TRUNCATED": "文件不完整（可能没有下载或复制完）",
     "MSG_DAMAGED": "文件已损坏",
     "MSG_NO_MESSAGE": "文件中没有邮件内容（可能是 Word、Excel 等其他文件改名成了 .msg）",
+    "MAIL_UNREADABLE": "无法读取这个邮件文件：{why}；请在邮件程序中重新导出（另存为 .eml），或保存其中的统计表后直接收下",
+    "MAIL_EMPTY": "文件是空的（0 字节，可能没有保存或下载完）",
+    "MAIL_NOT_MAIL": "它不是邮件（开头没有发件人、主题等邮件头，可能是其他文件改名成了 .eml）",
     "CLOUD_ATTACHMENT": "附件 {name} 只是一个链接（云附件），邮件中没有文件本身；请让单位把表格直接作为附件发送",
 }
 
