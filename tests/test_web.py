@@ -3,8 +3,8 @@ downloads by number only, upload limits and zips. The browser's side is in test_
 
 from __future__ import annotations
 
-import io
 import html
+import io
 import re
 import urllib.error
 import urllib.request
