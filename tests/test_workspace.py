@@ -171,6 +171,21 @@ def test_pinning_an_earlier_version(tmp_path: Path, form: Form, workspace: Works
     assert run("use", unit.unit_id, "9", "--note", "x", "-w", workspace.root).exit_code == 1
 
 
+def test_a_version_received_with_a_later_one_is_shown_with_its_own_errors(
+    tmp_path: Path, form: Form, workspace: Workspace
+) -> None:
+    unit = read_roster(ROSTER)[0]
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    (inbox / "1-旧表.xlsx").write_bytes(edited(_xlsx(unit.unit_id), lambda wb: put(wb, form, {"T3.R01.C1": "/"})))
+    (inbox / "2-改好的.xlsx").write_bytes(sample(unit.unit_id).read_bytes())
+    done = run("receive", inbox, "-w", workspace.root)
+    old, new = [line for line in done.output.splitlines() if "第 " in line and "版" in line]
+    assert old.startswith("✗ 1-旧表.xlsx") and "错误 1 个" in old and "不是计入的版本" in old, old
+    assert PASSED not in old.split("（")[0], old  # the unit passed, this version did not
+    assert new.startswith("✓ 2-改好的.xlsx") and PASSED in new and "不是计入" not in new, new
+
+
 def test_status_json_and_finding_the_workspace_from_a_subfolder(
     tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

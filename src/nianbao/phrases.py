@@ -55,10 +55,16 @@ def received_line(result: Received) -> tuple[str, str | None]:
         first = next((p["message"] for p in version.problems if p["severity"] == "error"), "")
         return f"? {name} → {reason}：{first}", "yellow"
     state = result.state
-    mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state if state else "", ("✗", "red"))
     late = f"（{LATE}）" if state and state.late else ""
-    counted = "" if state and state.counted and state.counted.id == version.id else "（不是计入的版本）"
-    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state if state else ''}{late}{counted}", mark[1]
+    if state and state.counted and state.counted.id == version.id:
+        mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state, ("✗", "red"))
+        return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state}{late}", mark[1]
+    # Not the counted version (a later one came in the same batch, or an earlier one is pinned): its own
+    # errors and warnings, and the unit's state apart, so that an old version with errors never shows ✓.
+    mark = ("✗", "red") if version.errors else ("⚠", "yellow") if version.warnings else ("✓", "green")
+    unit = f"；该单位现为{state.state}{'、' + LATE if state.late else ''}" if state else ""
+    own = f"错误 {version.errors} 个，警告 {version.warnings} 个"
+    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{own}（不是计入的版本{unit}）", mark[1]
 
 
 def shown_value(value: object) -> str:
