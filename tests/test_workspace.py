@@ -186,6 +186,17 @@ def test_a_version_received_with_a_later_one_is_shown_with_its_own_errors(
     assert new.startswith("✓ 2-改好的.xlsx") and PASSED in new and "不是计入" not in new, new
 
 
+def test_a_name_two_roster_units_share_is_not_guessed(tmp_path: Path) -> None:
+    roster = tmp_path / "名单.csv"
+    roster.write_text("单位编码,单位名称\n210922100,彰武镇\n210922101,哈尔套镇\n210922199,彰武镇\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    for command in (["history", "彰武镇"], ["accept", "彰武镇", "--all", "--note", "核实过"], ["use", "彰武镇", "1", "--note", "x"]):
+        done = run(*command, "-w", ws.root)
+        assert done.exit_code == 1 and "210922100" in done.output and "210922199" in done.output, done.output
+        assert "单位编码" in done.output
+    assert ws.unit_named("210922199").unit_id == "210922199" and ws.unit_named("哈尔套镇").unit_id == "210922101"
+
+
 def test_status_json_and_finding_the_workspace_from_a_subfolder(
     tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
