@@ -190,7 +190,12 @@ def test_a_name_two_roster_units_share_is_not_guessed(tmp_path: Path) -> None:
     roster = tmp_path / "名单.csv"
     roster.write_text("单位编码,单位名称\n210922100,彰武镇\n210922101,哈尔套镇\n210922199,彰武镇\n", encoding="utf-8")
     ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
-    for command in (["history", "彰武镇"], ["accept", "彰武镇", "--all", "--note", "核实过"], ["use", "彰武镇", "1", "--note", "x"]):
+    commands = (
+        ["history", "彰武镇"],
+        ["accept", "彰武镇", "--all", "--note", "核实过"],
+        ["use", "彰武镇", "1", "--note", "x"],
+    )
+    for command in commands:
         done = run(*command, "-w", ws.root)
         assert done.exit_code == 1 and "210922100" in done.output and "210922199" in done.output, done.output
         assert "单位编码" in done.output
