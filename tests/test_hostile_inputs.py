@@ -3,10 +3,14 @@ copies, the tool's own annotated copies, notes outside the tables. Nothing crash
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -16,8 +20,10 @@ from click.testing import CliRunner, Result
 from nianbao.cli import main
 from nianbao.form import data_dir
 from nianbao.form.spec import IDENTITY_SHEET, Form
+from nianbao.io.files import shown
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
+from nianbao.problems import MESSAGES
 from tests.figures import consistent_inputs
 from tests.workbooks import edited, filled_workbook, write_roster
 
@@ -266,3 +272,43 @@ def test_an_empty_folder_gives_no_summary_of_zeros(tmp_path: Path, roster: Path)
     (empty / "sub" / "x.xlsx").write_bytes(b"")
     merged = run(*merge_args(empty, roster, tmp_path / "sum.xlsx", "--allow-missing"))
     assert merged.exit_code == 1 and not (tmp_path / "sum.xlsx").exists() and "未生成汇总表" in merged.output
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[Path]:
+    """``folder`` where nothing can be written: a read-only bind mount for root (who ignores permissions, as on
+    a CD or a read-only share), the permissions taken away for anyone else."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [folder, *folder.rglob("*")]}
+        for p in modes:
+            p.chmod(modes[p] & ~0o222)
+        try:
+            yield folder
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    mounted = folder.with_name(folder.name + "-只读")
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", folder, mounted], capture_output=True).returncode != 0:
+        pytest.skip("root cannot mount here, so a read-only folder cannot be made")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", mounted], check=True, capture_output=True)
+        yield mounted
+    finally:
+        subprocess.run(["umount", "--lazy", mounted], check=True)
+
+
+def test_a_read_only_workspace_is_said_to_be_read_only_not_damaged(tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "名单.csv", UNITS)
+
+    def nianbao(*args: object) -> subprocess.CompletedProcess[bytes]:  # in a process of its own: none left open
+        return subprocess.run([sys.executable, "-m", "nianbao.cli", *map(str, args)], capture_output=True)
+
+    assert nianbao("init", tmp_path / "ws", "--roster", roster, "--year", 2025).returncode == 0
+    with read_only(tmp_path / "ws") as folder:
+        for command in ("status", "log"):
+            done = nianbao(command, "-w", folder)
+            output = done.stdout.decode() + done.stderr.decode()
+            assert done.returncode == 1 and "已损坏" not in output and "Traceback" not in output, output
+            assert MESSAGES["WORKSPACE_READ_ONLY"].format(folder=shown(folder)) in output, output

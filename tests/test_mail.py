@@ -331,7 +331,7 @@ def test_the_version_that_reached_the_mailbox_last_counts_in_whatever_order_mail
     (tmp_path / "原件.eml").write_bytes(first.as_bytes())
     assert run("receive", "--mail", tmp_path / "更正.eml", "-w", workspace.root).exit_code == 0
     older = run("receive", "--mail", tmp_path / "原件.eml", "-w", workspace.root)  # read later, came earlier
-    assert "第 2 版" in older.output and "比第 1 版来得早，计入的是第 1 版" in older.output, older.output
+    assert "第 2 版" in older.output and "不是计入的版本；计入的是第 1 版" in older.output, older.output
     (state,) = [s for s in workspace.status().units if s.unit_id == unit]
     assert state.counted is not None and state.counted.version == 1 and state.counted.name == "彰武镇更正.xlsx"
     assert datetime.fromisoformat(state.counted.received_at) == datetime(2026, 1, 14, 9, 0, tzinfo=CHINA)
@@ -354,3 +354,18 @@ def test_a_mail_dated_in_the_future_counts_as_come_now(tmp_path: Path, workspace
     versions = workspace.history(unit)[1]
     assert before <= datetime.fromisoformat(versions[0].received_at) <= datetime.now().astimezone()
     assert state.counted is not None and state.counted.version == 2 and state.late
+
+
+def test_an_empty_or_headerless_mail_file_is_refused_not_a_letter_without_a_workbook(
+    tmp_path: Path, workspace: Workspace
+) -> None:
+    (tmp_path / "空.eml").write_bytes(b"")  # a download that never finished
+    (tmp_path / "表格.eml").write_bytes(sample("210922100"))  # a workbook saved under a mail name
+    write_mbox(tmp_path / "乱码.mbox", [b"\x00\xff\xfe not mail at all"])
+    done = run("receive", "--mail", tmp_path, "-w", workspace.root)
+    assert "无法读取 3 封" in done.output and "新 0 封" in done.output, done.output
+    assert MESSAGES["MAIL_EMPTY"] in done.output and MESSAGES["MAIL_NOT_MAIL"] in done.output
+    assert not workspace.status().without_workbook
+    mbox_headers = iter_mail_files([tmp_path / "乱码.mbox"])
+    assert read_mail(RawMail("x", b"From - Mon Jan 12 2026\nSubject: a\n\nbody")).subject == "a"  # Thunderbird's
+    assert len(list(mbox_headers)) == 1

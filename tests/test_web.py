@@ -3,6 +3,7 @@ downloads by number only, upload limits and zips. The browser's side is in test_
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import urllib.error
@@ -11,6 +12,7 @@ import zipfile
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask
@@ -118,6 +120,23 @@ def test_a_unit_name_is_shown_as_text(tmp_path: Path) -> None:
     for page in ("/", "/unit/1001", "/summary"):
         text = client.get(page).get_data(as_text=True)
         assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text, page
+
+
+def test_a_unit_code_with_a_slash_or_quotes_has_its_page_and_forms(tmp_path: Path) -> None:
+    codes = ["A/1", "x\"y'z", "..", "%2F", "a?b#c", "甲/", "B//2"]
+    roster = write_roster(tmp_path / "名单.csv", [(code, f"单位{i}") for i, code in enumerate(codes)])
+    workspace, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    client = _client(create_app(Settings(workspace.root)))
+    links = re.findall(r'href="(/unit/[^"]+)"', client.get("/").get_data(as_text=True))
+    assert len(links) == len(codes)
+    token = csrf(client)
+    for code, link in zip(codes, links, strict=True):
+        page = client.get(html.unescape(link))
+        assert page.status_code == 200 and f"单位{codes.index(code)}" in page.get_data(as_text=True), code
+        reply = re.search(r'href="([^"]*/reply)"', page.get_data(as_text=True))
+        assert reply and client.get(html.unescape(reply[1])).mimetype == "message/rfc822", code
+        used = client.post(f"{html.unescape(link)}/use", data={"csrf": token, "version": "最新", "note": "n"})
+        assert used.status_code == 302 and unquote(used.headers["Location"]).endswith(unquote(html.unescape(link)))
 
 
 def test_downloads_only_of_files_the_workspace_holds(round_root: Path, client: FlaskClient) -> None:

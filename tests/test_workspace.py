@@ -171,6 +171,37 @@ def test_pinning_an_earlier_version(tmp_path: Path, form: Form, workspace: Works
     assert run("use", unit.unit_id, "9", "--note", "x", "-w", workspace.root).exit_code == 1
 
 
+def test_a_version_received_with_a_later_one_is_shown_with_its_own_errors(
+    tmp_path: Path, form: Form, workspace: Workspace
+) -> None:
+    unit = read_roster(ROSTER)[0]
+    inbox = tmp_path / "收件"
+    inbox.mkdir()
+    (inbox / "1-旧表.xlsx").write_bytes(edited(_xlsx(unit.unit_id), lambda wb: put(wb, form, {"T3.R01.C1": "/"})))
+    (inbox / "2-改好的.xlsx").write_bytes(sample(unit.unit_id).read_bytes())
+    done = run("receive", inbox, "-w", workspace.root)
+    old, new = [line for line in done.output.splitlines() if "第 " in line and "版" in line]
+    assert old.startswith("✗ 1-旧表.xlsx") and "错误 1 个" in old and "不是计入的版本" in old, old
+    assert PASSED not in old.split("（")[0], old  # the unit passed, this version did not
+    assert new.startswith("✓ 2-改好的.xlsx") and PASSED in new and "不是计入" not in new, new
+
+
+def test_a_name_two_roster_units_share_is_not_guessed(tmp_path: Path) -> None:
+    roster = tmp_path / "名单.csv"
+    roster.write_text("单位编码,单位名称\n210922100,彰武镇\n210922101,哈尔套镇\n210922199,彰武镇\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
+    commands = (
+        ["history", "彰武镇"],
+        ["accept", "彰武镇", "--all", "--note", "核实过"],
+        ["use", "彰武镇", "1", "--note", "x"],
+    )
+    for command in commands:
+        done = run(*command, "-w", ws.root)
+        assert done.exit_code == 1 and "210922100" in done.output and "210922199" in done.output, done.output
+        assert "单位编码" in done.output
+    assert ws.unit_named("210922199").unit_id == "210922199" and ws.unit_named("哈尔套镇").unit_id == "210922101"
+
+
 def test_status_json_and_finding_the_workspace_from_a_subfolder(
     tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -55,14 +55,20 @@ def received_line(result: Received) -> tuple[str, str | None]:
         first = next((p["message"] for p in version.problems if p["severity"] == "error"), "")
         return f"? {name} → {reason}：{first}", "yellow"
     state = result.state
-    mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state if state else "", ("✗", "red"))
-    late = f"（{LATE}）" if state and state.late else ""
-    counted = ""
-    if state and state.counted and state.counted.id != version.id:
-        other = state.counted.version
-        why = f"指定计入第 {other} 版" if state.pinned else f"比第 {other} 版来得早，计入的是第 {other} 版"
-        counted = f"（{why}）"
-    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state if state else ''}{late}{counted}", mark[1]
+    if state and state.counted and state.counted.id == version.id:
+        mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state, ("✗", "red"))
+        late = f"（{LATE}）" if state.late else ""
+        return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state}{late}", mark[1]
+    # Not the counted version (one that came later, or one the clerk pinned): its own errors and warnings, and
+    # the unit's state apart, so that an old version with errors never shows ✓.
+    mark = ("✗", "red") if version.errors else ("⚠", "yellow") if version.warnings else ("✓", "green")
+    unit = ""
+    if state and state.counted:
+        chosen = "指定的" if state.pinned else ""
+        late = f"、{LATE}" if state.late else ""
+        unit = f"；计入的是{chosen}第 {state.counted.version} 版，该单位现为{state.state}{late}"
+    own = f"错误 {version.errors} 个，警告 {version.warnings} 个"
+    return f"{mark[0]} {name} → {who} 第 {version.version} 版：{own}（不是计入的版本{unit}）", mark[1]
 
 
 def shown_value(value: object) -> str:

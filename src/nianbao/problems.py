@@ -126,12 +126,16 @@ MESSAGES = {
     "XML_BOMB": "文件中的 {part} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取",
     "NOT_SPREADSHEET": "这是{kind}，不是统计表{advice}",
     "UNSUPPORTED": "不支持的文件格式：{kind}；请{advice}后重新发送",
+    "WORKSPACE_READ_ONLY": "工作区 {folder} 不能写入（只读的文件夹、光盘或共享文件夹），无法打开；请把整个工作区目录复制到本机可以写入的位置后再运行",
     # Mail files
     "MSG_UNREADABLE": "无法读取这个 Outlook 邮件文件（.msg）：{why}；请在 Outlook 中打开这封邮件重新“另存为”，或保存其中的统计表后直接收下",
     "MSG_NOT_OUTLOOK": "它不是 Outlook 保存的邮件",
     "MSG_TRUNCATED": "文件不完整（可能没有下载或复制完）",
     "MSG_DAMAGED": "文件已损坏",
     "MSG_NO_MESSAGE": "文件中没有邮件内容（可能是 Word、Excel 等其他文件改名成了 .msg）",
+    "MAIL_UNREADABLE": "无法读取这个邮件文件：{why}；请在邮件程序中重新导出（另存为 .eml），或保存其中的统计表后直接收下",
+    "MAIL_EMPTY": "文件是空的（0 字节，可能没有保存或下载完）",
+    "MAIL_NOT_MAIL": "它不是邮件（开头没有发件人、主题等邮件头，可能是其他文件改名成了 .eml）",
     "CLOUD_ATTACHMENT": "附件 {name} 只是一个链接（云附件），邮件中没有文件本身；请让单位把表格直接作为附件发送",
 }
 

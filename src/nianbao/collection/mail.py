@@ -410,9 +410,15 @@ class RawMail:
 
 def read_mail(raw: RawMail) -> Mail:
     """The ``Mail`` of one message, an .msg file's or RFC 5322 bytes. Raises ``UnreadableMessage`` for an
-    Outlook file that holds no readable message (RFC 5322 bytes are always read, however damaged)."""
+    Outlook file that holds no readable message, and for an empty file or one with no header line at the start
+    (anything that starts like RFC 5322 is read, however damaged)."""
     if raw.data.startswith(CFB_MAGIC) or (raw.outlook and not _looks_like_rfc5322(raw.data)):
         return parse_msg(raw.data)
+    start = raw.data.lstrip()
+    if not start:
+        raise UnreadableMessage("MAIL_EMPTY", "MAIL_UNREADABLE")
+    if not _FIELD.match(start) and not start.startswith(b"From "):  # "From " starts some saved .eml files
+        raise UnreadableMessage("MAIL_NOT_MAIL", "MAIL_UNREADABLE")
     return parse_mail(raw.data)
 
 

@@ -90,10 +90,11 @@ DAMAGE = (OSError, ValueError, IndexError, KeyError, struct.error, RecursionErro
 
 
 class UnreadableMessage(NianbaoError):
-    """A .msg file that is not a message nianbao can read; the message says why and what to do."""
+    """A .msg file (or, with ``outer="MAIL_UNREADABLE"``, an .eml) that is not a message nianbao can read; the
+    message says why and what to do."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(MESSAGES["MSG_UNREADABLE"].format(why=MESSAGES[code]))
+    def __init__(self, code: str, outer: str = "MSG_UNREADABLE") -> None:
+        super().__init__(MESSAGES[outer].format(why=MESSAGES[code]))
         self.code = code
 
 

@@ -7,12 +7,14 @@ files: the database indexes them and records decisions, it never holds the only 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from nianbao.problems import NianbaoError
+from nianbao.io.files import shown
+from nianbao.problems import MESSAGES, NianbaoError
 
 DATABASE = "nianbao.sqlite"
 APPLICATION_ID = 0x4E42_4E4A  # "NBNJ": marks the file as a nianbao workspace, not any SQLite database
@@ -149,11 +151,15 @@ def open_existing(path: Path) -> sqlite3.Connection:
     """The record at ``path``, migrated to this version of nianbao; a clear error for anything else."""
     if not path.is_file():
         raise NianbaoError(f"找不到工作区记录 {path}")
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     try:
-        connection = _connect(path)
+        _set_up(connection)
         (application_id,) = connection.execute("PRAGMA application_id").fetchone()
         (version,) = connection.execute("PRAGMA user_version").fetchone()
     except sqlite3.DatabaseError:
+        connection.close()
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # a CD, a read-only share or copy
+            raise NianbaoError(MESSAGES["WORKSPACE_READ_ONLY"].format(folder=shown(path.parent))) from None
         raise NianbaoError(f"{path} 已损坏或不是 SQLite 数据库，无法作为工作区记录打开") from None
     if application_id != APPLICATION_ID:
         connection.close()
@@ -215,11 +221,15 @@ def keep(connection: sqlite3.Connection, name: str, key: str, value: str) -> Non
 
 def _connect(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+    _set_up(connection)
+    return connection
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
-    return connection
 
 
 def _statements(script: str) -> list[str]:

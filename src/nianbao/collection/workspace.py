@@ -1176,9 +1176,17 @@ class Workspace:
     # -- helpers -------------------------------------------------------------------------------------
 
     def unit_named(self, unit: str) -> Unit:
+        """The roster unit with the code ``unit``, else the one with that full name; never a guess between two
+        units of the same name."""
         for u in self.units:
-            if unit in (u.unit_id, u.unit_name):
+            if unit == u.unit_id:
                 return u
+        named = [u for u in self.units if unit == u.unit_name]
+        if len(named) > 1:
+            codes = "、".join(u.unit_id for u in named)
+            raise NianbaoError(f"名单上有 {len(named)} 个单位叫“{unit}”（单位编码 {codes}），请写单位编码")
+        if named:
+            return named[0]
         raise NianbaoError(f"名单上没有单位“{unit}”（可以写单位编码或完整的单位名称）")
 
     def state_of(self, unit: str) -> UnitState:
