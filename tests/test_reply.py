@@ -340,3 +340,39 @@ def test_roster_addresses_that_are_no_addresses_are_said(tmp_path: Path) -> None
     assert ws.addresses == {"1": {"b@a.cn"}, "2": set(), "3": {"ww@a.cn"}}
     assert ws.address_problems() == ["名单上 1 甲镇 的邮箱“a b@a.cn”中 “a” 不是邮箱地址，未使用"]
     assert "“a” 不是邮箱地址" in run("reply", "-w", ws.root).output
+
+
+def test_a_version_sent_back_blocks_until_a_new_one_comes_and_its_reply_leads_with_the_reason(
+    workspace: Workspace, form: Form, tmp_path: Path
+) -> None:
+    passed = "210922104"  # 后新秋镇: every rule holds, but the clerk knows its figure is wrong
+    why = "表三新收申请数与登记台账不符（台账 12 件），请核对"
+    assert run("reject", passed, "--note", " ", "-w", workspace.root).exit_code != 0  # a reason is required
+    assert run("reject", "210922102", "--note", why, "-w", workspace.root).exit_code != 0  # nothing received
+    done = run("reject", passed, "--note", why, "-w", workspace.root)
+    assert done.exit_code == 0 and "第 1 版已退回，有错误" in done.output, done.output
+    state = workspace.state_of(passed)
+    assert state.state == HAS_ERRORS and [r["note"] for r in state.rejections] == [why]
+    assert f"已退回：{why}" in run("status", "-w", workspace.root).output
+    blocked = run("merge", "-w", workspace.root, "--allow-missing", "--out", tmp_path / "s.xlsx")
+    assert passed in blocked.output and "被退回" in blocked.output, blocked.output
+
+    reply = next(r for r in draft_replies(workspace, [passed]).replies)
+    assert reply.kind == PROBLEMS
+    body = parsed(reply.draft.read_bytes()).get_body(("plain",))
+    assert body is not None and f"1. 整个文件：审核退回：{why}" in body.get_content(), body.get_content()
+    assert any(e.action == "reject" for e in workspace.log())
+
+    undone = run("reject", passed, "--undo", "--note", "已电话核实，台账漏登", "-w", workspace.root)
+    assert undone.exit_code == 0 and workspace.state_of(passed).state == PASSED
+    assert "撤销退回：210922104 第 1 版：已电话核实，台账漏登" in run("log", "-w", workspace.root).output
+
+    workspace.reject(passed, why)  # sent back again; the unit's next version is judged on its own
+    again = draft_replies(workspace, [passed]).replies[0]
+    assert again.key != reply.key  # a second rejection is a new reply, not the one drafted before
+    good = consistent_inputs(form, random.Random(8))
+    corrected = tmp_path / "后新秋镇更正.xlsx"
+    corrected.write_bytes(filled_workbook(form, good, UNITS[4]))
+    workspace.receive([corrected])
+    state = workspace.state_of(passed)
+    assert state.counted is not None and state.counted.version == 2 and state.state == PASSED and not state.rejections

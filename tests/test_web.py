@@ -241,3 +241,24 @@ def test_a_workspace_given_as_a_relative_folder_serves_its_files(
     client = _client(create_app(Settings(Path(round_root.name))))  # as `nianbao serve -w ws` gives it
     counted = next(u.counted for u in Workspace.open(round_root).status().units if u.counted)
     assert counted is not None and client.get(f"/file/{counted.id}").status_code == 200
+
+
+def test_the_clerk_sends_a_version_back_from_its_page_and_takes_it_back(tmp_path: Path, form: Form) -> None:
+    root = make_round(tmp_path, form).root
+    client = _client(create_app(Settings(root)))
+    token = csrf(client, "/unit/210922105")
+    page = client.get("/unit/210922105").get_data(as_text=True)
+    assert 'id="reject"' in page and "退回第 1 版" in page
+    why = f"表三数字与台账不符 {HOSTILE}"
+    done = client.post("/unit/210922105/reject", data={"csrf": token, "note": why}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "已退回第 1 版" in page and "审核退回：表三数字与台账不符" in page and "撤销退回" in page
+    assert HOSTILE not in page and html.escape(HOSTILE) in page  # the clerk's words are text on the page
+    assert Workspace.open(root).state_of("210922105").state == "有错误"
+    empty = client.post("/unit/210922105/reject", data={"csrf": token, "note": " ", "undo": "1"}, follow_redirects=True)
+    assert 'class="error"' in empty.get_data(as_text=True)
+    undone = {"csrf": token, "note": "电话核实无误", "undo": "1"}
+    assert "已撤销 1 次退回" in client.post("/unit/210922105/reject", data=undone, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert Workspace.open(root).state_of("210922105").state == "已通过"

@@ -655,6 +655,8 @@ def status(as_json: bool, workspace: Path | None) -> None:
             )
             if unit.open_warnings:  # the file's own and those of the comparison with other units, as the board says
                 detail += f"（待核实 {len(unit.open_warnings)}）"
+            if unit.rejections:
+                detail += f"  已退回：{unit.rejections[-1]['note']}"
         late = f" {LATE}" if unit.late else ""
         lines.append(
             click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
@@ -740,6 +742,28 @@ def use(unit: str, version: str, note: str, workspace: Path | None) -> None:
     state = opened.state_of(unit)
     which = f"第 {chosen.version} 版" if chosen else "最新的一版"
     click.echo(f"{state.unit_id} {state.unit_name}：计入{which}，{state.state}")
+
+
+@main.command()
+@click.argument("unit")
+@click.option("--note", required=True, help="退回的原因，写给单位看，如“表三第 5 行与县法制办掌握的数字不符，请核对”。")
+@click.option("--undo", is_flag=True, help="撤销对计入版本的退回（--note 写撤销的理由）。")
+@_workspace_option
+@_friendly
+def reject(unit: str, note: str, undo: bool, workspace: Path | None) -> None:
+    """退回某单位计入的版本，写明原因：用于规则查不出、但审核人知道不对的问题。
+
+    退回后该单位为“有错误”，不能汇总，回复草稿把原因列在最前；单位报来新的一版后按新版本审核。"""
+    opened = Workspace.open(workspace)
+    if undo:
+        count = opened.withdraw_rejection(unit, note)
+        state = opened.state_of(unit)
+        click.echo(f"{state.unit_id} {state.unit_name}：已撤销 {count} 次退回，{state.state}")
+        return
+    version = opened.reject(unit, note)
+    state = opened.state_of(unit)
+    said = f"{state.unit_id} {state.unit_name}：第 {version.version} 版已退回，{state.state}"
+    click.echo(f"{said}；运行 nianbao reply 写回复草稿")
 
 
 def _version_number(text: str) -> int:

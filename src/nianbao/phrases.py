@@ -32,6 +32,8 @@ def why(state: UnitState) -> str:
     """Why a unit has not passed, in a few words."""
     if state.counted is None:
         return ""
+    if state.rejections:
+        return f"：第 {state.counted.version} 版被退回：{state.rejections[-1]['note']}"
     if state.state == HAS_ERRORS:
         first = next(p for p in state.counted.problems if p["severity"] == "error")
         return f"：第 {state.counted.version} 版有 {state.counted.errors} 个错误，例如 {first['message']}"
@@ -95,6 +97,10 @@ def describe(entry: LogEntry) -> str:
     if entry.action == "use":
         which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
         return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
+    if entry.action == "reject":
+        return f"退回：{d['unit_id']} 第 {d['version']} 版：{d['note']}"
+    if entry.action == "withdraw":
+        return f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{d['note']}"
     if entry.action == "previous":
         return f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查"
     if entry.action == "merge":

@@ -57,6 +57,7 @@ MESSAGES = {
     "COMMA": "“{text}”中的逗号无法确定是小数点还是千位分隔符；请直接填数字，如 1.5 或 1234",
     "TOO_LARGE": "{value} 不可能是真实的{what}（应小于 {limit}），请核对后重新填写",
     "FORMULA_ERROR": "这一格是公式“{formula}”，算出的是错误值 {error}；请改正公式或直接填入数字",
+    "REJECTED": "审核退回：{note}",
     "FORMULA_ERROR_VALUE": "这一格的公式算出的是错误值 {error}；请改正公式或直接填入数字",
     "NO_RESULT": "这一格是公式“{formula}”，但文件里没有它的计算结果（用不会计算公式的程序保存的）；请用 WPS、Excel 或 LibreOffice 打开，等它算出结果后保存再发送，或直接填入数字",
     "EXTERNAL": "这一格是引用其他文件的公式“{formula}”，已按文件中保存的结果 {value} 读取；那个文件改动后这里不会跟着变，请核对后直接填入数字",

@@ -246,7 +246,8 @@ def _wanted(state: UnitState, last_letter: sqlite3.Row | None) -> str | None:
     whose only open warnings are for the clerk (the figures came from a Word document) needs none."""
     if state.state in (HAS_ERRORS, TO_VERIFY) and state.counted:
         errors, warnings = _for_the_unit(state)
-        return f"{PROBLEMS}:{state.unit_id}:{state.counted.id}" if errors or warnings else None
+        rejected = "".join(f":r{r['id']}" for r in state.rejections)  # sent back after a reply: a new one
+        return f"{PROBLEMS}:{state.unit_id}:{state.counted.id}{rejected}" if errors or warnings else None
     if state.state != NOT_RECEIVED:
         return None
     today = date.today().isoformat()
@@ -261,7 +262,7 @@ def _for_the_unit(state: UnitState) -> tuple[list[dict[str, Any]], list[dict[str
     """The counted version's errors and open warnings that the unit can act on."""
     assert state.counted is not None
     errors = [p for p in state.counted.problems if p["severity"] == ERROR and p["code"] not in FOR_THE_CLERK]
-    return errors, [w for w in state.open_warnings if w["code"] not in FOR_THE_CLERK]
+    return state.rejections + errors, [w for w in state.open_warnings if w["code"] not in FOR_THE_CLERK]
 
 
 # A reply as recorded, with its unit's name and the number of the version it answers.

@@ -133,6 +133,17 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL             -- the result, JSON
     );
     """,
+    # 6: versions the clerk sent back to their unit, with the reason (a problem no rule finds).
+    """
+    CREATE TABLE rejections (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: a reply names the rejections it carries
+        unit_id TEXT NOT NULL,
+        file_id INTEGER NOT NULL REFERENCES files (id),
+        note TEXT NOT NULL,             -- what is wrong, for the unit
+        user TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

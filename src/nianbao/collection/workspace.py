@@ -136,6 +136,7 @@ class UnitState:
     open_warnings: list[dict[str, Any]] = field(default_factory=list)  # neither explained nor accepted
     sender_warning: str = ""  # the counted version came from an address that is not the unit's
     review: list[dict[str, Any]] = field(default_factory=list)  # figures far above the others of its kind
+    rejections: list[dict[str, Any]] = field(default_factory=list)  # the clerk sent the counted version back
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -149,6 +150,7 @@ class UnitState:
             "open_warnings": [w["message"] for w in self.open_warnings],
             "sender_warning": self.sender_warning,
             "review": [w["message"] for w in self.review],
+            "rejections": [r["note"] for r in self.rejections],
         }
 
 
@@ -830,6 +832,9 @@ class Workspace:
         accepted: dict[str, list[sqlite3.Row]] = {}
         for row in self.db.execute("SELECT * FROM acceptances"):
             accepted.setdefault(row["unit_id"], []).append(row)
+        rejected: dict[int, list[dict[str, Any]]] = {}
+        for row in self.db.execute("SELECT * FROM rejections ORDER BY id"):
+            rejected.setdefault(row["file_id"], []).append(_rejection(row))
         counted: dict[str, Version] = {}
         for unit in self.units:
             row = latest.get(unit.unit_id)
@@ -850,6 +855,7 @@ class Workspace:
                     unit.unit_id in pins,
                     accepted.get(unit.unit_id, []),
                     review.get(unit.unit_id, []),
+                    rejected.get(counted[unit.unit_id].id, []),
                 )
             )
         return states
@@ -930,13 +936,14 @@ class Workspace:
         pinned: bool,
         accepted: Sequence[sqlite3.Row],
         review: Sequence[dict[str, Any]] = (),
+        rejections: Sequence[dict[str, Any]] = (),
     ) -> UnitState:
         late = self.deadline is not None and date.fromisoformat(counted.received_at[:10]) > self.deadline
         open_warnings = []
         if (counted.warnings or review) and not counted.explained:
             warnings = [p for p in counted.problems if p["severity"] == WARNING] + list(review)
             open_warnings = [w for w in warnings if not self._accepted(w, counted, accepted)]
-        if counted.errors:
+        if counted.errors or rejections:
             state = HAS_ERRORS
         elif open_warnings:
             state = TO_VERIFY
@@ -944,7 +951,17 @@ class Workspace:
             state = PASSED
         sender = self.sender_warning(unit.unit_id, counted.sender)
         return UnitState(
-            unit.unit_id, unit.unit_name, state, versions, counted, pinned, late, open_warnings, sender, list(review)
+            unit.unit_id,
+            unit.unit_name,
+            state,
+            versions,
+            counted,
+            pinned,
+            late,
+            open_warnings,
+            sender,
+            list(review),
+            list(rejections),
         )
 
     @cached_property
@@ -1118,6 +1135,38 @@ class Workspace:
                 )
             _log(self.db, "use", {"unit_id": found.unit_id, "version": version or "最新", "note": note}, self.user)
         return chosen
+
+    def reject(self, unit: str, note: str) -> Version:
+        """Send the counted version back to its unit with the clerk's reason, for what no rule finds (a figure
+        the clerk knows to be wrong, the narrative of another unit …). The unit is 有错误 until a new version
+        comes; the reply lists the reason first. Returns the version sent back."""
+        if says_nothing(note):
+            raise NianbaoError("退回必须写明原因（--note），单位要据此修改")
+        state = self.state_of(unit)
+        if state.counted is None:
+            raise NianbaoError(f"{state.unit_id} {state.unit_name} 还没有报送，没有可退回的版本")
+        with store.transaction(self.db):
+            self.db.execute(
+                "INSERT INTO rejections (unit_id, file_id, note, user, at) VALUES (?, ?, ?, ?, ?)",
+                (state.unit_id, state.counted.id, note.strip(), self.user, _now()),
+            )
+            detail = {"unit_id": state.unit_id, "version": state.counted.version, "note": note.strip()}
+            _log(self.db, "reject", detail, self.user)
+        return state.counted
+
+    def withdraw_rejection(self, unit: str, note: str) -> int:
+        """Take back the clerk's rejections of the counted version (sent back by mistake, or settled by phone);
+        returns how many there were."""
+        if says_nothing(note):
+            raise NianbaoError("撤销退回必须写明理由（--note）")
+        state = self.state_of(unit)
+        if not state.rejections or state.counted is None:
+            raise NianbaoError(f"{state.unit_id} {state.unit_name} 计入的版本没有被退回")
+        with store.transaction(self.db):
+            self.db.execute("DELETE FROM rejections WHERE file_id = ?", (state.counted.id,))
+            detail = {"unit_id": state.unit_id, "version": state.counted.version, "note": note.strip()}
+            _log(self.db, "withdraw", detail, self.user)
+        return len(state.rejections)
 
     def merge(
         self, out: str | Path, *, allow_missing: bool = False, force: bool = False, password: str = ""
@@ -1294,6 +1343,24 @@ _WITHOUT_BULK = (
     "f.id, f.unit_id, f.unit_name, f.version, f.name, f.stored, f.source, f.sender, f.received_at, f.sha256, "
     "f.size, f.errors, f.warnings, f.explanation, f.problems"
 )
+
+
+def _rejection(row: sqlite3.Row) -> dict[str, Any]:
+    """A rejection as a problem of the whole file (the form problems take), with who sent it back and when."""
+    message = MESSAGES["REJECTED"].format(note=row["note"])
+    return {
+        "severity": ERROR,
+        "code": "REJECTED",
+        "message": message,
+        "sheet": "",
+        "cell": "",
+        "row_label": "",
+        "col_label": "",
+        "note": row["note"],
+        "user": row["user"],
+        "at": row["at"],
+        "id": row["id"],
+    }
 
 
 def _version(row: sqlite3.Row, record: sqlite3.Connection | None = None) -> Version:

@@ -234,6 +234,20 @@ def use(unit_id: str) -> View:
     return redirect(url_for("unit", unit_id=unit_id))
 
 
+def reject(unit_id: str) -> View:
+    note, undo = request.form.get("note", "").strip(), bool(request.form.get("undo"))
+    try:
+        if undo:
+            count = _workspace().withdraw_rejection(unit_id, note)
+            flash(f"已撤销 {count} 次退回")
+        else:
+            version = _workspace().reject(unit_id, note)
+            flash(f"已退回第 {version.version} 版；可在本页下载回复草稿")
+    except NianbaoError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("unit", unit_id=unit_id))
+
+
 def stored_file(file_id: int) -> View:
     workspace = _workspace()
     found = _file_or_404(workspace, file_id)
@@ -356,6 +370,7 @@ ROUTES: list[tuple[str, Callable[..., View], list[str]]] = [
     ("/unit/<path:unit_id>", unit, ["GET"]),
     ("/unit/<path:unit_id>/accept", accept, ["POST"]),
     ("/unit/<path:unit_id>/use", use, ["POST"]),
+    ("/unit/<path:unit_id>/reject", reject, ["POST"]),
     ("/unit/<path:unit_id>/reply", reply_draft, ["GET"]),
     ("/file/<int:file_id>", stored_file, ["GET"]),
     ("/file/<int:file_id>/annotated", annotated_file, ["GET"]),
