@@ -3,6 +3,8 @@ blank workbook attached; sent over a real SMTP server (aiosmtpd with STARTTLS an
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import threading
 from datetime import date, timedelta
@@ -10,6 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
@@ -376,3 +379,30 @@ def test_a_version_sent_back_blocks_until_a_new_one_comes_and_its_reply_leads_wi
     workspace.receive([corrected])
     state = workspace.state_of(passed)
     assert state.counted is not None and state.counted.version == 2 and state.state == PASSED and not state.rejections
+
+
+def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.reject("210922104", '=HYPERLINK("http://x.example","点这里")')  # the clerk's words stay text
+    sheet = tmp_path / "报送情况.xlsx"
+    done = run("status", "--out", sheet, "-w", workspace.root)
+    assert done.exit_code == 0 and "报送情况表" in done.output, done.output
+    rows = list(openpyxl.load_workbook(sheet).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("序号", "单位编码", "单位名称", "状态") and rows[0][-3:] == ("邮箱", "联系人", "电话")
+    by_unit = {row[1]: row for row in rows[1:]}
+    assert [row[1] for row in rows[1:]] == [u.unit_id for u in UNITS]  # roster order
+    assert by_unit["210922102"][3] == NOT_RECEIVED and by_unit["210922102"][-1] == "13800000102"
+    assert by_unit["210922100"][3] == HAS_ERRORS and "5件" in by_unit["210922100"][10]
+    cell = openpyxl.load_workbook(sheet).active.cell(row=6, column=11)
+    assert cell.data_type == "s" and str(cell.value).startswith("第 1 版被退回：=HYPERLINK")
+
+    again = run("status", "--out", sheet, "-w", workspace.root)
+    assert again.exit_code != 0 and "--force" in again.output  # never overwritten without --force
+    assert run("status", "--out", sheet, "--force", "-w", workspace.root).exit_code == 0
+    text = tmp_path / "报送情况.csv"
+    assert run("status", "--out", text, "-w", workspace.root).exit_code == 0
+    data = text.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel shows Chinese only with it
+    listed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert listed == [[str(v) if v is not None else "" for v in row] for row in rows]
+    wrong = run("status", "--out", tmp_path / "报送情况.pdf", "-w", workspace.root)
+    assert wrong.exit_code != 0 and ".xlsx" in wrong.output and not (tmp_path / "报送情况.pdf").exists()

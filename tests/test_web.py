@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -262,3 +263,12 @@ def test_the_clerk_sends_a_version_back_from_its_page_and_takes_it_back(tmp_path
         as_text=True
     )
     assert Workspace.open(root).state_of("210922105").state == "已通过"
+
+
+def test_the_board_hands_on_the_status_as_a_workbook(client: FlaskClient) -> None:
+    assert 'id="status-sheet"' in client.get("/").get_data(as_text=True)
+    answer = client.get("/status.xlsx")
+    assert answer.status_code == 200 and "报送情况" in unquote(answer.headers["Content-Disposition"])
+    rows = list(openpyxl.load_workbook(io.BytesIO(answer.get_data())).active.iter_rows(values_only=True))
+    assert len(rows) == 25 and rows[0][3] == "状态"
+    assert {row[3] for row in rows[1:]} == {"已通过", "待核实", "未收到"}

@@ -32,7 +32,7 @@ from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import os_reason, refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.operations.parallel import Progress
-from nianbao.phrases import describe, received_line, shown_value, when, why
+from nianbao.phrases import describe, received_line, shown_value, status_table, when, why
 from nianbao.problems import MESSAGES, NianbaoError, SpecError
 
 if TYPE_CHECKING:  # each command imports the operations it runs: `nianbao status` starts without them
@@ -628,11 +628,27 @@ def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 格式输出。")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="另存为报送情况表（.xlsx 或 .csv）：每个单位的状态、说明和名单上的联系人、电话。",
+)
+@click.option("--force", is_flag=True, help="覆盖已有的 --out 文件。")
 @_workspace_option
 @_friendly
-def status(as_json: bool, workspace: Path | None) -> None:
+def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None) -> None:
     """按名单顺序列出每个单位的状态：未收到、有错误、待核实、已通过，迟交的标明；最上面是统计。"""
-    result = Workspace.open(workspace).status()
+    opened = Workspace.open(workspace)
+    result = opened.status()
+    if out is not None:
+        from nianbao.io.tables import table_bytes
+
+        refuse_overwrite(out, force)
+        header, rows = status_table(result, opened.roster_units)
+        write_atomic(out, table_bytes(out.suffix, "报送情况", header, rows), overwrite=force)
+        click.echo(f"已写出报送情况表 {shown(out)}（{len(rows)} 个单位）")
+        return
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return

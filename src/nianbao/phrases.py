@@ -3,7 +3,7 @@ words for a received file, a unit's state, a log entry, wherever a clerk reads t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from nianbao.collection.workspace import (
@@ -18,9 +18,11 @@ from nianbao.collection.workspace import (
     LogEntry,
     MailReceived,
     Received,
+    RoundStatus,
     UnitState,
 )
 from nianbao.io.files import shown
+from nianbao.io.roster import Unit
 
 
 def when(at: str) -> str:
@@ -136,3 +138,44 @@ def message_lines(result: MailReceived) -> Iterator[tuple[str, str | None]]:
     if not any(f.outcome != REFUSED and not f.blank for f in result.files):
         others = f"（附件：{'、'.join(mail.others)}）" if mail.others else ""
         yield f"    来信无统计表{others}", "yellow"
+
+
+STATUS_HEADER = [
+    "序号",
+    "单位编码",
+    "单位名称",
+    "状态",
+    "迟交",
+    "计入版本",
+    "共几版",
+    "收到时间",
+    "错误",
+    "警告",
+    "说明",
+]
+
+
+def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str], list[list[str | int]]]:
+    """The round's status as a table to hand on (报送情况表): a row per roster unit, in roster order, with why it
+    has not passed and the roster's own other columns (联系人, 电话, 邮箱 …) to call those who have not sent."""
+    extra = list(dict.fromkeys(column for unit in roster for column in unit.extra))
+    contact = {unit.unit_id: unit.extra for unit in roster}
+    rows: list[list[str | int]] = []
+    for i, state in enumerate(status.units, start=1):
+        counted = state.counted
+        facts: list[str | int] = ["", "", "", "", ""]
+        if counted is not None:
+            versions = f"第 {counted.version} 版" + ("（指定）" if state.pinned else "")
+            facts = [versions, state.versions, when(counted.received_at), counted.errors, counted.warnings]
+        own = contact.get(state.unit_id, {})
+        row = [
+            i,
+            state.unit_id,
+            state.unit_name,
+            state.state,
+            LATE if state.late else "",
+            *facts,
+            why(state).lstrip("："),
+        ]
+        rows.append(row + [own.get(column, "") for column in extra])
+    return STATUS_HEADER + extra, rows

@@ -39,9 +39,10 @@ from nianbao.collection.workspace import (
     Version,
     Workspace,
 )
+from nianbao.io.tables import table_bytes
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.report import render_report
-from nianbao.phrases import describe, message_lines, received_line, shown_value, when, why
+from nianbao.phrases import describe, message_lines, received_line, shown_value, status_table, when, why
 from nianbao.problems import MESSAGES, NianbaoError
 from nianbao.web.uploads import MAIL_NOTE, MAX_FILES, unpack
 
@@ -181,6 +182,15 @@ def board() -> View:
         unidentified=unidentified,
         revision=_workspace().revision(),
     )
+
+
+def status_sheet() -> View:
+    """The board as a workbook to hand on (报送情况表), with the roster's contacts."""
+    status = _status()
+    header, rows = status_table(status, _workspace().roster_units)
+    data = table_bytes(".xlsx", "报送情况", header, rows)
+    name = f"报送情况_{status.year}年度_{time.strftime('%Y%m%d-%H%M')}.xlsx"
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
 
 
 def version() -> View:
@@ -375,6 +385,7 @@ ROUTES: list[tuple[str, Callable[..., View], list[str]]] = [
     ("/file/<int:file_id>", stored_file, ["GET"]),
     ("/file/<int:file_id>/annotated", annotated_file, ["GET"]),
     ("/upload", upload, ["GET", "POST"]),
+    ("/status.xlsx", status_sheet, ["GET"]),
     ("/summary", summary, ["GET", "POST"]),
     ("/summary/<name>", summary_file, ["GET"]),
     ("/log", log, ["GET"]),
