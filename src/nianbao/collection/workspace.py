@@ -37,7 +37,7 @@ from nianbao.io.files import decode_chinese_text, resolved, safe_name, sha256, s
 from nianbao.io.roster import KIND_HEADERS, Unit, is_mail_column, mail_addresses, may_have_column, read_roster
 from nianbao.io.values import says_nothing
 from nianbao.operations.parallel import Progress, no_progress
-from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError
+from nianbao.problems import ERROR, MESSAGES, WARNING, NianbaoError, Problem
 
 if TYPE_CHECKING:  # checking, mail and writing are imported where they are used: `status` needs none of them
     from nianbao.collection.mail import Mail, RawMail
@@ -1346,21 +1346,9 @@ _WITHOUT_BULK = (
 
 
 def _rejection(row: sqlite3.Row) -> dict[str, Any]:
-    """A rejection as a problem of the whole file (the form problems take), with who sent it back and when."""
-    message = MESSAGES["REJECTED"].format(note=row["note"])
-    return {
-        "severity": ERROR,
-        "code": "REJECTED",
-        "message": message,
-        "sheet": "",
-        "cell": "",
-        "row_label": "",
-        "col_label": "",
-        "note": row["note"],
-        "user": row["user"],
-        "at": row["at"],
-        "id": row["id"],
-    }
+    """A rejection as a problem of the whole file, with the clerk's note, who sent it back and when."""
+    problem = Problem(ERROR, "REJECTED", MESSAGES["REJECTED"].format(note=row["note"]), params={"note": row["note"]})
+    return {**problem.to_json(), "note": row["note"], "user": row["user"], "at": row["at"], "id": row["id"]}
 
 
 def _version(row: sqlite3.Row, record: sqlite3.Connection | None = None) -> Version:
