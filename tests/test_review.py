@@ -366,6 +366,7 @@ def test_last_years_workspace_gives_each_units_counted_figures(tmp_path: Path, f
     old, _ = Workspace.create(tmp_path / "2022", roster, 2022)
     last = city(form, new=30, carried_in=0, petitions=1, carried_out=4, upheld=0)
     old.receive([write(tmp_path, "2022.xlsx", filled_workbook(form, last, year=2022))])
+    old.db.execute("DELETE FROM cache")  # as a status would find it after last year's roster changed
     this = city(form, new=31, carried_in=4, petitions=2, carried_out=1, upheld=0)
     path = write(tmp_path, "2023.xlsx", filled_workbook(form, this, year=2023))
     result = run("check", path, "--previous", tmp_path / "2022", "--year", 2023)
@@ -374,6 +375,7 @@ def test_last_years_workspace_gives_each_units_counted_figures(tmp_path: Path, f
         tmp_path, "wrong.xlsx", filled_workbook(form, {**this, "T3.R02.C1": 0.0, "T3.R03.C1": 24.0}, year=2023)
     )
     assert "（0 ≠ 4）" in run("check", wrong, "--previous", tmp_path / "2022", "--year", 2023).output
+    assert old.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0] == 0  # last year's record only read
 
 
 def test_a_spec_without_a_review_section_reviews_nothing(tmp_path: Path) -> None:

@@ -1301,6 +1301,7 @@ def last_year(
             files.append(path)
             continue
         workspace = Workspace.open(path)
+        workspace.db.execute("PRAGMA query_only = ON")  # last year's record is only read (nothing kept in it)
         try:
             if year is not None and workspace.year != year - 1:
                 notes.append(f"{shown(path)}：是 {workspace.year} 年度的工作区，不是上年（{year - 1} 年度）的")
