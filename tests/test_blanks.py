@@ -4,6 +4,8 @@ built."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,6 +60,14 @@ TRICKY = st.sampled_from("彰武镇乡县局 ab1_&<\"'\n\t\ue000") | st.characte
 @given(st.text(TRICKY, min_size=1, max_size=12), st.text(TRICKY, min_size=1, max_size=20))
 def test_any_code_and_name_give_the_same_bytes(code: str, name: str) -> None:
     assert BLANKS.workbook(code, name) == built(code, name)
+
+
+def test_a_form_whose_text_holds_a_stand_in_is_built_for_every_unit() -> None:
+    form = dataclasses.replace(FORM, title=FORM.title + "\ue000")
+    blanks = Blanks(form, YEAR, DEADLINE, PASSWORD)
+    identity = Identity.for_unit(form, "210922100", "彰武镇", YEAR, DEADLINE)
+    assert not blanks.stampable
+    assert blanks.workbook("210922100", "彰武镇") == build_workbook(form, identity, PASSWORD)
 
 
 def test_a_stamped_workbook_is_checked_as_the_units_blank_form(tmp_path) -> None:

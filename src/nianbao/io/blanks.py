@@ -2,12 +2,12 @@
 
 The blank workbooks of one batch differ only in the unit's code and name. XlsxWriter builds the batch's
 workbook once, with stand-ins for the two; each unit's copy is that workbook with its code and name put in
-place of the stand-ins: the very bytes ``build_workbook`` gives for the unit (tests hold the two equal), at a
-tenth of the cost. Only the four parts that hold the stand-ins are compressed again; the zip is put together as
-Python's zipfile (which XlsxWriter uses) writes it, and the batch's own workbook, put together this way, must
-come out byte for byte as XlsxWriter wrote it, or every unit's workbook is built by ``build_workbook``. So are
-the workbooks of units whose text would not give the same bytes (a code or name that XML escapes, or that
-equals another text of the workbook, which XlsxWriter then stores once).
+place of the stand-ins: the very bytes ``build_workbook`` gives for the unit, at a tenth of the cost. Only the
+parts that hold the stand-ins are compressed again; the zip is put together as Python's zipfile (which
+XlsxWriter uses) writes it. One unit's workbook is made both ways when the batch starts and must come out the
+same, or every unit's workbook is built by ``build_workbook``; so are the workbooks of units whose text would
+not give the same bytes (a code or name that XML escapes, or that equals another text of the workbook, which
+XlsxWriter then stores once). Tests hold the two ways equal for any code and name.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from nianbao.io.writer import build_workbook
 
 # Stand-ins from Unicode's private use area, which a plain code or name never contains.
 _CODE, _NAME = "\ue000", "\ue001"
+_PROBE = ("9876543210", "测试单位甲乙丙")
 # What XlsxWriter would store otherwise than as typed: XML's special characters, control characters, a "_x"
 # that could begin an _xHHHH_ escape, the stand-ins and surrogates. Leading or trailing space is checked apart.
 _NOT_PLAIN = re.compile(r"[&<>\"'_\x00-\x1f\x7f\ud800-\udfff\ue000-\uf8ff\ufffe\uffff]")
@@ -59,7 +60,9 @@ class Blanks:
         strings = _STRING.findall(archive.read("xl/sharedStrings.xml").decode("utf-8"))
         self.fixed_strings = {s for s in strings if _CODE not in s and _NAME not in s}
         self.unit_strings = [s for s in strings if _CODE in s or _NAME in s]
-        self.stampable = self._stamped(_CODE, _NAME) == built
+        # A stamped copy must be what XlsxWriter builds (a spec's text could hold a stand-in, another Python's
+        # zipfile could write another zip): one unit is built both ways, or every workbook is built.
+        self.stampable = self._stamped(*_PROBE) == self._built(*_PROBE)
 
     def workbook(self, code: str, name: str) -> bytes:
         if not (self.stampable and _plain(code) and _plain(name)):
