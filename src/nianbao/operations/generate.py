@@ -1,8 +1,9 @@
 """Generate a batch: one workbook per roster unit, a manifest, and the batch's protection password.
 
 The password file is written before the first workbook, so that a batch interrupted by Ctrl-C keeps the
-password of the workbooks it wrote; the manifest is written after the last one, so that it exists only for
-a complete batch (an old one is removed first by --force)."""
+password of the workbooks it wrote; the manifest is written after the last one, once all are on disk (one
+sync for the batch, not one per workbook), so that it exists only for a complete batch (an old one is removed
+first by --force). The workbooks are the batch's one workbook stamped with each unit's code and name (Blanks)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from nianbao.form.spec import DEFAULT_FORM, Form, load_form
-from nianbao.io.files import csv_safe, safe_name, sha256, write_atomic
-from nianbao.io.identity import Identity
+from nianbao.io.blanks import Blanks
+from nianbao.io.files import csv_safe, safe_name, sha256, sync_files, write_atomic
 from nianbao.io.roster import Unit, read_roster
-from nianbao.io.writer import build_workbook
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import Interrupted, NianbaoError
 
@@ -89,13 +90,16 @@ def generate(
         manifest.unlink(missing_ok=True)
     common = (form_name, year, deadline_text, password, force)
     jobs = [(unit, out / targets[unit.unit_id]) for unit in units]
+    files: list[GeneratedFile] = []
     try:
-        files = list(ordered_map(_write_one, common, jobs, progress))
+        files.extend(ordered_map(_write_one, common, jobs, progress))
     except KeyboardInterrupt:
+        sync_files(f.path for f in files)  # what was written stays written
         kept = f"保护密码已记录在 {password_file}，已写出的表格都用它保护，请保留。" if password_file else ""
         raise Interrupted(
             f"{kept}生成清单（{MANIFEST_NAME}）只在全部生成后写出，本次没有写；请加 --force 重新运行 generate。"
         ) from None
+    sync_files(f.path for f in files)  # every workbook on disk before the manifest says the batch is complete
     write_atomic(manifest, _manifest(form, year, files), overwrite=force)
     return Batch(form, year, files, manifest, password_file)
 
@@ -103,10 +107,15 @@ def generate(
 def _write_one(common: tuple[str, int, str, str, bool], job: tuple[Unit, Path]) -> GeneratedFile:
     form_name, year, deadline, password, force = common
     unit, path = job
-    form = load_form(form_name)
-    data = build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, year, deadline), password)
-    write_atomic(path, data, overwrite=force)
+    data = _blanks(form_name, year, deadline, password).workbook(unit.unit_id, unit.unit_name)
+    write_atomic(path, data, overwrite=force, sync=False)  # synced all at once, before the manifest
     return GeneratedFile(unit, path, sha256(data))
+
+
+@lru_cache(maxsize=1)
+def _blanks(form_name: str, year: int, deadline: str, password: str) -> Blanks:
+    """The batch's workbook, built once in each process that writes the batch's workbooks."""
+    return Blanks(load_form(form_name), year, deadline, password)
 
 
 def parse_deadline(text: str) -> str:
