@@ -94,11 +94,13 @@ def generate(
     try:
         files.extend(ordered_map(_write_one, common, jobs, progress))
     except KeyboardInterrupt:
+        _blanks.cache_clear()
         sync_files(f.path for f in files)  # what was written stays written
         kept = f"保护密码已记录在 {password_file}，已写出的表格都用它保护，请保留。" if password_file else ""
         raise Interrupted(
             f"{kept}生成清单（{MANIFEST_NAME}）只在全部生成后写出，本次没有写；请加 --force 重新运行 generate。"
         ) from None
+    _blanks.cache_clear()  # the batch's password is not kept in memory past the batch (`nianbao serve` runs on)
     sync_files(f.path for f in files)  # every workbook on disk before the manifest says the batch is complete
     write_atomic(manifest, _manifest(form, year, files), overwrite=force)
     return Batch(form, year, files, manifest, password_file)
