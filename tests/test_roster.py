@@ -170,7 +170,8 @@ def test_an_xlsx_roster_whose_list_is_not_on_the_first_sheet(tmp_path: Path) -> 
 
 def test_codes_that_differ_only_in_full_width_digits_or_spaces_are_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "名单.csv"
-    path.write_text("单位编码,单位名称\n２１０９２２１００,彰武镇\n210922100,彰武镇\n2109 22101,甲\n210922101,乙\n", "utf-8")
+    lines = ["单位编码,单位名称", "２１０９２２１００,彰武镇", "210922100,彰武镇", "2109 22101,甲", "210922101,乙"]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
     with pytest.raises(RosterError) as refused:
         read_roster(path)
     problems = str(refused.value)
