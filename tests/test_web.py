@@ -146,8 +146,11 @@ def test_downloads_only_of_files_the_workspace_holds(round_root: Path, client: F
     got = client.get(f"/file/{counted.id}")
     assert got.status_code == 200 and got.data == workspace.stored_path(counted).read_bytes()
     assert counted.name in got.headers["Content-Disposition"] or "filename*" in got.headers["Content-Disposition"]
-    for page in ("/file/99999", "/file/99999/annotated", "/file/-1", "/summary/nianbao.sqlite", "/summary/名单.csv"):
+    huge = "/file/99999999999999999999999"  # more than SQLite's integers hold
+    pages = ("/file/99999", "/file/99999/annotated", "/file/-1", huge, f"{huge}/annotated")
+    for page in (*pages, "/summary/nianbao.sqlite", "/summary/名单.csv"):
         assert client.get(page).status_code == 404, page
+    assert client.get("/unit/210922103?a=99999999999999999999&b=1").status_code == 400
     assert client.get("/summary/..%2Fnianbao.sqlite").status_code == 404
     assert client.get("/unit/不存在的镇").status_code == 400
 

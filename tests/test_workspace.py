@@ -169,6 +169,9 @@ def test_pinning_an_earlier_version(tmp_path: Path, form: Form, workspace: Works
     run("use", unit.unit_id, "最新", "--note", "恢复", "-w", workspace.root)
     assert state_of(workspace, unit.unit_id) == HAS_ERRORS
     assert run("use", unit.unit_id, "9", "--note", "x", "-w", workspace.root).exit_code == 1
+    huge = "99999999999999999999"  # more than SQLite's integers hold: no such version, not an internal error
+    assert "没有第 99999999999999999999 版" in run("use", unit.unit_id, huge, "--note", "x", "-w", workspace.root).output
+    assert "没有第" in run("history", unit.unit_id, "--diff", huge, "1", "-w", workspace.root).output
 
 
 def test_a_version_received_with_a_later_one_is_shown_with_its_own_errors(

@@ -1018,7 +1018,7 @@ class Workspace:
 
     def file(self, file_id: int) -> Version:
         """A received file by its number in the record."""
-        row = self.db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        row = self.db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone() if _fits(file_id) else None
         if row is None:
             raise NianbaoError(f"工作区中没有编号为 {file_id} 的文件")
         return _version(row)
@@ -1195,9 +1195,11 @@ class Workspace:
 
     def _numbered(self, unit: str, number: int) -> Version:
         found = self.unit_named(unit)
-        row = self.db.execute(
-            "SELECT * FROM files WHERE unit_id = ? AND version = ?", (found.unit_id, number)
-        ).fetchone()
+        row = (
+            self.db.execute("SELECT * FROM files WHERE unit_id = ? AND version = ?", (found.unit_id, number)).fetchone()
+            if _fits(number)
+            else None
+        )
         if row is None:
             raise NianbaoError(f"{found.unit_id} {found.unit_name} 没有第 {number} 版")
         return _version(row)
@@ -1368,3 +1370,9 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no user name in the environment (a service, a container)
         return os.environ.get("USERNAME", "未知用户")
+
+
+def _fits(number: int) -> bool:
+    """Whether a number typed by the clerk (or in an address) can be a record's number at all: SQLite's integers
+    stop at 2**63 - 1, and a bigger one would be an internal error rather than "no such version"."""
+    return -(2**63) <= number < 2**63
