@@ -170,7 +170,7 @@ def test_pinning_an_earlier_version(tmp_path: Path, form: Form, workspace: Works
     assert state_of(workspace, unit.unit_id) == HAS_ERRORS
     assert run("use", unit.unit_id, "9", "--note", "x", "-w", workspace.root).exit_code == 1
     huge = "99999999999999999999"  # more than SQLite's integers hold: no such version, not an internal error
-    assert "没有第 99999999999999999999 版" in run("use", unit.unit_id, huge, "--note", "x", "-w", workspace.root).output
+    assert f"没有第 {huge} 版" in run("use", unit.unit_id, huge, "--note", "x", "-w", workspace.root).output
     assert "没有第" in run("history", unit.unit_id, "--diff", huge, "1", "-w", workspace.root).output
 
 
