@@ -146,3 +146,10 @@ def _error_formula_workbook(form: Form, cell: Cell) -> bytes:
                 content = text.encode("utf-8")
             target.writestr(info, content)
     return out.getvalue()
+
+
+def test_a_formula_with_character_references_is_quoted_as_typed(tmp_path: Path, form: Form) -> None:
+    path = tmp_path / "openpyxl.xlsx"  # openpyxl writes 件 in a formula as &#20214;, other writers may too
+    path.write_bytes(filled_workbook(form, {**consistent_inputs(form, random.Random(1)), CODE: '=IF(1,"5件","")'}))
+    ((_, code, message),) = problem_at(check_file(path, CheckOptions()), form, CODE)
+    assert code == "NO_RESULT" and '“=IF(1,"5件","")”' in message, message
