@@ -38,6 +38,9 @@ def test_mailbox_urls() -> None:
     for wrong in ("http://a@b/INBOX", "imaps://b/INBOX", "imaps://a:secret@b/INBOX"):
         with pytest.raises(NianbaoError):
             parse_mailbox_url(wrong)
+    for typo, says in (("imaps://a@[::1/INBOX", "写得不对"), ("imaps://a@b:99999/INBOX", "1 到 65535")):
+        with pytest.raises(NianbaoError, match=says):  # not a ValueError, nor "the server refused"
+            parse_mailbox_url(typo)
 
 
 def test_receiving_a_mailbox_twice_reads_each_message_once(tmp_path: Path, dovecot: Dovecot) -> None:  # noqa: F811
