@@ -205,6 +205,19 @@ def test_a_name_two_roster_units_share_is_not_guessed(tmp_path: Path) -> None:
     assert ws.unit_named("210922199").unit_id == "210922199" and ws.unit_named("哈尔套镇").unit_id == "210922101"
 
 
+def test_receiving_the_workspace_folder_itself_takes_none_of_its_own_files(workspace: Workspace) -> None:
+    workspace.receive([sample("210922100")])
+    inbox = workspace.root / "收件箱"  # a folder of the clerk's inside the workspace is received as usual
+    inbox.mkdir()
+    shutil.copy(sample("210922101"), inbox)
+    done = run("receive", workspace.root, "-w", workspace.root)  # as `nianbao receive .` in the workspace
+    assert done.exit_code == 0, done.output
+    status = workspace.status()
+    assert [u.unit_id for u in status.units if u.counted] == ["210922100", "210922101"]
+    assert all(u.counted.errors == 0 for u in status.units if u.counted) and not status.unidentified
+    assert "工作区自己的文件" in done.output and "新版本 1 个" in done.output, done.output
+
+
 def test_status_json_and_finding_the_workspace_from_a_subfolder(
     tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
