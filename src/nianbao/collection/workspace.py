@@ -57,7 +57,7 @@ UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
 _NOTHING_FROM_LAST_YEAR = "没有从这些文件中读到任何单位的上年数字："
-OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回复草稿或名单），不是单位发来的，未收下"
+OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回复草稿或名单），不是单位发来的"
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 
 
