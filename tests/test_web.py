@@ -113,6 +113,19 @@ def test_off_this_computer_a_password_is_required(round_root: Path, form: Form) 
     assert "李四（网页）" in client.get("/").get_data(as_text=True)
 
 
+def test_a_wrong_host_or_port_is_said_not_an_internal_error_nor_another_port(round_root: Path) -> None:
+    for host, port, says in (
+        ("127.0.0.1", 80000, "0 到 65535"),  # the server bound 80000 % 65536 = 14464 and said so
+        ("nosuch.invalid", 0, "写得不对"),
+        ("192.168.1.999", 0, "写得不对"),
+        ("10.9.9.9", 0, "这台电脑上没有"),
+    ):
+        with pytest.raises(NianbaoError, match=says):
+            make_server(round_root, host, port, "秘密")
+    with serving(round_root) as url, pytest.raises(NianbaoError, match="已被占用"):
+        make_server(round_root, "127.0.0.1", int(url.rsplit(":", 1)[1].strip("/")))
+
+
 def test_a_unit_name_is_shown_as_text(tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "名单.csv", [("1001", HOSTILE), ("1002", "甲镇")])
     workspace, _ = Workspace.create(tmp_path / "ws", roster, 2025)

@@ -127,6 +127,9 @@ MESSAGES = {
     "UNSUPPORTED": "不支持的文件格式：{kind}；请{advice}后重新发送",
     "WORKSPACE_READ_ONLY": "工作区 {folder} 不能写入（只读的文件夹、光盘或共享文件夹），无法打开；请把整个工作区目录复制到本机可以写入的位置后再运行",
     "NO_PASSWORD": "没有输入密码，未连接服务器；也可以先设置环境变量 {variable}（密码不会保存）",
+    "WEB_PORT": "端口应是 0 到 65535 之间的数字，不能是 {port}",
+    "WEB_HOST": "地址“{host}”写得不对；请写本机的 IP 地址（如 192.168.1.10），或 0.0.0.0（本机的所有地址）",
+    "WEB_HOST_ELSEWHERE": "这台电脑上没有地址 {host}；请写本机的 IP 地址（可在网络设置中查看），或 0.0.0.0（本机的所有地址）",
     # Mail files
     "MSG_UNREADABLE": "无法读取这个 Outlook 邮件文件（.msg）：{why}；请在 Outlook 中打开这封邮件重新“另存为”，或保存其中的统计表后直接收下",
     "MSG_NOT_OUTLOOK": "它不是 Outlook 保存的邮件",
