@@ -312,3 +312,12 @@ def test_a_read_only_workspace_is_said_to_be_read_only_not_damaged(tmp_path: Pat
             output = done.stdout.decode() + done.stderr.decode()
             assert done.returncode == 1 and "已损坏" not in output and "Traceback" not in output, output
             assert MESSAGES["WORKSPACE_READ_ONLY"].format(folder=shown(folder)) in output, output
+
+
+def test_check_refuses_an_existing_json_before_checking_not_after(tmp_path: Path, returned: Path) -> None:
+    kept = tmp_path / "结果.json"
+    kept.write_text("上次的结果", encoding="utf-8")
+    done = run("check", returned, "--json", kept)
+    assert done.exit_code == 1 and "已存在" in done.output and "--force" in done.output, done.output
+    assert "共检查" not in done.output and kept.read_text(encoding="utf-8") == "上次的结果"
+    assert run("check", returned, "--json", kept, "--force").exit_code == 0 and json.loads(kept.read_text())
