@@ -638,6 +638,8 @@ class Workspace:
                 items[index].report = _Checked.of(report)
                 if report.sha256 not in ("", items[index].digest):
                     outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+                elif report.ignored:  # our annotated copy, unchanged: attached to a reply, or received by mistake
+                    outcomes[index] = Received(items[index].path, REFUSED, reason=report.ignored, blank=True)
                 elif blank_quotes and _nothing_typed(report):
                     reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
                     outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
