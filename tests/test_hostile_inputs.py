@@ -59,17 +59,21 @@ def merge_args(returned: Path, roster: Path, out: Path, *more: object) -> list[o
 def test_a_file_name_that_is_not_utf8_is_read_and_every_output_written(
     tmp_path: Path, returned: Path, roster: Path
 ) -> None:
-    gbk = os.fsencode(returned) + b"/" + "彰武镇".encode("gbk") + b".xlsx"
+    (returned / "收件箱").mkdir()  # a UTF-8 folder holding a GBK name: each read as what it is
+    gbk = os.fsencode(returned) + "/收件箱/".encode() + "彰武镇".encode("gbk") + b".xlsx"
     os.rename(returned / "彰武镇.xlsx", gbk)
+    odd = os.fsencode(returned) + b"/" + b"\xff\xfe.xlsx"  # neither UTF-8 nor GBK
+    shutil.copy(returned / "哈尔套镇.xlsx", odd)
     checked = run("check", returned, "--json", tmp_path / "check.json")
-    assert checked.exit_code == 0 and "\ufffd" in checked.output
+    assert checked.exit_code == 0 and "收件箱/彰武镇.xlsx" in checked.output and "\ufffd" in checked.output
     names = [f["path"] for f in json.loads((tmp_path / "check.json").read_text(encoding="utf-8"))["files"]]
-    assert any("\ufffd" in name for name in names)
+    assert any(name.endswith("/彰武镇.xlsx") for name in names) and any("\ufffd" in name for name in names)
     summary = tmp_path / "sum.xlsx"
+    os.unlink(odd)
     merged = run(*merge_args(returned, roster, summary, "--json", tmp_path / "merge.json"))
     assert merged.exit_code == 0, merged.output
     status = openpyxl.load_workbook(summary)["报送情况"]
-    assert any("\ufffd" in str(row[4]) for row in status.iter_rows(min_row=2, values_only=True))
+    assert any(str(row[4]).endswith("彰武镇.xlsx") for row in status.iter_rows(min_row=2, values_only=True))
     assert (tmp_path / "merge.json").is_file()
 
 
