@@ -23,7 +23,7 @@ from nianbao.form.spec import IDENTITY_SHEET, Form
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
-from nianbao.problems import MESSAGES
+from nianbao.problems import MESSAGES, UNSUPPORTED_SUFFIXES
 from tests.figures import consistent_inputs
 from tests.workbooks import edited, filled_workbook, write_roster
 
@@ -325,3 +325,12 @@ def test_check_refuses_an_existing_json_before_checking_not_after(tmp_path: Path
     assert done.exit_code == 1 and "已存在" in done.output and "--force" in done.output, done.output
     assert "共检查" not in done.output and kept.read_text(encoding="utf-8") == "上次的结果"
     assert run("check", returned, "--json", kept, "--force").exit_code == 0 and json.loads(kept.read_text())
+
+
+@pytest.mark.parametrize("suffix", sorted(UNSUPPORTED_SUFFIXES))
+def test_what_to_do_with_an_unsupported_file_reads_as_one_sentence(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"年报{suffix}"
+    path.write_bytes(b"not a workbook")
+    (problem,) = check_file(path, CheckOptions()).problems
+    assert problem.message.count("发送") == 1 and "后后" not in problem.message, problem.message  # not 发送…后重新发送
+    assert UNSUPPORTED_SUFFIXES[suffix][0] in problem.message
