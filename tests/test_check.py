@@ -348,3 +348,15 @@ def test_any_single_changed_application_figure_in_a_workbook_is_caught(tmp_path:
     changed = write(tmp_path, "q.xlsx", filled_workbook(FORM_2021, {**figures, cell.code: figures[cell.code] + delta}))
     caught = {p.code for p in check_file(changed, CheckOptions()).errors}
     assert caught == {"S1"}, cell.code
+
+
+def test_figures_of_a_million_and_more_are_quoted_whole_never_rounded_to_e_notation(tmp_path: Path, form: Form) -> None:
+    figures = {**consistent_inputs(form, random.Random(1)), "T3.R01.C1": 1234567, "T2.R01.C1": 2345678}
+    path = tmp_path / "市级.xlsx"  # a city's 行政许可 or new applications run into millions
+    path.write_bytes(filled_workbook(form, figures))
+    messages = " ".join(p.message for p in check_file(path, CheckOptions()).problems)
+    assert "e+0" not in messages and "2345678 ≠ 0" in messages and "1234" in messages, messages
+    tiny = tmp_path / "小数.xlsx"
+    tiny.write_bytes(filled_workbook(form, {**consistent_inputs(form, random.Random(1)), "T2.R01.C2": "0.00001"}))
+    messages = " ".join(p.message for p in check_file(tiny, CheckOptions()).problems)
+    assert "0.00001" in messages and "e-05" not in messages, messages

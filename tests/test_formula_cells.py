@@ -174,3 +174,10 @@ def test_an_ods_formula_is_shown_as_a_clerk_types_it(openformula: str, shown: st
 def test_an_ods_formula_reading_another_file_is_external() -> None:
     assert CellFormula(_excel_style("of:=['file:///D:/年报/上年.ods'#$Sheet1.A1]"), True).external
     assert not CellFormula(_excel_style("of:=[.A1]+[Sheet2.A1]"), True).external
+
+
+def test_a_formula_with_character_references_is_quoted_as_typed(tmp_path: Path, form: Form) -> None:
+    path = tmp_path / "openpyxl.xlsx"  # openpyxl writes 件 in a formula as &#20214;, other writers may too
+    path.write_bytes(filled_workbook(form, {**consistent_inputs(form, random.Random(1)), CODE: '=IF(1,"5件","")'}))
+    ((_, code, message),) = problem_at(check_file(path, CheckOptions()), form, CODE)
+    assert code == "NO_RESULT" and '“=IF(1,"5件","")”' in message, message

@@ -23,7 +23,7 @@ from nianbao.form.spec import IDENTITY_SHEET, Form
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
-from nianbao.problems import MESSAGES
+from nianbao.problems import MESSAGES, UNSUPPORTED_SUFFIXES
 from tests.figures import consistent_inputs
 from tests.workbooks import edited, filled_workbook, write_roster
 
@@ -59,17 +59,21 @@ def merge_args(returned: Path, roster: Path, out: Path, *more: object) -> list[o
 def test_a_file_name_that_is_not_utf8_is_read_and_every_output_written(
     tmp_path: Path, returned: Path, roster: Path
 ) -> None:
-    gbk = os.fsencode(returned) + b"/" + "彰武镇".encode("gbk") + b".xlsx"
+    (returned / "收件箱").mkdir()  # a UTF-8 folder holding a GBK name: each read as what it is
+    gbk = os.fsencode(returned) + "/收件箱/".encode() + "彰武镇".encode("gbk") + b".xlsx"
     os.rename(returned / "彰武镇.xlsx", gbk)
+    odd = os.fsencode(returned) + b"/" + b"\xff\xfe.xlsx"  # neither UTF-8 nor GBK
+    shutil.copy(returned / "哈尔套镇.xlsx", odd)
     checked = run("check", returned, "--json", tmp_path / "check.json")
-    assert checked.exit_code == 0 and "\ufffd" in checked.output
+    assert checked.exit_code == 0 and "收件箱/彰武镇.xlsx" in checked.output and "\ufffd" in checked.output
     names = [f["path"] for f in json.loads((tmp_path / "check.json").read_text(encoding="utf-8"))["files"]]
-    assert any("\ufffd" in name for name in names)
+    assert any(name.endswith("/彰武镇.xlsx") for name in names) and any("\ufffd" in name for name in names)
     summary = tmp_path / "sum.xlsx"
+    os.unlink(odd)
     merged = run(*merge_args(returned, roster, summary, "--json", tmp_path / "merge.json"))
     assert merged.exit_code == 0, merged.output
     status = openpyxl.load_workbook(summary)["报送情况"]
-    assert any("\ufffd" in str(row[4]) for row in status.iter_rows(min_row=2, values_only=True))
+    assert any(str(row[4]).endswith("彰武镇.xlsx") for row in status.iter_rows(min_row=2, values_only=True))
     assert (tmp_path / "merge.json").is_file()
 
 
@@ -312,3 +316,21 @@ def test_a_read_only_workspace_is_said_to_be_read_only_not_damaged(tmp_path: Pat
             output = done.stdout.decode() + done.stderr.decode()
             assert done.returncode == 1 and "已损坏" not in output and "Traceback" not in output, output
             assert MESSAGES["WORKSPACE_READ_ONLY"].format(folder=shown(folder)) in output, output
+
+
+def test_check_refuses_an_existing_json_before_checking_not_after(tmp_path: Path, returned: Path) -> None:
+    kept = tmp_path / "结果.json"
+    kept.write_text("上次的结果", encoding="utf-8")
+    done = run("check", returned, "--json", kept)
+    assert done.exit_code == 1 and "已存在" in done.output and "--force" in done.output, done.output
+    assert "共检查" not in done.output and kept.read_text(encoding="utf-8") == "上次的结果"
+    assert run("check", returned, "--json", kept, "--force").exit_code == 0 and json.loads(kept.read_text())
+
+
+@pytest.mark.parametrize("suffix", sorted(UNSUPPORTED_SUFFIXES))
+def test_what_to_do_with_an_unsupported_file_reads_as_one_sentence(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"年报{suffix}"
+    path.write_bytes(b"not a workbook")
+    (problem,) = check_file(path, CheckOptions()).problems
+    assert problem.message.count("发送") == 1 and "后后" not in problem.message, problem.message  # not 发送…后重新发送
+    assert UNSUPPORTED_SUFFIXES[suffix][0] in problem.message

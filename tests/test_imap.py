@@ -38,6 +38,9 @@ def test_mailbox_urls() -> None:
     for wrong in ("http://a@b/INBOX", "imaps://b/INBOX", "imaps://a:secret@b/INBOX"):
         with pytest.raises(NianbaoError):
             parse_mailbox_url(wrong)
+    for typo, says in (("imaps://a@[::1/INBOX", "写得不对"), ("imaps://a@b:99999/INBOX", "1 到 65535")):
+        with pytest.raises(NianbaoError, match=says):  # not a ValueError, nor "the server refused"
+            parse_mailbox_url(typo)
 
 
 def test_receiving_a_mailbox_twice_reads_each_message_once(tmp_path: Path, dovecot: Dovecot) -> None:  # noqa: F811
@@ -76,3 +79,13 @@ def test_a_wrong_password_or_folder_is_one_clear_line(tmp_path: Path, dovecot: D
     assert missing.exit_code == 1 and "没有文件夹" in missing.output, missing.output
     refused = run("receive", "--imap", "imaps://a@127.0.0.1:1/INBOX", "-w", ws.root, env={"NIANBAO_IMAP_PASSWORD": "x"})
     assert refused.exit_code == 1 and "无法连接" in refused.output
+
+
+def test_no_password_typed_at_the_prompt_is_said_not_an_internal_error(tmp_path: Path) -> None:
+    ws, _ = Workspace.create(tmp_path / "ws", ROSTER, 2025)
+    for args in (
+        ["receive", "--imap", "imaps://a@127.0.0.1:1/INBOX"],
+        ["reply", "--send", "--smtp", "smtps://a@127.0.0.1:1", "--from", "a@b.cn"],
+    ):  # no variable, and nothing to read at the prompt (a scheduled task), or Ctrl-C there
+        done = run(*args, "-w", ws.root, env={"NIANBAO_IMAP_PASSWORD": "", "NIANBAO_SMTP_PASSWORD": ""})
+        assert done.exit_code == 1 and "没有输入密码" in done.output and "PASSWORD" in done.output, done.output

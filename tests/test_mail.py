@@ -63,6 +63,21 @@ def test_raw_8bit_headers_are_read_as_gbk_or_utf8() -> None:
     assert mail.subject == "年报" and mail.sender_name == "乡镇"
 
 
+def test_an_address_inside_an_encoded_display_name_is_not_the_sender() -> None:
+    def b(text: str) -> str:
+        return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+
+    subject = b("年报\r\nX-Evil: 1")
+    for name in ("五峰镇 <other@qq.example>", "五峰镇\r\nBcc: evil@attacker.example"):
+        raw = f"From: {b(name)} <wfz@town.example>\nSubject: {subject}\n\n正文\n".encode()
+        mail = parse_mail(raw)  # decoding before parsing took the address out of the name
+        assert mail.sender == "wfz@town.example", name
+        assert "\n" not in mail.sender_name + mail.subject and mail.subject == "年报 X-Evil: 1"
+    whole = parse_mail(f"From: {b('乡镇 <xz@town.example>')}\n\n".encode())  # some clients encode it all
+    assert (whole.sender, whole.sender_name) == ("xz@town.example", "乡镇")
+    assert parse_mail(b'From: "=?gb2312?B?z+fV8g==?=" <xz@town.example>\n\n').sender_name == "乡镇"
+
+
 # Names: any text that the label's codec can carry comes back the same, however the mail program wrote it.
 NAMES = st.text(
     alphabet=st.sampled_from("彰武镇冯家乡年度报表统计喆镕𠀀（）()_-— 2025abcXYZ."), min_size=1, max_size=30

@@ -149,3 +149,30 @@ def test_a_roster_copied_out_of_excel_with_tabs_or_semicolons_is_read(tmp_path: 
     path = tmp_path / "r.txt"
     path.write_text(f"单位编码{separator}单位名称\n210922100{separator}彰武镇\n", encoding="utf-8")
     assert [(u.unit_id, u.unit_name) for u in read_roster(path)] == [("210922100", "彰武镇")]
+
+
+def test_an_xlsx_roster_whose_list_is_not_on_the_first_sheet(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "说明"
+    wb.active["A1"] = "本名单由县政务公开办整理，2025 年 12 月"
+    listed = wb.create_sheet("名单")
+    listed.append(["单位编码", "单位名称"])
+    listed.append(["210922100", "彰武镇"])
+    wb.save(tmp_path / "名单.xlsx")
+    assert [u.unit_name for u in read_roster(tmp_path / "名单.xlsx")] == ["彰武镇"]
+    del wb["名单"]
+    wb.create_sheet("Sheet2")["A1"] = "单位名称"
+    wb.save(tmp_path / "无表头.xlsx")
+    with pytest.raises(RosterError) as refused:
+        read_roster(tmp_path / "无表头.xlsx")
+    assert "工作表“说明”" in str(refused.value) and "缺少列" in str(refused.value)
+
+
+def test_codes_that_differ_only_in_full_width_digits_or_spaces_are_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "名单.csv"
+    lines = ["单位编码,单位名称", "２１０９２２１００,彰武镇", "210922100,彰武镇", "2109 22101,甲", "210922101,乙"]
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    with pytest.raises(RosterError) as refused:
+        read_roster(path)
+    problems = str(refused.value)
+    assert "第 3 行：单位编码 210922100 与第 2 行" in problems and "第 5 行：单位编码 210922101 与第 4 行" in problems

@@ -114,6 +114,19 @@ def test_off_this_computer_a_password_is_required(round_root: Path, form: Form) 
     assert "李四（网页）" in client.get("/").get_data(as_text=True)
 
 
+def test_a_wrong_host_or_port_is_said_not_an_internal_error_nor_another_port(round_root: Path) -> None:
+    for host, port, says in (
+        ("127.0.0.1", 80000, "0 到 65535"),  # the server bound 80000 % 65536 = 14464 and said so
+        ("nosuch.invalid", 0, "写得不对"),
+        ("192.168.1.999", 0, "写得不对"),
+        ("10.9.9.9", 0, "这台电脑上没有"),
+    ):
+        with pytest.raises(NianbaoError, match=says):
+            make_server(round_root, host, port, "秘密")
+    with serving(round_root) as url, pytest.raises(NianbaoError, match="已被占用"):
+        make_server(round_root, "127.0.0.1", int(url.rsplit(":", 1)[1].strip("/")))
+
+
 def test_a_unit_name_is_shown_as_text(tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "名单.csv", [("1001", HOSTILE), ("1002", "甲镇")])
     workspace, _ = Workspace.create(tmp_path / "ws", roster, 2025)
@@ -147,8 +160,11 @@ def test_downloads_only_of_files_the_workspace_holds(round_root: Path, client: F
     got = client.get(f"/file/{counted.id}")
     assert got.status_code == 200 and got.data == workspace.stored_path(counted).read_bytes()
     assert counted.name in got.headers["Content-Disposition"] or "filename*" in got.headers["Content-Disposition"]
-    for page in ("/file/99999", "/file/99999/annotated", "/file/-1", "/summary/nianbao.sqlite", "/summary/名单.csv"):
+    huge = "/file/99999999999999999999999"  # more than SQLite's integers hold
+    pages = ("/file/99999", "/file/99999/annotated", "/file/-1", huge, f"{huge}/annotated")
+    for page in (*pages, "/summary/nianbao.sqlite", "/summary/名单.csv"):
         assert client.get(page).status_code == 404, page
+    assert client.get("/unit/210922103?a=99999999999999999999&b=1").status_code == 400
     assert client.get("/summary/..%2Fnianbao.sqlite").status_code == 404
     assert client.get("/unit/不存在的镇").status_code == 400
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from nianbao.cli import main
 from nianbao.collection import store
+from nianbao.collection.mail import RawMail
 from nianbao.collection.workspace import (
     HAS_ERRORS,
     KNOWN,
@@ -30,7 +31,7 @@ from nianbao.form.spec import Form, load_form
 from nianbao.io.roster import Unit, read_roster
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import merge
-from nianbao.problems import NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError
 from tests.workbooks import blank_workbook, edited, put
 
 SAMPLES = data_dir("samples")
@@ -169,6 +170,9 @@ def test_pinning_an_earlier_version(tmp_path: Path, form: Form, workspace: Works
     run("use", unit.unit_id, "最新", "--note", "恢复", "-w", workspace.root)
     assert state_of(workspace, unit.unit_id) == HAS_ERRORS
     assert run("use", unit.unit_id, "9", "--note", "x", "-w", workspace.root).exit_code == 1
+    huge = "99999999999999999999"  # more than SQLite's integers hold: no such version, not an internal error
+    assert f"没有第 {huge} 版" in run("use", unit.unit_id, huge, "--note", "x", "-w", workspace.root).output
+    assert "没有第" in run("history", unit.unit_id, "--diff", huge, "1", "-w", workspace.root).output
 
 
 def test_a_version_received_with_a_later_one_is_shown_with_its_own_errors(
@@ -200,6 +204,34 @@ def test_a_name_two_roster_units_share_is_not_guessed(tmp_path: Path) -> None:
         assert done.exit_code == 1 and "210922100" in done.output and "210922199" in done.output, done.output
         assert "单位编码" in done.output
     assert ws.unit_named("210922199").unit_id == "210922199" and ws.unit_named("哈尔套镇").unit_id == "210922101"
+
+
+def test_receiving_the_workspace_folder_itself_takes_none_of_its_own_files(workspace: Workspace) -> None:
+    workspace.receive([sample("210922100")])
+    inbox = workspace.root / "收件箱"  # a folder of the clerk's inside the workspace is received as usual
+    inbox.mkdir()
+    shutil.copy(sample("210922101"), inbox)
+    done = run("receive", workspace.root, "-w", workspace.root)  # as `nianbao receive .` in the workspace
+    assert done.exit_code == 0, done.output
+    status = workspace.status()
+    assert [u.unit_id for u in status.units if u.counted] == ["210922100", "210922101"]
+    assert all(u.counted.errors == 0 for u in status.units if u.counted) and not status.unidentified
+    assert "工作区自己的文件" in done.output and "新版本 1 个" in done.output, done.output
+
+
+def test_the_annotated_copy_sent_back_unchanged_is_no_new_version(tmp_path: Path, workspace: Workspace) -> None:
+    from tests.mailbuild import message
+
+    (first,) = workspace.receive([sample("210922103")])  # 冯家镇: a warning, so a copy is annotated
+    assert first.version is not None and workspace.annotate(first.version.id, tmp_path / "标注.xlsx")
+    copy = (tmp_path / "标注.xlsx").read_bytes()
+    (again,) = workspace.receive([tmp_path / "标注.xlsx"])
+    assert again.outcome == "refused" and again.reason == MESSAGES["ANNOTATED_COPY"], again
+    reply = message("冯家镇 <fjz@town.example>", "Re: 审核意见", [("冯家镇_问题标注.xlsx", copy)])
+    (mailed,) = workspace.receive_mail([RawMail("回信.eml", reply.as_bytes())])  # a reply quoting our copy
+    assert [f.outcome for f in mailed.files] == ["refused"]
+    state = workspace.state_of("210922103")
+    assert state.versions == 1 and state.counted is not None and state.counted.id == first.version.id
 
 
 def test_status_json_and_finding_the_workspace_from_a_subfolder(

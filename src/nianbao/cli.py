@@ -167,7 +167,7 @@ def generate(
 )
 @click.option("--password", default=None, help="由 .xls/.ods 重建的标注副本所用的保护密码（不填则随机）。")
 @click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="本次应使用的表格格式。")
-@click.option("--force", is_flag=True, help="覆盖标注副本目录中已有的同名标注副本。")
+@click.option("--force", is_flag=True, help="覆盖已有的 --json 文件和标注副本目录中已有的同名标注副本。")
 @_friendly
 def check(
     paths: tuple[Path, ...],
@@ -189,6 +189,8 @@ def check(
     from nianbao.operations.check import CheckOptions, check_files, iter_lines
 
     load_form(form_name)  # a broken spec stops the run here, not in every file's check
+    if json_out:
+        refuse_overwrite(json_out, force)  # before the long part, not after every file is checked
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
     options = CheckOptions(
         form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None, unit_id=word_unit

@@ -4,7 +4,7 @@ list of commands; this module holds their mail-specific output."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import formataddr, parseaddr
 from pathlib import Path
 
@@ -13,12 +13,14 @@ import click
 from nianbao.collection.mail import RawMail, iter_mail_files
 from nianbao.collection.reply import REPLY_DIR, Reply, draft_replies, send_replies
 from nianbao.collection.reply import mark_sent as mark_sent_replies
+from nianbao.collection.smtp import PASSWORD_VARIABLE as SMTP_PASSWORD
 from nianbao.collection.smtp import SmtpOutbox
 from nianbao.collection.workspace import KNOWN, NEW, REFUSED, Workspace
 from nianbao.io.files import shown
 from nianbao.io.roster import mail_addresses
 from nianbao.operations.parallel import Progress
 from nianbao.phrases import message_lines
+from nianbao.problems import MESSAGES, NianbaoError
 
 
 def receive_mail(
@@ -35,10 +37,11 @@ def receive_mail(
         raise click.UsageError("--since 只能与 --imap 一起使用")
     messages: Iterable[RawMail]
     if imap:
-        from nianbao.collection.imap import MailboxReader, since_date
+        from nianbao.collection.imap import PASSWORD_VARIABLE, MailboxReader, since_date
 
-        reader = MailboxReader.connect(imap, _password)
-        messages = reader.messages(workspace, since_date(since) if since else None)
+        after = since_date(since) if since else None  # a wrong date said before the password is asked for
+        reader = MailboxReader.connect(imap, _password(PASSWORD_VARIABLE))
+        messages = reader.messages(workspace, after)
     else:
         if not paths:
             raise click.UsageError("请写邮件文件（.eml、.mbox、.msg）或存放邮件的目录")
@@ -108,7 +111,7 @@ def reply_command(
 def _send(workspace: Workspace, replies: list[Reply], smtp: str, sender: str) -> bool:
     """Send the replies; True when one could not be sent."""
     sent, failed = 0, False
-    with SmtpOutbox.connect(smtp, _password) as outbox:
+    with SmtpOutbox.connect(smtp, _password(SMTP_PASSWORD)) as outbox:
         for result in send_replies(workspace, replies, outbox, sender):
             r = result.reply
             if result.sent:
@@ -149,5 +152,14 @@ def _colour(reply: Reply) -> str | None:
     return None if reply.recipients else "yellow"
 
 
-def _password(prompt: str) -> str:  # asked for on the terminal, never echoed or kept
-    return str(click.prompt(prompt, hide_input=True, err=True))
+def _password(variable: str) -> Callable[[str], str]:
+    """Asking for a password on the terminal (never echoed or kept); nothing typed (Ctrl-C, or no terminal as in
+    a scheduled task) is said with the variable that would have given it."""
+
+    def ask(prompt: str) -> str:
+        try:
+            return str(click.prompt(prompt, hide_input=True, err=True))
+        except click.Abort:
+            raise NianbaoError(MESSAGES["NO_PASSWORD"].format(variable=variable)) from None
+
+    return ask

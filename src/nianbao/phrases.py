@@ -21,6 +21,7 @@ from nianbao.collection.workspace import (
     RoundStatus,
     UnitState,
 )
+from nianbao.form.review import figure_text
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
 
@@ -79,7 +80,7 @@ def shown_value(value: object) -> str:
     if value is None or value == "":
         return "（空）"
     if isinstance(value, float):
-        return f"{value:g}"
+        return figure_text(value)
     text = str(value)
     return f"“{text if len(text) <= 40 else text[:40] + '……'}”"
 

@@ -207,7 +207,7 @@ def safe_attachment_name(name: str, content_type: str = "") -> str:
 def parse_mail(raw: bytes) -> Mail:
     """Everything nianbao needs from one message (RFC 5322 bytes). Never raises for a damaged message."""
     message = email.message_from_bytes(raw, policy=compat32)
-    sender_name, sender = email.utils.parseaddr(header_text(message, "From"))
+    sender_name, sender = _sender(message)
     message_id = str(message.get("Message-ID", "")).strip() or _made_up_id(raw)
     references = " ".join(str(message.get(h, "")).strip() for h in ("In-Reply-To", "References")).strip()
     mail = Mail(
@@ -215,7 +215,7 @@ def parse_mail(raw: bytes) -> Mail:
         sender=sender.strip().lower(),
         sender_name=sender_name,
         date=header_date(str(message.get("Date", ""))),
-        subject=header_text(message, "Subject"),
+        subject=_one_line(header_text(message, "Subject")),
         references=references,
         arrived=arrival(message),
         size=len(raw),
@@ -225,6 +225,23 @@ def parse_mail(raw: bytes) -> Mail:
         return mail
     _collect(message, mail, "")
     return mail
+
+
+def _sender(message: Message) -> tuple[str, str]:
+    """The From header's display name and address. The address is parsed before the encoded words are decoded
+    (RFC 2047), so that one written inside an encoded name ("张三 <other@qq.com>") is never taken for it; a
+    header some mail program encoded whole ("=?gbk?b?…?=" holding name and address) is parsed decoded."""
+    raw = _raw_header(message, "From")
+    name, address = email.utils.parseaddr(raw)
+    if "@" not in address or "=?" in address:
+        name, address = email.utils.parseaddr(decode_header_text(raw))
+        return _one_line(name), address
+    return _one_line(decode_header_text(name)), address
+
+
+def _one_line(text: str) -> str:
+    """A header as one line: an encoded word may hold line breaks (which would otherwise end up in a reply)."""
+    return " ".join(text.split())
 
 
 def _made_up_id(raw: bytes) -> str:

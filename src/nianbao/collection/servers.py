@@ -34,7 +34,10 @@ class ServerAddress:
 def parse_server_url(url: str, schemes: dict[str, int], example: str) -> ServerAddress:
     """``schemes``: the TLS scheme first, then the plain one, each with its default port. The user may be a
     whole address: a@b.cn@host or a%40b.cn@host."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # an unclosed [ of an IPv6 address
+        raise NianbaoError(f"服务器地址写得不对：{url}（应写成 {example}）") from None
     secure_scheme = next(iter(schemes))
     if parts.scheme not in schemes:
         raise NianbaoError(f"服务器地址应写成 {example}，不是 {url}")
@@ -47,6 +50,8 @@ def parse_server_url(url: str, schemes: dict[str, int], example: str) -> ServerA
     if port_text and not port_text.isdigit():
         raise NianbaoError(f"服务器地址中的端口应是数字：{port_text}")
     port = int(port_text) if port_text else schemes[parts.scheme]
+    if not 0 < port < 65536:
+        raise NianbaoError(f"服务器地址中的端口应是 1 到 65535 之间的数字：{port_text}")
     return ServerAddress(parts.scheme == secure_scheme, unquote(user), host, port, unquote(parts.path.lstrip("/")))
 
 

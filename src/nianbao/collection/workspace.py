@@ -58,6 +58,7 @@ UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
 _NOTHING_FROM_LAST_YEAR = "没有从这些文件中读到任何单位的上年数字："
+OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回复草稿或名单），不是单位发来的"
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 
 
@@ -601,8 +602,12 @@ class Workspace:
         outcomes: list[Received] = []
         fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
         copies: dict[int, Future[Path]] = {}
+        own = self._own_files()
         with ThreadPoolExecutor(max_workers=2) as copier:
             for index, item in enumerate(items):
+                if item.data is None and _is_under(item.path, own):  # `receive .` in the workspace
+                    outcomes.append(Received(item.path, REFUSED, reason=OWN_FILE))
+                    continue
                 try:
                     data = item.data
                     if data is None:
@@ -636,6 +641,8 @@ class Workspace:
                 items[index].report = _Checked.of(report)
                 if report.sha256 not in ("", items[index].digest):
                     outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+                elif report.ignored:  # our annotated copy, unchanged: attached to a reply, or received by mistake
+                    outcomes[index] = Received(items[index].path, REFUSED, reason=report.ignored, blank=True)
                 elif blank_quotes and _nothing_typed(report):
                     reason = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
                     outcomes[index] = Received(items[index].path, REFUSED, reason=reason, blank=True)
@@ -649,6 +656,14 @@ class Workspace:
                 outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
         sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
         return outcomes
+
+    def _own_files(self) -> list[Path]:
+        """What the workspace writes itself (blank workbooks, summaries, reply drafts, the roster, record, spec and
+        reply wording): never a unit's return, even when the clerk receives the workspace's own folder."""
+        from nianbao.collection.reply import REPLY_DIR, TEXTS_FILE
+
+        own = [BLANK_DIR, SUMMARY_DIR, REPLY_DIR, store.DATABASE, self.roster_path.name, SPEC_COPY, TEXTS_FILE]
+        return [resolved(self.root / name) for name in own]
 
     def _copy(self, path: Path, digest: str) -> Path:
         """Store the file at ``path`` again read from disk; ValueError if it no longer holds ``digest``."""
@@ -1036,7 +1051,7 @@ class Workspace:
 
     def file(self, file_id: int) -> Version:
         """A received file by its number in the record."""
-        row = self.db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        row = self.db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone() if _fits(file_id) else None
         if row is None:
             raise NianbaoError(f"工作区中没有编号为 {file_id} 的文件")
         return _version(row)
@@ -1245,9 +1260,11 @@ class Workspace:
 
     def _numbered(self, unit: str, number: int) -> Version:
         found = self.unit_named(unit)
-        row = self.db.execute(
-            "SELECT * FROM files WHERE unit_id = ? AND version = ?", (found.unit_id, number)
-        ).fetchone()
+        row = (
+            self.db.execute("SELECT * FROM files WHERE unit_id = ? AND version = ?", (found.unit_id, number)).fetchone()
+            if _fits(number)
+            else None
+        )
         if row is None:
             raise NianbaoError(f"{found.unit_id} {found.unit_name} 没有第 {number} 版")
         return _version(row)
@@ -1429,3 +1446,15 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no user name in the environment (a service, a container)
         return os.environ.get("USERNAME", "未知用户")
+
+
+def _fits(number: int) -> bool:
+    """Whether a number typed by the clerk (or in an address) can be a record's number at all: SQLite's integers
+    stop at 2**63 - 1, and a bigger one would be an internal error rather than "no such version"."""
+    return -(2**63) <= number < 2**63
+
+
+def _is_under(path: Path, places: list[Path]) -> bool:
+    """Whether ``path`` is one of ``places`` or inside one of them."""
+    where = resolved(path)
+    return any(where == place or place in where.parents for place in places)

@@ -153,8 +153,8 @@ def _number(raw: Raw, default: float | None = None, above: float | None = None) 
 
 
 def figure_text(value: float) -> str:
-    """A figure as a message shows it: 34290, 25.1 (never 3.429e+04)."""
-    return str(int(value)) if value == int(value) else f"{value:.4f}".rstrip("0")
+    """A figure as a message shows it: 34290, 25.1 (never 3.429e+04), to the 4 decimals the rules compare."""
+    return str(int(value)) if value == int(value) else f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)

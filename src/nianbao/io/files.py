@@ -146,9 +146,19 @@ def sha256(data: bytes) -> str:
 
 
 def shown(path: Path) -> str:
-    """A path as text to print and save: bytes of a name that are not UTF-8 (a GBK name from a zip or a
-    network share) become U+FFFD instead of making every later write fail."""
-    return os.fsencode(path).decode("utf-8", "replace")
+    """A path as text to print and save: a name that is not UTF-8 is read as GBK (from a zip or a Windows
+    network share, that is what it is), and bytes that are neither become U+FFFD instead of making every later
+    write fail."""
+    return "/".join(map(_name_text, os.fsencode(path).split(b"/")))  # a UTF-8 folder may hold a GBK name
+
+
+def _name_text(raw: bytes) -> str:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
 
 
 def resolved(path: Path) -> Path:

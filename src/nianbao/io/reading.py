@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import html
 import io
 import posixpath
 import re
@@ -17,7 +18,6 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import unescape
 
 import python_calamine
 from defusedxml import ElementTree
@@ -336,7 +336,7 @@ def _formulas_in(xml: bytes) -> dict[tuple[int, int], CellFormula]:
         # A formula whose result is "" is calculated too: Excel marks it t="str" with an empty value.
         cached = bool(value and value[1]) or attributes.get(b"t") == b"str"
         column = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(ref[1]))) - 1
-        text = unescape((formula[1] or b"").decode("utf-8"), {"&quot;": '"', "&apos;": "'"})
+        text = html.unescape((formula[1] or b"").decode("utf-8"))  # &amp; &quot; and &#20214; alike
         error = value[1].decode("utf-8", "replace") if value and attributes.get(b"t") == b"e" else ""
         formulas[(int(ref[2]) - 1, column)] = CellFormula(text, cached, error)
     return formulas

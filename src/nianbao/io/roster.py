@@ -37,12 +37,11 @@ def read_roster(path: str | Path) -> list[Unit]:
     if path.stat().st_size > MAX_ROSTER_BYTES:
         raise RosterError(path.name, ["文件过大，不像是单位名单"])
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows = _xlsx_rows(path)
-    elif path.suffix.lower() in (".csv", ".txt"):
-        rows = _csv_rows(path)
-    else:
-        raise RosterError(path.name, [f"不支持 {path.suffix or '无扩展名'} 格式，请用 .csv 或 .xlsx"])
-    return _units(path.name, rows)
+        sheet, rows = _xlsx_rows(path)
+        return _units(f"{path.name}（工作表“{sheet}”）" if sheet else path.name, rows)
+    if path.suffix.lower() in (".csv", ".txt"):
+        return _units(path.name, _csv_rows(path))
+    raise RosterError(path.name, [f"不支持 {path.suffix or '无扩展名'} 格式，请用 .csv 或 .xlsx"])
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -56,7 +55,9 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     return [(reader.line_num, row) for row in reader]
 
 
-def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
+def _xlsx_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The rows of the first sheet with a header of both columns (a 说明 sheet may come first), else of the
+    first sheet; and that sheet's name when the workbook has more than one, for the messages."""
     from openpyxl import load_workbook
 
     try:
@@ -64,11 +65,21 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise RosterError(path.name, [f"无法作为 Excel 文件打开：{type(exc).__name__}"]) from None
     try:
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()  # WPS may write a wrong <dimension>
-        return [(i, [_cell_text(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+        sheets = []
+        for ws in wb.worksheets:
+            ws.reset_dimensions()  # WPS may write a wrong <dimension>
+            rows = [(i, [_cell_text(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), 1)]
+            if _has_header(rows):
+                return (ws.title if len(wb.worksheets) > 1 else ""), rows
+            sheets.append((ws.title, rows))
+        return (sheets[0][0] if len(sheets) > 1 else ""), sheets[0][1]
     finally:
         wb.close()
+
+
+def _has_header(rows: list[tuple[int, list[str]]]) -> bool:
+    filled = [[c.strip() for c in row] for _, row in rows if any(c.strip() for c in row)][:HEADER_SEARCH_ROWS]
+    return any(_find(row, ID_HEADERS) is not None and _find(row, NAME_HEADERS) is not None for row in filled)
 
 
 def _cell_text(value: object) -> str:
@@ -110,20 +121,26 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
         wrong = _wrong_id(unit_id)
         if wrong:
             problems.append(f"第 {line} 行：单位编码“{unit_id.removeprefix(_NOT_AN_ID)}”{wrong}")
-        if unit_id and unit_id in first_line:
-            problems.append(f"第 {line} 行：单位编码 {unit_id} 与第 {first_line[unit_id]} 行重复")
-        if unit_id and unit_name and unit_id not in first_line:
+        same = _same_code(unit_id)  # ２１０９２２１００ and 210922100 are one code typed twice
+        if unit_id and same in first_line:
+            problems.append(f"第 {line} 行：单位编码 {unit_id} 与第 {first_line[same]} 行重复")
+        if unit_id and unit_name and same not in first_line:
             extra = {
                 h: v for i, (h, v) in enumerate(zip(header, row, strict=False)) if i not in (id_col, name_col) and h
             }
             units.append(Unit(unit_id, unit_name, line, extra, row[kind_col] if kind_col is not None else ""))
         if unit_id:
-            first_line.setdefault(unit_id, line)
+            first_line.setdefault(same, line)
     if problems:
         raise RosterError(source, problems)
     if not units:
         raise RosterError(source, ["名单里没有任何单位"])
     return units
+
+
+def _same_code(unit_id: str) -> str:
+    """A code as compared for duplicates: full-width characters as half-width, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", unit_id).split())
 
 
 _NOT_AN_ID = "\x00"

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,8 @@ def _hint(text: str, kind: FieldType) -> str:
 
 
 def _show(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:.10g}"
+    """A number as typed, in full: 12, 0.00001 (never 1e-05)."""
+    return str(int(value)) if value == int(value) else format(Decimal(repr(value)), "f")
 
 
 def formula_reading(reading: Reading, formula: CellFormula | None) -> Reading:

@@ -496,7 +496,9 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
         # Cached totals are 0 or missing in files nobody recalculated: only a real, different figure counts.
         if isinstance(shown, (int, float)) and shown and value is not None and abs(shown - value) > 1e-6:
             report.problems.append(
-                Problem.of(WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=f"{shown:g}", value=f"{value:g}")
+                Problem.of(
+                    WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=figure_text(shown), value=figure_text(value)
+                )
             )
     for text in form.text_cells:
         report.raw[text.code] = raw = opened.sheets[text.sheet].get(text.row, text.col)
@@ -538,7 +540,7 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
             if outcome is None or outcome.ok:
                 continue
             sign = "≠" if check.op == "==" else "<"
-            message = f"{rule.message}（{outcome.left:g} {sign} {outcome.right:g}）"
+            message = f"{rule.message}（{figure_text(outcome.left)} {sign} {figure_text(outcome.right)}）"
             cell = form.cells[check.anchor]
             report.problems.append(problem_at(cell, rule.severity, rule.id, message, (outcome.left, outcome.right)))
     if previous is not None:

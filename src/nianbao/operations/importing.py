@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 
+from nianbao.form.review import figure_text
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import DEFAULT_FORM, DocCell, Form, Table, load_form
 from nianbao.io.files import decode_chinese_text, refuse_overwrite, shown, write_atomic
@@ -217,7 +218,7 @@ def _compare_totals(form: Form, result: Imported) -> None:
         if isinstance(printed, float) and value is not None and abs(printed - value) > 1e-9:
             place = _describe(form, code)
             result.problems.append(
-                Problem.of(ERROR, "IMPORT_TOTAL", place=place, printed=f"{printed:g}", sum=f"{value:g}")
+                Problem.of(ERROR, "IMPORT_TOTAL", place=place, printed=figure_text(printed), sum=figure_text(value))
             )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nianbao.form.review import figure_text
 from nianbao.form.spec import Form, Table, load_form
 from nianbao.io.files import refuse_overwrite, shown, write_atomic
 from nianbao.operations.check import CheckedFile, CheckOptions, check_file
@@ -119,9 +120,9 @@ def text_warnings(report: AnnualReport) -> list[Problem]:
     if isinstance(received, (int, float)):
         for m in _RECEIVED.finditer(texts):
             if float(m[1]) != received:
-                problems.append(Problem.of(WARNING, "TEXT_FIGURE", quoted=m[0], received=f"{received:g}"))
+                problems.append(Problem.of(WARNING, "TEXT_FIGURE", quoted=m[0], received=figure_text(received)))
         if _NONE_RECEIVED.search(texts) and received > 0:
-            problems.append(Problem.of(WARNING, "TEXT_FIGURE", quoted="未收到申请", received=f"{received:g}"))
+            problems.append(Problem.of(WARNING, "TEXT_FIGURE", quoted="未收到申请", received=figure_text(received)))
     for section in form.narrative:
         if report.texts.get(section.code, "").strip() in _NOTHING:
             problems.append(Problem.of(WARNING, "TEXT_EMPTY", section=section.title))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import threading
 import webbrowser
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from waitress.server import BaseWSGIServer, create_server
 
-from nianbao.problems import NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError
 from nianbao.web.app import LOCAL_NAMES, Settings, create_app
 
 THREADS = 8
@@ -24,10 +25,16 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765, password:
     local = host in LOCAL_NAMES
     if not local and not password:
         raise NianbaoError(PASSWORD_NEEDED)
+    if not 0 <= port <= 65535:  # the socket would silently take the port modulo 65536
+        raise NianbaoError(MESSAGES["WEB_PORT"].format(port=port))
     app = create_app(Settings(root=root, password=password or None, local=local))
     try:
         server = create_server(app, host=host, port=port, threads=THREADS, ident="nianbao")
+    except ValueError:  # not an address, nor a name that resolves
+        raise NianbaoError(MESSAGES["WEB_HOST"].format(host=host)) from None
     except OSError as exc:
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise NianbaoError(MESSAGES["WEB_HOST_ELSEWHERE"].format(host=host)) from None
         raise NianbaoError(
             f"无法在 {host}:{port} 上开启网页（{exc.strerror or exc}）；端口可能已被占用，请用 --port 换一个"
         ) from None
