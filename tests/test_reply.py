@@ -18,7 +18,15 @@ from click.testing import CliRunner, Result
 
 from nianbao.cli import main
 from nianbao.collection.mail import parse_mail
-from nianbao.collection.reply import PROBLEMS, REMINDER, REQUEST, TEXTS_FILE, draft_replies, send_replies
+from nianbao.collection.reply import (
+    PROBLEMS,
+    REMINDER,
+    REQUEST,
+    TEXTS_FILE,
+    draft_replies,
+    mark_sent,
+    send_replies,
+)
 from nianbao.collection.smtp import SmtpOutbox
 from nianbao.collection.workspace import HAS_ERRORS, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace
 from nianbao.form.spec import Form
@@ -406,3 +414,22 @@ def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace:
     assert listed == [[str(v) if v is not None else "" for v in row] for row in rows]
     wrong = run("status", "--out", tmp_path / "报送情况.pdf", "-w", workspace.root)
     assert wrong.exit_code != 0 and ".xlsx" in wrong.output and not (tmp_path / "报送情况.pdf").exists()
+
+
+def test_a_rejection_drafted_after_a_reply_is_a_file_of_its_own(workspace: Workspace) -> None:
+    """The reply carrying a rejection answers the same version as the one drafted before: it must neither
+    overwrite a reply already sent (the record of what went out) nor be set aside with the draft it replaces."""
+    first = {r.unit_id: r for r in draft_replies(workspace).replies}
+    sent_before = first["210922100"].draft.read_bytes()
+    mark_sent(workspace, [first["210922100"]])  # sent; 210922101's draft stays unsent
+    workspace.reject("210922100", "表三与台账不符")
+    workspace.reject("210922101", "表二规章件数不对")
+    now = {r.unit_id: r for r in draft_replies(workspace).replies}
+    for unit_id in ("210922100", "210922101"):
+        draft = now[unit_id].draft
+        assert draft.is_file() and draft.parent.name == "回复草稿", draft
+        body = parsed(draft.read_bytes()).get_body(("plain",))
+        assert body is not None and "审核退回" in body.get_content()
+    assert first["210922100"].draft.read_bytes() == sent_before  # what was sent is kept as sent
+    unsent = workspace.db.execute("SELECT draft FROM replies WHERE key = ?", (first["210922101"].key,)).fetchone()
+    assert (workspace.root / unsent["draft"]).is_file() and "已过时" in unsent["draft"]
