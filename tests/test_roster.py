@@ -149,3 +149,12 @@ def test_a_roster_copied_out_of_excel_with_tabs_or_semicolons_is_read(tmp_path: 
     path = tmp_path / "r.txt"
     path.write_text(f"单位编码{separator}单位名称\n210922100{separator}彰武镇\n", encoding="utf-8")
     assert [(u.unit_id, u.unit_name) for u in read_roster(path)] == [("210922100", "彰武镇")]
+
+
+def test_columns_with_the_same_header_or_none_keep_their_values(tmp_path: Path) -> None:
+    """A roster with two 邮箱 columns (the office's and a person's) or a phone number under no header: each
+    value is kept (the first column keeps its name), so no address or contact is lost."""
+    path = tmp_path / "名单.csv"
+    path.write_text("单位编码,单位名称,邮箱,邮箱,,联系人,\n1,甲镇,a@a.cn,b@a.cn,13800000001,张三,\n", encoding="utf-8")
+    (unit,) = read_roster(path)
+    assert unit.extra == {"邮箱": "a@a.cn", "邮箱（2）": "b@a.cn", "第5列": "13800000001", "联系人": "张三"}
