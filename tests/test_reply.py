@@ -433,3 +433,13 @@ def test_a_rejection_drafted_after_a_reply_is_a_file_of_its_own(workspace: Works
     assert first["210922100"].draft.read_bytes() == sent_before  # what was sent is kept as sent
     unsent = workspace.db.execute("SELECT draft FROM replies WHERE key = ?", (first["210922101"].key,)).fetchone()
     assert (workspace.root / unsent["draft"]).is_file() and "已过时" in unsent["draft"]
+
+
+def test_a_roster_column_named_as_a_column_of_the_status_table_is_told_apart(tmp_path: Path) -> None:
+    path = tmp_path / "名单.csv"
+    path.write_text("单位编码,单位名称,状态,说明\n1,甲镇,撤并中,新设\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", path, 2025)
+    assert run("status", "--out", tmp_path / "s.csv", "-w", ws.root).exit_code == 0
+    header, row = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"))))
+    assert len(set(header)) == len(header), header  # each column said once: which 状态 is whose
+    assert row[header.index("状态")] == NOT_RECEIVED and "撤并中" in row and "新设" in row

@@ -178,4 +178,5 @@ def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str]
             why(state).lstrip("："),
         ]
         rows.append(row + [own.get(column, "") for column in extra])
-    return STATUS_HEADER + extra, rows
+    named = [f"名单上的{column}" if column in STATUS_HEADER else column for column in extra]  # 状态 is ours
+    return STATUS_HEADER + named, rows
