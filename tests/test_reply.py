@@ -443,3 +443,16 @@ def test_a_roster_column_named_as_a_column_of_the_status_table_is_told_apart(tmp
     header, row = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"))))
     assert len(set(header)) == len(header), header  # each column said once: which 状态 is whose
     assert row[header.index("状态")] == NOT_RECEIVED and "撤并中" in row and "新设" in row
+
+
+def test_a_long_reason_of_several_lines_keeps_the_status_one_line_a_unit(workspace: Workspace) -> None:
+    before = run("status", "-w", workspace.root).output.splitlines()
+    why = "表三第 5 行与台账不符\n请核对后重报" + "。" * 2000
+    workspace.reject("210922104", why)
+    after = run("status", "-w", workspace.root).output.splitlines()
+    assert len(after) == len(before)
+    line = next(line for line in after if "210922104" in line)
+    assert "已退回：表三第 5 行与台账不符 请核对后重报" in line and len(line) < 200, line
+    assert [r["note"] for r in workspace.state_of("210922104").rejections] == [why]  # kept whole
+    logged = run("log", "-w", workspace.root).output.splitlines()
+    assert logged[0].endswith("请核对后重报" + "。" * 2000), logged[:2]  # the log keeps it whole, on its line
