@@ -71,6 +71,13 @@ def test_a_formula_never_calculated_is_reported_as_such_not_as_blank(tmp_path: P
     assert report.figures[CODE] is None and not report.ok
 
 
+def test_a_formula_with_chinese_text_is_shown_as_typed(tmp_path: Path, form: Form) -> None:
+    path = tmp_path / "openpyxl.xlsx"  # openpyxl writes 附 as &#38468; in the sheet's XML
+    path.write_bytes(filled_workbook(form, {**consistent_inputs(form, random.Random(1)), CODE: "='附.表'!A1&\"五\""}))
+    ((_, _, message),) = problem_at(check_file(path, CheckOptions()), form, CODE)
+    assert "“='附.表'!A1&\"五\"”" in message, message
+
+
 def test_a_blank_cell_without_formula_stays_blank(tmp_path: Path, form: Form) -> None:
     path = tmp_path / "blank.xlsx"
     path.write_bytes(blank_workbook(form))
@@ -163,7 +170,9 @@ def _error_formula_workbook(form: Form, cell: Cell) -> bytes:
         ("of:=[.B9]+1", "B9+1"),
         ("of:=SUM([.A1:.A3])", "SUM(A1:A3)"),
         ("of:=[Sheet2.A1]*2", "Sheet2!A1*2"),
-        ("of:=[$表三.$C$7]-[.D7]", "$表三!$C$7-D7"),
+        ("of:=[$表三.$C$7]-[.D7]", "表三!$C$7-D7"),
+        ("of:=[$'附.表'.A1]", "'附.表'!A1"),  # a sheet named with a dot
+        ("of:=['It''s.1'.B2:.B3]", "'It''s.1'!B2:B3"),
         ("=1/0", "1/0"),
     ],
 )

@@ -384,3 +384,18 @@ def test_an_empty_or_headerless_mail_file_is_refused_not_a_letter_without_a_work
     mbox_headers = iter_mail_files([tmp_path / "乱码.mbox"])
     assert read_mail(RawMail("x", b"From - Mon Jan 12 2026\nSubject: a\n\nbody")).subject == "a"  # Thunderbird's
     assert len(list(mbox_headers)) == 1
+
+
+def test_a_mail_dated_at_the_end_of_time_is_received_as_undated(tmp_path: Path, workspace: Workspace) -> None:
+    """Year 9999 west of Greenwich is past the last date a computer can show in China's time: the whole
+    receive stopped with an internal error; such a date is no date."""
+    unit = "210922100"
+    odd = message("彰武镇 <zwz@town.example>", "年报", [("彰武镇.xlsx", sample(unit))])
+    del odd["Date"]
+    odd["Date"] = "Fri, 31 Dec 9999 23:59:59 -1200"
+    odd["Received"] = "from relay by mail.town.example; Fri, 31 Dec 9999 23:59:59 -1200"
+    assert parse_mail(odd.as_bytes()).date is None and parse_mail(odd.as_bytes()).arrived is None
+    (tmp_path / "odd.eml").write_bytes(odd.as_bytes())
+    done = run("receive", "--mail", tmp_path / "odd.eml", "-w", workspace.root)
+    assert done.exit_code == 0 and "内部错误" not in done.output, done.output
+    assert workspace.history(unit)[1]

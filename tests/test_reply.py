@@ -18,7 +18,15 @@ from click.testing import CliRunner, Result
 
 from nianbao.cli import main
 from nianbao.collection.mail import parse_mail
-from nianbao.collection.reply import PROBLEMS, REMINDER, REQUEST, TEXTS_FILE, draft_replies, send_replies
+from nianbao.collection.reply import (
+    PROBLEMS,
+    REMINDER,
+    REQUEST,
+    TEXTS_FILE,
+    draft_replies,
+    mark_sent,
+    send_replies,
+)
 from nianbao.collection.smtp import SmtpOutbox
 from nianbao.collection.workspace import HAS_ERRORS, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace
 from nianbao.form.spec import Form
@@ -406,3 +414,45 @@ def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace:
     assert listed == [[str(v) if v is not None else "" for v in row] for row in rows]
     wrong = run("status", "--out", tmp_path / "报送情况.pdf", "-w", workspace.root)
     assert wrong.exit_code != 0 and ".xlsx" in wrong.output and not (tmp_path / "报送情况.pdf").exists()
+
+
+def test_a_rejection_drafted_after_a_reply_is_a_file_of_its_own(workspace: Workspace) -> None:
+    """The reply carrying a rejection answers the same version as the one drafted before: it must neither
+    overwrite a reply already sent (the record of what went out) nor be set aside with the draft it replaces."""
+    first = {r.unit_id: r for r in draft_replies(workspace).replies}
+    sent_before = first["210922100"].draft.read_bytes()
+    mark_sent(workspace, [first["210922100"]])  # sent; 210922101's draft stays unsent
+    workspace.reject("210922100", "表三与台账不符")
+    workspace.reject("210922101", "表二规章件数不对")
+    now = {r.unit_id: r for r in draft_replies(workspace).replies}
+    for unit_id in ("210922100", "210922101"):
+        draft = now[unit_id].draft
+        assert draft.is_file() and draft.parent.name == "回复草稿", draft
+        body = parsed(draft.read_bytes()).get_body(("plain",))
+        assert body is not None and "审核退回" in body.get_content()
+    assert first["210922100"].draft.read_bytes() == sent_before  # what was sent is kept as sent
+    unsent = workspace.db.execute("SELECT draft FROM replies WHERE key = ?", (first["210922101"].key,)).fetchone()
+    assert (workspace.root / unsent["draft"]).is_file() and "已过时" in unsent["draft"]
+
+
+def test_a_roster_column_named_as_a_column_of_the_status_table_is_told_apart(tmp_path: Path) -> None:
+    path = tmp_path / "名单.csv"
+    path.write_text("单位编码,单位名称,状态,说明\n1,甲镇,撤并中,新设\n", encoding="utf-8")
+    ws, _ = Workspace.create(tmp_path / "ws", path, 2025)
+    assert run("status", "--out", tmp_path / "s.csv", "-w", ws.root).exit_code == 0
+    header, row = list(csv.reader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"))))
+    assert len(set(header)) == len(header), header  # each column said once: which 状态 is whose
+    assert row[header.index("状态")] == NOT_RECEIVED and "撤并中" in row and "新设" in row
+
+
+def test_a_long_reason_of_several_lines_keeps_the_status_one_line_a_unit(workspace: Workspace) -> None:
+    before = run("status", "-w", workspace.root).output.splitlines()
+    why = "表三第 5 行与台账不符\n请核对后重报" + "。" * 2000
+    workspace.reject("210922104", why)
+    after = run("status", "-w", workspace.root).output.splitlines()
+    assert len(after) == len(before)
+    line = next(line for line in after if "210922104" in line)
+    assert "已退回：表三第 5 行与台账不符 请核对后重报" in line and len(line) < 200, line
+    assert [r["note"] for r in workspace.state_of("210922104").rejections] == [why]  # kept whole
+    logged = run("log", "-w", workspace.root).output.splitlines()
+    assert logged[0].endswith("请核对后重报" + "。" * 2000), logged[:2]  # the log keeps it whole, on its line

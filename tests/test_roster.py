@@ -176,3 +176,12 @@ def test_codes_that_differ_only_in_full_width_digits_or_spaces_are_duplicates(tm
         read_roster(path)
     problems = str(refused.value)
     assert "第 3 行：单位编码 210922100 与第 2 行" in problems and "第 5 行：单位编码 210922101 与第 4 行" in problems
+
+
+def test_columns_with_the_same_header_or_none_keep_their_values(tmp_path: Path) -> None:
+    """A roster with two 邮箱 columns (the office's and a person's) or a phone number under no header: each
+    value is kept (the first column keeps its name), so no address or contact is lost."""
+    path = tmp_path / "名单.csv"
+    path.write_text("单位编码,单位名称,邮箱,邮箱,,联系人,\n1,甲镇,a@a.cn,b@a.cn,13800000001,张三,\n", encoding="utf-8")
+    (unit,) = read_roster(path)
+    assert unit.extra == {"邮箱": "a@a.cn", "邮箱（2）": "b@a.cn", "第5列": "13800000001", "联系人": "张三"}

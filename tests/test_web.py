@@ -28,7 +28,7 @@ from nianbao.web.uploads import MAIL_NOTE, unpack
 from tests.msgbuild import MsgAttachment, MsgMessage, outlook_message
 from tests.test_workspace import run
 from tests.web import make_round, sample, serving
-from tests.workbooks import write_roster
+from tests.workbooks import edited, write_roster
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -279,6 +279,29 @@ def test_the_clerk_sends_a_version_back_from_its_page_and_takes_it_back(tmp_path
         as_text=True
     )
     assert Workspace.open(root).state_of("210922105").state == "已通过"
+
+
+def test_a_rejection_posted_from_a_stale_page_or_twice_sends_back_only_what_the_clerk_saw(
+    tmp_path: Path, form: Form
+) -> None:
+    workspace = make_round(tmp_path, form)
+    client = _client(create_app(Settings(workspace.root)))
+    token = csrf(client, "/unit/210922105")
+    page = client.get("/unit/210922105").get_data(as_text=True)
+    assert 'name="version" value="1"' in page  # the form says which version the clerk is sending back
+    why = {"csrf": token, "note": "表三数字与台账不符", "version": "1"}
+    client.post("/unit/210922105/reject", data=why)
+    client.post("/unit/210922105/reject", data=why)  # the button pressed twice, or the page posted again
+    assert [r["note"] for r in workspace.state_of("210922105").rejections] == ["表三数字与台账不符"]
+
+    counted = workspace.state_of("210922105").counted
+    assert counted is not None
+    newer = tmp_path / "新的一版.xlsx"  # the unit's correction comes while the page is open
+    newer.write_bytes(edited(workspace.stored_path(counted).read_bytes(), lambda wb: None))
+    workspace.receive([newer])
+    stale = client.post("/unit/210922105/reject", data={**why, "note": "另一个问题"}, follow_redirects=True)
+    assert "第 2 版" in stale.get_data(as_text=True) and 'class="error"' in stale.get_data(as_text=True)
+    assert workspace.state_of("210922105").rejections == []  # the version the clerk has not seen is not sent back
 
 
 def test_the_board_hands_on_the_status_as_a_workbook(client: FlaskClient) -> None:

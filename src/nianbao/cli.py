@@ -32,7 +32,7 @@ from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import os_reason, refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.operations.parallel import Progress
-from nianbao.phrases import describe, received_line, shown_value, status_table, when, why
+from nianbao.phrases import describe, in_a_line, received_line, shown_value, status_table, when, why
 from nianbao.problems import MESSAGES, NianbaoError, SpecError
 
 if TYPE_CHECKING:  # each command imports the operations it runs: `nianbao status` starts without them
@@ -674,7 +674,7 @@ def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None)
             if unit.open_warnings:  # the file's own and those of the comparison with other units, as the board says
                 detail += f"（待核实 {len(unit.open_warnings)}）"
             if unit.rejections:
-                detail += f"  已退回：{unit.rejections[-1]['note']}"
+                detail += f"  已退回：{in_a_line(unit.rejections[-1]['note'])}"
         late = f" {LATE}" if unit.late else ""
         lines.append(
             click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])

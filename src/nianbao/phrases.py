@@ -76,6 +76,12 @@ def received_line(result: Received) -> tuple[str, str | None]:
     return f"{mark[0]} {name} → {who} 第 {version.version} 版：{own}（不是计入的版本{unit}）", mark[1]
 
 
+def in_a_line(text: str, limit: int = 60) -> str:
+    """The clerk's words (a reason of several lines, of pages) on one line of a listing, cut short if long."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "……"
+
+
 def shown_value(value: object) -> str:
     if value is None or value == "":
         return "（空）"
@@ -101,9 +107,9 @@ def describe(entry: LogEntry) -> str:
         which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
         return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
     if entry.action == "reject":
-        return f"退回：{d['unit_id']} 第 {d['version']} 版：{d['note']}"
+        return f"退回：{d['unit_id']} 第 {d['version']} 版：{' '.join(d['note'].split())}"  # a line an entry
     if entry.action == "withdraw":
-        return f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{d['note']}"
+        return f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{' '.join(d['note'].split())}"
     if entry.action == "previous":
         return f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查"
     if entry.action == "merge":
@@ -179,4 +185,5 @@ def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str]
             why(state).lstrip("："),
         ]
         rows.append(row + [own.get(column, "") for column in extra])
-    return STATUS_HEADER + extra, rows
+    named = [f"名单上的{column}" if column in STATUS_HEADER else column for column in extra]  # 状态 is ours
+    return STATUS_HEADER + named, rows

@@ -315,10 +315,10 @@ def parse_msg(raw: bytes) -> Mail:
             message_id=message.message_id() or _made_up_id(raw),
             sender=sender.strip().lower(),
             sender_name=sender_name.strip(),
-            date=message.date(),
+            date=plausible(message.date()),
             subject=message.subject().strip(),
             references=message.references(),
-            arrived=message.time(DELIVERY_TIME) or arrival(message.headers()),
+            arrived=plausible(message.time(DELIVERY_TIME)) or arrival(message.headers()),
             size=len(raw),
         )
         if len(raw) > MAX_MESSAGE_BYTES:
@@ -547,7 +547,13 @@ def header_date(text: str) -> datetime | None:
         found = email.utils.parsedate_to_datetime(text.strip())
     except (TypeError, ValueError, IndexError):
         return None
-    return found if found.tzinfo is not None else found.astimezone()
+    return plausible(found if found.tzinfo is not None else found.astimezone())
+
+
+def plausible(at: datetime | None) -> datetime | None:
+    """A time a computer can show in any zone, else None: the year 9999 west of Greenwich is past the last
+    date there is (a sender's clock or a mail program gone wrong)."""
+    return at if at is not None and 1 < at.year < 9999 else None
 
 
 def arrival(headers: Message) -> datetime | None:

@@ -300,11 +300,12 @@ def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) ->
     suffix = f"_第{state.counted.version}版" if kind == PROBLEMS and state.counted else ""
     if kind == REMINDER:
         suffix = f"_{date.today().isoformat()}"
-    name = f"{safe_name(state.unit_id, 30)}_{safe_name(state.unit_name)}_{KIND_NAMES[kind]}{suffix}.eml"
+    stem = f"{safe_name(state.unit_id, 30)}_{safe_name(state.unit_name)}_{KIND_NAMES[kind]}{suffix}"
     recipients = ",".join(address for _, address in getaddresses(message.get_all("To", [])))
     with store.transaction(workspace.db):
         row = workspace.db.execute("SELECT * FROM replies WHERE key = ?", (key,)).fetchone()
         if row is None or not row["sent_at"]:
+            name = _free_name(workspace, key, stem)
             folder.mkdir(exist_ok=True)
             write_atomic(folder / name, message.as_bytes(policy=EML), overwrite=True)
             workspace.db.execute(
@@ -324,6 +325,17 @@ def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) ->
     found = _recorded(workspace, key)
     assert found is not None
     return found
+
+
+def _free_name(workspace: Workspace, key: str, stem: str) -> str:
+    """A draft's file name that no other reply's draft has: another reply to the same version (the one drafted
+    before a rejection, perhaps sent) keeps its own file."""
+    others = {row["draft"] for row in workspace.db.execute("SELECT draft FROM replies WHERE key != ?", (key,))}
+    name, n = f"{stem}.eml", 1
+    while f"{REPLY_DIR}/{name}" in others:
+        n += 1
+        name = f"{stem}（{n}）.eml"
+    return name
 
 
 # -- the message ---------------------------------------------------------------------------------------------

@@ -1151,16 +1151,25 @@ class Workspace:
             _log(self.db, "use", {"unit_id": found.unit_id, "version": version or "最新", "note": note}, self.user)
         return chosen
 
-    def reject(self, unit: str, note: str) -> Version:
+    def reject(self, unit: str, note: str, version: int | None = None) -> Version:
         """Send the counted version back to its unit with the clerk's reason, for what no rule finds (a figure
         the clerk knows to be wrong, the narrative of another unit …). The unit is 有错误 until a new version
-        comes; the reply lists the reason first. Returns the version sent back."""
+        comes; the reply lists the reason first. ``version``: the one the clerk looked at (refused if another
+        counts now). The same reason again for the same version is not a second rejection. Returns the version
+        sent back."""
         if says_nothing(note):
             raise NianbaoError("退回必须写明原因（--note），单位要据此修改")
-        state = self.state_of(unit)
-        if state.counted is None:
-            raise NianbaoError(f"{state.unit_id} {state.unit_name} 还没有报送，没有可退回的版本")
-        with store.transaction(self.db):
+        with store.transaction(self.db):  # the version judged is the one sent back, whatever comes meanwhile
+            state = self.state_of(unit)
+            if state.counted is None:
+                raise NianbaoError(f"{state.unit_id} {state.unit_name} 还没有报送，没有可退回的版本")
+            if version is not None and state.counted.version != version:
+                raise NianbaoError(
+                    f"{state.unit_id} {state.unit_name} 现在计入的是第 {state.counted.version} 版，"
+                    f"不是第 {version} 版，未退回；请先看过这一版再决定"
+                )
+            if any(r["note"] == note.strip() for r in state.rejections):
+                return state.counted
             self.db.execute(
                 "INSERT INTO rejections (unit_id, file_id, note, user, at) VALUES (?, ?, ?, ?, ?)",
                 (state.unit_id, state.counted.id, note.strip(), self.user, _now()),

@@ -383,11 +383,22 @@ def _excel_style(formula: str) -> str:
     """An OpenFormula as a clerk would type it: ``of:=[.B9]+[Sheet2.A1:.A3]`` → ``B9+Sheet2!A1:A3``."""
 
     def reference(m: re.Match[str]) -> str:
-        ends = [end.removeprefix("$").lstrip(".") if end.startswith((".", "$.")) else end for end in m[1].split(":")]
-        return ":".join(end.replace(".", "!", 1) if "." in end and "'#" not in end else end for end in ends)
+        return ":".join(_excel_end(end) for end in re.findall(r"(?:'(?:[^']|'')*'|[^:'])+", m[1]))
 
     body = formula.split(":", 1)[1] if re.match(r"^[a-z]+:", formula) else formula
     return _ODF_REFERENCE.sub(reference, body.removeprefix("="))
+
+
+_ODF_END = re.compile(r"\$?('(?:[^']|'')*'|[^'.]*)\.(.+)")  # [$]sheet.cell, the sheet quoted if need be
+
+
+def _excel_end(end: str) -> str:
+    """One end of an OpenFormula reference as Excel writes it: ``$Sheet2.$A$1`` → ``Sheet2!$A$1``, ``.B9`` →
+    ``B9``, ``'附.表'.A1`` → ``'附.表'!A1``; another file's (``'file:…'#…``) as it is."""
+    found = None if "'#" in end else _ODF_END.fullmatch(end)
+    if found is None:
+        return end
+    return f"{found[1]}!{found[2]}" if found[1] else found[2]
 
 
 _XLS_ERRORS = {

@@ -6,6 +6,8 @@ import csv
 import io
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -108,6 +110,7 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
         raise RosterError(source, [f"第 {header_line} 行（表头）缺少列：{'、'.join(missing)}"])
     assert id_col is not None and name_col is not None
 
+    columns = _column_names(header)
     problems: list[str] = []
     units: list[Unit] = []
     first_line: dict[str, int] = {}
@@ -126,7 +129,9 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
             problems.append(f"第 {line} 行：单位编码 {unit_id} 与第 {first_line[same]} 行重复")
         if unit_id and unit_name and same not in first_line:
             extra = {
-                h: v for i, (h, v) in enumerate(zip(header, row, strict=False)) if i not in (id_col, name_col) and h
+                column: v
+                for i, (column, h, v) in enumerate(zip(columns, header, row, strict=False))
+                if i not in (id_col, name_col) and (h or v)
             }
             units.append(Unit(unit_id, unit_name, line, extra, row[kind_col] if kind_col is not None else ""))
         if unit_id:
@@ -197,6 +202,17 @@ def may_have_column(path: Path, headers: tuple[str, ...]) -> bool:
 MAIL_COLUMN_WORDS = ("邮箱", "mail")  # a column whose header has one of these holds mail addresses
 _ADDRESS = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+")
 _NOTHING = {"无", "暂无", "没有", "-", "—", "/", "——"}
+
+
+def _column_names(header: Sequence[str]) -> list[str]:
+    """The roster's other columns by name: one under no header is named by its place (第5列), a header met
+    again is numbered (邮箱（2）), so that no value is lost to another."""
+    names, seen = [], Counter[str]()
+    for i, h in enumerate(header):
+        h = h or f"第{i + 1}列"
+        seen[h] += 1
+        names.append(h if seen[h] == 1 else f"{h}（{seen[h]}）")
+    return names
 
 
 def is_mail_column(header: str) -> bool:

@@ -251,7 +251,8 @@ def reject(unit_id: str) -> View:
             count = _workspace().withdraw_rejection(unit_id, note)
             flash(f"已撤销 {count} 次退回")
         else:
-            version = _workspace().reject(unit_id, note)
+            seen = request.form.get("version", "")  # the version on the page the clerk read
+            version = _workspace().reject(unit_id, note, int(seen) if seen.isdigit() else None)
             flash(f"已退回第 {version.version} 版；可在本页下载回复草稿")
     except NianbaoError as exc:
         flash(str(exc), "error")
