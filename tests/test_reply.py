@@ -372,6 +372,8 @@ def test_a_version_sent_back_blocks_until_a_new_one_comes_and_its_reply_leads_wi
     assert reply.kind == PROBLEMS
     body = parsed(reply.draft.read_bytes()).get_body(("plain",))
     assert body is not None and f"1. 整个文件：审核退回：{why}" in body.get_content(), body.get_content()
+    attached = [part.get_filename() for part in parsed(reply.draft.read_bytes()).iter_attachments()]
+    assert attached == ["后新秋镇.xlsx"]  # its own file; an annotated copy would mark nothing
     assert any(e.action == "reject" for e in workspace.log())
 
     undone = run("reject", passed, "--undo", "--note", "已电话核实，台账漏登", "-w", workspace.root)

@@ -369,7 +369,8 @@ def _compose(
             "SELECT subject FROM messages WHERE message_id = ?", ((_file_message(workspace, counted.id)),)
         ).fetchone()
         in_reply_to = _file_message(workspace, counted.id)
-        annotated = _annotated(workspace, counted.id)
+        own_problems = counted.errors or counted.warnings or state.review  # a copy marks nothing when sent back
+        annotated = _annotated(workspace, counted.id) if own_problems else None
         own = workspace.stored_path(counted).read_bytes()
         if annotated is not None:
             attachments.append((Path(counted.name).stem + ANNOTATED_SUFFIX, annotated))
