@@ -7,7 +7,7 @@ import csv
 import io
 import random
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -401,8 +401,8 @@ def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace:
     by_unit = {row[1]: row for row in rows[1:]}
     assert [row[1] for row in rows[1:]] == [u.unit_id for u in UNITS]  # roster order
     assert by_unit["210922102"][3] == NOT_RECEIVED and by_unit["210922102"][-1] == "13800000102"
-    assert by_unit["210922100"][3] == HAS_ERRORS and "5件" in by_unit["210922100"][10]
-    cell = openpyxl.load_workbook(sheet).active.cell(row=6, column=11)
+    assert by_unit["210922100"][3] == HAS_ERRORS and "5件" in by_unit["210922100"][11]
+    cell = openpyxl.load_workbook(sheet).active.cell(row=6, column=12)
     assert cell.data_type == "s" and str(cell.value).startswith("第 1 版被退回：=HYPERLINK")
 
     again = run("status", "--out", sheet, "-w", workspace.root)
@@ -458,3 +458,32 @@ def test_a_long_reason_of_several_lines_keeps_the_status_one_line_a_unit(workspa
     assert [r["note"] for r in workspace.state_of("210922104").rejections] == [why]  # kept whole
     logged = run("log", "-w", workspace.root).output.splitlines()
     assert logged[0].endswith("请核对后重报" + "。" * 2000), logged[:2]  # the log keeps it whole, on its line
+
+
+def test_a_unit_granted_a_later_deadline_is_not_late_and_is_told_its_own_date(
+    workspace: Workspace, form: Form, tmp_path: Path
+) -> None:
+    late = tmp_path / "冯家镇.xlsx"
+    late.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(9)), UNITS[3]))
+    workspace.receive([late], received_at=datetime(2026, 1, 25, 10, 0).astimezone())  # the deadline was 01-20
+    assert workspace.state_of("210922103").late
+    early = run("extend", "210922103", "--until", "2026-01-18", "--note", "已同意", "-w", workspace.root)
+    assert early.exit_code != 0 and "应晚于本轮的截止日期 2026-01-20" in early.output
+    granted = run(
+        "extend", "冯家镇", "--until", "2026年1月31日", "--note", "镇长出差，经分管领导同意", "-w", workspace.root
+    )
+    assert granted.exit_code == 0 and "延期至 2026-01-31" in granted.output, granted.output
+    state = workspace.state_of("210922103")
+    assert not state.late and state.extended == date(2026, 1, 31)
+    assert "冯家镇：已通过（延期至 2026-01-31）" in run("status", "-w", workspace.root).output
+
+    far = date.today() + timedelta(days=30)
+    run("extend", "210922102", "--until", far.isoformat(), "--note", "新合并的乡，晚一个月", "-w", workspace.root)
+    request = next(r for r in draft_replies(workspace, ["210922102"]).replies)
+    body = parsed(request.draft.read_bytes()).get_body(("plain",))
+    assert body is not None and f"{far.year}年{far.month}月{far.day}日" in body.get_content()
+
+    cancelled = run("extend", "210922103", "--cancel", "--note", "延期申请撤回", "-w", workspace.root)
+    assert cancelled.exit_code == 0 and workspace.state_of("210922103").late
+    log = run("log", "-w", workspace.root).output
+    assert "延期至 2026-01-31：210922103：镇长出差" in log and "取消延期：210922103：延期申请撤回" in log

@@ -311,3 +311,17 @@ def test_the_board_hands_on_the_status_as_a_workbook(client: FlaskClient) -> Non
     rows = list(openpyxl.load_workbook(io.BytesIO(answer.get_data())).active.iter_rows(values_only=True))
     assert len(rows) == 25 and rows[0][3] == "状态"
     assert {row[3] for row in rows[1:]} == {"已通过", "待核实", "未收到"}
+
+
+def test_the_clerk_grants_a_later_deadline_from_the_unit_page(tmp_path: Path, form: Form) -> None:
+    root = make_round(tmp_path, form).root
+    client = _client(create_app(Settings(root)))
+    token = csrf(client, "/unit/210922100")
+    assert 'id="extend"' in client.get("/unit/210922100").get_data(as_text=True)
+    wrong = {"csrf": token, "until": "2026-13-40", "note": "镇长出差"}
+    assert "无法识别" in client.post("/unit/210922100/extend", data=wrong, follow_redirects=True).get_data(as_text=True)
+    granted = {"csrf": token, "until": "2026-01-31", "note": "镇长出差"}
+    page = client.post("/unit/210922100/extend", data=granted, follow_redirects=True).get_data(as_text=True)
+    assert "延期至 2026-01-31" in page and "取消延期" in page
+    assert "延期至 2026-01-31" in client.get("/").get_data(as_text=True)
+    assert Workspace.open(root).state_of("210922100").extended is not None

@@ -676,6 +676,8 @@ def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None)
             if unit.rejections:
                 detail += f"  已退回：{in_a_line(unit.rejections[-1]['note'])}"
         late = f" {LATE}" if unit.late else ""
+        if unit.extended:
+            late += f"（延期至 {unit.extended.isoformat()}）"
         lines.append(
             click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
         )
@@ -782,6 +784,26 @@ def reject(unit: str, note: str, undo: bool, workspace: Path | None) -> None:
     state = opened.state_of(unit)
     said = f"{state.unit_id} {state.unit_name}：第 {version.version} 版已退回，{state.state}"
     click.echo(f"{said}；运行 nianbao reply 写回复草稿")
+
+
+@main.command()
+@click.argument("unit")
+@click.option("--until", default=None, metavar="日期", help="新的截止日期，如 2026-01-25；此前报来的不算迟交。")
+@click.option("--cancel", is_flag=True, help="取消该单位的延期。")
+@click.option("--note", required=True, help="延期（或取消）的理由，如“镇长出差，经分管领导同意”。")
+@_workspace_option
+@_friendly
+def extend(unit: str, until: str | None, cancel: bool, note: str, workspace: Path | None) -> None:
+    """给某单位延期：新的截止日期之前报来的不算迟交，催报和审核意见中的期限也按它写。"""
+    from nianbao.operations.generate import deadline_date
+
+    if bool(until) == cancel:
+        raise click.UsageError("请写 --until 日期 或 --cancel 其中之一")
+    opened = Workspace.open(workspace)
+    found = opened.extend(unit, deadline_date(until) if until else None, note)
+    state = opened.state_of(found.unit_id)
+    granted = f"延期至 {state.extended.isoformat()}" if state.extended else "已取消延期"
+    click.echo(f"{state.unit_id} {state.unit_name}：{granted}，{state.state}{'（' + LATE + '）' if state.late else ''}")
 
 
 def _version_number(text: str) -> int:

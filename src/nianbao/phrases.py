@@ -110,6 +110,9 @@ def describe(entry: LogEntry) -> str:
         return f"退回：{d['unit_id']} 第 {d['version']} 版：{' '.join(d['note'].split())}"  # a line an entry
     if entry.action == "withdraw":
         return f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{' '.join(d['note'].split())}"
+    if entry.action == "extend":
+        granted = f"延期至 {d['until']}" if d["until"] else "取消延期"
+        return f"{granted}：{d['unit_id']}：{d['note']}"
     if entry.action == "previous":
         return f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查"
     if entry.action == "merge":
@@ -148,17 +151,8 @@ def message_lines(result: MailReceived) -> Iterator[tuple[str, str | None]]:
 
 
 STATUS_HEADER = [
-    "序号",
-    "单位编码",
-    "单位名称",
-    "状态",
-    "迟交",
-    "计入版本",
-    "共几版",
-    "收到时间",
-    "错误",
-    "警告",
-    "说明",
+    *("序号", "单位编码", "单位名称", "状态", "迟交", "延期至"),
+    *("计入版本", "共几版", "收到时间", "错误", "警告", "说明"),
 ]
 
 
@@ -175,15 +169,8 @@ def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str]
             versions = f"第 {counted.version} 版" + ("（指定）" if state.pinned else "")
             facts = [versions, state.versions, when(counted.received_at), counted.errors, counted.warnings]
         own = contact.get(state.unit_id, {})
-        row = [
-            i,
-            state.unit_id,
-            state.unit_name,
-            state.state,
-            LATE if state.late else "",
-            *facts,
-            why(state).lstrip("："),
-        ]
+        late, extended = LATE if state.late else "", state.extended.isoformat() if state.extended else ""
+        row = [i, state.unit_id, state.unit_name, state.state, late, extended, *facts, why(state).lstrip("：")]
         rows.append(row + [own.get(column, "") for column in extra])
     named = [f"名单上的{column}" if column in STATUS_HEADER else column for column in extra]  # 状态 is ours
     return STATUS_HEADER + named, rows

@@ -350,7 +350,7 @@ def _compose(
     sender: str,
     message_id: str,
 ) -> Message:
-    deadline, soon = workspace.deadline, texts.words.get("no_deadline", "尽快")
+    deadline, soon = state.extended or workspace.deadline, texts.words.get("no_deadline", "尽快")
     facts: dict[str, object] = {
         "单位名称": state.unit_name,
         "单位编码": state.unit_id,

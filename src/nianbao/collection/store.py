@@ -144,6 +144,16 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL
     );
     """,
+    # 7: a later deadline the clerk granted a unit.
+    """
+    CREATE TABLE extensions (
+        unit_id TEXT PRIMARY KEY,
+        until TEXT NOT NULL,            -- ISO date: the unit's own deadline
+        note TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

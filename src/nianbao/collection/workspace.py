@@ -138,6 +138,7 @@ class UnitState:
     sender_warning: str = ""  # the counted version came from an address that is not the unit's
     review: list[dict[str, Any]] = field(default_factory=list)  # figures far above the others of its kind
     rejections: list[dict[str, Any]] = field(default_factory=list)  # the clerk sent the counted version back
+    extended: date | None = None  # a later deadline granted to this unit
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -152,6 +153,7 @@ class UnitState:
             "sender_warning": self.sender_warning,
             "review": [w["message"] for w in self.review],
             "rejections": [r["note"] for r in self.rejections],
+            "extended": self.extended.isoformat() if self.extended else None,
         }
 
 
@@ -850,6 +852,7 @@ class Workspace:
         rejected: dict[int, list[dict[str, Any]]] = {}
         for row in self.db.execute("SELECT * FROM rejections ORDER BY id"):
             rejected.setdefault(row["file_id"], []).append(_rejection(row))
+        extended = self.extensions()
         counted: dict[str, Version] = {}
         for unit in self.units:
             row = latest.get(unit.unit_id)
@@ -860,7 +863,9 @@ class Workspace:
         states = []
         for unit in units:
             if unit.unit_id not in counted:
-                states.append(UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None))
+                states.append(
+                    UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None, extended=extended.get(unit.unit_id))
+                )
                 continue
             states.append(
                 self._state(
@@ -871,6 +876,7 @@ class Workspace:
                     accepted.get(unit.unit_id, []),
                     review.get(unit.unit_id, []),
                     rejected.get(counted[unit.unit_id].id, []),
+                    extended.get(unit.unit_id),
                 )
             )
         return states
@@ -952,8 +958,10 @@ class Workspace:
         accepted: Sequence[sqlite3.Row],
         review: Sequence[dict[str, Any]] = (),
         rejections: Sequence[dict[str, Any]] = (),
+        extended: date | None = None,
     ) -> UnitState:
-        late = self.deadline is not None and date.fromisoformat(counted.received_at[:10]) > self.deadline
+        deadline = extended or self.deadline
+        late = deadline is not None and date.fromisoformat(counted.received_at[:10]) > deadline
         open_warnings = []
         if (counted.warnings or review) and not counted.explained:
             warnings = [p for p in counted.problems if p["severity"] == WARNING] + list(review)
@@ -977,6 +985,7 @@ class Workspace:
             sender,
             list(review),
             list(rejections),
+            extended,
         )
 
     @cached_property
@@ -1191,6 +1200,34 @@ class Workspace:
             detail = {"unit_id": state.unit_id, "version": state.counted.version, "note": note.strip()}
             _log(self.db, "withdraw", detail, self.user)
         return len(state.rejections)
+
+    def extensions(self) -> dict[str, date]:
+        """The later deadlines granted, by unit."""
+        return {r["unit_id"]: date.fromisoformat(r["until"]) for r in self.db.execute("SELECT * FROM extensions")}
+
+    def deadline_of(self, unit_id: str) -> date | None:
+        """A unit's deadline: the one it was granted, else the round's."""
+        return self.extensions().get(unit_id) or self.deadline
+
+    def extend(self, unit: str, until: date | None, note: str) -> Unit:
+        """Grant a unit a later deadline (None: take it back): what it sends by then is not 迟交."""
+        if says_nothing(note):
+            raise NianbaoError("延期必须写明理由（--note）")
+        found = self.unit_named(unit)
+        if until is not None and self.deadline is not None and until <= self.deadline:
+            raise NianbaoError(f"延期的日期应晚于本轮的截止日期 {self.deadline.isoformat()}，不是 {until.isoformat()}")
+        with store.transaction(self.db):
+            if until is None:
+                if self.db.execute("DELETE FROM extensions WHERE unit_id = ?", (found.unit_id,)).rowcount == 0:
+                    raise NianbaoError(f"{found.unit_id} {found.unit_name} 没有延期，无需取消")
+            else:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO extensions (unit_id, until, note, user, at) VALUES (?, ?, ?, ?, ?)",
+                    (found.unit_id, until.isoformat(), note.strip(), self.user, _now()),
+                )
+            detail = {"unit_id": found.unit_id, "until": until.isoformat() if until else "", "note": note.strip()}
+            _log(self.db, "extend", detail, self.user)
+        return found
 
     def merge(
         self, out: str | Path, *, allow_missing: bool = False, force: bool = False, password: str = ""

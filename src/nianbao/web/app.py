@@ -259,6 +259,18 @@ def reject(unit_id: str) -> View:
     return redirect(url_for("unit", unit_id=unit_id))
 
 
+def extend(unit_id: str) -> View:
+    from nianbao.operations.generate import deadline_date
+
+    note, until = request.form.get("note", "").strip(), request.form.get("until", "").strip()
+    try:
+        found = _workspace().extend(unit_id, deadline_date(until) if until else None, note)
+        flash(f"{found.unit_name}：{f'延期至 {until}' if until else '已取消延期'}")
+    except NianbaoError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("unit", unit_id=unit_id))
+
+
 def stored_file(file_id: int) -> View:
     workspace = _workspace()
     found = _file_or_404(workspace, file_id)
@@ -382,6 +394,7 @@ ROUTES: list[tuple[str, Callable[..., View], list[str]]] = [
     ("/unit/<path:unit_id>/accept", accept, ["POST"]),
     ("/unit/<path:unit_id>/use", use, ["POST"]),
     ("/unit/<path:unit_id>/reject", reject, ["POST"]),
+    ("/unit/<path:unit_id>/extend", extend, ["POST"]),
     ("/unit/<path:unit_id>/reply", reply_draft, ["GET"]),
     ("/file/<int:file_id>", stored_file, ["GET"]),
     ("/file/<int:file_id>/annotated", annotated_file, ["GET"]),
