@@ -334,3 +334,22 @@ def test_what_to_do_with_an_unsupported_file_reads_as_one_sentence(tmp_path: Pat
     (problem,) = check_file(path, CheckOptions()).problems
     assert problem.message.count("发送") == 1 and "后后" not in problem.message, problem.message  # not 发送…后重新发送
     assert UNSUPPORTED_SUFFIXES[suffix][0] in problem.message
+
+
+def test_a_value_typed_in_the_farthest_cells_is_refused_not_a_crash(tmp_path: Path, form: Form, returned: Path) -> None:
+    def far(wb: openpyxl.Workbook) -> None:  # Ctrl+End, Ctrl+↓ … and a stray keystroke: 20 KB on disk
+        wb["文字部分"]["A1048576"], wb["文字部分"]["XFD1"] = "x", "y"
+
+    path = tmp_path / "远处有字.xlsx"
+    path.write_bytes(edited(filled_workbook(form, consistent_inputs(form, random.Random(1))), far))
+    # In a process of its own: reading it whole asked for 512 GB and aborted the interpreter (and the run).
+    done = subprocess.run(
+        [sys.executable, "-m", "nianbao.cli", "check", path, returned / "哈尔套镇.xlsx"], capture_output=True
+    )
+    output = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 1 and "哈尔套镇.xlsx（哈尔套镇）：通过" in output, output[-2000:]
+    assert "文字部分" in output and "XFD1" in output and "A1048576" in output, output
+    last_row = tmp_path / "末行有字.xlsx"  # in the last row only: read as before, the stray text quoted
+    last_row.write_bytes(edited(path.read_bytes(), lambda wb: wb["文字部分"].__setitem__("XFD1", None)))
+    (warning,) = check_file(last_row, CheckOptions()).warnings
+    assert warning.cell == "A1048576" and "“x”" in warning.message

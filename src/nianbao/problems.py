@@ -125,6 +125,7 @@ MESSAGES = {
     "DAMAGED_CONTENT": "文件内容已损坏，无法读取（{detail}）",
     "BOMB": "文件解压后过大或内含文件过多（疑似“压缩炸弹”），已拒绝读取",
     "XML_BOMB": "文件中的 {part} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取",
+    "FAR_CELLS": "工作表“{sheet}”中远在表格之外的 {cells} 格里也有内容，整张表大到无法读取；请删除这些格子的内容（或删除多余的行和列）后重新保存发送",
     "NOT_SPREADSHEET": "这是{kind}，不是统计表{advice}",
     "UNSUPPORTED": "不支持的文件格式：{kind}；{advice}",
     "WORKSPACE_READ_ONLY": "工作区 {folder} 不能写入（只读的文件夹、光盘或共享文件夹），无法打开；请把整个工作区目录复制到本机可以写入的位置后再运行",

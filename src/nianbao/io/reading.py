@@ -22,12 +22,17 @@ from pathlib import Path
 import python_calamine
 from defusedxml import ElementTree
 
+from nianbao.form.spec import a1
 from nianbao.io.files import os_reason, sha256
 from nianbao.problems import FILE_KINDS, UNSUPPORTED_SUFFIXES, ReadError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2000
+# A sheet is read whole, from A1 to its farthest cell with content: a stray value at XFD1 and another at
+# A1048576 would ask for 17 billion cells (the reader aborts the process). One in the last row of a form's
+# sheet (16 columns at most) is still read, and quoted as a note outside the table.
+MAX_SHEET_CELLS = 20 * 1_048_576
 CHUNK = 256 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -178,6 +183,8 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
         manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
         if kind == "ods" and b"encryption-data" in manifest:
             raise ReadError("ENCRYPTED")
+        if kind == "xlsx":
+            _refuse_far_cells(archive)
         properties: dict[str, str] = {}
         if "docProps/custom.xml" in names:
             properties = _custom_properties(archive.read("docProps/custom.xml"))
@@ -186,6 +193,38 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
         raise ReadError("DAMAGED") from None
+
+
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?(c|row)\s([^>]*?)(/?)>")
+_REF = re.compile(rb'\br="([A-Z]{0,3})([0-9]{1,7})"')
+
+
+def _refuse_far_cells(archive: zipfile.ZipFile) -> None:
+    """ReadError when a sheet's cells with content reach so far (from A1) that reading it whole would take
+    more than ``MAX_SHEET_CELLS`` cells; the message names the farthest ones, for the unit to clear them."""
+    for sheet, member in _sheet_parts(archive).items():
+        if member not in archive.NameToInfo:
+            continue
+        rows, cols, far_row, far_col = 0, 0, "", ""
+        row = col = 0  # where the last row and cell were: a cell may leave its place implied (no r="")
+        for tag, attributes, empty in _CELL_TAG.findall(archive.read(member)):
+            ref = _REF.search(attributes)
+            if tag == b"row":
+                row, col = int(ref[2]) if ref else row + 1, 0
+                continue
+            letters = ref[1].decode() if ref else ""
+            row = int(ref[2]) if ref else row
+            col = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(letters))) if letters else col + 1
+            if empty:  # a cell with a style and nothing in it is not read
+                continue
+            name = a1(row - 1, col - 1)
+            if row > rows:
+                rows, far_row = row, name
+            if col > cols:
+                cols, far_col = col, name
+        if rows * cols > MAX_SHEET_CELLS:
+            cells = "、".join(dict.fromkeys(c for c in (far_col, far_row) if c))
+            raise ReadError("FAR_CELLS", sheet=sheet, cells=cells)
 
 
 def open_zip(data: bytes) -> tuple[zipfile.ZipFile, str]:
