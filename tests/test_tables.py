@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nianbao.io.tables import table_bytes
+from nianbao.phrases import shown_value
 from nianbao.problems import NianbaoError
 
 TEXT = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30)
@@ -35,3 +36,11 @@ def test_a_csv_field_that_a_spreadsheet_would_run_is_quoted(values: list[str]) -
 def test_another_kind_of_file_is_refused() -> None:
     with pytest.raises(NianbaoError, match=r"\.xlsx"):
         table_bytes(".pdf", "表", ["列"], [["x"]])
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(True, "“TRUE”"), (False, "“FALSE”"), (None, "（空）"), (1234567.0, "1234567"), ("5件", "“5件”")],
+)
+def test_a_value_in_a_diff_is_shown_as_the_spreadsheet_shows_it(value: object, shown: str) -> None:
+    assert shown_value(value) == shown

@@ -85,6 +85,8 @@ def in_a_line(text: str, limit: int = 60) -> str:
 def shown_value(value: object) -> str:
     if value is None or value == "":
         return "（空）"
+    if isinstance(value, bool):  # a truth value typed into a figure cell, as the spreadsheet shows it
+        return "“TRUE”" if value else "“FALSE”"
     if isinstance(value, float):
         return figure_text(value)
     text = str(value)
