@@ -16,11 +16,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nianbao.cli import main
 from nianbao.form import data_dir
-from nianbao.form.spec import IDENTITY_SHEET, Form
+from nianbao.form.spec import IDENTITY_SHEET, Form, a1
 from nianbao.io.files import shown
+from nianbao.io.reading import MAX_SHEET_CELLS, _surely_near
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
 from nianbao.problems import MESSAGES, UNSUPPORTED_SUFFIXES
@@ -353,3 +356,12 @@ def test_a_value_typed_in_the_farthest_cells_is_refused_not_a_crash(tmp_path: Pa
     last_row.write_bytes(edited(path.read_bytes(), lambda wb: wb["文字部分"].__setitem__("XFD1", None)))
     (warning,) = check_file(last_row, CheckOptions()).warnings
     assert warning.cell == "A1048576" and "“x”" in warning.message
+
+
+@given(st.lists(st.tuples(st.integers(1, 1_048_576), st.integers(1, 16_384)), min_size=1, max_size=20))
+def test_a_sheet_passed_at_c_speed_is_surely_near(cells: list[tuple[int, int]]) -> None:
+    """The quick bound never lets through a sheet whose cells reach too far (the exact count decides the rest)."""
+    rows = "".join(f'<row r="{r}"><c r="{a1(r - 1, c - 1)}"><v>1</v></c></row>' for r, c in sorted(cells))
+    xml = f"<worksheet><sheetData>{rows}</sheetData></worksheet>".encode()
+    if _surely_near(xml):
+        assert max(r for r, _ in cells) * max(c for _, c in cells) <= MAX_SHEET_CELLS
