@@ -127,6 +127,7 @@ MESSAGES = {
     "XML_BOMB": "文件中的 {part} 含有 DTD 实体声明（疑似“XML 炸弹”），已拒绝读取",
     "NOT_SPREADSHEET": "这是{kind}，不是统计表{advice}",
     "UNSUPPORTED": "不支持的文件格式：{kind}；请{advice}后重新发送",
+    "RECORD_READ_ONLY": "工作区记录 {path} 是只读文件（从光盘、只读共享复制来的文件常带“只读”属性），这次的改动没有记下；请在文件属性中去掉“只读”后再运行",
     "WORKSPACE_READ_ONLY": "工作区 {folder} 不能写入（只读的文件夹、光盘或共享文件夹），无法打开；请把整个工作区目录复制到本机可以写入的位置后再运行",
     # Mail files
     "MSG_UNREADABLE": "无法读取这个 Outlook 邮件文件（.msg）：{why}；请在 Outlook 中打开这封邮件重新“另存为”，或保存其中的统计表后直接收下",
