@@ -365,3 +365,34 @@ def test_a_sheet_passed_at_c_speed_is_surely_near(cells: list[tuple[int, int]]) 
     xml = f"<worksheet><sheetData>{rows}</sheetData></worksheet>".encode()
     if _surely_near(xml):
         assert max(r for r, _ in cells) * max(c for _, c in cells) <= MAX_SHEET_CELLS
+
+
+@contextlib.contextmanager
+def read_only_file(path: Path) -> Iterator[Path]:
+    """``path`` marked read-only in a folder that can be written (a record copied from a CD keeps the mark):
+    immutable for root, who ignores permissions; without write permission for anyone else."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~0o222)
+        try:
+            yield path
+        finally:
+            path.chmod(mode)
+        return
+    if subprocess.run(["chattr", "+i", path], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not possible here, so a read-only file cannot be made for root")
+    try:
+        yield path
+    finally:
+        subprocess.run(["chattr", "-i", path], check=True)
+
+
+def test_a_read_only_record_in_a_folder_that_can_be_written_is_said_to_be_read_only(tmp_path: Path, form: Form) -> None:
+    roster = write_roster(tmp_path / "名单.csv", UNITS)
+    assert run("init", tmp_path / "ws", "--roster", roster, "--year", 2025).exit_code == 0
+    file = tmp_path / "彰武镇.xlsx"
+    file.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(2)), UNITS[0]))
+    with read_only_file(tmp_path / "ws" / "nianbao.sqlite"):
+        assert run("status", "-w", tmp_path / "ws").exit_code == 0  # reading needs no writing
+        done = run("receive", file, "-w", tmp_path / "ws")
+        assert done.exit_code == 1 and "只读" in done.output, done.output

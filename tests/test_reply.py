@@ -435,6 +435,9 @@ def test_a_rejection_drafted_after_a_reply_is_a_file_of_its_own(workspace: Works
     assert first["210922100"].draft.read_bytes() == sent_before  # what was sent is kept as sent
     unsent = workspace.db.execute("SELECT draft FROM replies WHERE key = ?", (first["210922101"].key,)).fetchone()
     assert (workspace.root / unsent["draft"]).is_file() and "已过时" in unsent["draft"]
+    again = {r.unit_id: r for r in draft_replies(workspace).replies}  # written again from the words: in place
+    assert again["210922101"].draft == now["210922101"].draft
+    assert len(list((workspace.root / "回复草稿").glob("210922101_*.eml"))) == 1
 
 
 def test_a_roster_column_named_as_a_column_of_the_status_table_is_told_apart(tmp_path: Path) -> None:

@@ -305,7 +305,7 @@ def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) ->
     with store.transaction(workspace.db):
         row = workspace.db.execute("SELECT * FROM replies WHERE key = ?", (key,)).fetchone()
         if row is None or not row["sent_at"]:
-            name = _free_name(workspace, key, stem)
+            name = _free_name(workspace, key, stem, row["draft"] if row else "")
             folder.mkdir(exist_ok=True)
             write_atomic(folder / name, message.as_bytes(policy=EML), overwrite=True)
             workspace.db.execute(
@@ -327,10 +327,13 @@ def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) ->
     return found
 
 
-def _free_name(workspace: Workspace, key: str, stem: str) -> str:
+def _free_name(workspace: Workspace, key: str, stem: str, drafted: str) -> str:
     """A draft's file name that no other reply's draft has: another reply to the same version (the one drafted
-    before a rejection, perhaps sent) keeps its own file."""
+    before a rejection, perhaps sent) keeps its own file. A draft written again keeps its name (``drafted``)."""
     others = {row["draft"] for row in workspace.db.execute("SELECT draft FROM replies WHERE key != ?", (key,))}
+    own = drafted.removeprefix(f"{REPLY_DIR}/")
+    if own != drafted and "/" not in own and own.startswith(stem) and drafted not in others:
+        return own
     name, n = f"{stem}.eml", 1
     while f"{REPLY_DIR}/{name}" in others:
         n += 1

@@ -208,14 +208,26 @@ def migrate(connection: sqlite3.Connection, migrations: list[str] | None = None)
 
 @contextmanager
 def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: the lock is taken at once (waiting for another writer), all or nothing."""
-    connection.execute("BEGIN IMMEDIATE")
+    """One write transaction: the lock is taken at once (waiting for another writer), all or nothing. A record
+    marked read-only (copied from a CD, its folder writable) is said to be, and nothing is changed."""
     try:
-        yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc):
+            raise
+        (_, _, path) = connection.execute("PRAGMA database_list").fetchone()
+        raise RecordReadOnly(MESSAGES["RECORD_READ_ONLY"].format(path=shown(Path(path)))) from None
+
+
+class RecordReadOnly(NianbaoError):
+    """The record cannot be written: its file is marked read-only."""
 
 
 def cached(connection: sqlite3.Connection, name: str, key: str) -> str | None:
@@ -234,7 +246,7 @@ def keep(connection: sqlite3.Connection, name: str, key: str, value: str) -> Non
     try:
         with transaction(connection):
             connection.execute("INSERT OR REPLACE INTO cache (name, key, value) VALUES (?, ?, ?)", (name, key, value))
-    except sqlite3.OperationalError:
+    except (sqlite3.OperationalError, RecordReadOnly):
         pass
     finally:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
