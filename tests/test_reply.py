@@ -408,6 +408,10 @@ def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace:
     again = run("status", "--out", sheet, "-w", workspace.root)
     assert again.exit_code != 0 and "--force" in again.output  # never overwritten without --force
     assert run("status", "--out", sheet, "--force", "-w", workspace.root).exit_code == 0
+    roster = workspace.roster_path
+    kept = roster.read_bytes()
+    own = run("status", "--out", roster.with_suffix(".csv"), "--force", "-w", workspace.root)
+    assert own.exit_code != 0 and "工作区自己的文件" in own.output and roster.read_bytes() == kept
     text = tmp_path / "报送情况.csv"
     assert run("status", "--out", text, "-w", workspace.root).exit_code == 0
     data = text.read_bytes()

@@ -646,6 +646,8 @@ def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None)
     if out is not None:
         from nianbao.io.tables import table_bytes
 
+        if opened.owns(out):
+            raise NianbaoError(f"{shown(out)} 是工作区自己的文件，不能用来保存报送情况表；请换一个文件名或位置")
         refuse_overwrite(out, force)
         header, rows = status_table(result, opened.roster_units)
         write_atomic(out, table_bytes(out.suffix, "报送情况", header, rows), overwrite=force)

@@ -659,6 +659,10 @@ class Workspace:
         sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
         return outcomes
 
+    def owns(self, path: Path) -> bool:
+        """Whether ``path`` is one of the files the workspace keeps (its record, roster, blanks, replies …)."""
+        return _is_under(path, [*self._own_files(), resolved(self.root / RECEIVED_DIR)])
+
     def _own_files(self) -> list[Path]:
         """What the workspace writes itself (blank workbooks, summaries, reply drafts, the roster, record, spec and
         reply wording): never a unit's return, even when the clerk receives the workspace's own folder."""
