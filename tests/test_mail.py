@@ -315,7 +315,8 @@ def test_when_a_message_reached_the_mailbox_is_the_topmost_received_stamp(when: 
     when = when.replace(microsecond=0)
     sent = message("x <x@town.example>", "年报", arrived=when, when=datetime(2001, 1, 1, tzinfo=CHINA))
     sent["Received"] = "from relay.example by mail.town.example; Mon, 1 Jan 2001 00:00:00 +0800"  # an earlier hop
-    assert parse_mail(sent.as_bytes()).arrived == when
+    arrived = parse_mail(sent.as_bytes()).arrived
+    assert arrived is not None and arrived.timestamp() == when.timestamp()  # == is False in a DST fold (PEP 495)
     assert parse_mail(message("x <x@town.example>", "年报").as_bytes()).arrived is None
     broken = message("x <x@town.example>", "年报")
     broken["Received"] = "from somewhere; yesterday afternoon"
