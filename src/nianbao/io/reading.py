@@ -199,15 +199,24 @@ _CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?(c|row)\s([^>]*?)(/?)>")
 _REF = re.compile(rb'\br="([A-Z]{0,3})([0-9]{1,7})"')
 
 
-_ROW_NUMBER = re.compile(rb'<(?:[\w.-]+:)?row\s[^>]*?\br="([0-9]{1,7})"')
-_IMPLIED_PLACE = re.compile(rb"<(?:[\w.-]+:)?(?:c|row)(?![^>]*\br=)[\s/>]")  # a row or cell without r=""
-_WIDE_REF = re.compile(rb'\br="[A-Z]{3}[0-9]')  # a cell beyond column ZZ (702)
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]{1,7})"')
+_WIDE_REF = re.compile(rb'<c r="[A-Z]{3}[0-9]')  # a cell beyond column ZZ (702)
 
 
 def _surely_near(xml: bytes) -> bool:
     """True when a sheet's cells cannot reach MAX_SHEET_CELLS, from a bound found at C speed: its highest
-    row number by the widest column its references allow. Every form's sheet passes; the rest are counted."""
-    if _IMPLIED_PLACE.search(xml):
+    row number by the widest column its references allow. Every form's sheet passes (Excel, WPS, LibreOffice
+    and XlsxWriter write each row and cell with its place first); any other sheet is counted exactly."""
+    as_usual = (
+        xml.count(b"<row ") == xml.count(b'<row r="')
+        and xml.count(b"<c ") == xml.count(b'<c r="')
+        and b"<row>" not in xml
+        and b"<c>" not in xml
+        and b":row" not in xml  # rows and cells under a namespace prefix
+        and b":c " not in xml
+        and b":c>" not in xml
+    )
+    if not as_usual:
         return False
     rows = max(map(int, _ROW_NUMBER.findall(xml)), default=0)
     return rows * (16_384 if _WIDE_REF.search(xml) else 702) <= MAX_SHEET_CELLS
