@@ -494,3 +494,28 @@ def test_a_unit_granted_a_later_deadline_is_not_late_and_is_told_its_own_date(
     assert cancelled.exit_code == 0 and workspace.state_of("210922103").late
     log = run("log", "-w", workspace.root).output
     assert "延期至 2026-01-31：210922103：镇长出差" in log and "取消延期：210922103：延期申请撤回" in log
+
+
+def test_a_pinned_version_sent_back_gives_way_to_the_correction(
+    workspace: Workspace, form: Form, tmp_path: Path
+) -> None:
+    unit = "210922104"
+    second = tmp_path / "后新秋镇第2版.xlsx"
+    second.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(10)), UNITS[4]))
+    workspace.receive([second])
+    workspace.use(unit, 1, "第 2 版是误发的")
+    workspace.reject(unit, "第 1 版表三与台账不符，请核对后重报")
+    assert workspace.state_of(unit).state == HAS_ERRORS and workspace.state_of(unit).pinned
+    third = tmp_path / "后新秋镇更正.xlsx"
+    third.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(11)), UNITS[4]))
+    workspace.receive([third])
+    state = workspace.state_of(unit)
+    assert state.counted is not None and state.counted.version == 3 and not state.pinned and state.state == PASSED
+    assert "计入最新版：指定计入的版本已退回" in run("log", "-w", workspace.root).output
+
+    workspace.use(unit, 2, "第 3 版附件错了，仍用第 2 版")  # a pin the clerk made on a version not sent back holds
+    fourth = tmp_path / "后新秋镇第4版.xlsx"
+    fourth.write_bytes(filled_workbook(form, consistent_inputs(form, random.Random(12)), UNITS[4]))
+    workspace.receive([fourth])
+    state = workspace.state_of(unit)
+    assert state.pinned and state.counted is not None and state.counted.version == 2

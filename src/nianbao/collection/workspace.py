@@ -688,7 +688,20 @@ class Workspace:
                 continue
             row = self._record(item.digest, item.path, item.stored, item.report, item.origin)
             recorded[index] = Received(item.path, NEW if row else KNOWN, row or self._version_by_sha(item.digest))
+        self._unpin_rejected(
+            {r.version.unit_id for r in recorded if r.outcome == NEW and r.version and r.version.version}
+        )
         return recorded
+
+    def _unpin_rejected(self, units: set[str]) -> None:
+        """A pinned version the clerk sent back gives way to the unit's new version: the correction counts."""
+        for unit_id in sorted(units):
+            lifted = self.db.execute(
+                "DELETE FROM pins WHERE unit_id = ? AND file_id IN (SELECT file_id FROM rejections)", (unit_id,)
+            ).rowcount
+            if lifted:
+                note = "指定计入的版本已退回，收到新版本后改为计入最新的一版"
+                _log(self.db, "use", {"unit_id": unit_id, "version": "最新", "note": note}, self.user)
 
     def _with_states(self, outcomes: list[Received]) -> list[Received]:
         states = {s.unit_id: s for s in self.status().units}
