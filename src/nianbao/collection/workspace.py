@@ -782,50 +782,37 @@ class Workspace:
                 "SELECT MAX(version) FROM files WHERE unit_id = ? AND version IS NOT NULL", (report.unit_id,)
             ).fetchone()
             version = (last or 0) + 1
+        checked = (  # what checking the file found, in the order of _CHECKED_COLUMNS
+            report.unit_id or None,
+            report.unit_name,
+            version,
+            report.errors,
+            report.warnings,
+            report.explanation,
+            report.problems,
+            report.figures,
+            report.texts,
+            self._headline(report.figures),
+        )
         if known:
-            self.db.execute(
-                """UPDATE files SET unit_id = ?, unit_name = ?, version = ?, errors = ?, warnings = ?,
-                   explanation = ?, problems = ?, figures = ?, texts = ?, headline = ? WHERE id = ?""",
-                (
-                    report.unit_id,
-                    report.unit_name,
-                    version,
-                    report.errors,
-                    report.warnings,
-                    report.explanation,
-                    report.problems,
-                    report.figures,
-                    report.texts,
-                    self._headline(report.figures),
-                    known.id,
-                ),
-            )
+            assignments = ", ".join(f"{column} = ?" for column in _CHECKED_COLUMNS)
+            self.db.execute(f"UPDATE files SET {assignments} WHERE id = ?", (*checked, known.id))
             return self._version_by_sha(digest)
+        columns = ("sha256", "stored", "name", "source", "sender", "received_at", "size", "message_id", "subject")
+        arrived = (
+            digest,
+            stored.relative_to(self.root).as_posix(),
+            shown(Path(path.name)),
+            origin.source or shown(path),
+            origin.sender,
+            origin.at,
+            stored.stat().st_size,
+            origin.message_id,
+            origin.subject,
+        )
+        places = ", ".join("?" for _ in columns + _CHECKED_COLUMNS)
         self.db.execute(
-            """INSERT INTO files (sha256, stored, name, source, sender, received_at, size, unit_id, unit_name,
-               version, errors, warnings, explanation, problems, figures, texts, message_id, subject, headline)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                digest,
-                stored.relative_to(self.root).as_posix(),
-                shown(Path(path.name)),
-                origin.source or shown(path),
-                origin.sender,
-                origin.at,
-                stored.stat().st_size,
-                report.unit_id or None,
-                report.unit_name,
-                version,
-                report.errors,
-                report.warnings,
-                report.explanation,
-                report.problems,
-                report.figures,
-                report.texts,
-                origin.message_id,
-                origin.subject,
-                self._headline(report.figures),
-            ),
+            f"INSERT INTO files ({', '.join(columns + _CHECKED_COLUMNS)}) VALUES ({places})", (*arrived, *checked)
         )
         return self._version_by_sha(digest)
 
@@ -1414,6 +1401,20 @@ def _store_previous(
         [(unit_id, json.dumps(dict(values), ensure_ascii=False), source) for unit_id, values in figures.items()],
     )
 
+
+# What checking a file records on its row (the same for a new file and for one recognised later).
+_CHECKED_COLUMNS = (
+    "unit_id",
+    "unit_name",
+    "version",
+    "errors",
+    "warnings",
+    "explanation",
+    "problems",
+    "figures",
+    "texts",
+    "headline",
+)
 
 # The order of a unit's versions from the latest: when each came (received_at, with its UTC offset), then the
 # order of recording (a file and a mail of the same second).
