@@ -7,7 +7,7 @@ import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -80,8 +80,8 @@ def _xlsx_rows(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
 
 
 def _has_header(rows: list[tuple[int, list[str]]]) -> bool:
-    filled = [[c.strip() for c in row] for _, row in rows if any(c.strip() for c in row)][:HEADER_SEARCH_ROWS]
-    return any(_find(row, ID_HEADERS) is not None and _find(row, NAME_HEADERS) is not None for row in filled)
+    filled = [(n, [c.strip() for c in row]) for n, row in rows if any(c.strip() for c in row)]
+    return _header_row(filled, all) is not None
 
 
 def _cell_text(value: object) -> str:
@@ -166,12 +166,19 @@ def _wrong_id(unit_id: str) -> str:
 def _header_index(rows: list[tuple[int, list[str]]]) -> int:
     """The header among the first rows (a title and a date may come first, as in a printed list): the first
     with both an id and a name column, else the first with either (to say what is missing), else the first."""
-    head = [row for _, row in rows[:HEADER_SEARCH_ROWS]]
     for wanted in (all, any):
-        for i, row in enumerate(head):
-            if wanted(_find(row, names) is not None for names in (ID_HEADERS, NAME_HEADERS)):
-                return i
+        found = _header_row(rows, wanted)
+        if found is not None:
+            return found
     return 0
+
+
+def _header_row(rows: list[tuple[int, list[str]]], wanted: Callable[[Iterable[bool]], bool]) -> int | None:
+    """The first of the first rows with both (``all``) or either (``any``) of the id and name columns."""
+    for i, (_, row) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if wanted(_find(row, names) is not None for names in (ID_HEADERS, NAME_HEADERS)):
+            return i
+    return None
 
 
 def _find(header: list[str], names: tuple[str, ...]) -> int | None:
