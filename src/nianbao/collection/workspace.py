@@ -1209,10 +1209,6 @@ class Workspace:
         """The later deadlines granted, by unit."""
         return {r["unit_id"]: date.fromisoformat(r["until"]) for r in self.db.execute("SELECT * FROM extensions")}
 
-    def deadline_of(self, unit_id: str) -> date | None:
-        """A unit's deadline: the one it was granted, else the round's."""
-        return self.extensions().get(unit_id) or self.deadline
-
     def extend(self, unit: str, until: date | None, note: str) -> Unit:
         """Grant a unit a later deadline (None: take it back): what it sends by then is not 迟交."""
         if says_nothing(note):
