@@ -363,7 +363,7 @@ def test_a_version_sent_back_blocks_until_a_new_one_comes_and_its_reply_leads_wi
     done = run("reject", passed, "--note", why, "-w", workspace.root)
     assert done.exit_code == 0 and "第 1 版已退回，有错误" in done.output, done.output
     state = workspace.state_of(passed)
-    assert state.state == HAS_ERRORS and [r["note"] for r in state.rejections] == [why]
+    assert state.state == HAS_ERRORS and [r.note for r in state.rejections] == [why]
     assert f"已退回：{why}" in run("status", "-w", workspace.root).output
     blocked = run("merge", "-w", workspace.root, "--allow-missing", "--out", tmp_path / "s.xlsx")
     assert passed in blocked.output and "被退回" in blocked.output, blocked.output
@@ -462,7 +462,7 @@ def test_a_long_reason_of_several_lines_keeps_the_status_one_line_a_unit(workspa
     assert len(after) == len(before)
     line = next(line for line in after if "210922104" in line)
     assert "已退回：表三第 5 行与台账不符 请核对后重报" in line and len(line) < 200, line
-    assert [r["note"] for r in workspace.state_of("210922104").rejections] == [why]  # kept whole
+    assert [r.note for r in workspace.state_of("210922104").rejections] == [why]  # kept whole
     logged = run("log", "-w", workspace.root).output.splitlines()
     assert logged[0].endswith("请核对后重报" + "。" * 2000), logged[:2]  # the log keeps it whole, on its line
 

@@ -17,9 +17,10 @@ from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
-import nianbao
+import nianbao.version
 from nianbao.cli import main
-from nianbao.collection import store
+from nianbao.collection.record import schema as store
+from nianbao.collection.status import Standing
 from nianbao.collection.workspace import PASSED, TO_VERIFY, Workspace
 from nianbao.form import templates_dir
 from nianbao.form.review import UnitsRule, YearRule, median_without, outliers
@@ -290,8 +291,8 @@ def test_in_the_workspace_an_outlier_is_to_verify_until_accepted_and_stays_accep
     later = DEPARTMENTS[0]
     ws.receive([p for p in sorted(folder.iterdir()) if later.unit_name not in p.name])
     state = ws.state_of(TOWNS[0].unit_id)
-    assert state.state == TO_VERIFY and [w["code"] for w in state.open_warnings] == ["U1", "U1"]
-    assert "中位数" in state.review[0]["message"]
+    assert state.state == TO_VERIFY and [w.code for w in state.open_warnings] == ["U1", "U1"]
+    assert "中位数" in state.review[0].message
     others = [s for s in ws.status().units if s.unit_id != TOWNS[0].unit_id and s.counted]
     assert all(s.state == PASSED for s in others), [(s.unit_name, s.open_warnings) for s in others]
     status = run("status", "-w", ws.root)
@@ -324,7 +325,7 @@ def test_an_outlier_explained_in_its_workbook_is_not_left_to_verify(tmp_path: Pa
     ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
     ws.receive([folder])
     state = ws.state_of(TOWNS[0].unit_id)
-    assert state.state == PASSED and [w["code"] for w in state.review] == ["U1", "U1"]
+    assert state.state == PASSED and [w.code for w in state.review] == ["U1", "U1"]
 
 
 # -- the workspace against last year -----------------------------------------------------------------------
@@ -344,8 +345,8 @@ def test_the_workspace_checks_returns_against_last_years_report_and_acceptance_n
     many = zhangwu_2023(form, T3_R01_C1=40, T3_R03_C1=39)  # 40 applications where 2022 had none
     ws.receive([write(tmp_path, "v2.xlsx", filled_workbook(form, many, unit=unit, year=2023))])
     state = ws.state_of("彰武镇")
-    assert state.state == TO_VERIFY and {w["code"] for w in state.open_warnings} == {"Y1"}
-    assert "本年 40 件，上年 0 件" in state.open_warnings[0]["message"]
+    assert state.state == TO_VERIFY and {w.code for w in state.open_warnings} == {"Y1"}
+    assert "本年 40 件，上年 0 件" in state.open_warnings[0].message
     ws.accept("彰武镇", "已电话核实：本年征地，申请确实多", rule="Y1")
     assert ws.state_of("彰武镇").state == PASSED
 
@@ -356,7 +357,7 @@ def test_the_workspace_checks_returns_against_last_years_report_and_acceptance_n
     again = run("previous", summary, "-w", ws.root)
     assert again.exit_code == 0 and "已读到 1 个单位的上年数字" in again.output, again.output
     state = ws.state_of("彰武镇")
-    assert state.state == TO_VERIFY and "本年 40 件，上年 2 件" in state.open_warnings[0]["message"]
+    assert state.state == TO_VERIFY and "本年 40 件，上年 2 件" in state.open_warnings[0].message
     assert "指定上年数字" in run("log", "-w", ws.root).output
 
 
@@ -420,12 +421,12 @@ def test_the_review_is_kept_in_the_record_until_the_versions_the_roster_or_the_s
     ws, _ = Workspace.create(tmp_path / "ws", roster, 2025)
     ws.receive([p for p in folder.iterdir() if DEPARTMENTS[0].unit_name not in p.name])
     first = {s.unit_id: s.review for s in ws.status().units}
-    assert [w["code"] for w in first[TOWNS[0].unit_id]] == ["U1", "U1"]
+    assert [w.code for w in first[TOWNS[0].unit_id]] == ["U1", "U1"]
 
     worked_out = []
-    review_now = Workspace._review_now
+    review_now = Standing._review_now
     monkeypatch.setattr(
-        Workspace, "_review_now", lambda self, counted: worked_out.append(1) or review_now(self, counted)
+        Standing, "_review_now", lambda self, counted: worked_out.append(1) or review_now(self, counted)
     )
     again = Workspace.open(ws.root)
     assert {s.unit_id: s.review for s in again.status().units} == first and worked_out == []
@@ -436,10 +437,10 @@ def test_the_review_is_kept_in_the_record_until_the_versions_the_roster_or_the_s
     text = again.roster_path.read_text(encoding="utf-8").replace(",类型", ",备注")  # one group: 300 stands out
     again.roster_path.write_text(text, encoding="utf-8")
     reopened = Workspace.open(ws.root)
-    assert {w["code"] for w in reopened.state_of(DEPARTMENTS[5].unit_id).review} == {"U1"}
+    assert {w.code for w in reopened.state_of(DEPARTMENTS[5].unit_id).review} == {"U1"}
     assert len(worked_out) == 2
 
-    monkeypatch.setattr(nianbao, "__version__", "99.0")  # another nianbao may read or review differently
+    monkeypatch.setattr(nianbao.version, "__version__", "99.0")  # another nianbao may read or review differently
     Workspace.open(ws.root).status()
     assert len(worked_out) == 3
 

@@ -292,7 +292,7 @@ def test_a_rejection_posted_from_a_stale_page_or_twice_sends_back_only_what_the_
     why = {"csrf": token, "note": "表三数字与台账不符", "version": "1"}
     client.post("/unit/210922105/reject", data=why)
     client.post("/unit/210922105/reject", data=why)  # the button pressed twice, or the page posted again
-    assert [r["note"] for r in workspace.state_of("210922105").rejections] == ["表三数字与台账不符"]
+    assert [r.note for r in workspace.state_of("210922105").rejections] == ["表三数字与台账不符"]
 
     counted = workspace.state_of("210922105").counted
     assert counted is not None

@@ -479,7 +479,7 @@ def test_the_tools_word_report_resaved_by_writer_passes_receive_into_its_unit(
 def test_a_word_return_whose_only_warning_is_for_the_clerk_needs_no_reply(workspace: Workspace, official: Path) -> None:
     workspace.receive([official])
     state = workspace.state_of(UNIT.unit_id)
-    assert state.state == TO_VERIFY and {w["code"] for w in state.open_warnings} == {"WORD_SOURCE"}
+    assert state.state == TO_VERIFY and {w.code for w in state.open_warnings} == {"WORD_SOURCE"}
     assert UNIT.unit_id not in {r.unit_id for r in draft_replies(workspace).replies}
 
 
@@ -500,5 +500,5 @@ def test_a_word_return_given_its_unit_keeps_it_when_last_years_figures_arrive(
     workspace.set_previous([last])
     counted = workspace.state_of(UNIT.unit_id).counted
     assert counted is not None and counted.unit_id == UNIT.unit_id
-    errors = {p["code"] for p in counted.problems if p["severity"] == ERROR}
+    errors = {p.code for p in counted.problems if p.severity == ERROR}
     assert errors and not any(code.startswith("WORD_") for code in errors), errors  # X1 and the like: checked

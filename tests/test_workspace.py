@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from nianbao.cli import main
-from nianbao.collection import store
+from nianbao.collection.intake import Intake
 from nianbao.collection.mail import RawMail
+from nianbao.collection.record import schema as store
 from nianbao.collection.workspace import (
     HAS_ERRORS,
     KNOWN,
@@ -326,10 +327,10 @@ def test_a_workspace_copied_elsewhere_keeps_working(tmp_path: Path, workspace: W
 def test_a_file_that_changes_while_it_is_received_is_refused_not_recorded(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def changed(path: Path, digest: str) -> Path:
+    def changed(self: Intake, path: Path, digest: str) -> Path:
         raise ValueError(path)  # what _copy says when the file no longer holds the bytes that were hashed
 
-    monkeypatch.setattr(workspace, "_copy", changed)
+    monkeypatch.setattr(Intake, "_copy", changed)
     (result,) = workspace.receive([sample("210922100")])
     assert result.outcome == REFUSED and "被改动" in result.reason
     assert workspace.status().received == 0

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from nianbao.collection import store
+from nianbao.collection.record import schema as store
 from nianbao.collection.workspace import RECEIVED_DIR, Workspace
 from nianbao.form import data_dir
 from nianbao.io.roster import Unit

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from nianbao.collection.workspace import (
+from nianbao.collection.model import (
     HAS_ERRORS,
     KNOWN,
     LATE,
@@ -24,6 +24,7 @@ from nianbao.collection.workspace import (
 from nianbao.form.review import figure_text
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
+from nianbao.problems import ERROR
 
 
 def when(at: str) -> str:
@@ -36,13 +37,13 @@ def why(state: UnitState) -> str:
     if state.counted is None:
         return ""
     if state.rejections:
-        return f"：第 {state.counted.version} 版被退回：{state.rejections[-1]['note']}"
+        return f"：第 {state.counted.version} 版被退回：{state.rejections[-1].note}"
     if state.state == HAS_ERRORS:
-        first = next(p for p in state.counted.problems if p["severity"] == "error")
-        return f"：第 {state.counted.version} 版有 {state.counted.errors} 个错误，例如 {first['message']}"
+        first = next(p for p in state.counted.problems if p.severity == ERROR)
+        return f"：第 {state.counted.version} 版有 {state.counted.errors} 个错误，例如 {first.message}"
     if state.open_warnings:
-        first = state.open_warnings[0]["message"]
-        return f"：第 {state.counted.version} 版有 {len(state.open_warnings)} 个警告待核实，例如 {first}"
+        said = state.open_warnings[0].message
+        return f"：第 {state.counted.version} 版有 {len(state.open_warnings)} 个警告待核实，例如 {said}"
     return ""
 
 
@@ -57,7 +58,7 @@ def received_line(result: Received) -> tuple[str, str | None]:
         return f"= {name}：已收到过（{where}），未重复记录", None
     if version.version is None:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
-        first = next((p["message"] for p in version.problems if p["severity"] == "error"), "")
+        first = next((p.message for p in version.problems if p.severity == ERROR), "")
         return f"? {name} → {reason}：{first}", "yellow"
     state = result.state
     if state and state.counted and state.counted.id == version.id:

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 
 class NianbaoError(Exception):
-    """A problem with the user's input or environment, shown as one line (no traceback)."""
+    """A problem with the user's input or environment, shown as one line (no traceback). One made by `of` carries
+    a code of MESSAGES and the message's parameters: an interface adds how to put it right in its own words (the
+    command line names its option, the page its field); the library's words name neither."""
+
+    code: str = ""
+    params: Mapping[str, object] = MappingProxyType({})
+
+    @classmethod
+    def of(cls, code: str, **params: object) -> NianbaoError:
+        error = cls(MESSAGES[code].format(**params))
+        error.code, error.params = code, params
+        return error
 
 
 class SpecError(NianbaoError):
@@ -85,6 +98,21 @@ MESSAGES = {
     "ANNOTATED_COPY": "这是本工具生成的标注副本（内容未改动），不作为报表",
     "OUTSIDE_TABLE": "表格以外的格子里写了“{text}”，本工具不读取这里；如需说明，请写在“{sheet}”工作表中",
     "COVER_DIFFERS": "封面上的{field}“{found}”与表格身份信息中的“{expected}”不同（可能复制了其他单位的表格只改了封面）；以身份信息为准",
+    # The collection round's decisions and requests, refused (the interfaces add where to write what is missing)
+    "NOT_A_WORKSPACE": "{folder} 不是工作区（找不到 {record}）",
+    "NOTE_REQUIRED": "{action}必须写明{what}",
+    "NO_SUCH_UNIT": "名单上没有单位“{unit}”（可以写单位编码或完整的单位名称）",
+    "NO_SUCH_UNIT_ID": "名单上没有编码为“{unit_id}”的单位，未收下任何文件；请核对所指定的单位编码",
+    "SAME_NAME_UNITS": "名单上有 {count} 个单位叫“{unit}”（单位编码 {codes}），请写单位编码",
+    "ONE_WORD_FILE": "指定单位只能用于收一个 Word 文档，这里有 {count} 个文件",
+    "NOT_SENT_YET": "{unit} 还没有报送，没有可{action}的版本",
+    "NO_SUCH_VERSION": "{unit} 没有第 {number} 版",
+    "ERROR_NOT_ACCEPTABLE": "{rule} 是错误，不能认可；错误只能由单位改正后重新报送",
+    "NOTHING_TO_ACCEPT": "{unit} 计入的版本没有{what}待核实的警告",
+    "COUNTED_CHANGED": "{unit} 现在计入的是第 {counted} 版，不是第 {seen} 版，未退回；请先看过这一版再决定",
+    "NOT_REJECTED": "{unit} 计入的版本没有被退回",
+    "EXTENSION_TOO_EARLY": "延期的日期应晚于本轮的截止日期 {deadline}，不是 {until}",
+    "NOT_EXTENDED": "{unit} 没有延期，无需取消",
     # The command line
     "INTERRUPTED": "已中断。已写出的文件都是完整的，未写完的没有留下。{more}",
     "OS_ERROR": "文件操作失败：{reason}（{file}）",
@@ -228,6 +256,22 @@ class Problem:
         if self.params:
             data["params"] = {k: v if isinstance(v, (int, float)) else str(v) for k, v in self.params.items()}
         return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Problem:
+        """A problem as `to_json` wrote it (the record keeps problems as JSON)."""
+        left, right = data.get("left"), data.get("right")
+        return cls(
+            str(data["severity"]),
+            str(data["code"]),
+            str(data["message"]),
+            str(data.get("sheet", "")),
+            str(data.get("cell", "")),
+            str(data.get("row_label", "")),
+            str(data.get("col_label", "")),
+            (left, right) if isinstance(left, (int, float)) and isinstance(right, (int, float)) else None,
+            dict(data.get("params") or {}),
+        )
 
 
 @dataclass(frozen=True)

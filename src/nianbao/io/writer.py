@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from nianbao import __version__
 from nianbao.form.rules import Relation, Rule, evaluate, excel_condition, with_totals
 from nianbao.form.spec import (
     COVER_INFO_ROW,
@@ -30,6 +30,7 @@ from nianbao.form.spec import (
 )
 from nianbao.io.identity import Identity
 from nianbao.io.reading import read_sheets
+from nianbao.version import __version__
 
 INPUT_FILL = "#FFF2CC"
 TOTAL_FILL = "#EDEDED"
@@ -357,7 +358,7 @@ def _put_text(ws: Worksheet, row: int, col: int, text: str, fmt: Format) -> None
         ws.write_blank(row, col, None, fmt)
 
 
-def _validation(spec: dict, field_type: FieldType, title: str | None = None) -> dict:
+def _validation(spec: dict[str, Any], field_type: FieldType, title: str | None = None) -> dict[str, Any]:
     """Data validation options with the type's Chinese messages (Excel's limits: title 32, text 255)."""
     options = dict(spec)
     options["input_title"] = (title or field_type.input_title)[:32]

@@ -8,12 +8,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
-Progress = Callable[[Iterator[R], int], Iterable[R]]
+
+
+class Progress(Protocol):
+    """A progress hook: passes the results through as they come, showing how far along of ``total``."""
+
+    def __call__(self, results: Iterator[R], total: int, /) -> Iterable[R]: ...
+
+
 MIN_PARALLEL = 16  # below this, starting worker processes costs more than it saves
 
 

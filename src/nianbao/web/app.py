@@ -148,12 +148,20 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 def _internal_error(error: Exception) -> tuple[str, int]:
     if isinstance(error, NianbaoError):
-        return render_template("error.html", message=str(error)), 400
+        return render_template("error.html", message=_said(error)), 400
     traceback.print_exc(file=sys.stderr)  # for the technician, in the window the server runs in
     detail = MESSAGES["INTERNAL_ERROR"].format(detail=f"{type(error).__name__}: {error}")
     return render_template(
         "error.html", message=detail.split("；")[0] + "；详细信息显示在运行 nianbao serve 的窗口中"
     ), 500
+
+
+# What the page adds to a library error (by its code): where on the page to put it right.
+HINTS = {"NOTE_REQUIRED": "（请写在“理由”一栏中）"}
+
+
+def _said(error: NianbaoError) -> str:
+    return f"{error}{HINTS.get(error.code, '')}"
 
 
 def _os_user() -> str:
@@ -202,7 +210,8 @@ def unit(unit_id: str) -> View:
     state, versions = workspace.history(unit_id)
     first, second = request.args.get("a", type=int), request.args.get("b", type=int)
     changes = workspace.diff(unit_id, first, second) if first and second else None
-    rules = sorted({w["code"] for w in state.open_warnings})
+    rules = sorted({w.code for w in state.open_warnings})
+    problems = [r.problem for r in state.rejections] + (state.counted.problems if state.counted else []) + state.review
     return render_template(
         "unit.html",
         state=state,
@@ -211,6 +220,7 @@ def unit(unit_id: str) -> View:
         first=first,
         second=second,
         rules=rules,
+        problems=problems,
         replies=replies_of(workspace, unit_id),
         why=why(state),
         revision=workspace.revision(),
@@ -221,26 +231,22 @@ def accept(unit_id: str) -> View:
     rule = request.form.get("rule") or None
     note = request.form.get("note", "").strip()
     try:
-        if not note:
-            raise NianbaoError("认可警告必须写明理由")
         accepted = _workspace().accept(unit_id, note, None if rule == "全部" else rule)
         flash(f"已认可 {len(accepted)} 个警告")
     except NianbaoError as exc:  # shown on the unit's page, where the clerk can correct it
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
 
 
 def use(unit_id: str) -> View:
     which, note = request.form.get("version", ""), request.form.get("note", "").strip()
     try:
-        if not note:
-            raise NianbaoError("指定计入的版本必须写明理由")
         if not which.isdigit() and which != "最新":
             raise NianbaoError("请选择要计入的版本")
         chosen = _workspace().use(unit_id, int(which) if which.isdigit() else None, note)
         flash(f"已指定计入{f'第 {chosen.version} 版' if chosen else '最新的一版'}")
     except NianbaoError as exc:
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
 
 
@@ -255,7 +261,7 @@ def reject(unit_id: str) -> View:
             version = _workspace().reject(unit_id, note, int(seen) if seen.isdigit() else None)
             flash(f"已退回第 {version.version} 版；可在本页下载回复草稿")
     except NianbaoError as exc:
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
 
 
@@ -267,7 +273,7 @@ def extend(unit_id: str) -> View:
         found = _workspace().extend(unit_id, deadline_date(until) if until else None, note)
         flash(f"{found.unit_name}：{f'延期至 {until}' if until else '已取消延期'}")
     except NianbaoError as exc:
-        flash(str(exc), "error")
+        flash(_said(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
 
 

@@ -1,0 +1,403 @@
+"""The commands of a collection round in a workspace: init, receive, previous, status, accept, history, use,
+reject, extend, reply, log, serve. Each opens the workspace, calls one library operation and says what came of
+it in the words of phrases.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from nianbao.cli_shared import friendly, progress_bar, say_unusable, workspace_option
+from nianbao.collection.workspace import (
+    BLANK_DIR,
+    HAS_ERRORS,
+    KNOWN,
+    LATE,
+    NEW,
+    NO_WORKBOOK,
+    NOT_RECEIVED,
+    OFF_ROSTER,
+    PASSED,
+    REFUSED,
+    TO_VERIFY,
+    UNIDENTIFIED,
+    Workspace,
+)
+from nianbao.form import DEFAULT_FORM
+from nianbao.io.files import refuse_overwrite, shown, write_atomic
+from nianbao.phrases import describe, in_a_line, received_line, shown_value, status_table, when
+from nianbao.problems import NianbaoError
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--roster", required=True, type=click.Path(dir_okay=False, path_type=Path), help="单位名单（CSV 或 XLSX）。"
+)
+@click.option("--year", required=True, type=int, help="报告年度，如 2025。")
+@click.option("--deadline", default="", help="报送截止日期，如 2027-01-15：显示在封面上，此后收到的记为迟交。")
+@click.option("--password", default=None, help="工作表保护密码；不填则自动生成并记在“保护密码.txt”中。")
+@click.option("--unit-id", default="summary", show_default=True, help="本级（汇总表）的单位编码。")
+@click.option("--unit-name", default="汇总", show_default=True, help="本级（汇总表）的单位名称，如“彰武县”。")
+@click.option("--form", "form_name", default=DEFAULT_FORM, show_default=True, help="表格格式。")
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="上年的表格、汇总表、工作区或已发布的报告（.txt/.html）：收到的表格与上年核对、比较。",
+)
+@friendly
+def init(
+    directory: Path,
+    roster: Path,
+    year: int,
+    deadline: str,
+    password: str | None,
+    unit_id: str,
+    unit_name: str,
+    form_name: str,
+    previous: tuple[Path, ...],
+) -> None:
+    """建立一个收集工作区：名单、年度、截止日期，生成各单位的空白表格，此后收到的每个文件都记录在案。"""
+    workspace, batch = Workspace.create(
+        directory,
+        roster,
+        year,
+        deadline=deadline,
+        password=password,
+        unit_id=unit_id,
+        unit_name=unit_name,
+        form_name=form_name,
+        progress=progress_bar("生成中"),
+        previous=previous,
+    )
+    say_unusable(workspace.previous_notes)
+    due = f"，截止 {workspace.deadline.isoformat()}" if workspace.deadline else ""
+    click.echo(f"已建立工作区 {shown(directory)}：{year} 年度，名单 {len(workspace.units)} 个单位{due}。")
+    click.echo(f"空白表格 {len(batch.files)} 份在 {shown(directory / BLANK_DIR)}，请发给各单位。")
+    if batch.password_file:
+        click.echo(f"工作表保护密码记在 {shown(batch.password_file)}（请勿随表格发出）。")
+    click.echo("收到表格后在工作区中运行：nianbao receive 文件或目录")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--mail",
+    "as_mail",
+    is_flag=True,
+    help="PATHS 是邮件文件（.eml、.mbox、Outlook 的 .msg）或邮件目录：收下附带的统计表。",
+)
+@click.option("--imap", default=None, metavar="URL", help="从邮箱收取，如 imaps://user@mail.example.cn/INBOX（只读）。")
+@click.option("--since", default=None, metavar="日期", help="只看这一天及以后的邮件（配合 --imap），如 2026-01-01。")
+@click.option(
+    "--unit-id",
+    "word_unit",
+    default="",
+    help="只收一个 Word 文档（.docx）时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
+)
+@workspace_option
+@friendly
+def receive(
+    paths: tuple[Path, ...],
+    as_mail: bool,
+    imap: str | None,
+    since: str | None,
+    word_unit: str,
+    workspace: Path | None,
+) -> None:
+    """收下各单位发来的文件（文件或目录）：原样保存、检查，按表格身份记为该单位的新版本。同样的文件再收一次不会重复记录。
+    按官方 Word 模板写的年度报告（.docx）按标题中的单位名称对照名单，或用 --unit-id 指定单位。
+
+    加 --mail 收邮件文件中的附件，加 --imap 直接从邮箱收取（密码从环境变量 NIANBAO_IMAP_PASSWORD 读取，
+    没有则询问，不会保存）。"""
+    if word_unit and (imap or as_mail):
+        raise click.UsageError("--unit-id 只能用于收一个 Word 文档，不能与 --mail、--imap 一起使用")
+    if imap or as_mail:
+        from nianbao.cli_mail import receive_mail  # mail modules: only when receiving mail
+
+        receive_mail(Workspace.open(workspace), paths, imap, since, progress_bar("检查中"))
+        return
+    if not paths:
+        raise click.UsageError("请写要收下的文件或目录（收邮件请加 --mail 或 --imap）")
+    if since:
+        raise click.UsageError("--since 只能与 --imap 一起使用")
+    opened = Workspace.open(workspace)
+    results = opened.receive(paths, progress=progress_bar("检查中"), unit_id=word_unit)
+    for result in results:
+        line, colour = received_line(result)
+        click.secho(line, fg=colour)
+    counts = {o: sum(r.outcome == o for r in results) for o in (NEW, KNOWN, REFUSED)}
+    new = [r for r in results if r.outcome == NEW]
+    unidentified = sum(1 for r in new if r.version and r.version.version is None)
+    click.echo(
+        f"收到 {len(results)} 个文件：新版本 {counts[NEW] - unidentified} 个，未识别 {unidentified} 个，"
+        f"已收到过 {counts[KNOWN]} 个，无法保存 {counts[REFUSED]} 个。运行 nianbao status 查看各单位情况。"
+    )
+    from nianbao.collection.mail import MAIL_SUFFIXES
+
+    inside = (p for path in paths for p in ([path] if not path.is_dir() else path.rglob("*")))
+    mails = [p for p in inside if p.suffix.lower() in MAIL_SUFFIXES]
+    if mails:
+        click.secho(
+            f"另有 {len(mails)} 个邮件文件（.eml/.msg/.mbox，如 {shown(mails[0])}）没有收：收其中的附件请运行 "
+            "nianbao receive --mail 加同样的文件或目录",
+            fg="yellow",
+        )
+
+
+@click.command("previous")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@workspace_option
+@friendly
+def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
+    """给工作区指定上年的数字：上年的表格、汇总表、工作区或已发布的报告（.txt/.html）。
+
+    此后收到的表格与上年核对（上年结转、现行有效件数）和比较（与上年相比变化异常的请核实）；
+    已收到的各版也按上年数字重新检查。再次指定则取代以前的。"""
+    opened = Workspace.open(workspace)
+    found, notes = opened.set_previous(paths, progress_bar("重新检查中"))
+    say_unusable(notes)
+    click.echo(
+        f"已读到 {found} 个单位的上年数字，已收到的表格已按上年数字重新检查。运行 nianbao status 查看各单位情况。"
+    )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 格式输出。")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="另存为报送情况表（.xlsx 或 .csv）：每个单位的状态、说明和名单上的联系人、电话。",
+)
+@click.option("--force", is_flag=True, help="覆盖已有的 --out 文件。")
+@workspace_option
+@friendly
+def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None) -> None:
+    """按名单顺序列出每个单位的状态：未收到、有错误、待核实、已通过，迟交的标明；最上面是统计。"""
+    opened = Workspace.open(workspace)
+    result = opened.status()
+    if out is not None:
+        from nianbao.io.tables import table_bytes
+
+        if opened.owns(out):
+            raise NianbaoError(f"{shown(out)} 是工作区自己的文件，不能用来保存报送情况表；请换一个文件名或位置")
+        refuse_overwrite(out, force)
+        header, rows = status_table(result, opened.roster_units)
+        write_atomic(out, table_bytes(out.suffix, "报送情况", header, rows), overwrite=force)
+        click.echo(f"已写出报送情况表 {shown(out)}（{len(rows)} 个单位）")
+        return
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    total = len(result.units)
+    rate = f"{result.on_time / total:.0%}" if total else "-"
+    due = f"截止 {result.deadline.isoformat()}，" if result.deadline else ""
+    click.echo(f"{result.year} 年度，{due}名单 {total} 个单位：已收 {result.received}/{total}，按时率 {rate}")
+    counts = "，".join(f"{s} {result.count(s)}" for s in (PASSED, TO_VERIFY, HAS_ERRORS, NOT_RECEIVED))
+    click.echo(counts)
+    colours = {PASSED: "green", TO_VERIFY: "yellow", HAS_ERRORS: "red", NOT_RECEIVED: None}
+    lines = []  # printed at once: thousands of separate writes are slow on a Windows console
+    for i, unit in enumerate(result.units, start=1):
+        counted = unit.counted
+        detail = ""
+        if counted:
+            pinned = "，指定" if unit.pinned else ""
+            detail = (
+                f"  第 {counted.version} 版（共 {unit.versions} 版{pinned}） {when(counted.received_at)}"
+                f"  错误 {counted.errors} 警告 {counted.warnings}"
+            )
+            if unit.open_warnings:  # the file's own and those of the comparison with other units, as the board says
+                detail += f"（待核实 {len(unit.open_warnings)}）"
+            if unit.rejections:
+                detail += f"  已退回：{in_a_line(unit.rejections[-1].note)}"
+        late = f" {LATE}" if unit.late else ""
+        if unit.extended:
+            late += f"（延期至 {unit.extended.isoformat()}）"
+        lines.append(
+            click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
+        )
+        if unit.sender_warning:
+            lines.append(click.style(f"        ⚠ {unit.sender_warning}", fg="yellow"))
+        for warning in [w for w in unit.review if w in unit.open_warnings]:
+            place = f"{warning.sheet}!{warning.cell}（{warning.row_label}／{warning.col_label}）"
+            lines.append(click.style(f"        ⚠ {place}：{warning.message}", fg="yellow"))
+    for version in result.unidentified:
+        reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
+        lines.append(click.style(f"   {reason}：{version.name}（{when(version.received_at)}）", fg="yellow"))
+    for letter in result.without_workbook:
+        others = f"，附件：{'、'.join(letter.others)}" if letter.others else ""
+        line = f"   {NO_WORKBOOK}：{letter.sender}《{letter.subject}》（{when(letter.sent_at)}{others}）"
+        lines.append(click.style(line, fg="yellow"))
+    click.echo("\n".join(lines))
+
+
+@click.command()
+@click.argument("unit")
+@click.option("--rule", default=None, help="只认可这一规则或提示代码的警告（如 P1）。")
+@click.option("--all", "all_warnings", is_flag=True, help="认可计入版本的全部待核实警告。")
+@click.option("--note", required=True, help="认可的理由，如“已电话核实，本镇无规章制定权”。")
+@workspace_option
+@friendly
+def accept(unit: str, rule: str | None, all_warnings: bool, note: str, workspace: Path | None) -> None:
+    """认可某单位计入版本的警告（写明理由）。错误不能认可。数字不变时，认可对以后的版本继续有效。"""
+    if bool(rule) == all_warnings:
+        raise click.UsageError("请写 --rule 规则 或 --all 其中之一")
+    opened = Workspace.open(workspace)
+    accepted = opened.accept(unit, note, rule)
+    for warning in accepted:
+        click.echo(f"已认可：{warning.sheet}!{warning.cell} {warning.message}")
+    state = opened.state_of(unit)
+    click.echo(f"{state.unit_id} {state.unit_name}：{state.state}")
+
+
+@click.command()
+@click.argument("unit")
+@click.option("--diff", nargs=2, type=int, default=None, metavar="A B", help="列出第 A 版与第 B 版的逐格差别。")
+@workspace_option
+@friendly
+def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> None:
+    """某单位收到过的每一版：时间、来源、文件名、sha256、错误和警告，以及计入的是哪一版。"""
+    opened = Workspace.open(workspace)
+    if diff:
+        changes = opened.diff(unit, *diff)
+        for change in changes:
+            click.echo(f"{change.place}：{shown_value(change.before)} → {shown_value(change.after)}")
+        click.echo(f"第 {diff[0]} 版与第 {diff[1]} 版共有 {len(changes)} 处不同。")
+        return
+    state, versions = opened.history(unit)
+    click.echo(f"{state.unit_id} {state.unit_name}：{state.state}{f'（{LATE}）' if state.late else ''}")
+    for version in versions:
+        counted = "  ← 计入" if state.counted and state.counted.id == version.id else ""
+        click.echo(
+            f"  第 {version.version} 版  {when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
+            f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{counted}"
+        )
+        if opened.sender_warning(version.unit_id, version.sender):
+            click.secho(f"      ⚠ {opened.sender_warning(version.unit_id, version.sender)}", fg="yellow")
+    if not versions:
+        click.echo("  还没有收到。")
+    from nianbao.collection.reply import replies_of
+
+    for reply in replies_of(opened, unit):
+        which = f"（答复第 {reply.version} 版）" if reply.version else ""
+        click.echo(f"  回复：{reply.kind_name}{which}  {reply.said}  {reply.draft.name}")
+
+
+@click.command()
+@click.argument("unit")
+@click.argument("version")
+@click.option("--note", required=True, help="为什么采用这一版。")
+@workspace_option
+@friendly
+def use(unit: str, version: str, note: str, workspace: Path | None) -> None:
+    """指定某单位计入哪一版（VERSION 写版本号；写“最新”则恢复为最新收到的一版）。"""
+    number = None if version in ("最新", "latest") else _version_number(version)
+    opened = Workspace.open(workspace)
+    chosen = opened.use(unit, number, note)
+    state = opened.state_of(unit)
+    which = f"第 {chosen.version} 版" if chosen else "最新的一版"
+    click.echo(f"{state.unit_id} {state.unit_name}：计入{which}，{state.state}")
+
+
+@click.command()
+@click.argument("unit")
+@click.option("--note", required=True, help="退回的原因，写给单位看，如“表三第 5 行与县法制办掌握的数字不符，请核对”。")
+@click.option("--undo", is_flag=True, help="撤销对计入版本的退回（--note 写撤销的理由）。")
+@workspace_option
+@friendly
+def reject(unit: str, note: str, undo: bool, workspace: Path | None) -> None:
+    """退回某单位计入的版本，写明原因：用于规则查不出、但审核人知道不对的问题。
+
+    退回后该单位为“有错误”，不能汇总，回复草稿把原因列在最前；单位报来新的一版后按新版本审核。"""
+    opened = Workspace.open(workspace)
+    if undo:
+        count = opened.withdraw_rejection(unit, note)
+        state = opened.state_of(unit)
+        click.echo(f"{state.unit_id} {state.unit_name}：已撤销 {count} 次退回，{state.state}")
+        return
+    version = opened.reject(unit, note)
+    state = opened.state_of(unit)
+    said = f"{state.unit_id} {state.unit_name}：第 {version.version} 版已退回，{state.state}"
+    click.echo(f"{said}；运行 nianbao reply 写回复草稿")
+
+
+@click.command()
+@click.argument("unit")
+@click.option("--until", default=None, metavar="日期", help="新的截止日期，如 2026-01-25；此前报来的不算迟交。")
+@click.option("--cancel", is_flag=True, help="取消该单位的延期。")
+@click.option("--note", required=True, help="延期（或取消）的理由，如“镇长出差，经分管领导同意”。")
+@workspace_option
+@friendly
+def extend(unit: str, until: str | None, cancel: bool, note: str, workspace: Path | None) -> None:
+    """给某单位延期：新的截止日期之前报来的不算迟交，催报和审核意见中的期限也按它写。"""
+    from nianbao.operations.generate import deadline_date
+
+    if bool(until) == cancel:
+        raise click.UsageError("请写 --until 日期 或 --cancel 其中之一")
+    opened = Workspace.open(workspace)
+    found = opened.extend(unit, deadline_date(until) if until else None, note)
+    state = opened.state_of(found.unit_id)
+    granted = f"延期至 {state.extended.isoformat()}" if state.extended else "已取消延期"
+    click.echo(f"{state.unit_id} {state.unit_name}：{granted}，{state.state}{'（' + LATE + '）' if state.late else ''}")
+
+
+def _version_number(text: str) -> int:
+    if not text.isdigit():
+        raise click.BadParameter(f"版本应是数字或“最新”，不是 {text!r}", param_hint="VERSION")
+    return int(text)
+
+
+@click.command()
+@click.option("--unit", "units", multiple=True, metavar="单位", help="只给这个单位写（编码或名称，可多次指定）。")
+@click.option("--from", "sender", default="", metavar="邮箱", help="发件人邮箱，如 xxgk@county.gov.cn。")
+@click.option("--send", is_flag=True, help="写好后通过 --smtp 的发信服务器发出（同一份回复只发一次）。")
+@click.option("--smtp", default=None, metavar="URL", help="发信服务器，如 smtps://xxgk@smtp.example.cn。")
+@click.option("--mark-sent", is_flag=True, help="草稿已用自己的邮件程序发出：记为已发送（次日起未报的写催报）。")
+@workspace_option
+@friendly
+def reply(
+    units: tuple[str, ...], sender: str, send: bool, smtp: str | None, mark_sent: bool, workspace: Path | None
+) -> None:
+    """给需要回复的单位写邮件草稿（回复草稿/ 中的 .eml，可用 Outlook、Foxmail、Thunderbird 打开发送）：
+    有错误或待核实的写审核意见（附问题标注副本），未收到的写下发通知或催报（附空白表格）。
+
+    加 --send --smtp URL --from 邮箱 直接发出（密码从环境变量 NIANBAO_SMTP_PASSWORD 读取，没有则询问，
+    不会保存）。每份回复只发一次；名单上没有邮箱的单位列出联系电话。"""
+    from nianbao.cli_mail import reply_command  # mail modules: only when replying
+
+    reply_command(Workspace.open(workspace), units, sender, send, smtp, mark_sent)
+
+
+@click.command()
+@workspace_option
+@friendly
+def log(workspace: Path | None) -> None:
+    """工作区的操作记录（最新的在前）：时间、操作人、操作和内容。"""
+    for entry in Workspace.open(workspace).log():
+        click.echo(f"{when(entry.at)}  {entry.user}  {describe(entry)}")
+
+
+@click.command("serve")
+@workspace_option
+@click.option("--port", default=8765, show_default=True, type=int, help="端口。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="地址；不写则只有本机能打开，写别的地址须设密码。")
+@click.option(
+    "--password", envvar="NIANBAO_WEB_PASSWORD", default=None, help="登录密码（也可用环境变量 NIANBAO_WEB_PASSWORD）。"
+)
+@click.option("--open", "open_browser", is_flag=True, help="启动后在默认浏览器中打开。")
+@friendly
+def serve_command(workspace: Path | None, port: int, host: str, password: str | None, open_browser: bool) -> None:
+    """以网页查看和处理工作区：总览、各单位、上传、汇总、操作记录。按 Ctrl-C 停止。"""
+    from nianbao.web.server import address, make_server, serve
+
+    server = make_server(Workspace.open(workspace).root, host, port, password)
+    click.echo(f"网页已开启：{address(server)}（按 Ctrl-C 停止）")
+    serve(server, open_browser)
+    click.echo("网页已停止。")
+
+
+COMMANDS = [init, receive, previous_command, status, accept, history, use, reject, extend, reply, log, serve_command]

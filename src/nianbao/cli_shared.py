@@ -1,0 +1,93 @@
+"""What every `nianbao` command shares: errors as one Chinese line (with the option that puts them right),
+the workspace option, the progress bar."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nianbao import click_zh
+from nianbao.io.files import os_reason, shown
+from nianbao.problems import MESSAGES, NianbaoError, SpecError
+
+click_zh.install()  # before any command is made: Click names some types (目录) when they are made
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2  # also a broken form spec: a configuration error, like a wrong option
+
+# What the command line adds to a library error (by its code): the option or command that puts it right.
+HINTS = {
+    "NOTE_REQUIRED": "（--note）",
+    "NO_SUCH_UNIT_ID": "（--unit-id）",
+    "ONE_WORD_FILE": "（--unit-id）",
+    "NOT_A_WORKSPACE": "；请先运行 nianbao init，或用 -w 指定工作区目录",
+}
+
+
+def said(error: NianbaoError) -> str:
+    """A library error as the command line says it."""
+    return f"{error}{HINTS.get(error.code, '')}"
+
+
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Every error becomes one Chinese line and exit status 1, or 2 for a broken form spec (a traceback only
+    with --debug)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except click.ClickException:
+            raise  # usage errors: click prints them and exits with 2
+        except BrokenPipeError:  # the output went to `head` or a pager that closed: nothing is wrong
+            sys.stderr.close()
+            sys.exit(0)
+        except KeyboardInterrupt as exc:
+            click.secho(MESSAGES["INTERRUPTED"].format(more=exc), fg="yellow", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            if isinstance(exc, NianbaoError):
+                message = said(exc)
+            elif isinstance(exc, OSError):
+                message = MESSAGES["OS_ERROR"].format(reason=os_reason(exc), file=shown(Path(exc.filename or "")))
+            else:
+                message = MESSAGES["INTERNAL_ERROR"].format(detail=f"{type(exc).__name__}: {exc}")
+            click.secho(f"错误：{message}", fg="red", err=True)
+            sys.exit(EXIT_USAGE if isinstance(exc, SpecError) else EXIT_PROBLEMS)
+
+    return wrapper
+
+
+def workspace_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-w",
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="工作区目录（不写则从当前目录向上查找）。",
+    )(func)
+
+
+def progress_bar(label: str) -> Callable[[Iterator[Any], int], Iterator[Any]]:
+    """A progress bar with counts and an estimate, on a terminal's stderr, for two or more items."""
+
+    def progress(results: Iterator[Any], total: int) -> Iterator[Any]:
+        if total < 2 or not sys.stderr.isatty():
+            yield from results
+            return
+        with click.progressbar(
+            results, length=total, label=label, show_pos=True, show_eta=True, file=sys.stderr
+        ) as bar:
+            yield from bar
+
+    return progress
+
+
+def say_unusable(notes: list[str]) -> None:
+    for line in notes:
+        click.secho(f"注意：上年文件无法使用：{line}", fg="yellow", err=True)

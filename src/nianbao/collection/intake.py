@@ -1,0 +1,411 @@
+"""Receiving files and mail into a workspace: every file stored byte for byte in 收到的文件/, checked, and recorded
+as a version of its unit (or as a file that is no unit's return).
+
+The same bytes received again change nothing. New versions are recorded in one transaction after their files are
+safely on disk: a receive that is killed records nothing. Files on disk are copied by threads while worker
+processes check them; a copy must hold the bytes that were hashed and checked, or the file is refused as
+changed while it was being received."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nianbao.collection.layout import BLANK_DIR, is_under
+from nianbao.collection.model import KNOWN, NEW, REFUSED, Letter, MailReceived, Received, UnitState, Version
+from nianbao.collection.record import CheckedRow, now
+from nianbao.io.files import decode_chinese_text, sha256, shown, sync_files
+from nianbao.operations.parallel import Progress, no_progress
+from nianbao.problems import MESSAGES, NianbaoError
+
+if TYPE_CHECKING:  # checking and mail are imported where they are used: `status` needs neither
+    from nianbao.collection.mail import Mail, RawMail
+    from nianbao.collection.workspace import Workspace
+    from nianbao.operations.check import CheckedFile
+
+OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回复草稿或名单），不是单位发来的"
+CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
+QUOTED_BLANK = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
+NOT_A_RETURN = "不是名单上单位的年度报告（Word 文档），不计为报送"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a file came from, recorded on its version."""
+
+    source: str
+    sender: str
+    at: str
+    subject: str = ""
+    message_id: str = ""
+
+
+@dataclass
+class Incoming:
+    """A file to receive: on disk (``data`` None) or an attachment's bytes under its safe name."""
+
+    path: Path
+    data: bytes | None
+    origin: Origin
+    where: str = ""
+    digest: str = ""
+    stored: Path | None = None
+    report: Checked | None = None
+    document: bool = False  # a Word file attached to a message without a workbook: a return only if a report
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the record keeps of a check: counts and JSON, small enough to hold for thousands of files."""
+
+    unit_id: str
+    unit_name: str
+    errors: int
+    warnings: int
+    explanation: str
+    problems: str
+    figures: str
+    texts: str
+
+    @classmethod
+    def of(cls, report: CheckedFile) -> Checked:
+        return cls(
+            report.unit_id,
+            report.unit_name,
+            len(report.errors),
+            len(report.warnings),
+            report.explanation,
+            json.dumps([p.to_json() for p in report.problems], ensure_ascii=False),
+            json.dumps(_figures(report), ensure_ascii=False),
+            json.dumps(report.texts, ensure_ascii=False),
+        )
+
+
+class Intake:
+    """Receiving into one open workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.record = workspace.record
+
+    def files(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        source: str = "",
+        sender: str = "",
+        received_at: datetime | None = None,
+        progress: Progress = no_progress,
+        unit_id: str = "",
+    ) -> list[Received]:
+        """Store, check and record every file under ``paths`` (see `Workspace.receive`)."""
+        from nianbao.operations.check import find_files
+
+        ws = self.workspace
+        if unit_id and unit_id not in ws.roster_ids:
+            raise NianbaoError(f"名单上没有编码为“{unit_id}”的单位，未收下任何文件；请核对所指定的单位编码")
+        at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
+        meta = Origin(source, sender, at)
+        items = [Incoming(path, None, meta) for path in find_files(paths)]
+        if unit_id and len(items) != 1:
+            raise NianbaoError(f"指定单位只能用于收一个 Word 文档，这里有 {len(items)} 个文件")
+        outcomes = self._take(items, progress, unit_id=unit_id)
+        with self.record.transaction():
+            outcomes = self._record_all(items, outcomes)
+            counts = {o: sum(r.outcome == o for r in outcomes) for o in (NEW, KNOWN, REFUSED)}
+            detail: dict[str, object] = {"source": source, "sender": sender, **counts, "files": _names(outcomes, NEW)}
+            if unit_id:
+                detail["unit_id"] = unit_id
+            self.record.log("receive", detail, ws.user)
+        states = {s.unit_id: s for s in ws.status().units}
+        return [_stated(r, states) for r in outcomes]
+
+    def mail(
+        self, messages: Iterable[RawMail], *, progress: Progress = no_progress, batch: int = 200
+    ) -> Iterator[MailReceived]:
+        """Receive the workbooks attached to each message (see `Workspace.receive_mail`), ``batch`` messages at a
+        time, each batch in one transaction: memory stays flat for an mbox of any size."""
+        chunk: list[RawMail] = []
+        for raw in messages:
+            chunk.append(raw)
+            if len(chunk) >= batch:
+                yield from self._mails(chunk, progress)
+                chunk = []
+        if chunk:
+            yield from self._mails(chunk, progress)
+
+    def _mails(self, chunk: list[RawMail], progress: Progress) -> list[MailReceived]:
+        arrived = datetime.now().astimezone()
+        parsed = self._read_mails(chunk, arrived)
+        items: list[Incoming] = []
+        owners: list[int] = []  # the message each item came from
+        for index, (_, _, outcome, found) in enumerate(parsed):
+            if outcome == NEW:
+                items += found
+                owners += [index] * len(found)
+        outcomes = self._take(items, progress, blank_quotes=True)
+        for item in items:
+            item.data = None
+        results: list[MailReceived] = []
+        with self.record.transaction():
+            outcomes = self._record_all(items, outcomes)
+            for index, (raw, mail, outcome, _) in enumerate(parsed):
+                files = [o for o, owner in zip(outcomes, owners, strict=True) if owner == index]
+                if outcome == NEW:
+                    self._record_message(raw, mail, files, arrived.isoformat(timespec="seconds"))
+                if raw.mailbox:
+                    self.record.see(raw.mailbox, raw.uidvalidity, raw.uid)
+                results.append(MailReceived(raw.source, mail, outcome, files))
+            self._log_mails([r for r in results if r.outcome == NEW])
+        states = {s.unit_id: s for s in self.workspace.status().units}
+        for result in results:
+            result.files[:] = [_stated(r, states) for r in result.files]
+        return results
+
+    def _read_mails(self, chunk: list[RawMail], arrived: datetime) -> list[tuple[RawMail, Mail, str, list[Incoming]]]:
+        """Each message read: NEW (with the files to take from it), KNOWN (received before) or REFUSED."""
+        from nianbao.collection.mail import Mail, read_mail, received_time
+        from nianbao.collection.outlook import UnreadableMessage
+
+        parsed: list[tuple[RawMail, Mail, str, list[Incoming]]] = []
+        taken: set[str] = set()
+        blanks = self._blank_digests()
+        for raw in chunk:
+            problem = raw.problem
+            if not problem:
+                try:
+                    mail = read_mail(raw)
+                except UnreadableMessage as exc:
+                    problem = str(exc)
+            if problem:
+                refused = Mail(message_id="", sender="", sender_name="", date=None, subject="", notes=[problem])
+                parsed.append((raw, refused, REFUSED, []))
+                continue
+            repeated = mail.message_id in taken or self.record.message_known(mail.message_id)
+            taken.add(mail.message_id)
+            found = [] if repeated else _attached(raw, mail, received_time(mail, arrived), blanks)
+            parsed.append((raw, mail, KNOWN if repeated else NEW, found))
+        return parsed
+
+    def _log_mails(self, fresh: list[MailReceived]) -> None:
+        if not fresh:
+            return
+        counts = {o: sum(f.outcome == o for r in fresh for f in r.files) for o in (NEW, KNOWN, REFUSED)}
+        names = [n for r in fresh for n in _names(r.files, NEW)]
+        detail = {"source": "邮件", "sender": "", "messages": len(fresh), **counts, "files": names}
+        self.record.log("receive", detail, self.workspace.user)
+
+    def _record_message(self, raw: RawMail, mail: Mail, files: list[Received], arrived: str) -> None:
+        from nianbao.collection.mail import mail_date_text
+
+        workbooks = sum(1 for f in files if f.outcome != REFUSED and not f.blank)
+        notes = [*mail.notes, *(f"{f.path.name}：{f.reason}" for f in files if f.reason)]
+        letter = Letter(
+            mail.message_id, raw.source, mail.sender, mail_date_text(mail), mail.subject, workbooks, notes, mail.others
+        )
+        self.record.add_message(letter, mail.sender_name, arrived)
+
+    def _blank_digests(self) -> set[str]:
+        """The sha256 of every blank workbook this workspace generated (空白表格/生成清单.csv)."""
+        from nianbao.operations.generate import MANIFEST_NAME
+
+        manifest = self.workspace.root / BLANK_DIR / MANIFEST_NAME
+        try:
+            text = decode_chinese_text(manifest.read_bytes()) or ""
+        except OSError:
+            return set()
+        return {row.get("sha256", "") for row in csv.DictReader(io.StringIO(text))} - {""}
+
+    # -- taking files in -------------------------------------------------------------------------------
+
+    def _take(
+        self, items: list[Incoming], progress: Progress, *, blank_quotes: bool = False, unit_id: str = ""
+    ) -> list[Received]:
+        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet."""
+        from nianbao.operations.check import iter_checks
+
+        outcomes: list[Received] = []
+        fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
+        copies: dict[int, Future[Path]] = {}
+        own = self.workspace.layout.own_files(self.workspace.roster_path.name)
+        with ThreadPoolExecutor(max_workers=2) as copier:
+            for index, item in enumerate(items):
+                outcome = self._arrive(item, own, fresh, unit_id)
+                if outcome.outcome == NEW:
+                    fresh[item.digest] = index
+                    if item.data is None:
+                        copies[index] = copier.submit(self._copy, item.path, item.digest)
+                    else:
+                        item.stored = self.workspace.layout.store(item.path, item.digest, item.data)
+                outcomes.append(outcome)
+            order = list(fresh.values())
+            sources = [items[i].path if i in copies else _stored(items[i]) for i in order]
+            checked = iter_checks(sources, self.workspace.check_options(unit_id), progress)
+            for index, report in zip(order, checked, strict=True):
+                items[index].report = Checked.of(report)
+                outcomes[index] = self._judged(items[index], report, outcomes[index], blank_quotes)
+        for index, copy in copies.items():
+            try:
+                items[index].stored = copy.result()
+            except (OSError, ValueError):
+                outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+        sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
+        return outcomes
+
+    def _arrive(self, item: Incoming, own: list[Path], fresh: Mapping[str, int], unit_id: str) -> Received:
+        """An item's bytes read and hashed: REFUSED (unreadable, too big, the workspace's own), KNOWN, or NEW."""
+        from nianbao.io.reading import MAX_FILE_BYTES, read_failure
+
+        if item.data is None and is_under(item.path, own):  # `receive .` in the workspace
+            return Received(item.path, REFUSED, reason=OWN_FILE)
+        try:
+            data = item.data
+            if data is None:
+                size = item.path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    return Received(item.path, REFUSED, reason=MESSAGES["TOO_BIG"].format(mb=size >> 20))
+                data = item.path.read_bytes()
+        except OSError as exc:
+            return Received(item.path, REFUSED, reason=str(read_failure(exc)))
+        item.digest = sha256(data)
+        known = self.record.version_by_sha(item.digest)
+        if unit_id and known and not known.unit_id:
+            known = None  # an unidentified file, now said to be a unit's: checked again with that unit
+        if known or item.digest in fresh:
+            return Received(item.path, KNOWN, known)
+        return Received(item.path, NEW)
+
+    def _judged(self, item: Incoming, report: CheckedFile, outcome: Received, blank_quotes: bool) -> Received:
+        """A new item once checked: still NEW, or refused for what checking found."""
+        if report.sha256 not in ("", item.digest):
+            return Received(item.path, REFUSED, reason=CHANGED)
+        if report.ignored:  # our annotated copy, unchanged: attached to a reply, or received by mistake
+            return Received(item.path, REFUSED, reason=report.ignored, blank=True)
+        if blank_quotes and _nothing_typed(report):
+            return Received(item.path, REFUSED, reason=QUOTED_BLANK, blank=True)
+        if item.document and report.unit_id not in self.workspace.roster_ids:
+            return Received(item.path, REFUSED, reason=NOT_A_RETURN, blank=True)
+        return outcome
+
+    def _copy(self, path: Path, digest: str) -> Path:
+        """Store the file at ``path`` again read from disk; ValueError if it no longer holds ``digest``."""
+        data = path.read_bytes()
+        if sha256(data) != digest:
+            raise ValueError(path)
+        return self.workspace.layout.store(path, digest, data)
+
+    # -- recording -------------------------------------------------------------------------------------
+
+    def _record_all(self, items: list[Incoming], outcomes: list[Received]) -> list[Received]:
+        """Record the new, checked items (inside the caller's transaction)."""
+        recorded = list(outcomes)
+        for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
+            if outcome.outcome != NEW or item.report is None or item.stored is None:
+                if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
+                    recorded[index] = Received(item.path, KNOWN, self.record.version_by_sha(item.digest))
+                continue
+            row = self._record(item)
+            recorded[index] = Received(item.path, NEW if row else KNOWN, row or self.record.version_by_sha(item.digest))
+        units = {r.version.unit_id for r in recorded if r.outcome == NEW and r.version and r.version.version}
+        for unit_id in sorted(units):  # a pinned version the clerk sent back gives way to the correction
+            if self.record.unpin_rejected(unit_id):
+                note = "指定计入的版本已退回，收到新版本后改为计入最新的一版"
+                self.record.log("use", {"unit_id": unit_id, "version": "最新", "note": note}, self.workspace.user)
+        return recorded
+
+    def _record(self, item: Incoming) -> Version | None:
+        """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile.
+        A file recorded before as no unit's that is now a roster unit's (a Word return given its unit) becomes
+        that unit's new version; when and from where it came stay as first recorded."""
+        report, stored, origin = item.report, item.stored, item.origin
+        assert report is not None and stored is not None
+        known = self.record.version_by_sha(item.digest)
+        roster = self.workspace.roster_ids
+        if known and (known.unit_id or report.unit_id not in roster):
+            return None
+        checked = CheckedRow(
+            report.unit_id or None,
+            report.unit_name,
+            self.record.next_version(report.unit_id) if report.unit_id in roster else None,
+            report.errors,
+            report.warnings,
+            report.explanation,
+            report.problems,
+            report.figures,
+            report.texts,
+            self.workspace.standing.headline(report.figures),
+        )
+        if known:
+            self.record.recheck_file(known.id, checked)
+        else:
+            arrived = (
+                item.digest,
+                stored.relative_to(self.workspace.root).as_posix(),
+                shown(Path(item.path.name)),
+                origin.source or shown(item.path),
+                origin.sender,
+                origin.at,
+                stored.stat().st_size,
+                origin.message_id,
+                origin.subject,
+            )
+            self.record.add_file(arrived, checked)
+        return self.record.version_by_sha(item.digest)
+
+
+def _attached(raw: RawMail, mail: Mail, at: str, blanks: set[str]) -> list[Incoming]:
+    """The files to take from a new message: its workbooks (not our own blanks quoted back), or, with none, its
+    Word documents (a report in Word may be the return). The bytes go with the items: the message keeps names."""
+    origin = Origin(raw.source, mail.sender, at, mail.subject, mail.message_id)
+    found = []
+    for attachment in mail.attachments:
+        if sha256(attachment.data) in blanks:
+            mail.notes.append(f"{attachment.name} 是本次发出的空白表格（回复时附带的），不计为报送")
+            continue
+        found.append(Incoming(Path(attachment.name), attachment.data, origin, attachment.where))
+    if not mail.attachments:
+        found += [Incoming(Path(d.name), d.data, origin, d.where, document=True) for d in mail.documents]
+    mail.attachments, mail.documents = [], []
+    return found
+
+
+def _figures(report: CheckedFile) -> dict[str, object]:
+    """Every figure; where none could be read, what was typed (so that a diff shows “5件” → 5)."""
+    figures: dict[str, object] = dict(report.figures)
+    for code, raw in report.raw.items():
+        if figures.get(code) is None and code in figures and raw not in (None, ""):
+            figures[code] = str(raw)
+    return figures
+
+
+def _nothing_typed(report: CheckedFile) -> bool:
+    """A workbook of the form with no figure and no text typed: a blank, not a return."""
+    return (
+        bool(report.unit_id and report.figures)
+        and all(v is None for v in report.figures.values())
+        and not any(str(t).strip() for t in report.texts.values())
+    )
+
+
+def _names(outcomes: Sequence[Received], outcome: str) -> list[str]:
+    return [shown(Path(r.path.name)) for r in outcomes if r.outcome == outcome]
+
+
+def _stored(item: Incoming) -> Path:
+    assert item.stored is not None
+    return item.stored
+
+
+def _stated(result: Received, states: Mapping[str, UnitState]) -> Received:
+    state = states.get(result.version.unit_id) if result.version else None
+    return Received(result.path, result.outcome, result.version, state, result.reason, result.blank)
+
+
+__all__ = ["CHANGED", "OWN_FILE", "Intake", "now"]

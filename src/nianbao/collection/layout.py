@@ -1,0 +1,98 @@
+"""A workspace's folder: one collection round in one folder.
+
+DIR/nianbao.sqlite     the record (collection/record/)
+DIR/名单.csv            the roster, as given
+DIR/表格规格.toml       a form spec given by path, travelling with the workspace
+DIR/空白表格/           the blank workbooks sent to the units (as `generate` writes them)
+DIR/收到的文件/         every file received, byte for byte, never changed or deleted
+DIR/回复草稿/           the replies drafted (.eml), and 已过时/ for those no unit needs any more
+DIR/回复邮件.toml       the clerk's own wording of the replies
+DIR/汇总结果/           summaries made from the page (`nianbao serve`), each under a name of its own
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from nianbao.collection.record.schema import DATABASE
+from nianbao.io.files import resolved, safe_name, sha256, shown, write_atomic
+from nianbao.problems import NianbaoError
+
+BLANK_DIR = "空白表格"
+RECEIVED_DIR = "收到的文件"
+SUMMARY_DIR = "汇总结果"
+REPLY_DIR = "回复草稿"
+OBSOLETE_DIR = "已过时"
+ROSTER_STEM = "名单"
+SPEC_COPY = "表格规格.toml"
+TEXTS_FILE = "回复邮件.toml"
+
+__all__ = [
+    "BLANK_DIR",
+    "DATABASE",
+    "OBSOLETE_DIR",
+    "RECEIVED_DIR",
+    "REPLY_DIR",
+    "ROSTER_STEM",
+    "SPEC_COPY",
+    "SUMMARY_DIR",
+    "TEXTS_FILE",
+    "Layout",
+]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a workspace keeps what (``root`` absolute: a page serving files must not depend on the cwd)."""
+
+    root: Path
+
+    def own_files(self, roster_name: str) -> list[Path]:
+        """What the workspace writes itself (blank workbooks, summaries, reply drafts, the roster, record, spec and
+        reply wording): never a unit's return, even when the clerk receives the workspace's own folder."""
+        own = [BLANK_DIR, SUMMARY_DIR, REPLY_DIR, DATABASE, roster_name, SPEC_COPY, TEXTS_FILE]
+        return [resolved(self.root / name) for name in own]
+
+    def owns(self, path: Path, roster_name: str) -> bool:
+        """Whether ``path`` is one of the files the workspace keeps (its record, roster, blanks, replies …)."""
+        return is_under(path, [*self.own_files(roster_name), resolved(self.root / RECEIVED_DIR)])
+
+    def store(self, path: Path, digest: str, data: bytes) -> Path:
+        """The received bytes under a name of their own in 收到的文件/ (kept even if the record is lost)."""
+        suffix = safe_name(path.suffix.lower().lstrip("."), 10) if path.suffix else ""
+        name = f"{digest[:12]}_{safe_name(shown(Path(path.stem)), 60)}" + (f".{suffix}" if suffix else "")
+        target = self.root / RECEIVED_DIR / name
+        if not (target.is_file() and sha256(target.read_bytes()) == digest):
+            write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
+        return target
+
+    def stored_path(self, stored: str, name: str) -> Path:
+        """Where a received file's bytes are kept; refused if the record points outside 收到的文件/."""
+        path = self.root / stored
+        if resolved(path).parent != resolved(self.root / RECEIVED_DIR) or not path.is_file():
+            raise NianbaoError(f"收到的文件 {name} 不在 {RECEIVED_DIR}/ 中（可能被移动或删除）")
+        return path
+
+    def summary_target(self, unit_name: str, year: int) -> Path:
+        """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stem = f"{safe_name(unit_name)}{year}年汇总_{stamp}"
+        target, n = self.root / SUMMARY_DIR / f"{stem}.xlsx", 1
+        while target.exists():
+            n += 1
+            target = target.with_name(f"{stem}_{n}.xlsx")
+        return target
+
+    def summaries(self) -> list[Path]:
+        """The files in 汇总结果/ (summaries and their reports), newest first."""
+        folder = self.root / SUMMARY_DIR
+        found = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")] if folder.is_dir() else []
+        return sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+
+
+def is_under(path: Path, places: list[Path]) -> bool:
+    """Whether ``path`` is one of ``places`` or inside one of them."""
+    where = resolved(path)
+    return any(where == place or place in where.parents for place in places)

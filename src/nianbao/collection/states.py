@@ -1,0 +1,94 @@
+"""A unit's state, judged from what the record holds about it: a pure function, no record, no files.
+
+The version that counts decides: 未收到 without one; 有错误 with errors or sent back by the clerk; 待核实 with
+warnings neither explained in the workbook's 情况说明 nor accepted; else 已通过. 迟交 when it came after the
+unit's deadline (its extension, else the round's).
+
+An acceptance holds for a later version while its basis is the same: the warning's words and every figure it
+reads (`basis`); a warning from the comparison with the other units, while the unit's own figure is the same."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from nianbao.collection.model import (
+    HAS_ERRORS,
+    NOT_RECEIVED,
+    PASSED,
+    TO_VERIFY,
+    UnitFacts,
+    UnitState,
+    Version,
+    cell_of,
+    warnings_of,
+)
+from nianbao.io.roster import Unit
+from nianbao.problems import Problem
+
+Basis = Callable[[Problem, Version], str]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What judging a unit needs besides its facts."""
+
+    deadline: date | None  # the round's
+    review: Sequence[Problem] = ()  # the across-units review of its counted version
+    sender_warning: str = ""
+
+
+def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> UnitState:
+    """The state of ``unit``. ``basis`` gives what an acceptance of a warning relies on (it reads the form spec:
+    asked only when the unit has acceptances)."""
+    extension = facts.extension.until if facts and facts.extension else None
+    if facts is None or facts.counted is None:
+        return UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None, extended=extension)
+    counted = facts.counted
+    deadline = extension or judged.deadline
+    late = deadline is not None and date.fromisoformat(counted.received_at[:10]) > deadline
+    open_warnings: list[Problem] = []
+    if (counted.warnings or judged.review) and not counted.explained:
+        warnings = [*warnings_of(counted), *judged.review]
+        open_warnings = [w for w in warnings if not accepted(w, counted, facts, basis)]
+    if counted.errors or facts.rejections:
+        state = HAS_ERRORS
+    elif open_warnings:
+        state = TO_VERIFY
+    else:
+        state = PASSED
+    return UnitState(
+        unit.unit_id,
+        unit.unit_name,
+        state,
+        facts.versions,
+        counted,
+        facts.pinned,
+        late,
+        open_warnings,
+        judged.sender_warning,
+        list(judged.review),
+        list(facts.rejections),
+        extension,
+    )
+
+
+def accepted(warning: Problem, version: Version, facts: UnitFacts, basis: Basis) -> bool:
+    """Whether the clerk accepted this warning on a basis that still holds."""
+    if not facts.acceptances:
+        return False  # no acceptance to compare with: the spec is not read
+    said = basis(warning, version)
+    cell = cell_of(warning)
+    return any(a.code == warning.code and a.cell == cell and a.basis == said for a in facts.acceptances)
+
+
+def basis(warning: Problem, figures: dict[str, object], read: Sequence[str], across: bool) -> str:
+    """What an acceptance relies on: for a warning against the other units, the unit's own figure (whatever the
+    median does); else the warning's words and the figures ``read`` (the cells its rule reads)."""
+    if across:
+        value = warning.params.get("value")
+        kept = value if value is None or isinstance(value, (int, float)) else str(value)  # as the record keeps it
+        return json.dumps([warning.code, kept], ensure_ascii=False)
+    return json.dumps([warning.message, {c: figures.get(c) for c in read}], ensure_ascii=False)

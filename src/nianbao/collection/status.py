@@ -1,0 +1,132 @@
+"""The round's status: each unit's facts read from the record, the across-units review (kept in the record until
+what it came from changes), and the judgement of collection/states.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import nianbao.version
+from nianbao.collection.model import RoundStatus, UnitState, Version
+from nianbao.collection.states import Judged, basis, judge
+from nianbao.form import form_file
+from nianbao.io.roster import Unit
+from nianbao.problems import Problem
+
+if TYPE_CHECKING:
+    from nianbao.collection.workspace import Workspace
+
+REVIEW = "units_review"  # the name the across-units review is kept under
+
+
+class Standing:
+    """Works out units' states for one open workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.record = workspace.record
+
+    def status(self) -> RoundStatus:
+        """Every roster unit's state, and the files and messages that are no unit's return."""
+        ws = self.workspace
+        states = self.states(ws.units)
+        return RoundStatus(
+            ws.year, ws.deadline, states, self.record.unidentified(), self.record.letters_without_workbook()
+        )
+
+    def states(self, units: Sequence[Unit]) -> list[UnitState]:
+        """The states of some roster units: one unit's is worked out without every unit's (the comparison with
+        the other units comes from the kept review)."""
+        every = len(units) == len(self.workspace.units)
+        facts = self.record.facts(None if every else [u.unit_id for u in units])
+        if every:
+            counted = {u.unit_id: f.counted.id for u in units if (f := facts.get(u.unit_id)) and f.counted}
+        else:
+            counted = self.record.counted_ids([u.unit_id for u in self.workspace.units])
+        review = self.review(counted)
+        contacts = self.workspace.contacts
+        states = []
+        for unit in units:
+            found = facts.get(unit.unit_id)
+            sender = found.counted.sender if found and found.counted else ""
+            judged = Judged(
+                self.workspace.deadline, review.get(unit.unit_id, ()), contacts.sender_warning(unit.unit_id, sender)
+            )
+            states.append(judge(unit, found, judged, self.basis))
+        return states
+
+    # -- acceptances -------------------------------------------------------------------------------------
+
+    @cached_property
+    def _by_place(self) -> dict[tuple[str, str], str]:
+        return {(c.sheet, c.a1): c.code for c in self.workspace.form.cells.values()}
+
+    @cached_property
+    def _across(self) -> set[str]:
+        return {r.id for r in self.workspace.form.review.units}
+
+    def basis(self, warning: Problem, version: Version) -> str:
+        """What an acceptance of ``warning`` on ``version`` relies on (collection/states.py)."""
+        if warning.code in self._across:
+            return basis(warning, {}, (), across=True)
+        form = self.workspace.form
+        codes: list[str] = []
+        rule = next((r for r in form.rules if r.id == warning.code), None)
+        place = (warning.sheet, warning.cell)
+        if rule is not None:
+            for relation in rule.checks:
+                anchor = form.cells[relation.anchor]
+                if (anchor.sheet, anchor.a1) == place:
+                    codes += relation.codes()
+        elif place in self._by_place:
+            codes.append(self._by_place[place])
+        return basis(warning, dict(version.figures), codes, across=False)
+
+    # -- the across-units review -------------------------------------------------------------------------
+
+    @cached_property
+    def review_codes(self) -> list[str]:
+        """The cells the across-units review reads."""
+        return sorted({code for rule in self.workspace.form.review.units for code in rule.cells})
+
+    def headline(self, figures: str) -> str:
+        """The figures the across-units review reads, from a version's figures (JSON), as JSON."""
+        every = json.loads(figures)
+        return json.dumps({code: every.get(code) for code in self.review_codes}) if self.review_codes else ""
+
+    def review(self, counted: Mapping[str, int]) -> dict[str, list[Problem]]:
+        """The across-units review of the counted versions (file ids by unit, in roster order): a unit's headline
+        figure far above the median of the others of its kind (the roster's 类型). Kept in the record until the
+        counted versions, the roster or the spec change: a status of thousands of units neither parses the spec
+        nor compares every unit."""
+        if not counted:
+            return {}
+        ws = self.workspace
+        digest = hashlib.sha256(nianbao.version.__version__.encode())
+        for path in (form_file(ws.form_name), ws.roster_path):
+            digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(json.dumps(list(counted.items())).encode())
+        key = digest.hexdigest()
+        kept = self.record.cached(REVIEW, key)
+        if kept is None:
+            found = self._review_now(counted)
+            kept = json.dumps(found, ensure_ascii=False)
+            self.record.keep(REVIEW, key, kept)
+        return {unit_id: [Problem.from_json(p) for p in problems] for unit_id, problems in json.loads(kept).items()}
+
+    def _review_now(self, counted: Mapping[str, int]) -> dict[str, list[dict[str, object]]]:
+        """The across-units review worked out: only the figures it needs are read from the record."""
+        from nianbao.form.review import units_review
+
+        codes = self.review_codes
+        if not codes:
+            return {}
+        figures = {
+            unit_id: {c: v if isinstance(v, (int, float)) else None for c, v in found.items()}
+            for unit_id, found in self.record.headlines(counted.values(), codes).items()
+        }
+        found = units_review(self.workspace.form, figures, self.workspace.contacts.kinds)
+        return {unit_id: [p.to_json() for p in problems] for unit_id, problems in found.items()}
