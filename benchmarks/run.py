@@ -127,7 +127,8 @@ def write_mbox(files: list[Path], path: Path) -> None:
 STEPS = ("baseline", "generate", "check", "merge", "receive", "status", "letters", "mail")
 
 
-def run(n: int, work: Path, repeat: int, chosen: set[str]) -> dict[str, float]:
+def prepare(n: int, work: Path, chosen: set[str]) -> tuple[Path, Path, Path, int]:
+    """The roster, n filled workbooks, m of them in a folder of their own (and an mbox): setup, not measured."""
     roster = work / "roster.csv"
     with roster.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["单位编码", "单位名称"], *[[unit(i).unit_id, unit(i).unit_name] for i in range(n)]])
@@ -146,6 +147,11 @@ def run(n: int, work: Path, repeat: int, chosen: set[str]) -> dict[str, float]:
     if "mail" in chosen:
         write_mbox(sorted(letters.iterdir()), work / "inbox.mbox")
         print(f"  built an mbox of {m} messages in {time.perf_counter() - start:.1f} s (setup, not measured)")
+    return roster, returned, letters, m
+
+
+def run(n: int, work: Path, repeat: int, chosen: set[str]) -> dict[str, float]:
+    roster, returned, letters, m = prepare(n, work, chosen)
     env = compiled_env(work)
 
     nianbao = [sys.executable, "-m", "nianbao.cli"]
@@ -212,33 +218,46 @@ def run(n: int, work: Path, repeat: int, chosen: set[str]) -> dict[str, float]:
             shutil.copytree(workspace, received)
     if received.exists():
         results["status_in_process"], results["status_review_again"] = status_in_process(received)
-        results["board"] = board(received)
+        results["board"], results["unit_page"] = pages(received)
+    say(results, [s for s in steps if s in chosen], n, m)
+    return results
+
+
+def say(results: dict[str, float], names: list[str], n: int, m: int) -> None:
+    """One size's table."""
     base = results.get("baseline")
     print(f"  {'step':<10}{'seconds':>9}{'files/s':>10}{'× baseline':>12}{'peak RSS MB':>13}")
-    for name in [s for s in steps if s in chosen]:
+    for name in names:
         ratio = f"{results[name] / base:.2f}" if base and name in ("check", "merge", "receive") else ""
         files = m if name in ("letters", "mail") else n
         rss = results[name + "_rss"]
         print(f"  {name:<10}{results[name]:>9.2f}{files / results[name]:>10.0f}{ratio:>12}{rss:>13.0f}")
-    if {"letters", "mail"} & chosen:
+    if {"letters", "mail"} & set(names):
         print(f"  (letters: receive of the {m} workbooks from a folder; mail: receive --mail of an mbox carrying them)")
-    if received.exists():
+    if "board" in results:
         print(f"  status without starting Python and importing nianbao: {results['status_in_process']:.3f} s")
         print(f"  the same, working the across-units review out again: {results['status_review_again']:.3f} s")
         print(f"  the web page's board (总览) served by the running app: {results['board']:.3f} s")
-    return results
+        print(f"  a unit's page (单位) served by the running app: {results['unit_page']:.3f} s")
 
 
-def board(workspace: Path) -> float:
-    """The time to serve the board page of `nianbao serve` (the app already running, as a clerk meets it)."""
+def pages(workspace: Path) -> tuple[float, float]:
+    """The time to serve the board and a unit's page of `nianbao serve` (the app already running, as a clerk
+    meets it: each page asked for once before, which loads its template), median of 5."""
     client = create_app(Settings(workspace)).test_client()
     host = {"Host": "127.0.0.1:8765"}
-    client.get("/", headers=host)  # the first request loads the templates
-    start = time.perf_counter()
-    answer = client.get("/", headers=host)
-    if answer.status_code != 200:
-        sys.exit(f"the board answered {answer.status_code}")
-    return time.perf_counter() - start
+    times = []
+    for address in ("/", f"/unit/{unit(0).unit_id}"):
+        client.get(address, headers=host)
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            answer = client.get(address, headers=host)
+            runs.append(time.perf_counter() - start)
+            if answer.status_code != 200:
+                sys.exit(f"{address} answered {answer.status_code}")
+        times.append(statistics.median(runs))
+    return times[0], times[1]
 
 
 def status_in_process(workspace: Path) -> tuple[float, float]:
@@ -291,6 +310,9 @@ def main() -> None:
             print(f"  {m} messages: receive --mail {r['mail'] / r['letters']:.2f}× receive from a folder (≤ 2)")
     if len(runs) > 1:
         small, large = min(runs), max(runs)
+        if "unit_page" in runs[large] and "unit_page" in runs[small]:
+            growth = runs[large]["unit_page"] / runs[small]["unit_page"]
+            print(f"  a unit's page, {large} vs {small} units: {growth:.2f}× (≤ 3)")
         for step in ("check", "merge"):
             if f"{step}_rss" in runs[large] and f"{step}_rss" in runs[small]:
                 growth = runs[large][f"{step}_rss"] / runs[small][f"{step}_rss"]

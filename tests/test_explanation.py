@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from nianbao.cli import main
+from nianbao.cli import iter_lines, main
 from nianbao.form import data_dir, templates_dir
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import Form, a1, load_form
@@ -20,7 +20,7 @@ from nianbao.io.roster import Unit
 from nianbao.io.values import says_nothing
 from nianbao.io.writer import INPUT_FILL, TEXT_LIMIT
 from nianbao.operations.annotate import annotate, annotated_name
-from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_all, check_file, check_files, iter_lines
+from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_all, check_file, check_files
 from nianbao.operations.report import AnnualReport, text_warnings
 from nianbao.problems import WARNING
 from tests.figures import consistent_inputs

@@ -190,7 +190,7 @@ def test_check_reads_a_word_return_of_a_roster_unit_and_says_where_its_figures_c
 
 def test_without_a_roster_the_unit_must_be_given(form: Form, official: Path, workbook: CheckedFile) -> None:
     unknown = check_file(official, CheckOptions(year=2025))
-    assert [p.code for p in unknown.errors] == ["WORD_NO_UNIT"] and "--unit-id" in unknown.errors[0].message
+    assert [p.code for p in unknown.errors] == ["WORD_NO_UNIT"] and "指定单位编码" in unknown.errors[0].message
     given = check_file(official, CheckOptions(year=2025, unit_id=UNIT.unit_id))
     assert given.errors == [] and given.unit_id == UNIT.unit_id and given.figures == workbook.figures
     assert "按指定的单位编码" in given.warnings[0].message

@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from nianbao.cli_round import COMMANDS as ROUND_COMMANDS
-from nianbao.cli_shared import EXIT_PROBLEMS, friendly, progress_bar, say_unusable, workspace_option
+from nianbao.cli_shared import (
+    EXIT_PROBLEMS,
+    HINTS,
+    friendly,
+    progress_bar,
+    said_problem,
+    say_unusable,
+    workspace_option,
+)
 from nianbao.collection.workspace import HAS_ERRORS, LATE, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace, last_year
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
+from nianbao.io.values import one_line
 from nianbao.phrases import why
 from nianbao.version import __version__
 
@@ -128,7 +138,7 @@ def check(
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
     from nianbao.form.spec import load_form
-    from nianbao.operations.check import CheckOptions, check_files, iter_lines
+    from nianbao.operations.check import CheckOptions, check_files
 
     load_form(form_name)  # a broken spec stops the run here, not in every file's check
     if json_out:
@@ -183,6 +193,28 @@ def check(
                 fg="yellow",
             )
     sys.exit(EXIT_PROBLEMS if run.failed else 0)
+
+
+def iter_lines(report: CheckedFile, limit: int = 30) -> Iterator[str]:
+    """The report of one file for a terminal: a headline, then a line per problem (at most ``limit``)."""
+    from nianbao.operations.check import EXPLANATION_LEAD
+
+    who = f"（{report.unit_name}）" if report.unit_name else ""
+    if report.ignored:
+        yield f"· {report.name}{who}：{report.ignored}"
+        return
+    if report.ok and not report.warnings:
+        yield f"✓ {report.name}{who}：通过"
+        return
+    mark = "✓" if report.ok else "✗"
+    counts = f"{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
+    yield f"{mark} {report.name}{who}：{counts}"
+    for problem in report.problems[:limit]:
+        yield f"    {said_problem(problem)}"
+    if len(report.problems) > limit:
+        yield f"    …… 另有 {len(report.problems) - limit} 个问题未列出（完整列表请用 --json 或 --annotate）"
+    if report.warnings and report.explanation:
+        yield f"    {EXPLANATION_LEAD}{one_line(report.explanation)}"
 
 
 class _Annotator:
@@ -313,9 +345,12 @@ def _merge_workspace(
 
 
 def _print_merge(result: Summary) -> None:
+    from nianbao.operations.merge import DUPLICATE
+
     for status in result.blocking:
         files = "、".join(r.name for r in status.reports)
-        parts = (f"[{status.status}]", status.unit_id, status.unit_name, files and f"文件：{files}", status.note)
+        note = status.note + (HINTS["MERGE_DUPLICATE"] if status.status == DUPLICATE else "")
+        parts = (f"[{status.status}]", status.unit_id, status.unit_name, files and f"文件：{files}", note)
         click.secho("  " + " ".join(p for p in parts if p), fg="red")
     for unit_id, problems in result.review.items():
         status = next(s for s in result.statuses if s.unit_id == unit_id and s.counted)
@@ -348,9 +383,9 @@ def report(source: Path, out: Path, force: bool) -> None:
 
     rendered = render_report(source, out, force)
     for problem in rendered.checked.errors:
-        click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{problem.describe()}", fg="yellow")
+        click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{said_problem(problem)}", fg="yellow")
     for problem in rendered.warnings:
-        click.secho(problem.describe(), fg="yellow")
+        click.secho(said_problem(problem), fg="yellow")
     click.echo(f"已生成“{rendered.report.title}”：{shown(out)}")
 
 

@@ -91,13 +91,7 @@ def reply_command(
         for r in mark_sent_replies(workspace, [r for r in waiting if r.recipients]):
             click.secho(f"✓ {_who(r)}：记为已由邮件程序发给 {'、'.join(r.recipients)}", fg="green")
     else:
-        for r in waiting:
-            click.secho(f"✎ {_who(r)}：{_to(r)}草稿 {shown(r.draft.relative_to(workspace.root))}", fg=_colour(r))
-        if waiting:
-            click.echo(
-                f"写好 {len(waiting)} 份草稿，在 {shown(workspace.root / REPLY_DIR)}；可在邮件程序中打开发送，"
-                "发出后运行 nianbao reply --mark-sent 记下（或用 --send 由本工具发送）。"
-            )
+        _say_drafts(workspace, waiting)
     if not drafts.replies and not drafts.failed:
         click.echo("没有需要回复的单位。")
     for r in waiting:
@@ -106,6 +100,17 @@ def reply_command(
             click.secho(f"☎ {_who(r)}：名单上没有邮箱，请电话联系（{contact}）", fg="yellow")
     if failed:
         sys.exit(1)  # each said above, in red
+
+
+def _say_drafts(workspace: Workspace, waiting: list[Reply]) -> None:
+    """The drafts written, a line each, and what to do with them."""
+    for r in waiting:
+        click.secho(f"✎ {_who(r)}：{_to(r)}草稿 {shown(r.draft.relative_to(workspace.root))}", fg=_colour(r))
+    if waiting:
+        click.echo(
+            f"写好 {len(waiting)} 份草稿，在 {shown(workspace.root / REPLY_DIR)}；可在邮件程序中打开发送，"
+            "发出后运行 nianbao reply --mark-sent 记下（或用 --send 由本工具发送）。"
+        )
 
 
 def _send(workspace: Workspace, replies: list[Reply], smtp: str, sender: str) -> bool:

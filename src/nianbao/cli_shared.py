@@ -13,14 +13,26 @@ import click
 
 from nianbao import click_zh
 from nianbao.io.files import os_reason, shown
-from nianbao.problems import MESSAGES, NianbaoError, SpecError
+from nianbao.problems import MESSAGES, Interrupted, NianbaoError, Problem, SpecError
 
 click_zh.install()  # before any command is made: Click names some types (目录) when they are made
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2  # also a broken form spec: a configuration error, like a wrong option
 
-# What the command line adds to a library error (by its code): the option or command that puts it right.
+# What the command line adds to a library error or problem (by its code): the option or command that puts it right.
 HINTS = {
+    "INTERNAL_ERROR": "；请加 --debug 重新运行，并把输出发给技术人员",
+    "EXISTS": "；确需覆盖请加 --force",
+    "BLANKS_EXIST": "；确需覆盖请加 --force",
+    "GENERATE_INTERRUPTED": "；请加 --force 重新运行 generate。",
+    "DEMO_FOLDER_TAKEN": "；请换一个 --out 目录",
+    "DEMO_FOREIGN_FILES": "；请换一个 --out 目录",
+    "BAD_DATE": "（--since）",
+    "WORD_NO_UNIT": "（--unit-id）",
+    "WORD_NO_ROSTER": "（--roster）",
+    "WORD_NO_YEAR": "（--year）",
+    "MERGE_DUPLICATE": "（--prefer）",
+    "PREFER_NOT_INPUT": "（--prefer）",
     "NOTE_REQUIRED": "（--note）",
     "NO_SUCH_UNIT_ID": "（--unit-id）",
     "ONE_WORD_FILE": "（--unit-id）",
@@ -28,9 +40,14 @@ HINTS = {
 }
 
 
-def said(error: NianbaoError) -> str:
+def said(error: NianbaoError | Interrupted) -> str:
     """A library error as the command line says it."""
     return f"{error}{HINTS.get(error.code, '')}"
+
+
+def said_problem(problem: Problem) -> str:
+    """A problem found in a file as the command line lists it."""
+    return f"{problem.describe()}{HINTS.get(problem.code, '')}"
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +64,8 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.stderr.close()
             sys.exit(0)
         except KeyboardInterrupt as exc:
-            click.secho(MESSAGES["INTERRUPTED"].format(more=exc), fg="yellow", err=True)
+            more = said(exc) if isinstance(exc, Interrupted) else str(exc)
+            click.secho(MESSAGES["INTERRUPTED"].format(more=more), fg="yellow", err=True)
             sys.exit(130)
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
@@ -57,7 +75,8 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             elif isinstance(exc, OSError):
                 message = MESSAGES["OS_ERROR"].format(reason=os_reason(exc), file=shown(Path(exc.filename or "")))
             else:
-                message = MESSAGES["INTERNAL_ERROR"].format(detail=f"{type(exc).__name__}: {exc}")
+                detail = f"{type(exc).__name__}: {exc}"
+                message = MESSAGES["INTERNAL_ERROR"].format(detail=detail) + HINTS["INTERNAL_ERROR"]
             click.secho(f"错误：{message}", fg="red", err=True)
             sys.exit(EXIT_USAGE if isinstance(exc, SpecError) else EXIT_PROBLEMS)
 

@@ -51,7 +51,16 @@ class ReadError(NianbaoError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during a run, with what the user should know about what it leaves (a Chinese sentence)."""
+    """Ctrl-C during a run, with what the user should know about what it leaves (a Chinese sentence; with `of`,
+    a code of MESSAGES as NianbaoError has)."""
+
+    code: str = ""
+
+    @classmethod
+    def of(cls, code: str, **params: object) -> Interrupted:
+        interrupted = cls(MESSAGES[code].format(**params))
+        interrupted.code = code
+        return interrupted
 
 
 ERROR, WARNING = "error", "warning"
@@ -99,6 +108,13 @@ MESSAGES = {
     "OUTSIDE_TABLE": "表格以外的格子里写了“{text}”，本工具不读取这里；如需说明，请写在“{sheet}”工作表中",
     "COVER_DIFFERS": "封面上的{field}“{found}”与表格身份信息中的“{expected}”不同（可能复制了其他单位的表格只改了封面）；以身份信息为准",
     # The collection round's decisions and requests, refused (the interfaces add where to write what is missing)
+    # Outputs and folders
+    "EXISTS": "{path} 已存在，未覆盖",
+    "BLANKS_EXIST": "目录 {out} 中已有 {names} 文件，未覆盖任何文件",
+    "GENERATE_INTERRUPTED": "{kept}生成清单（{manifest}）只在全部生成后写出，本次没有写",
+    "DEMO_FOLDER_TAKEN": "{out} 已存在且不是演示目录，为免覆盖未做任何操作",
+    "DEMO_FOREIGN_FILES": "演示目录 {out} 中有不是演示生成的文件（{names}），为免删除未做任何操作",
+    "BAD_DATE": "日期写法不对：{text}（应写成 2026-01-01）",
     "NOT_A_WORKSPACE": "{folder} 不是工作区（找不到 {record}）",
     "NOTE_REQUIRED": "{action}必须写明{what}",
     "NO_SUCH_UNIT": "名单上没有单位“{unit}”（可以写单位编码或完整的单位名称）",
@@ -116,7 +132,7 @@ MESSAGES = {
     # The command line
     "INTERRUPTED": "已中断。已写出的文件都是完整的，未写完的没有留下。{more}",
     "OS_ERROR": "文件操作失败：{reason}（{file}）",
-    "INTERNAL_ERROR": "程序内部错误（{detail}）；请加 --debug 重新运行，并把输出发给技术人员",
+    "INTERNAL_ERROR": "程序内部错误（{detail}）",
     # Reading a published report back (import)
     "IMPORT_SHORT": "{table}：数字不够，从 {first} 起没有数字",
     "IMPORT_LABEL": "{table}：{place} 处应为数字，却是标签“{label}”，停止读取本表",
@@ -127,17 +143,18 @@ MESSAGES = {
     "WORD_SOURCE": "数字取自 Word 文档{how}，不是县里下发的统计表；请对照原文件核对",
     "WORD_BY_TITLE": "按标题中的“{found}”认定为名单上的 {unit_id} {unit_name}",
     "WORD_BY_OPTION": "按指定的单位编码认定为 {unit_id} {unit_name}",
-    "WORD_NO_UNIT": "无法确定这份 Word 文档是哪个单位的（{reason}）；请让单位在标题中写明名单上的单位名称，或在 check、receive 时用 --unit-id 指定单位编码",
+    "WORD_NO_UNIT": "无法确定这份 Word 文档是哪个单位的（{reason}）；请让单位在标题中写明名单上的单位名称，或在检查、收取时指定单位编码",
     "WORD_NO_TITLE": "找不到“{title}”这样的标题",
-    "WORD_NO_ROSTER": "标题中的单位是“{found}”，但没有名单（--roster）可以对照",
+    "WORD_NO_ROSTER": "标题中的单位是“{found}”，但没有名单可以对照",
     "WORD_NAME_DIFFERS": "标题中的单位名称“{found}”与指定的 {unit_id}“{expected}”不同，请确认没有指定错单位",
     "WORD_UNKNOWN_NAME": "标题中的“{found}”与名单上的单位名称都对不上",
     "WORD_AMBIGUOUS": "标题中的“{found}”与名单上的 {names} 都相符",
     "WORD_NOT_REPORT": "这份 Word 文档无法作为年度报告读取：{reason}",
-    "WORD_NO_YEAR": "标题中没有年度，也没有指定本次的年度（--year），无法确定是哪一年的报告",
+    "WORD_NO_YEAR": "标题中没有年度，也没有指定本次的年度，无法确定是哪一年的报告",
     "NOT_WORD": "不是 Word 文档（.docx），无法读取其中的年度报告",
     # What became of a unit in a merge (the 说明 column of the status sheet)
-    "MERGE_DUPLICATE": "有 {count} 份内容不同的表格，请用 --prefer 指定采用哪一份",
+    "PREFER_NOT_INPUT": "指定采用的 {files} 不在本次汇总的输入文件中",
+    "MERGE_DUPLICATE": "有 {count} 份内容不同的表格，请指定采用哪一份",
     "MERGE_INVALID": "{count} 个错误，例如：{first}",
     "MERGE_REPLACED": "由 {by} 替换",
     "MERGE_OFF_ROSTER": "单位不在名单上",

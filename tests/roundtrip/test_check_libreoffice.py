@@ -9,10 +9,11 @@ import msoffcrypto
 import openpyxl
 import pytest
 
+from nianbao.cli import iter_lines
 from nianbao.form.rules import with_totals
 from nianbao.form.spec import Form, a1
 from nianbao.operations.annotate import annotate, annotated_name
-from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_file, iter_lines
+from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_file
 from tests.conftest import ZHANGWU_2022
 from tests.figures import consistent_inputs
 from tests.roundtrip.office import ODS, XLS, XLSX

@@ -53,7 +53,7 @@ def since_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise NianbaoError(f"--since 的日期写法不对：{text}（应写成 2026-01-01）") from None
+        raise NianbaoError.of("BAD_DATE", text=text) from None
 
 
 def imap_folder_name(folder: str) -> str:

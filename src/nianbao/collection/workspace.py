@@ -66,8 +66,6 @@ if TYPE_CHECKING:  # checking, mail and writing are imported where they are used
     from nianbao.operations.generate import Batch
     from nianbao.operations.merge import Summary
 
-last_year = lastyear.last_year
-
 __all__ = [  # the names scripts and the interfaces take from here
     "BLANK_DIR",
     "HAS_ERRORS",
@@ -170,7 +168,7 @@ class Workspace:
         form = load_form(form_name)
         units = read_roster(roster)
         day = deadline_date(deadline) if deadline else None
-        last, notes = lastyear.last_year(previous, form_name, year, units) if previous else ({}, [])
+        last, notes = last_year(previous, form_name, year, units) if previous else ({}, [])
         if previous and not last:
             raise lastyear.nothing_found(notes, "；未建立工作区")
         batch = generate(
@@ -301,7 +299,11 @@ class Workspace:
         """Take last year's figures from ``paths`` (workbooks, a summary, last year's workspace, published
         reports), replacing any given before, and check every version received so far again against them.
         Returns how many units' figures were found, and what could not be used."""
-        return lastyear.set_previous(self, paths, progress)
+        figures, notes = last_year(paths, self.form_name, self.year, self.units)
+        if not figures:
+            raise lastyear.nothing_found(notes)
+        lastyear.keep_previous(self, figures, paths, progress)
+        return len(figures), notes
 
     # -- reading the record --------------------------------------------------------------------------
 
@@ -470,6 +472,43 @@ class Workspace:
             "单位的情况说明": state.counted.explanation,
             "认可的警告": "；".join(notes),
         }
+
+
+def last_year(
+    paths: Iterable[str | Path], form_name: str, year: int | None, units: Iterable[Unit] | None = None
+) -> tuple[lastyear.Figures, list[str]]:
+    """Last year's figures by unit (``previous_figures``), where a workspace folder gives each unit's counted
+    version (one with errors is not used); and what could not be used."""
+    from nianbao.operations.previous import previous_figures
+
+    figures: lastyear.Figures = {}
+    notes: list[str] = []
+    files = []
+    for path in map(Path, paths):
+        if not (path / DATABASE).is_file():
+            files.append(path)
+            continue
+        workspace = Workspace.open(path)
+        workspace.record.read_only()  # last year's record is only read (nothing kept in it)
+        try:
+            if year is not None and workspace.year != year - 1:
+                notes.append(f"{shown(path)}：是 {workspace.year} 年度的工作区，不是上年（{year - 1} 年度）的")
+                continue
+            for state in workspace.status().units:
+                if state.counted is None:
+                    continue
+                if state.counted.errors:
+                    notes.append(f"{shown(path)}：{state.unit_name} 计入的版本有错误，未使用")
+                    continue
+                known = state.counted.figures.items()
+                figures[state.unit_id] = {c: v if isinstance(v, (int, float)) else None for c, v in known}
+        finally:
+            workspace.close()
+    if files:
+        found, more = previous_figures(files, form_name, year, units)
+        figures.update(found)
+        notes += more
+    return figures, notes
 
 
 def _user() -> str:

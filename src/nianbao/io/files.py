@@ -110,14 +110,14 @@ def sync_files(paths: Iterable[Path]) -> None:
 
 
 def refuse_overwrite(path: Path, force: bool) -> None:
-    """Our outputs never replace an existing file unless the user said --force (checked early, before any
+    """Our outputs never replace an existing file unless the user said to (--force; checked early, before any
     work; atomic_file checks again when the file is committed)."""
     if path.exists() and not force:
         raise _exists(path)
 
 
 def _exists(path: Path) -> NianbaoError:
-    return NianbaoError(f"{path} 已存在，未覆盖；确需覆盖请加 --force")
+    return NianbaoError.of("EXISTS", path=path)
 
 
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -18,7 +18,7 @@ from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, Identity, read_identity
 from nianbao.io.reading import OpenedFile, is_return_name, opened_from, read_return
 from nianbao.io.roster import Unit
-from nianbao.io.values import formula_reading, one_line, read_figure, read_text, says_nothing
+from nianbao.io.values import formula_reading, read_figure, read_text, says_nothing
 from nianbao.io.word import is_word
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
@@ -570,23 +570,3 @@ def duplicate_groups(keys: list[tuple[str, int | None]]) -> list[list[int]]:
         if key[0]:
             groups.setdefault(key, []).append(i)
     return [g for g in groups.values() if len(g) > 1]
-
-
-def iter_lines(report: CheckedFile, limit: int = 30) -> Iterator[str]:
-    """The report of one file for a terminal: a headline, then a line per problem (at most ``limit``)."""
-    who = f"（{report.unit_name}）" if report.unit_name else ""
-    if report.ignored:
-        yield f"· {report.name}{who}：{report.ignored}"
-        return
-    if report.ok and not report.warnings:
-        yield f"✓ {report.name}{who}：通过"
-        return
-    mark = "✓" if report.ok else "✗"
-    counts = f"{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
-    yield f"{mark} {report.name}{who}：{counts}"
-    for problem in report.problems[:limit]:
-        yield f"    {problem.describe()}"
-    if len(report.problems) > limit:
-        yield f"    …… 另有 {len(report.problems) - limit} 个问题未列出（完整列表请用 --json 或 --annotate）"
-    if report.warnings and report.explanation:
-        yield f"    {EXPLANATION_LEAD}{one_line(report.explanation)}"

@@ -45,12 +45,12 @@ def run_demo(out: str | Path) -> Demo:
     """Write the demo into ``out`` (a new folder, or one an earlier demo made)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise NianbaoError(f"{out} 已存在且不是演示目录，为免覆盖未做任何操作；请换一个 --out 目录")
+        raise NianbaoError.of("DEMO_FOLDER_TAKEN", out=out)
     ours = {MARKER, BLANK, RETURNED, ROUND, f"{COUNTY_NAME}{YEAR}年汇总.xlsx"}
     others = sorted(p.name for p in out.iterdir() if p.name not in ours) if out.exists() else []
     if others:
         shown = "、".join(others[:5])
-        raise NianbaoError(f"演示目录 {out} 中有不是演示生成的文件（{shown}），为免删除未做任何操作；请换 --out 目录")
+        raise NianbaoError.of("DEMO_FOREIGN_FILES", out=out, names=shown)
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -68,7 +68,7 @@ def generate(
     existing = [p.name for p in planned if p.exists()]
     if existing and not force:
         shown = "、".join(existing[:5]) + (f" 等 {len(existing)} 个" if len(existing) > 5 else "")
-        raise NianbaoError(f"目录 {out} 中已有 {shown} 文件，未覆盖任何文件；确需覆盖请加 --force")
+        raise NianbaoError.of("BLANKS_EXIST", out=out, names=shown)
     if out.exists() and not out.is_dir():
         raise NianbaoError(f"{out} 不是目录")
 
@@ -97,9 +97,7 @@ def generate(
         _blanks.cache_clear()
         sync_files(f.path for f in files)  # what was written stays written
         kept = f"保护密码已记录在 {password_file}，已写出的表格都用它保护，请保留。" if password_file else ""
-        raise Interrupted(
-            f"{kept}生成清单（{MANIFEST_NAME}）只在全部生成后写出，本次没有写；请加 --force 重新运行 generate。"
-        ) from None
+        raise Interrupted.of("GENERATE_INTERRUPTED", kept=kept, manifest=MANIFEST_NAME) from None
     _blanks.cache_clear()  # the batch's password is not kept in memory past the batch (`nianbao serve` runs on)
     sync_files(f.path for f in files)  # every workbook on disk before the manifest says the batch is complete
     write_atomic(manifest, _manifest(form, year, files), overwrite=force)

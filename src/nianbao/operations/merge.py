@@ -135,7 +135,7 @@ def merge(
     chosen = {resolved(Path(p)) for p in prefer}
     strays = [shown(Path(p)) for p in prefer if resolved(Path(p)) not in inputs]
     if strays:
-        raise NianbaoError(f"--prefer 指定的 {'、'.join(strays)} 不在本次汇总的输入文件中")
+        raise NianbaoError.of("PREFER_NOT_INPUT", files="、".join(strays))
     reports = list(run)
     statuses = _statuses(units, reports, chosen)
     counted = [s.counted for s in statuses if s.counted]

@@ -151,9 +151,7 @@ def _internal_error(error: Exception) -> tuple[str, int]:
         return render_template("error.html", message=_said(error)), 400
     traceback.print_exc(file=sys.stderr)  # for the technician, in the window the server runs in
     detail = MESSAGES["INTERNAL_ERROR"].format(detail=f"{type(error).__name__}: {error}")
-    return render_template(
-        "error.html", message=detail.split("；")[0] + "；详细信息显示在运行 nianbao serve 的窗口中"
-    ), 500
+    return render_template("error.html", message=detail + "；详细信息显示在运行 nianbao serve 的窗口中"), 500
 
 
 # What the page adds to a library error (by its code): where on the page to put it right.
