@@ -122,3 +122,23 @@ def test_the_library_names_no_command_line_option() -> None:
             if OPTION.search(text):
                 found.append(f"{name}:{line}: {text[:60]}")
     assert found == []
+
+
+def test_the_command_line_and_the_page_add_their_own_words_to_the_librarys(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nianbao.cli import main
+    from nianbao.cli_shared import said
+    from nianbao.problems import NianbaoError
+    from nianbao.web.app import _said
+
+    error = NianbaoError.of("NOTE_REQUIRED", action="延期", what="理由")
+    assert str(error) == "延期必须写明理由" and error.code == "NOTE_REQUIRED"
+    assert said(error) == "延期必须写明理由（--note）" and "“理由”一栏" in _said(error)
+    roster = Path(__file__).resolve().parents[1] / "samples" / "zhangwu-county-roster.csv"
+    args = ["generate", "--roster", str(roster), "--year", "2025", "--out", str(tmp_path), "--password", "x"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and "未覆盖任何文件；确需覆盖请加 --force" in again.output
+    round_ = CliRunner().invoke(main, ["status", "-w", str(tmp_path / "nowhere")])
+    assert round_.exit_code == 1 and "不是工作区" in round_.output and "nianbao init，或用 -w" in round_.output

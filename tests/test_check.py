@@ -22,8 +22,8 @@ from nianbao.io.reading import MAX_UNPACKED_BYTES
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckedFile, CheckOptions, check_all, check_file
 from tests.conftest import ZHANGWU_2022
-from tests.figures import consistent_inputs
-from tests.workbooks import (
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import (
     UNIT,
     blank_workbook,
     edited,

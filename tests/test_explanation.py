@@ -23,8 +23,8 @@ from nianbao.operations.annotate import annotate, annotated_name
 from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_all, check_file, check_files
 from nianbao.operations.report import AnnualReport, text_warnings
 from nianbao.problems import WARNING
-from tests.figures import consistent_inputs
-from tests.workbooks import UNIT, blank_workbook, filled_workbook, write
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import UNIT, blank_workbook, filled_workbook, write
 
 SPEC = (templates_dir() / "gov-info-disclosure-2021.toml").read_text(encoding="utf-8")
 WHY = "本镇无规章制定权。\n表二规章行的 1 件是本镇执行的省政府规章，按往年口径填报。"

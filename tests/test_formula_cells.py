@@ -17,8 +17,8 @@ from nianbao.io import reading
 from nianbao.io.reading import CellFormula, _excel_style
 from nianbao.operations.check import CheckedFile, CheckOptions, check_file
 from nianbao.problems import ERROR, WARNING
-from tests.figures import consistent_inputs
-from tests.workbooks import blank_workbook, filled_workbook
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import blank_workbook, filled_workbook
 
 CODE = "T3.R05.C2"
 EXTERNAL_LINK = (

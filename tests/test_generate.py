@@ -17,7 +17,7 @@ from nianbao.form.spec import IDENTITY_SHEET
 from nianbao.io.files import safe_name
 from nianbao.operations.generate import MANIFEST_NAME, PASSWORD_NAME, parse_deadline
 from nianbao.problems import NianbaoError
-from tests.workbooks import write_roster
+from tests.helpers.workbooks import write_roster
 
 AWKWARD = [
     ("210922100", '彰武县/阜新市:彰武镇"人民政府"'),

@@ -27,8 +27,8 @@ from nianbao.io.reading import MAX_SHEET_CELLS, _surely_near
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_all, check_file
 from nianbao.problems import MESSAGES, UNSUPPORTED_SUFFIXES
-from tests.figures import consistent_inputs
-from tests.workbooks import edited, filled_workbook, write_roster
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import edited, filled_workbook, write_roster
 
 UNITS = [Unit("210922100", "彰武镇"), Unit("210922101", "哈尔套镇")]
 
@@ -217,7 +217,7 @@ def test_a_note_typed_outside_the_table_is_a_warning_quoting_it(tmp_path: Path, 
 def test_a_deadline_in_the_hidden_identity_is_not_a_note_outside_the_table(tmp_path: Path, form: Form) -> None:
     from nianbao.io.identity import Identity
     from nianbao.io.writer import build_workbook
-    from tests.workbooks import put
+    from tests.helpers.workbooks import put
 
     unit = UNITS[0]
     blank = build_workbook(form, Identity.for_unit(form, unit.unit_id, unit.unit_name, 2025, "2026年1月20日"), "pw")

@@ -11,8 +11,8 @@ from nianbao.cli import main
 from nianbao.collection.imap import imap_folder_name, is_loopback, parse_mailbox_url
 from nianbao.collection.workspace import PASSED, Workspace
 from nianbao.problems import NianbaoError
-from tests.mailbuild import message
-from tests.mailservers import PASSWORD, Dovecot, dovecot  # noqa: F401 (the fixture)
+from tests.helpers.mailbuild import message
+from tests.helpers.mailservers import PASSWORD, Dovecot, dovecot  # noqa: F401 (the fixture)
 from tests.test_mail import ROSTER, sample
 
 

@@ -27,8 +27,8 @@ from nianbao.collection.mail import (
 from nianbao.collection.workspace import NEW, NO_WORKBOOK, PASSED, Workspace
 from nianbao.form import data_dir
 from nianbao.problems import MESSAGES
-from tests.mailbuild import CHINA, forwarded, gbk_zip, message, write_mbox
-from tests.workbooks import edited
+from tests.helpers.mailbuild import CHINA, forwarded, gbk_zip, message, write_mbox
+from tests.helpers.workbooks import edited
 
 CORPUS = Path(__file__).parent / "data" / "mail"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

@@ -14,11 +14,11 @@ from click.testing import CliRunner, Result
 from nianbao.cli import main
 from nianbao.collection.workspace import HAS_ERRORS, NOT_RECEIVED, PASSED, Workspace
 from nianbao.form.spec import Form
-from tests.figures import consistent_inputs
-from tests.mailbuild import forwarded, gbk_zip, message
-from tests.mailservers import PASSWORD, Dovecot, SmtpServer, dovecot, smtp_server  # noqa: F401 (fixtures)
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.mailbuild import forwarded, gbk_zip, message
+from tests.helpers.mailservers import PASSWORD, Dovecot, SmtpServer, dovecot, smtp_server  # noqa: F401 (fixtures)
+from tests.helpers.workbooks import edited, put
 from tests.test_reply import COUNTY, parsed, roster
-from tests.workbooks import edited, put
 
 ENV = {"NIANBAO_IMAP_PASSWORD": PASSWORD, "NIANBAO_SMTP_PASSWORD": PASSWORD}
 

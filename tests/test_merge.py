@@ -20,8 +20,8 @@ from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import CHART_SHEET, STATUS_SHEET, TEXTS_SHEET, merge
 from nianbao.problems import NianbaoError
-from tests.figures import consistent_inputs
-from tests.workbooks import filled_workbook, write_roster
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import filled_workbook, write_roster
 
 UNITS = [Unit(f"21092210{i}", name) for i, name in enumerate(["彰武镇", "哈尔套镇", "五峰镇", "冯家镇", "后新秋镇"])]
 
@@ -122,7 +122,7 @@ def test_duplicates_are_never_both_counted(
     result = merge([returned], roster, 2025, out)
     (dup,) = result.blocking
     assert dup.status == "重复" and {r.path.name for r in dup.reports} == {"彰武镇.xlsx", "彰武镇-改.xlsx"}
-    assert "--prefer" in dup.note and not out.exists()
+    assert "请指定采用哪一份" in dup.note and not out.exists()  # the command line adds --prefer (test_cli_says …)
     result = merge([returned], roster, 2025, out, prefer=[returned / "彰武镇-改.xlsx"])
     assert result.complete
     replaced = [s for s in result.statuses if s.status == "已被替换"]
@@ -178,7 +178,7 @@ def test_same_inputs_give_a_byte_identical_summary_and_no_silent_overwrite(
     merge([returned], roster, 2025, tmp_path / "a.xlsx", unit_id="210922", unit_name="彰武县")
     merge([returned], roster, 2025, tmp_path / "b.xlsx", unit_id="210922", unit_name="彰武县")
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
-    with pytest.raises(NianbaoError, match="--force"):
+    with pytest.raises(NianbaoError, match="已存在，未覆盖"):
         merge([returned], roster, 2025, tmp_path / "a.xlsx")
     merge([returned], roster, 2025, tmp_path / "a.xlsx", force=True)
     with pytest.raises(NianbaoError, match="不能同时是输入文件"):

@@ -19,8 +19,8 @@ from nianbao.collection.mail import TOO_BIG_MESSAGE, TOO_DEEP, Mail, RawMail, pa
 from nianbao.collection.outlook import UnreadableMessage, open_msg
 from nianbao.collection.workspace import PASSED, Workspace
 from nianbao.problems import MESSAGES
-from tests.mailbuild import CHINA, message
-from tests.msgbuild import MsgAttachment, MsgMessage, Tree, compound_file, outlook_message
+from tests.helpers.mailbuild import CHINA, message
+from tests.helpers.msgbuild import MsgAttachment, MsgMessage, Tree, compound_file, outlook_message
 from tests.test_mail import ROSTER, run, sample
 
 CORPUS = Path(__file__).parent / "data" / "mail"

@@ -19,9 +19,9 @@ from nianbao.io.files import atomic_file, write_atomic
 from nianbao.io.roster import Unit
 from nianbao.operations.generate import MANIFEST_NAME, PASSWORD_NAME, generate
 from nianbao.problems import NianbaoError
-from tests.figures import consistent_inputs
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import filled_workbook, write_roster
 from tests.test_merge import UNITS
-from tests.workbooks import filled_workbook, write_roster
 
 
 @pytest.fixture

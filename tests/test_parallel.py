@@ -13,7 +13,7 @@ from pathlib import Path
 from nianbao.form.spec import Form
 from nianbao.operations.check import CheckOptions, check_all, check_file
 from nianbao.operations.parallel import MIN_PARALLEL, ordered_map
-from tests.workbooks import UNIT, blank_workbook, filled_workbook
+from tests.helpers.workbooks import UNIT, blank_workbook, filled_workbook
 
 
 def power(exponent: int, x: int) -> int:

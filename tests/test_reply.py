@@ -33,10 +33,10 @@ from nianbao.form.spec import Form
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.problems import NianbaoError
-from tests.figures import consistent_inputs
-from tests.mailbuild import message
-from tests.mailservers import PASSWORD, USER, SmtpServer, smtp_server  # noqa: F401 (the fixture)
-from tests.workbooks import filled_workbook
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.mailbuild import message
+from tests.helpers.mailservers import PASSWORD, USER, SmtpServer, smtp_server  # noqa: F401 (the fixture)
+from tests.helpers.workbooks import filled_workbook
 
 UNITS = [
     Unit("210922100", "彰武镇"),  # an error

@@ -32,8 +32,8 @@ from nianbao.operations.previous import previous_figures
 from nianbao.operations.report import render_report
 from nianbao.web.app import Settings, create_app
 from tests.conftest import ZHANGWU_2022
-from tests.figures import township_inputs
-from tests.workbooks import UNIT, blank_workbook, filled_workbook, write
+from tests.helpers.figures import township_inputs
+from tests.helpers.workbooks import UNIT, blank_workbook, filled_workbook, write
 
 ZHANGWU_ROSTER = Path(__file__).resolve().parents[1] / "samples" / "zhangwu-county-roster.csv"
 

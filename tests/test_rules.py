@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import Form, load_form
-from tests.figures import consistent_inputs
+from tests.helpers.figures import consistent_inputs
 
 FORM = load_form()
 CURRENT_YEAR_RULES = [r for r in FORM.rules if not r.needs]

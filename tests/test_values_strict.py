@@ -14,7 +14,7 @@ from nianbao.form.spec import Form, load_form
 from nianbao.io.values import MAX_COUNT, MAX_EXACT, read_figure
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.problems import ERROR, MESSAGES, WARNING
-from tests.workbooks import filled_workbook
+from tests.helpers.workbooks import filled_workbook
 
 TYPES = load_form().types
 

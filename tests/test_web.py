@@ -25,10 +25,10 @@ from nianbao.problems import NianbaoError
 from nianbao.web.app import Settings, create_app
 from nianbao.web.server import PASSWORD_NEEDED, make_server
 from nianbao.web.uploads import MAIL_NOTE, unpack
-from tests.msgbuild import MsgAttachment, MsgMessage, outlook_message
+from tests.helpers.msgbuild import MsgAttachment, MsgMessage, outlook_message
+from tests.helpers.web import make_round, sample, serving
+from tests.helpers.workbooks import edited, write_roster
 from tests.test_workspace import run
-from tests.web import make_round, sample, serving
-from tests.workbooks import edited, write_roster
 
 HOSTILE = "<script>alert(1)</script>"
 

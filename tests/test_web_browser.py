@@ -20,9 +20,9 @@ from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import Form
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
-from tests.figures import consistent_inputs
-from tests.web import LEFT_OUT, make_round, sample, serving
-from tests.workbooks import edited, filled_workbook, put, write
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.web import LEFT_OUT, make_round, sample, serving
+from tests.helpers.workbooks import edited, filled_workbook, put, write
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 PICTURES = "NIANBAO_PICTURES"  # a folder for the screenshots of the board and a unit page

@@ -34,9 +34,9 @@ from nianbao.operations.importing import import_report, match_unit, parse_report
 from nianbao.operations.merge import merge
 from nianbao.operations.report import AnnualReport, render_report, to_docx, to_html
 from nianbao.problems import ERROR, WARNING, NianbaoError
-from tests.figures import consistent_inputs
-from tests.mailbuild import message
-from tests.workbooks import filled_workbook, write_roster
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.mailbuild import message
+from tests.helpers.workbooks import filled_workbook, write_roster
 
 SAMPLES = data_dir("samples")
 ROSTER = SAMPLES / "zhangwu-county-roster.csv"

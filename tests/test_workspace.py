@@ -33,7 +33,7 @@ from nianbao.io.roster import Unit, read_roster
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import merge
 from nianbao.problems import MESSAGES, NianbaoError
-from tests.workbooks import blank_workbook, edited, put
+from tests.helpers.workbooks import blank_workbook, edited, put
 
 SAMPLES = data_dir("samples")
 ROSTER = SAMPLES / "zhangwu-county-roster.csv"
@@ -221,7 +221,7 @@ def test_receiving_the_workspace_folder_itself_takes_none_of_its_own_files(works
 
 
 def test_the_annotated_copy_sent_back_unchanged_is_no_new_version(tmp_path: Path, workspace: Workspace) -> None:
-    from tests.mailbuild import message
+    from tests.helpers.mailbuild import message
 
     (first,) = workspace.receive([sample("210922103")])  # 冯家镇: a warning, so a copy is annotated
     assert first.version is not None and workspace.annotate(first.version.id, tmp_path / "标注.xlsx")

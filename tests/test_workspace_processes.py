@@ -15,7 +15,7 @@ from nianbao.collection.record import schema as store
 from nianbao.collection.workspace import RECEIVED_DIR, Workspace
 from nianbao.form import data_dir
 from nianbao.io.roster import Unit
-from tests.workbooks import write_roster
+from tests.helpers.workbooks import write_roster
 
 FILLED = data_dir("samples") / "filled"
 ROSTER = data_dir("samples") / "zhangwu-county-roster.csv"

@@ -16,7 +16,7 @@ from nianbao.io.identity import Identity
 from nianbao.io.roster import read_roster
 from nianbao.io.writer import build_workbook
 from nianbao.operations.generate import file_names
-from tests.figures import township_inputs
+from tests.helpers.figures import township_inputs
 from tests.roundtrip.office import FILTERS, run_jobs, unavailable
 
 REPO = Path(__file__).resolve().parents[2]

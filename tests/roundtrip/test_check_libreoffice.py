@@ -15,9 +15,9 @@ from nianbao.form.spec import Form, a1
 from nianbao.operations.annotate import annotate, annotated_name
 from nianbao.operations.check import EXPLANATION_LEAD, CheckOptions, check_file
 from tests.conftest import ZHANGWU_2022
-from tests.figures import consistent_inputs
+from tests.helpers.figures import consistent_inputs
+from tests.helpers.workbooks import UNIT, blank_workbook, published_sample_figures
 from tests.roundtrip.office import ODS, XLS, XLSX
-from tests.workbooks import UNIT, blank_workbook, published_sample_figures
 
 FORMATS = {"xlsx": XLSX, "xls": XLS, "ods": ODS}
 WHY = "本镇无规章制定权。\n表二规章行填的是本镇执行的省政府规章。"  # typed into 情况说明, with a line break

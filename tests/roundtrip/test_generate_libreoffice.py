@@ -13,7 +13,7 @@ from nianbao.form.spec import IDENTITY_SHEET, Form, load_form
 from nianbao.io.identity import PROPERTY_PREFIX, Identity
 from nianbao.io.roster import Unit
 from nianbao.io.writer import build_workbook
-from tests.figures import consistent_inputs
+from tests.helpers.figures import consistent_inputs
 from tests.roundtrip.office import XLSX
 
 YEAR = 2025

@@ -13,9 +13,9 @@ from nianbao.form.spec import Form
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.merge import merge
-from tests.figures import township_inputs
+from tests.helpers.figures import township_inputs
+from tests.helpers.workbooks import blank_workbook
 from tests.roundtrip.office import FILTERS, XLSX
-from tests.workbooks import blank_workbook
 
 UNITS = {"xlsx": Unit("1", "甲镇"), "xls": Unit("2", "乙乡"), "ods": Unit("3", "丙街道")}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -32,21 +32,22 @@ class Standing:
     def status(self) -> RoundStatus:
         """Every roster unit's state, and the files and messages that are no unit's return."""
         ws = self.workspace
-        states = self.states(ws.units)
+        states = self.states(ws.units, every=True)
         return RoundStatus(
             ws.year, ws.deadline, states, self.record.unidentified(), self.record.letters_without_workbook()
         )
 
-    def states(self, units: Sequence[Unit]) -> list[UnitState]:
-        """The states of some roster units: one unit's is worked out without every unit's (the comparison with
-        the other units comes from the kept review)."""
-        every = len(units) == len(self.workspace.units)
+    def states(self, units: Sequence[Unit], *, every: bool = False) -> list[UnitState]:
+        """The states of some roster units (``every``: all of them, in roster order). One unit's is worked out
+        without reading every unit's versions: the comparison with the other units comes from the kept review."""
         facts = self.record.facts(None if every else [u.unit_id for u in units])
-        if every:
-            counted = {u.unit_id: f.counted.id for u in units if (f := facts.get(u.unit_id)) and f.counted}
-        else:
-            counted = self.record.counted_ids([u.unit_id for u in self.workspace.units])
-        review = self.review(counted)
+        review = self.review(
+            lambda: (
+                {u.unit_id: f.counted.id for u in units if (f := facts.get(u.unit_id)) and f.counted}
+                if every
+                else self.record.counted_ids([u.unit_id for u in self.workspace.units])
+            )
+        )
         contacts = self.workspace.contacts
         states = []
         for unit in units:
@@ -97,22 +98,21 @@ class Standing:
         every = json.loads(figures)
         return json.dumps({code: every.get(code) for code in self.review_codes}) if self.review_codes else ""
 
-    def review(self, counted: Mapping[str, int]) -> dict[str, list[Problem]]:
-        """The across-units review of the counted versions (file ids by unit, in roster order): a unit's headline
-        figure far above the median of the others of its kind (the roster's 类型). Kept in the record until the
-        counted versions, the roster or the spec change: a status of thousands of units neither parses the spec
-        nor compares every unit."""
-        if not counted:
-            return {}
+    def review(self, counted: Callable[[], Mapping[str, int]]) -> dict[str, list[Problem]]:
+        """The across-units review of the counted versions (``counted`` gives their file ids by unit, in roster
+        order, when the review must be worked out): a unit's headline figure far above the median of the others
+        of its kind (the roster's 类型). Kept in the record until the counted versions, the roster or the spec
+        change: a status of thousands of units neither parses the spec nor compares every unit, and a unit's
+        page does not read every unit's versions."""
         ws = self.workspace
         digest = hashlib.sha256(nianbao.version.__version__.encode())
         for path in (form_file(ws.form_name), ws.roster_path):
             digest.update(path.read_bytes() if path.is_file() else b"")
-        digest.update(json.dumps(list(counted.items())).encode())
+        digest.update(self.record.counted_key().encode())
         key = digest.hexdigest()
         kept = self.record.cached(REVIEW, key)
         if kept is None:
-            found = self._review_now(counted)
+            found = self._review_now(counted())
             kept = json.dumps(found, ensure_ascii=False)
             self.record.keep(REVIEW, key, kept)
         return {unit_id: [Problem.from_json(p) for p in problems] for unit_id, problems in json.loads(kept).items()}
@@ -122,7 +122,7 @@ class Standing:
         from nianbao.form.review import units_review
 
         codes = self.review_codes
-        if not codes:
+        if not codes or not counted:
             return {}
         figures = {
             unit_id: {c: v if isinstance(v, (int, float)) else None for c, v in found.items()}

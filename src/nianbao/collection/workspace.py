@@ -116,10 +116,17 @@ class Workspace:
         self.deadline = date.fromisoformat(meta["deadline"]) if meta.get("deadline") else None
         self.unit_id, self.unit_name = meta["unit_id"], meta["unit_name"]
         self.roster_path = root / meta["roster"]
-        self.units = record.units()
-        self.roster_ids = {u.unit_id for u in self.units}
         self.previous_notes: list[str] = []  # what could not be used of last year's files, when they were given
         self.standing = Standing(self)
+
+    @cached_property
+    def units(self) -> list[Unit]:
+        """The roster, as the round was set up with it (codes and names, in roster order)."""
+        return self.record.units()
+
+    @cached_property
+    def roster_ids(self) -> set[str]:
+        return {u.unit_id for u in self.units}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -218,10 +225,11 @@ class Workspace:
     def unit_named(self, unit: str) -> Unit:
         """The roster unit with the code ``unit``, else the one with that full name; never a guess between two
         units of the same name."""
-        for u in self.units:
-            if unit == u.unit_id:
-                return u
-        named = [u for u in self.units if unit == u.unit_name]
+        found = self.record.find_units(unit)
+        coded = [u for u in found if u.unit_id == unit]
+        if coded:
+            return coded[0]
+        named = [u for u in found if u.unit_name == unit]
         if len(named) > 1:
             codes = "、".join(u.unit_id for u in named)
             raise NianbaoError.of("SAME_NAME_UNITS", count=len(named), unit=unit, codes=codes)

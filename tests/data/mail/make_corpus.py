@@ -1,7 +1,7 @@
 """Writes the mail corpus beside this file: messages as Chinese mail programs send them, and expected.json
 (the attachment names each must yield). Most are built with the standard `email` package; the raw 8-bit
 and broken ones are written byte by byte, as no library would write them. The Outlook .msg files are written by
-tests/msgbuild.py (no tool here writes them), the damaged ones in broken/ from them.
+tests/helpers/msgbuild.py (no tool here writes them), the damaged ones in broken/ from them.
 Run: python tests/data/mail/make_corpus.py
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
-from tests.msgbuild import MsgAttachment, MsgMessage, compound_file, outlook_message  # noqa: E402
+from tests.helpers.msgbuild import MsgAttachment, MsgMessage, compound_file, outlook_message  # noqa: E402
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAYLOAD = b"PK\x03\x04 not really a workbook"  # names are what this corpus is about

@@ -223,6 +223,23 @@ class Record:
             )
         return found
 
+    def counted_key(self) -> str:
+        """What decides which versions count, in a few bytes, read without reading every version: the roster
+        units' versions only ever grow in number (nothing is deleted, a file recognised later becomes one), and
+        which of them counts follows from them and the pins. Changes whenever a counted version may change."""
+        (count, total, last) = self.db.execute(
+            "SELECT COUNT(*), TOTAL(id), MAX(id) FROM files WHERE version IS NOT NULL"  # the partial index answers
+        ).fetchone()
+        pins = self.db.execute("SELECT unit_id, file_id FROM pins ORDER BY unit_id").fetchall()
+        return json.dumps([count, total, last, [tuple(p) for p in pins]], ensure_ascii=False)
+
+    def find_units(self, unit: str) -> list[Unit]:
+        """The roster units whose code or full name is ``unit``, in roster order."""
+        rows = self.db.execute(
+            "SELECT unit_id, unit_name FROM units WHERE unit_id = ? OR unit_name = ? ORDER BY position", (unit, unit)
+        )
+        return [Unit(r["unit_id"], r["unit_name"]) for r in rows]
+
     def counted_ids(self, unit_ids: Sequence[str]) -> dict[str, int]:
         """The id of each unit's counted version (pinned, else the latest to come), in the order of ``unit_ids``."""
         latest = dict(

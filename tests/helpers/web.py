@@ -12,7 +12,7 @@ from nianbao.collection.workspace import Workspace
 from nianbao.form import data_dir
 from nianbao.form.spec import Form
 from nianbao.web.server import address, make_server
-from tests.workbooks import edited, put
+from tests.helpers.workbooks import edited, put
 
 FILLED = data_dir("samples") / "filled"
 ROSTER = data_dir("samples") / "zhangwu-county-roster.csv"
