@@ -401,8 +401,9 @@ def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace:
     by_unit = {row[1]: row for row in rows[1:]}
     assert [row[1] for row in rows[1:]] == [u.unit_id for u in UNITS]  # roster order
     assert by_unit["210922102"][3] == NOT_RECEIVED and by_unit["210922102"][-1] == "13800000102"
-    assert by_unit["210922100"][3] == HAS_ERRORS and "5件" in by_unit["210922100"][11]
-    cell = openpyxl.load_workbook(sheet).active.cell(row=6, column=12)
+    why = rows[0].index("说明")
+    assert by_unit["210922100"][3] == HAS_ERRORS and "5件" in by_unit["210922100"][why]
+    cell = openpyxl.load_workbook(sheet).active.cell(row=6, column=why + 1)
     assert cell.data_type == "s" and str(cell.value).startswith("第 1 版被退回：=HYPERLINK")
 
     again = run("status", "--out", sheet, "-w", workspace.root)
@@ -455,11 +456,15 @@ def test_a_roster_column_named_as_a_column_of_the_status_table_is_told_apart(tmp
 
 
 def test_a_long_reason_of_several_lines_keeps_the_status_one_line_a_unit(workspace: Workspace) -> None:
-    before = run("status", "-w", workspace.root).output.splitlines()
+    before = run("status", "--brief", "-w", workspace.root).output.splitlines()
+    full = len(run("status", "-w", workspace.root).output.splitlines())
     why = "表三第 5 行与台账不符\n请核对后重报" + "。" * 2000
     workspace.reject("210922104", why)
-    after = run("status", "-w", workspace.root).output.splitlines()
+    after = run("status", "--brief", "-w", workspace.root).output.splitlines()
     assert len(after) == len(before)
+    listed = run("status", "-w", workspace.root).output.splitlines()  # the reason is one more problem, on one line
+    assert len(listed) == full + 1 and any(line.strip().startswith("✗ 审核退回：表三第 5 行") for line in listed)
+    assert max(len(line) for line in listed if "审核退回" in line) < 300
     line = next(line for line in after if "210922104" in line)
     assert "已退回：表三第 5 行与台账不符 请核对后重报" in line and len(line) < 200, line
     assert [r.note for r in workspace.state_of("210922104").rejections] == [why]  # kept whole

@@ -298,7 +298,7 @@ def test_in_the_workspace_an_outlier_is_to_verify_until_accepted_and_stays_accep
     status = run("status", "-w", ws.root)
     assert "⚠ 表三 依申请公开" in status.output and "中位数" in status.output
     (line,) = [line for line in status.output.splitlines() if f"{TOWNS[0].unit_id} " in line]
-    assert "待核实" in line and "警告 0（待核实 2）" in line, line  # its file has none; the comparison has two
+    assert "待核实" in line and "错误 0，待核实 2" in line, line  # its file has none; the comparison has two
 
     client = create_app(Settings(ws.root)).test_client()
     client.application.config["SERVER_NAME"] = "127.0.0.1:8765"

@@ -109,22 +109,38 @@ def test_the_comparison_with_other_units_is_to_verify_and_accepted_while_the_own
 @given(
     st.lists(st.sampled_from([ERROR, WARNING]), max_size=4),
     st.integers(-10, 10),
-    st.one_of(st.none(), st.integers(1, 15)),
+    st.integers(-10, 10),
+    st.one_of(st.none(), st.integers(-5, 15)),
     st.booleans(),
     st.booleans(),
 )
 def test_a_state_follows_its_rules(
-    severities: list[str], days: int, extended: int | None, rejected: bool, explained: bool
+    severities: list[str], first: int, days: int, extended: int | None, rejected: bool, explained: bool
 ) -> None:
     problems = [problem(s, f"R{i}", cell=f"B{i}") for i, s in enumerate(severities)]
     counted = version(problems, DEADLINE + timedelta(days=days), "已说明" if explained else "")
+    first_at = f"{(DEADLINE + timedelta(days=first)).isoformat()}T23:59:59+08:00"
     extension = Extension(UNIT.unit_id, DEADLINE + timedelta(days=extended), "x", "张三", "") if extended else None
     rejections = (Rejection(1, counted.id, "退回", "张三", ""),) if rejected else ()
-    state = judge(UNIT, UnitFacts(counted, 2, False, (), rejections, extension), Judged(DEADLINE), by_words)
-    due = extension.until if extension else DEADLINE
-    assert state.late == (DEADLINE + timedelta(days=days) > due)
+    facts = UnitFacts(counted, 2, first_at, rejections=rejections, extension=extension)
+    state = judge(UNIT, facts, Judged(DEADLINE, today=DEADLINE + timedelta(days=30)), by_words)
+    due = max(DEADLINE, extension.until) if extension else DEADLINE  # an extension never shortens a deadline
+    assert state.late == (DEADLINE + timedelta(days=first) > due)  # the first return decides, not the counted one
+    assert state.first_at == first_at and state.overdue == 0
     assert (state.state == HAS_ERRORS) == (ERROR in severities or rejected)
     assert state.open_warnings == ([] if explained else [p for p in problems if p.severity == WARNING])
     if state.state == PASSED:
         assert not state.open_warnings and ERROR not in severities
     assert state.versions == 2 and state.counted is counted
+
+
+@given(st.integers(-20, 20), st.one_of(st.none(), st.integers(1, 10)))
+def test_a_unit_with_nothing_past_its_deadline_is_overdue_by_so_many_days(today: int, extended: int | None) -> None:
+    until = DEADLINE + timedelta(days=extended) if extended else None
+    facts = UnitFacts(None, extension=Extension(UNIT.unit_id, until, "x", "", "")) if until else None
+    state = judge(UNIT, facts, Judged(DEADLINE, today=DEADLINE + timedelta(days=today)), by_words)
+    assert state.state == NOT_RECEIVED and not state.late
+    assert state.overdue == max(0, today - (extended or 0))
+    assert judge(UNIT, facts, Judged(None, today=DEADLINE + timedelta(days=today)), by_words).overdue == (
+        max(0, today - (extended or 0)) if until else 0
+    )

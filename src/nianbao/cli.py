@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -337,17 +337,18 @@ def _merge_workspace(
             f"未生成汇总表：{len(result.blockers)} 个单位还没有通过（或加 --allow-missing 生成部分汇总）。", fg="red"
         )
         sys.exit(EXIT_PROBLEMS)
-    _print_merge(result.summary)
+    _print_merge(result.summary, {state.unit_id for state in result.blockers})  # each unit said once
     if json_out:
         data = json.dumps(result.summary.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
         write_atomic(json_out, data, overwrite=force)
     sys.exit(0 if result.summary.complete and not result.blockers else EXIT_PROBLEMS)
 
 
-def _print_merge(result: Summary) -> None:
+def _print_merge(result: Summary, said: Set[str] = frozenset()) -> None:
+    """What merge found, unit by unit (but the units in ``said``, listed before), and what it wrote."""
     from nianbao.operations.merge import DUPLICATE
 
-    for status in result.blocking:
+    for status in (s for s in result.blocking if s.unit_id not in said):
         files = "、".join(r.name for r in status.reports)
         note = status.note + (HINTS["MERGE_DUPLICATE"] if status.status == DUPLICATE else "")
         parts = (f"[{status.status}]", status.unit_id, status.unit_name, files and f"文件：{files}", note)

@@ -5,6 +5,7 @@ it in the words of phrases.py."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,16 +20,28 @@ from nianbao.collection.workspace import (
     NO_WORKBOOK,
     NOT_RECEIVED,
     OFF_ROSTER,
+    OVERDUE,
     PASSED,
     REFUSED,
     TO_VERIFY,
     UNIDENTIFIED,
+    RoundStatus,
     Workspace,
 )
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import refuse_overwrite, shown, write_atomic
-from nianbao.phrases import describe, in_a_line, received_line, shown_value, status_table, when
-from nianbao.problems import NianbaoError
+from nianbao.phrases import (
+    describe,
+    in_a_line,
+    problem_line,
+    received_line,
+    round_line,
+    shown_value,
+    status_table,
+    unit_line,
+    when,
+)
+from nianbao.problems import ERROR, NianbaoError
 
 
 @click.command()
@@ -174,10 +187,12 @@ def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
     help="另存为报送情况表（.xlsx 或 .csv）：每个单位的状态、说明和名单上的联系人、电话。",
 )
 @click.option("--force", is_flag=True, help="覆盖已有的 --out 文件。")
+@click.option("--brief", is_flag=True, help="每个单位只列一行，不逐条列出问题。")
 @workspace_option
 @friendly
-def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None) -> None:
-    """按名单顺序列出每个单位的状态：未收到、有错误、待核实、已通过，迟交的标明；最上面是统计。"""
+def status(as_json: bool, out: Path | None, force: bool, brief: bool, workspace: Path | None) -> None:
+    """按名单顺序列出每个单位的状态：未收到、有错误、待核实、已通过，迟交、逾期未报的标明；有问题的单位逐条列出
+    问题（工作表!单元格、行列、说明）；最上面是统计。按时率按各单位首次报送的时间计算，改正和退回后重报不算迟交。"""
     opened = Workspace.open(workspace)
     result = opened.status()
     if out is not None:
@@ -193,60 +208,61 @@ def status(as_json: bool, out: Path | None, force: bool, workspace: Path | None)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    total = len(result.units)
-    rate = f"{result.on_time / total:.0%}" if total else "-"
-    due = f"截止 {result.deadline.isoformat()}，" if result.deadline else ""
-    click.echo(f"{result.year} 年度，{due}名单 {total} 个单位：已收 {result.received}/{total}，按时率 {rate}")
+    click.echo(round_line(result))
     counts = "，".join(f"{s} {result.count(s)}" for s in (PASSED, TO_VERIFY, HAS_ERRORS, NOT_RECEIVED))
-    click.echo(counts)
+    click.echo(counts + (f"（其中{OVERDUE} {result.overdue}）" if result.overdue else ""))
+    click.echo("\n".join(_status_lines(result, brief)))  # at once: many writes are slow on a Windows console
+
+
+def _status_lines(result: RoundStatus, brief: bool) -> Iterator[str]:
     colours = {PASSED: "green", TO_VERIFY: "yellow", HAS_ERRORS: "red", NOT_RECEIVED: None}
-    lines = []  # printed at once: thousands of separate writes are slow on a Windows console
     for i, unit in enumerate(result.units, start=1):
-        counted = unit.counted
-        detail = ""
-        if counted:
-            pinned = "，指定" if unit.pinned else ""
-            detail = (
-                f"  第 {counted.version} 版（共 {unit.versions} 版{pinned}） {when(counted.received_at)}"
-                f"  错误 {counted.errors} 警告 {counted.warnings}"
-            )
-            if unit.open_warnings:  # the file's own and those of the comparison with other units, as the board says
-                detail += f"（待核实 {len(unit.open_warnings)}）"
-            if unit.rejections:
-                detail += f"  已退回：{in_a_line(unit.rejections[-1].note)}"
-        late = f" {LATE}" if unit.late else ""
-        if unit.extended:
-            late += f"（延期至 {unit.extended.isoformat()}）"
-        lines.append(
-            click.style(f"{i:>4}. {unit.unit_id} {unit.unit_name}：{unit.state}{late}{detail}", fg=colours[unit.state])
-        )
+        yield click.style(f"{i:>4}. {unit_line(unit)}", fg="red" if unit.overdue else colours[unit.state])
         if unit.sender_warning:
-            lines.append(click.style(f"        ⚠ {unit.sender_warning}", fg="yellow"))
-        for warning in [w for w in unit.review if w in unit.open_warnings]:
-            place = f"{warning.sheet}!{warning.cell}（{warning.row_label}／{warning.col_label}）"
-            lines.append(click.style(f"        ⚠ {place}：{warning.message}", fg="yellow"))
+            yield click.style(f"        ⚠ {unit.sender_warning}", fg="yellow")
+        problems = [] if brief else unit.problems
+        for problem in problems[:PROBLEMS_SHOWN]:
+            yield click.style(f"        {problem_line(problem)}", fg="red" if problem.severity == ERROR else "yellow")
+        if len(problems) > PROBLEMS_SHOWN:
+            more = f"        …… 另有 {len(problems) - PROBLEMS_SHOWN} 个问题，全部见 nianbao history {unit.unit_id}"
+            yield click.style(more, fg="yellow")
     for version in result.unidentified:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
-        lines.append(click.style(f"   {reason}：{version.name}（{when(version.received_at)}）", fg="yellow"))
+        yield click.style(
+            f"   {reason}（文件 {version.id}）：{version.name}（{when(version.received_at)}）", fg="yellow"
+        )
     for letter in result.without_workbook:
         others = f"，附件：{'、'.join(letter.others)}" if letter.others else ""
-        line = f"   {NO_WORKBOOK}：{letter.sender}《{letter.subject}》（{when(letter.sent_at)}{others}）"
-        lines.append(click.style(line, fg="yellow"))
-    click.echo("\n".join(lines))
+        said = f"{letter.sender}《{letter.subject}》（{when(letter.sent_at)}{others}）"
+        line = f"   {NO_WORKBOOK}（来信 {letter.id}）：{said}"
+        yield click.style(line, fg="yellow")
+    if result.unidentified or result.without_workbook:
+        yield "   （不需要处理的，可以用 nianbao dismiss --file 编号 或 --letter 编号 搁置）"
+    if result.set_aside:
+        yield f"   已搁置 {result.set_aside} 个文件或来信（nianbao log 中可查）"
 
 
 @click.command()
 @click.argument("unit")
 @click.option("--rule", default=None, help="只认可这一规则或提示代码的警告（如 P1）。")
 @click.option("--all", "all_warnings", is_flag=True, help="认可计入版本的全部待核实警告。")
-@click.option("--note", required=True, help="认可的理由，如“已电话核实，本镇无规章制定权”。")
+@click.option("--undo", is_flag=True, help="撤销认可（该单位全部的，或 --rule 那一规则的）。")
+@click.option("--note", required=True, help="认可（或撤销）的理由，如“已电话核实，本镇无规章制定权”。")
 @workspace_option
 @friendly
-def accept(unit: str, rule: str | None, all_warnings: bool, note: str, workspace: Path | None) -> None:
-    """认可某单位计入版本的警告（写明理由）。错误不能认可。数字不变时，认可对以后的版本继续有效。"""
+def accept(unit: str, rule: str | None, all_warnings: bool, undo: bool, note: str, workspace: Path | None) -> None:
+    """认可某单位计入版本的警告（写明理由）。错误不能认可。数字不变时，认可对以后的版本继续有效。
+    加 --undo 撤销认可过的警告（全部，或 --rule 那一规则的）。"""
+    opened = Workspace.open(workspace)
+    if undo:
+        if all_warnings:
+            raise click.UsageError("撤销时写 --rule 规则，或都不写（撤销该单位全部的认可）；不用写 --all")
+        count = opened.unaccept(unit, note, rule)
+        state = opened.state_of(unit)
+        click.echo(f"{state.unit_id} {state.unit_name}：已撤销 {count} 个认可，{state.state}")
+        return
     if bool(rule) == all_warnings:
         raise click.UsageError("请写 --rule 规则 或 --all 其中之一")
-    opened = Workspace.open(workspace)
     accepted = opened.accept(unit, note, rule)
     for warning in accepted:
         click.echo(f"已认可：{warning.sheet}!{warning.cell} {warning.message}")
@@ -260,7 +276,8 @@ def accept(unit: str, rule: str | None, all_warnings: bool, note: str, workspace
 @workspace_option
 @friendly
 def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> None:
-    """某单位收到过的每一版：时间、来源、文件名、sha256、错误和警告，以及计入的是哪一版。"""
+    """某单位收到过的每一版：时间、来源、发件人、文件名、sha256、每一个问题，计入的是哪一版，哪一版被退回（谁、为什么），
+    认可过哪些警告（谁、为什么），以及给它的回复。"""
     opened = Workspace.open(workspace)
     if diff:
         changes = opened.diff(unit, *diff)
@@ -269,17 +286,30 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
         click.echo(f"第 {diff[0]} 版与第 {diff[1]} 版共有 {len(changes)} 处不同。")
         return
     state, versions = opened.history(unit)
-    click.echo(f"{state.unit_id} {state.unit_name}：{state.state}{f'（{LATE}）' if state.late else ''}")
+    click.echo(unit_line(state))
+    sent_back = opened.rejections(state.unit_id)
     for version in versions:
         counted = "  ← 计入" if state.counted and state.counted.id == version.id else ""
+        sender = f"  发件人 {version.sender}" if version.sender else ""
         click.echo(
             f"  第 {version.version} 版  {when(version.received_at)}  {version.name}  sha256 {version.sha256[:12]}  "
-            f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{counted}"
+            f"错误 {version.errors} 警告 {version.warnings}  来源 {version.source}{sender}{counted}"
         )
         if opened.sender_warning(version.unit_id, version.sender):
             click.secho(f"      ⚠ {opened.sender_warning(version.unit_id, version.sender)}", fg="yellow")
+        for rejection in (r for r in sent_back if r.file_id == version.id):
+            click.secho(
+                f"      退回（{rejection.user} {when(rejection.at)}）：{in_a_line(rejection.note, 200)}", fg="red"
+            )
+        for problem in version.problems:
+            click.secho(f"      {problem_line(problem)}", fg="red" if problem.severity == ERROR else "yellow")
     if not versions:
         click.echo("  还没有收到。")
+    for acceptance in opened.acceptances(state.unit_id):
+        who = f"{acceptance.user} {when(acceptance.at)}"
+        click.echo(f"  认可：{acceptance.code} {acceptance.cell}（{who}）：{in_a_line(acceptance.note, 200)}")
+    for warning in state.review:
+        click.secho(f"  与同类单位比较：{problem_line(warning)}", fg="yellow")
     from nianbao.collection.reply import replies_of
 
     for reply in replies_of(opened, unit):
@@ -345,6 +375,49 @@ def extend(unit: str, until: str | None, cancel: bool, note: str, workspace: Pat
     click.echo(f"{state.unit_id} {state.unit_name}：{granted}，{state.state}{'（' + LATE + '）' if state.late else ''}")
 
 
+@click.command("deadline")
+@click.argument("day", metavar="日期")
+@click.option("--note", required=True, help="修改的理由，如“市里通知延后一周”。")
+@workspace_option
+@friendly
+def deadline_command(day: str, note: str, workspace: Path | None) -> None:
+    """修改本轮的截止日期（如 2026-01-25）：迟交、逾期未报、按时率和回复中的期限都按新日期；各单位的延期不变。"""
+    from nianbao.operations.generate import deadline_date
+
+    opened = Workspace.open(workspace)
+    before = opened.move_deadline(deadline_date(day), note)
+    result = opened.status()
+    was = before.isoformat() if before else "未定"
+    click.echo(f"截止日期已由 {was} 改为 {day}。{round_line(result)}")
+
+
+@click.command()
+@click.option(
+    "--file", "file_id", type=int, default=None, metavar="编号", help="未识别的文件（status 中的“文件 编号”）。"
+)
+@click.option(
+    "--letter",
+    "letter_id",
+    type=int,
+    default=None,
+    metavar="编号",
+    help="来信无统计表的来信（status 中的“来信 编号”）。",
+)
+@click.option("--undo", is_flag=True, help="恢复搁置的文件或来信。")
+@click.option("--note", required=True, help="搁置（或恢复）的理由，如“其他县误发的表格”。")
+@workspace_option
+@friendly
+def dismiss(file_id: int | None, letter_id: int | None, undo: bool, note: str, workspace: Path | None) -> None:
+    """搁置一个未识别的文件或一封来信无统计表的来信：不再列在 status 和总览中（文件本身仍保存在收到的文件/ 中）。
+    加 --undo 恢复。"""
+    if (file_id is None) == (letter_id is None):
+        raise click.UsageError("请写 --file 编号 或 --letter 编号 其中之一")
+    kind, ref = ("file", file_id) if file_id is not None else ("letter", letter_id)
+    assert ref is not None
+    what = Workspace.open(workspace).dismiss(kind, ref, note, undo=undo)
+    click.echo(f"已{'恢复' if undo else '搁置'}：{what}")
+
+
 def _version_number(text: str) -> int:
     if not text.isdigit():
         raise click.BadParameter(f"版本应是数字或“最新”，不是 {text!r}", param_hint="VERSION")
@@ -400,4 +473,9 @@ def serve_command(workspace: Path | None, port: int, host: str, password: str | 
     click.echo("网页已停止。")
 
 
-COMMANDS = [init, receive, previous_command, status, accept, history, use, reject, extend, reply, log, serve_command]
+PROBLEMS_SHOWN = 10  # a unit's open problems listed by `status`; `history` lists them all
+
+COMMANDS = [
+    *(init, receive, previous_command, status, accept, history, use, reject, extend, deadline_command, dismiss),
+    *(reply, log, serve_command),
+]

@@ -11,6 +11,7 @@ from nianbao.collection.model import (
     KNOWN,
     LATE,
     OFF_ROSTER,
+    OVERDUE,
     PASSED,
     REFUSED,
     TO_VERIFY,
@@ -21,10 +22,11 @@ from nianbao.collection.model import (
     RoundStatus,
     UnitState,
 )
+from nianbao.collection.states import due
 from nianbao.form.review import figure_text
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
-from nianbao.problems import ERROR
+from nianbao.problems import ERROR, Problem
 
 
 def when(at: str) -> str:
@@ -64,7 +66,8 @@ def received_line(result: Received) -> tuple[str, str | None]:
     if state and state.counted and state.counted.id == version.id:
         mark = {PASSED: ("✓", "green"), TO_VERIFY: ("⚠", "yellow")}.get(state.state, ("✗", "red"))
         late = f"（{LATE}）" if state.late else ""
-        return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state}{late}", mark[1]
+        note = f"（注意：{result.reason}）" if result.reason else ""
+        return f"{mark[0]} {name} → {who} 第 {version.version} 版：{state.state}{late}{note}", mark[1]
     # Not the counted version (one that came later, or one the clerk pinned): its own errors and warnings, and
     # the unit's state apart, so that an old version with errors never shows ✓.
     mark = ("✗", "red") if version.errors else ("⚠", "yellow") if version.warnings else ("✓", "green")
@@ -75,6 +78,39 @@ def received_line(result: Received) -> tuple[str, str | None]:
         unit = f"；计入的是{chosen}第 {state.counted.version} 版，该单位现为{state.state}{late}"
     own = f"错误 {version.errors} 个，警告 {version.warnings} 个"
     return f"{mark[0]} {name} → {who} 第 {version.version} 版：{own}（不是计入的版本{unit}）", mark[1]
+
+
+def problem_line(problem: Problem) -> str:
+    """One problem of a unit's return on one line: where, then what."""
+    mark = "✗" if problem.severity == ERROR else "⚠"
+    place = f"{problem.place}：" if problem.place else ""
+    return f"{mark} {place}{in_a_line(problem.message, 200)}"
+
+
+def round_line(status: RoundStatus) -> str:
+    """The round in one line: year, deadline, received, the on-time rate (first returns by their deadlines)."""
+    total = len(status.units)
+    rate = f"{status.on_time / total:.0%}" if total else "-"
+    due = f"截止 {status.deadline.isoformat()}，" if status.deadline else ""
+    return f"{status.year} 年度，{due}名单 {total} 个单位：已收 {status.received}/{total}，按时率 {rate}"
+
+
+def unit_line(state: UnitState) -> str:
+    """A unit's standing on one line: state, timeliness, the version that counts, what is open."""
+    late = f" {timeliness(state)}" if timeliness(state) else ""
+    if state.extended:
+        late += f"（延期至 {state.extended.isoformat()}）"
+    counted = state.counted
+    if counted is None:
+        return f"{state.unit_id} {state.unit_name}：{state.state}{late}"
+    pinned = "，指定" if state.pinned else ""
+    first = f"  首次报送 {when(state.first_at)}" if state.first_at and state.versions > 1 else ""
+    detail = f"  第 {counted.version} 版（共 {state.versions} 版{pinned}） {when(counted.received_at)}{first}"
+    errors = sum(p.severity == ERROR for p in counted.problems)
+    detail += f"  错误 {errors}，待核实 {len(state.open_warnings)}"
+    if state.rejections:
+        detail += f"  已退回：{in_a_line(state.rejections[-1].note)}"
+    return f"{state.unit_id} {state.unit_name}：{state.state}{late}{detail}"
 
 
 def in_a_line(text: str, limit: int = 60) -> str:
@@ -106,6 +142,13 @@ def describe(entry: LogEntry) -> str:
         return f"收文件{source}：{counts} {names}".rstrip()
     if entry.action == "accept":
         return f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}"
+    if entry.action == "unaccept":
+        return f"撤销认可：{d['unit_id']} {d['rule']}（{d['count']} 个）：{d['note']}"
+    if entry.action == "deadline":
+        return f"修改截止日期：{d['before'] or '未定'} → {d['after']}：{d['note']}"
+    if entry.action in ("dismiss", "restore"):
+        what = "搁置" if entry.action == "dismiss" else "恢复"
+        return f"{what}{d['kind']} {d['ref']}：{d['what']}：{d['note']}"
     if entry.action == "use":
         which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
         return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
@@ -154,9 +197,24 @@ def message_lines(result: MailReceived) -> Iterator[tuple[str, str | None]]:
 
 
 STATUS_HEADER = [
-    *("序号", "单位编码", "单位名称", "状态", "迟交", "延期至"),
+    *("序号", "单位编码", "单位名称", "状态", "按时情况", "截止日期", "报送时间"),
     *("计入版本", "共几版", "收到时间", "错误", "警告", "说明"),
 ]
+
+
+def due_date(status: RoundStatus, state: UnitState) -> str:
+    """A unit's own deadline, marked when it was extended for it."""
+    day = due(status.deadline, state.extended)
+    if day is None:
+        return ""
+    return day.isoformat() + ("（延期）" if state.extended and day == state.extended else "")
+
+
+def timeliness(state: UnitState) -> str:
+    """How the unit stands against its deadline: 迟交 (its first return came after it), 逾期未报 N 天, or ''."""
+    if state.overdue:
+        return f"{OVERDUE} {state.overdue} 天"
+    return LATE if state.late else ""
 
 
 def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str], list[list[str | int]]]:
@@ -172,8 +230,9 @@ def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str]
             versions = f"第 {counted.version} 版" + ("（指定）" if state.pinned else "")
             facts = [versions, state.versions, when(counted.received_at), counted.errors, counted.warnings]
         own = contact.get(state.unit_id, {})
-        late, extended = LATE if state.late else "", state.extended.isoformat() if state.extended else ""
-        row = [i, state.unit_id, state.unit_name, state.state, late, extended, *facts, why(state).lstrip("：")]
+        due = due_date(status, state)
+        head: list[str | int] = [i, state.unit_id, state.unit_name, state.state.value, timeliness(state), due]
+        row = [*head, when(state.first_at), *facts, why(state).lstrip("：")]
         rows.append(row + [own.get(column, "") for column in extra])
     named = [f"名单上的{column}" if column in STATUS_HEADER else column for column in extra]  # 状态 is ours
     return STATUS_HEADER + named, rows

@@ -1,9 +1,11 @@
 """The clerk's decisions on a unit's return, each with the rule it must keep and logged with who and why:
 
-- accept: the counted version's open warnings (never an error), with a note; kept while their basis holds;
+- accept / unaccept: the counted version's open warnings (never an error), with a note; kept while their basis
+  holds; or take acceptances back;
 - use: which version counts (a pin), or the latest again;
 - reject / withdraw: send the counted version back for what no rule finds, or take that back;
-- extend: a later deadline for one unit, or cancel it.
+- extend: a later deadline for one unit, or cancel it; move_deadline: the round's deadline;
+- dismiss / restore: set aside a file that is no unit's return, or a letter's 来信无统计表 notice.
 
 Each is one transaction in the record. Refusals are NianbaoError with a code (the interfaces add their words)."""
 
@@ -44,6 +46,8 @@ def accept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> list
     if rule and any(p.code == rule and p.severity == ERROR for p in state.counted.problems):
         raise NianbaoError.of("ERROR_NOT_ACCEPTABLE", rule=rule)
     chosen = [w for w in state.open_warnings if rule is None or w.code == rule]
+    if not chosen and rule is None and (state.counted.errors or state.rejections):
+        raise NianbaoError.of("ONLY_ERRORS", unit=_who(state))
     if not chosen:
         raise NianbaoError.of("NOTHING_TO_ACCEPT", unit=_who(state), what=f"“{rule}”的" if rule else "")
     at = now()
@@ -62,6 +66,61 @@ def accept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> list
         }
         record.log("accept", detail, ws.user)
     return chosen
+
+
+def unaccept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> int:
+    """Take back the acceptances of a unit's warnings (all, or one rule's); returns how many there were."""
+    note = _note(note, "撤销认可")
+    found = ws.unit_named(unit)
+    with ws.record.transaction() as record:
+        count = record.withdraw_acceptances(found.unit_id, rule)
+        if not count:
+            raise NianbaoError.of("NOTHING_ACCEPTED", unit=_who(found), what=f"“{rule}”的" if rule else "")
+        detail = {"unit_id": found.unit_id, "rule": rule or "全部", "count": count, "note": note}
+        record.log("unaccept", detail, ws.user)
+    return count
+
+
+def move_deadline(ws: Workspace, day: date, note: str) -> date | None:
+    """Change the round's deadline (units' extensions stay theirs); returns the one it replaces."""
+    note = _note(note, "修改截止日期")
+    before = ws.deadline
+    with ws.record.transaction() as record:
+        record.set_meta("deadline", day.isoformat())
+        detail = {"before": before.isoformat() if before else "", "after": day.isoformat(), "note": note}
+        record.log("deadline", detail, ws.user)
+    ws.deadline = day
+    return before
+
+
+KINDS = {"file": "文件", "letter": "来信"}
+
+
+def dismiss(ws: Workspace, kind: str, ref: int, note: str, undo: bool = False) -> str:
+    """Set aside (``undo``: bring back) a file that is no unit's return, or a letter's 来信无统计表 notice;
+    returns what it was, in words."""
+    note = _note(note, "恢复" if undo else "搁置")
+    what = _dismissable(ws, kind, ref)
+    with ws.record.transaction() as record:
+        changed = record.undismiss(kind, ref) if undo else record.dismiss(kind, ref, note, ws.user)
+        if not changed:
+            raise NianbaoError.of("NOT_SET_ASIDE" if undo else "ALREADY_SET_ASIDE", what=what)
+        record.log(
+            "restore" if undo else "dismiss", {"kind": KINDS[kind], "ref": ref, "what": what, "note": note}, ws.user
+        )
+    return what
+
+
+def _dismissable(ws: Workspace, kind: str, ref: int) -> str:
+    if kind == "file":
+        found = ws.record.version_by_id(ref)
+        if found is None or found.version is not None:
+            raise NianbaoError.of("NOT_DISMISSABLE", kind=KINDS[kind], ref=ref)
+        return found.name
+    letter = ws.record.letter(ref)
+    if letter is None or letter.workbooks:
+        raise NianbaoError.of("NOT_DISMISSABLE", kind=KINDS[kind], ref=ref)
+    return f"{letter.sender}《{letter.subject}》"
 
 
 def use(ws: Workspace, unit: str, version: int | None, note: str) -> Version | None:

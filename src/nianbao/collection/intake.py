@@ -45,6 +45,7 @@ class Origin:
     at: str
     subject: str = ""
     message_id: str = ""
+    clock: bool = False  # ``at`` is this computer's clock (a folder or an upload), not a mailbox's time
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Intake:
         if unit_id and unit_id not in ws.roster_ids:
             raise NianbaoError(f"名单上没有编码为“{unit_id}”的单位，未收下任何文件；请核对所指定的单位编码")
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
-        meta = Origin(source, sender, at)
+        meta = Origin(source, sender, at, clock=received_at is None)
         items = [Incoming(path, None, meta) for path in find_files(paths)]
         if unit_id and len(items) != 1:
             raise NianbaoError(f"指定单位只能用于收一个 Word 文档，这里有 {len(items)} 个文件")
@@ -311,8 +312,9 @@ class Intake:
                 if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
                     recorded[index] = Received(item.path, KNOWN, self.record.version_by_sha(item.digest))
                 continue
-            row = self._record(item)
-            recorded[index] = Received(item.path, NEW if row else KNOWN, row or self.record.version_by_sha(item.digest))
+            row, note = self._record(item)
+            found = row or self.record.version_by_sha(item.digest)
+            recorded[index] = Received(item.path, NEW if row else KNOWN, found, reason=note)
         units = {r.version.unit_id for r in recorded if r.outcome == NEW and r.version and r.version.version}
         for unit_id in sorted(units):  # a pinned version the clerk sent back gives way to the correction
             if self.record.unpin_rejected(unit_id):
@@ -320,16 +322,25 @@ class Intake:
                 self.record.log("use", {"unit_id": unit_id, "version": "最新", "note": note}, self.workspace.user)
         return recorded
 
-    def _record(self, item: Incoming) -> Version | None:
+    def _record(self, item: Incoming) -> tuple[Version | None, str]:
         """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile.
         A file recorded before as no unit's that is now a roster unit's (a Word return given its unit) becomes
-        that unit's new version; when and from where it came stay as first recorded."""
+        that unit's new version; when and from where it came stay as first recorded. A file taken in now whose
+        time is before the unit's latest version (this computer's clock was set back) is recorded at that time,
+        so that it counts as the newest, and said."""
         report, stored, origin = item.report, item.stored, item.origin
         assert report is not None and stored is not None
         known = self.record.version_by_sha(item.digest)
         roster = self.workspace.roster_ids
         if known and (known.unit_id or report.unit_id not in roster):
-            return None
+            return None, ""
+        at, note = origin.at, ""
+        latest = self.record.latest_arrival(report.unit_id) if origin.clock and report.unit_id in roster else None
+        if latest is not None and self.record.arrived_before(origin.at, latest):
+            at = latest
+            note = MESSAGES["CLOCK_BEHIND"].format(
+                now=origin.at[:16].replace("T", " "), latest=latest[:16].replace("T", " ")
+            )
         checked = CheckedRow(
             report.unit_id or None,
             report.unit_name,
@@ -351,13 +362,13 @@ class Intake:
                 shown(Path(item.path.name)),
                 origin.source or shown(item.path),
                 origin.sender,
-                origin.at,
+                at,
                 stored.stat().st_size,
                 origin.message_id,
                 origin.subject,
             )
             self.record.add_file(arrived, checked)
-        return self.record.version_by_sha(item.digest)
+        return self.record.version_by_sha(item.digest), note
 
 
 def _attached(raw: RawMail, mail: Mail, at: str, blanks: set[str]) -> list[Incoming]:

@@ -34,6 +34,7 @@ class State(str, Enum):
 
 NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED = State.NOT_RECEIVED, State.HAS_ERRORS, State.TO_VERIFY, State.PASSED
 LATE = "迟交"
+OVERDUE = "逾期未报"
 UNIDENTIFIED, OFF_ROSTER = "未识别", "不在名单"
 NO_WORKBOOK = "来信无统计表"
 NEW, KNOWN, REFUSED = "new", "known", "refused"  # what receiving a file did
@@ -148,6 +149,7 @@ class UnitFacts:
 
     counted: Version | None  # the version that counts: the pinned one, else the latest to come
     versions: int = 0
+    first_at: str = ""  # when its first return came (received_at of the earliest version): its 报送时间
     pinned: bool = False
     acceptances: tuple[Acceptance, ...] = ()
     rejections: tuple[Rejection, ...] = ()  # of the counted version
@@ -168,6 +170,16 @@ class UnitState:
     review: list[Problem] = field(default_factory=list)  # figures far above the others of its kind
     rejections: list[Rejection] = field(default_factory=list)  # the clerk sent the counted version back
     extended: date | None = None  # a later deadline granted to this unit
+    first_at: str = ""  # 报送时间: when its first return came; corrections never make a unit late
+    overdue: int = 0  # 逾期未报: days past its deadline with nothing received
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What is wrong with the counted version now: the clerk's rejections, its errors, its open warnings."""
+        if self.counted is None:
+            return []
+        errors = [p for p in self.counted.problems if p.severity == ERROR]
+        return [r.problem for r in self.rejections] + errors + self.open_warnings
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -183,6 +195,9 @@ class UnitState:
             "review": [w.message for w in self.review],
             "rejections": [r.note for r in self.rejections],
             "extended": self.extended.isoformat() if self.extended else None,
+            "first_at": self.first_at or None,
+            "overdue_days": self.overdue,
+            "problems": [p.to_json() for p in self.problems],
         }
 
 
@@ -198,6 +213,7 @@ class Letter:
     workbooks: int
     notes: list[str]
     others: list[str]
+    id: int = 0  # its number in the record (to set its notice aside)
 
 
 @dataclass(frozen=True)
@@ -207,6 +223,7 @@ class RoundStatus:
     units: list[UnitState]  # in roster order
     unidentified: list[Version]  # files that are no roster unit's return
     without_workbook: list[Letter] = field(default_factory=list)  # messages that brought no workbook
+    set_aside: int = 0  # files and notices the clerk dismissed
 
     @property
     def received(self) -> int:
@@ -214,7 +231,12 @@ class RoundStatus:
 
     @property
     def on_time(self) -> int:
+        """Units whose first return came by their own deadline: the 按时率's numerator (the roster its denominator)."""
         return sum(u.state != NOT_RECEIVED and not u.late for u in self.units)
+
+    @property
+    def overdue(self) -> int:
+        return sum(u.overdue > 0 for u in self.units)
 
     def count(self, state: State) -> int:
         return sum(u.state == state for u in self.units)
@@ -226,6 +248,7 @@ class RoundStatus:
             "units": len(self.units),
             "received": self.received,
             "on_time": self.on_time,
+            "overdue": self.overdue,
             "states": {s.value: self.count(s) for s in State},
             "roster": [u.to_json() for u in self.units],
             "unidentified": [
@@ -233,6 +256,7 @@ class RoundStatus:
                 for v in self.unidentified
             ],
             "without_workbook": [vars(letter) for letter in self.without_workbook],
+            "set_aside": self.set_aside,
         }
 
 

@@ -1,8 +1,12 @@
 """A unit's state, judged from what the record holds about it: a pure function, no record, no files.
 
 The version that counts decides: 未收到 without one; 有错误 with errors or sent back by the clerk; 待核实 with
-warnings neither explained in the workbook's 情况说明 nor accepted; else 已通过. 迟交 when it came after the
-unit's deadline (its extension, else the round's).
+warnings neither explained in the workbook's 情况说明 nor accepted; else 已通过.
+
+Timeliness is judged as statistics offices count it, on the unit's first return (its 报送时间), whatever its
+errors: 迟交 when that came after the unit's own deadline (the later of its extension and the round's);
+corrections, and answers to a 退回, never make a unit late. A unit with nothing received past its deadline is
+逾期未报, so many days overdue.
 
 An acceptance holds for a later version while its basis is the same: the warning's words and every figure it
 reads (`basis`); a warning from the comparison with the other units, while the unit's own figure is the same."""
@@ -38,17 +42,20 @@ class Judged:
     deadline: date | None  # the round's
     review: Sequence[Problem] = ()  # the across-units review of its counted version
     sender_warning: str = ""
+    today: date | None = None  # for 逾期未报 (None: no unit is overdue)
 
 
 def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> UnitState:
     """The state of ``unit``. ``basis`` gives what an acceptance of a warning relies on (it reads the form spec:
     asked only when the unit has acceptances)."""
     extension = facts.extension.until if facts and facts.extension else None
+    deadline = due(judged.deadline, extension)
     if facts is None or facts.counted is None:
-        return UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None, extended=extension)
+        overdue = (judged.today - deadline).days if deadline and judged.today and judged.today > deadline else 0
+        return UnitState(unit.unit_id, unit.unit_name, NOT_RECEIVED, 0, None, extended=extension, overdue=overdue)
     counted = facts.counted
-    deadline = extension or judged.deadline
-    late = deadline is not None and date.fromisoformat(counted.received_at[:10]) > deadline
+    first = facts.first_at or counted.received_at
+    late = deadline is not None and date.fromisoformat(first[:10]) > deadline
     open_warnings: list[Problem] = []
     if (counted.warnings or judged.review) and not counted.explained:
         warnings = [*warnings_of(counted), *judged.review]
@@ -72,7 +79,15 @@ def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> 
         list(judged.review),
         list(facts.rejections),
         extension,
+        first,
     )
+
+
+def due(deadline: date | None, extension: date | None) -> date | None:
+    """A unit's own deadline: the later of the round's and its extension (an extension never shortens it)."""
+    if deadline is None or extension is None:
+        return extension or deadline
+    return max(deadline, extension)
 
 
 def accepted(warning: Problem, version: Version, facts: UnitFacts, basis: Basis) -> bool:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import nianbao.version
-from nianbao.collection.model import RoundStatus, UnitState, Version
+from nianbao.collection.model import Letter, RoundStatus, UnitState, Version
 from nianbao.collection.states import Judged, basis, judge
 from nianbao.form import form_file
 from nianbao.io.roster import Unit
@@ -33,9 +34,17 @@ class Standing:
         """Every roster unit's state, and the files and messages that are no unit's return."""
         ws = self.workspace
         states = self.states(ws.units, every=True)
-        return RoundStatus(
-            ws.year, ws.deadline, states, self.record.unidentified(), self.record.letters_without_workbook()
-        )
+        letters = [letter for letter in self.record.letters_without_workbook() if not self._answered(letter)]
+        return RoundStatus(ws.year, ws.deadline, states, self.record.unidentified(), letters, self.record.dismissed())
+
+    def _answered(self, letter: Letter) -> bool:
+        """Whether the unit whose roster address sent a letter without a workbook has sent a return since."""
+        sender = letter.sender.lower()
+        for unit_id, addresses in self.workspace.contacts.addresses.items():
+            latest = self.record.latest_arrival(unit_id) if sender in addresses else None
+            if latest is not None and not self.record.arrived_before(latest, letter.sent_at):
+                return True
+        return False
 
     def states(self, units: Sequence[Unit], *, every: bool = False) -> list[UnitState]:
         """The states of some roster units (``every``: all of them, in roster order). One unit's is worked out
@@ -49,13 +58,13 @@ class Standing:
             )
         )
         contacts = self.workspace.contacts
+        today = date.today()
         states = []
         for unit in units:
             found = facts.get(unit.unit_id)
             sender = found.counted.sender if found and found.counted else ""
-            judged = Judged(
-                self.workspace.deadline, review.get(unit.unit_id, ()), contacts.sender_warning(unit.unit_id, sender)
-            )
+            warning = contacts.sender_warning(unit.unit_id, sender)
+            judged = Judged(self.workspace.deadline, review.get(unit.unit_id, ()), warning, today)
             states.append(judge(unit, found, judged, self.basis))
         return states
 

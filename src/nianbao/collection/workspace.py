@@ -35,15 +35,18 @@ from nianbao.collection.model import (
     NO_WORKBOOK,
     NOT_RECEIVED,
     OFF_ROSTER,
+    OVERDUE,
     PASSED,
     REFUSED,
     TO_VERIFY,
     UNIDENTIFIED,
+    Acceptance,
     Difference,
     Letter,
     LogEntry,
     MailReceived,
     Received,
+    Rejection,
     RoundStatus,
     State,
     UnitState,
@@ -75,6 +78,7 @@ __all__ = [  # the names scripts and the interfaces take from here
     "NOT_RECEIVED",
     "NO_WORKBOOK",
     "OFF_ROSTER",
+    "OVERDUE",
     "PASSED",
     "RECEIVED_DIR",
     "REFUSED",
@@ -349,6 +353,14 @@ class Workspace:
         found = self.unit_named(unit)
         return self.state_of(found.unit_id), self.record.versions_of(found.unit_id)
 
+    def rejections(self, unit: str) -> list[Rejection]:
+        """Every time the clerk sent one of the unit's versions back (``file_id`` says which), oldest first."""
+        return self.record.rejections_of(self.unit_named(unit).unit_id)
+
+    def acceptances(self, unit: str) -> list[Acceptance]:
+        """The warnings of the unit the clerk accepted, who did and why, oldest first."""
+        return self.record.acceptances(self.unit_named(unit).unit_id)
+
     def diff(self, unit: str, first: int, second: int) -> list[Difference]:
         """Every figure and text that differs between two versions of a unit, with its place and labels."""
         from nianbao.form.spec import a1
@@ -411,6 +423,19 @@ class Workspace:
         """Accept the counted version's open warnings (all, or one rule's) with a note; never an error."""
         return decisions.accept(self, unit, note, rule)
 
+    def unaccept(self, unit: str, note: str, rule: str | None = None) -> int:
+        """Take back the acceptances of a unit's warnings (all, or one rule's); returns how many there were."""
+        return decisions.unaccept(self, unit, note, rule)
+
+    def move_deadline(self, day: date, note: str) -> date | None:
+        """Change the round's deadline (extensions stay); returns the deadline it replaces."""
+        return decisions.move_deadline(self, day, note)
+
+    def dismiss(self, kind: str, ref: int, note: str, *, undo: bool = False) -> str:
+        """Set aside (or bring back) a file that is no unit's return (``kind`` 'file', its number) or a letter's
+        来信无统计表 notice ('letter'); returns what it was, in words."""
+        return decisions.dismiss(self, kind, ref, note, undo)
+
     def use(self, unit: str, version: int | None, note: str) -> Version | None:
         """Make ``version`` the one that counts (None: the latest again)."""
         return decisions.use(self, unit, version, note)
@@ -454,7 +479,7 @@ class Workspace:
             force=force,
             password=password,
             form_name=self.form_name,
-            facts={u.unit_id: self._facts(u) for u in passed},
+            facts={u.unit_id: self._facts(u) for u in status.units},
         )
         with self.record.transaction() as record:
             detail = {
@@ -467,17 +492,26 @@ class Workspace:
         return WorkspaceMerge(blockers, summary)
 
     def _facts(self, state: UnitState) -> dict[str, str]:
-        """What the workspace knows of a unit's counted version, for the summary's status sheet."""
-        assert state.counted is not None
+        """What the workspace knows of a unit, for the summary's status sheet: its counted version, when its first
+        return came, whether it was late (or is overdue), its explanation and the warnings accepted."""
+        timely = f"{OVERDUE} {state.overdue} 天" if state.overdue else LATE if state.late else ""
+        counted = state.counted
+        if counted is None:
+            return dict.fromkeys(("计入版本", "报送时间", "收到时间"), "") | {
+                "迟交": timely,
+                "单位的情况说明": "",
+                "认可的警告": "",
+            }
         notes = [
             f"{a.code} {a.cell}：{a.note}（{a.user} {a.at[:16]}）".replace("  ", " ")
             for a in self.record.acceptances(state.unit_id)
         ]
         return {
-            "计入版本": f"第 {state.counted.version} 版" + ("（指定）" if state.pinned else ""),
-            "收到时间": state.counted.received_at[:19].replace("T", " "),
-            "迟交": LATE if state.late else "",
-            "单位的情况说明": state.counted.explanation,
+            "计入版本": f"第 {counted.version} 版" + ("（指定）" if state.pinned else ""),
+            "报送时间": state.first_at[:19].replace("T", " "),
+            "收到时间": counted.received_at[:19].replace("T", " "),
+            "迟交": timely,
+            "单位的情况说明": counted.explanation,
             "认可的警告": "；".join(notes),
         }
 

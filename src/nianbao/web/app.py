@@ -32,6 +32,7 @@ from nianbao.collection.workspace import (
     LATE,
     NOT_RECEIVED,
     OFF_ROSTER,
+    OVERDUE,
     PASSED,
     TO_VERIFY,
     UNIDENTIFIED,
@@ -42,7 +43,16 @@ from nianbao.collection.workspace import (
 from nianbao.io.tables import table_bytes
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.report import render_report
-from nianbao.phrases import describe, message_lines, received_line, shown_value, status_table, when, why
+from nianbao.phrases import (
+    describe,
+    message_lines,
+    received_line,
+    shown_value,
+    status_table,
+    timeliness,
+    when,
+    why,
+)
 from nianbao.problems import MESSAGES, NianbaoError
 from nianbao.web.uploads import MAIL_NOTE, MAX_FILES, unpack
 
@@ -74,7 +84,15 @@ def create_app(settings: Settings) -> Flask:
         NIANBAO_LOGIN=settings.password is not None,
     )
     app.extensions["nianbao"] = settings
-    app.jinja_env.globals.update(when=when, shown_value=shown_value, STATES=STATES, LATE=LATE, PASSED=PASSED)
+    app.jinja_env.globals.update(
+        when=when,
+        shown_value=shown_value,
+        timeliness=timeliness,
+        STATES=STATES,
+        LATE=LATE,
+        OVERDUE=OVERDUE,
+        PASSED=PASSED,
+    )
     app.before_request(_guard)
     app.teardown_request(_close)
     app.register_error_handler(HTTPException, _http_error)
@@ -176,7 +194,9 @@ def board() -> View:
     status = _status()
     chosen = request.args.get("state", "")
     units = [
-        (i, u) for i, u in enumerate(status.units, 1) if not chosen or u.state == chosen or (chosen == LATE and u.late)
+        (i, u)
+        for i, u in enumerate(status.units, 1)
+        if not chosen or u.state == chosen or (chosen == LATE and u.late) or (chosen == OVERDUE and u.overdue)
     ]
     unidentified = [(v, OFF_ROSTER if v.unit_id else UNIDENTIFIED) for v in status.unidentified]
     return render_template(

@@ -24,6 +24,7 @@ __all__ = ["DATABASE", "CheckedRow", "Record", "RecordReadOnly", "ReplyRow"]
 # The order of a unit's versions from the latest: when each came (received_at, with its UTC offset), then the
 # order of recording (a file and a mail of the same second).
 _LATEST_FIRST = "julianday(received_at) DESC, version DESC"
+_EARLIEST_FIRST = "julianday(received_at), version"
 
 # Every column of a version but its figures and narrative: what a status of thousands reads.
 _WITHOUT_BULK = (
@@ -173,8 +174,34 @@ class Record:
         return [self._version(row) for row in rows]
 
     def unidentified(self) -> list[Version]:
-        """The files that are no roster unit's return, in the order received."""
-        return [self._version(row) for row in self.db.execute("SELECT * FROM files WHERE version IS NULL ORDER BY id")]
+        """The files that are no roster unit's return, in the order received (not those set aside)."""
+        rows = self.db.execute(
+            """SELECT * FROM files WHERE version IS NULL
+               AND id NOT IN (SELECT ref FROM dismissals WHERE kind = 'file') ORDER BY id"""
+        )
+        return [self._version(row) for row in rows]
+
+    def dismiss(self, kind: str, ref: int, note: str, user: str) -> bool:
+        """Set a file or a letter's notice aside; whether it was not already."""
+        return bool(
+            self.db.execute(
+                "INSERT OR IGNORE INTO dismissals (kind, ref, note, user, at) VALUES (?, ?, ?, ?, ?)",
+                (kind, ref, note, user, now()),
+            ).rowcount
+        )
+
+    def undismiss(self, kind: str, ref: int) -> bool:
+        return bool(self.db.execute("DELETE FROM dismissals WHERE kind = ? AND ref = ?", (kind, ref)).rowcount)
+
+    def dismissed(self) -> int:
+        (count,) = self.db.execute("SELECT COUNT(*) FROM dismissals").fetchone()
+        return int(count)
+
+    def letter(self, letter_id: int) -> Letter | None:
+        if not _fits(letter_id):
+            return None
+        row = self.db.execute("SELECT * FROM messages WHERE id = ?", (letter_id,)).fetchone()
+        return _letter(row) if row else None
 
     def facts(self, unit_ids: Sequence[str] | None = None) -> dict[str, UnitFacts]:
         """What the record holds about each unit that has sent something (all units, or those named): the
@@ -186,8 +213,10 @@ class Record:
         latest = {
             row["unit_id"]: row
             for row in self.db.execute(
-                f"""SELECT {_WITHOUT_BULK}, c.n FROM files f JOIN
-                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {_LATEST_FIRST}) AS r
+                f"""SELECT {_WITHOUT_BULK}, c.n, c.first_at FROM files f JOIN
+                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {_LATEST_FIRST}) AS r,
+                    FIRST_VALUE(received_at) OVER (units ORDER BY {_EARLIEST_FIRST}
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_at
                     FROM files WHERE version IS NOT NULL {among} WINDOW units AS (PARTITION BY unit_id)) c
                    ON f.id = c.id AND c.r = 1""",
                 chosen,
@@ -216,6 +245,7 @@ class Record:
             found[unit_id] = UnitFacts(
                 counted,
                 row["n"],
+                row["first_at"],
                 pinned,
                 tuple(accepted.get(unit_id, ())),
                 tuple(rejected.get(counted.id, ())),
@@ -277,6 +307,19 @@ class Record:
                 picked = json.loads(values) if len(codes) > 1 else [values]
                 found[unit_id] = dict(zip(codes, picked, strict=True))
         return found
+
+    def latest_arrival(self, unit_id: str) -> str | None:
+        """When the unit's latest version came (received_at), None before its first."""
+        row = self.db.execute(
+            f"SELECT received_at FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY {_LATEST_FIRST} LIMIT 1",
+            (unit_id,),
+        ).fetchone()
+        return str(row["received_at"]) if row else None
+
+    def arrived_before(self, first: str, second: str) -> bool:
+        """Whether the moment ``first`` (ISO 8601 with its offset) is before ``second``."""
+        (before,) = self.db.execute("SELECT julianday(?) < julianday(?)", (first, second)).fetchone()
+        return bool(before)
 
     def next_version(self, unit_id: str) -> int:
         (last,) = self.db.execute(  # “version IS NOT NULL”: the partial index answers, no scan of every file
@@ -364,6 +407,16 @@ class Record:
             ).rowcount
         )
 
+    def withdraw_acceptances(self, unit_id: str, code: str | None) -> int:
+        """Take back a unit's acceptances (of one rule or message code, or all); how many there were."""
+        if code is None:
+            return int(self.db.execute("DELETE FROM acceptances WHERE unit_id = ?", (unit_id,)).rowcount)
+        query = "DELETE FROM acceptances WHERE unit_id = ? AND code = ?"
+        return int(self.db.execute(query, (unit_id, code)).rowcount)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     def acceptances(self, unit_id: str) -> list[Acceptance]:
         rows = self.db.execute("SELECT * FROM acceptances WHERE unit_id = ? ORDER BY id", (unit_id,))
         return [_acceptance(row) for row in rows]
@@ -389,6 +442,10 @@ class Record:
             "INSERT INTO rejections (unit_id, file_id, note, user, at) VALUES (?, ?, ?, ?, ?)",
             (unit_id, file_id, note, user, now()),
         )
+
+    def rejections_of(self, unit_id: str) -> list[Rejection]:
+        rows = self.db.execute("SELECT * FROM rejections WHERE unit_id = ? ORDER BY id", (unit_id,))
+        return [_rejection(row) for row in rows]
 
     def withdraw_rejections(self, file_id: int) -> None:
         self.db.execute("DELETE FROM rejections WHERE file_id = ?", (file_id,))
@@ -440,20 +497,17 @@ class Record:
         )
 
     def letters_without_workbook(self) -> list[Letter]:
-        rows = self.db.execute("SELECT * FROM messages WHERE workbooks = 0 ORDER BY id")
-        return [
-            Letter(
-                r["message_id"],
-                r["source"],
-                r["sender"],
-                r["sent_at"] or r["received_at"],
-                r["subject"],
-                r["workbooks"],
-                json.loads(r["notes"]),
-                json.loads(r["others"]),
-            )
-            for r in rows
-        ]
+        """The messages that brought no workbook, but those set aside and those whose sender has sent a return
+        since (the notice clears itself)."""
+        rows = self.db.execute(
+            """SELECT * FROM messages m WHERE workbooks = 0
+               AND id NOT IN (SELECT ref FROM dismissals WHERE kind = 'letter')
+               AND NOT EXISTS (SELECT 1 FROM files f WHERE f.version IS NOT NULL AND f.sender != ''
+                   AND lower(f.sender) = lower(m.sender)
+                   AND julianday(f.received_at) >= julianday(COALESCE(NULLIF(m.sent_at, ''), m.received_at)))
+               ORDER BY id"""
+        )
+        return [_letter(r) for r in rows]
 
     def subject_of(self, message_id: str) -> str:
         row = self.db.execute("SELECT subject FROM messages WHERE message_id = ?", (message_id,)).fetchone()
@@ -552,6 +606,20 @@ class Record:
 def now() -> str:
     """This moment as the record writes it: ISO 8601 with the UTC offset, to the second."""
     return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _letter(r: sqlite3.Row) -> Letter:
+    return Letter(
+        r["message_id"],
+        r["source"],
+        r["sender"],
+        r["sent_at"] or r["received_at"],
+        r["subject"],
+        r["workbooks"],
+        json.loads(r["notes"]),
+        json.loads(r["others"]),
+        r["id"],
+    )
 
 
 def _acceptance(row: sqlite3.Row) -> Acceptance:

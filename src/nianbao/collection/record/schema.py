@@ -154,6 +154,17 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL
     );
     """,
+    # 8: what the clerk set aside: a file that is no unit's return, a notice of a letter without a workbook.
+    """
+    CREATE TABLE dismissals (
+        kind TEXT NOT NULL,             -- 'file' (files.id) or 'letter' (messages.id)
+        ref INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        user TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, ref)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
