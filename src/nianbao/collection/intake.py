@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import tempfile
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回�
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 QUOTED_BLANK = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
 NOT_A_RETURN = "不是名单上单位的年度报告（Word 文档），不计为报送"
+ZIPPED_STRAY = "压缩包中的这个文件不是本工具下发的统计表，未保存（邮件或压缩包本身仍在原处）"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Incoming:
     stored: Path | None = None
     report: Checked | None = None
     document: bool = False  # a Word file attached to a message without a workbook: a return only if a report
+    zipped: bool = False  # taken out of a zip: stored only if it is a return (a zip may hold anything)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class Intake:
         received_at: datetime | None = None,
         progress: Progress = no_progress,
         unit_id: str = "",
+        zipped: Collection[Path] = (),
     ) -> list[Received]:
         """Store, check and record every file under ``paths`` (see `Workspace.receive`)."""
         from nianbao.operations.check import find_files
@@ -114,7 +118,7 @@ class Intake:
             raise NianbaoError(f"名单上没有编码为“{unit_id}”的单位，未收下任何文件；请核对所指定的单位编码")
         at = (received_at or datetime.now()).astimezone().isoformat(timespec="seconds")
         meta = Origin(source, sender, at, clock=received_at is None)
-        items = [Incoming(path, None, meta) for path in find_files(paths)]
+        items = [Incoming(path, None, meta, zipped=path in zipped) for path in find_files(paths)]
         if unit_id and len(items) != 1:
             raise NianbaoError(f"指定单位只能用于收一个 Word 文档，这里有 {len(items)} 个文件")
         outcomes = self._take(items, progress, unit_id=unit_id)
@@ -236,22 +240,22 @@ class Intake:
         fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
         copies: dict[int, Future[Path]] = {}
         own = self.workspace.layout.own_files(self.workspace.roster_path.name)
-        with ThreadPoolExecutor(max_workers=2) as copier:
+        with tempfile.TemporaryDirectory(prefix="nianbao-") as aside, ThreadPoolExecutor(max_workers=2) as copier:
             for index, item in enumerate(items):
                 outcome = self._arrive(item, own, fresh, unit_id)
                 if outcome.outcome == NEW:
                     fresh[item.digest] = index
-                    if item.data is None:
-                        copies[index] = copier.submit(self._copy, item.path, item.digest)
-                    else:
-                        item.stored = self.workspace.layout.store(item.path, item.digest, item.data)
+                    self._keep_or_hold(item, index, copier, copies, Path(aside))
                 outcomes.append(outcome)
             order = list(fresh.values())
-            sources = [items[i].path if i in copies else _stored(items[i]) for i in order]
+            sources = [items[i].stored or items[i].path for i in order]
             checked = iter_checks(sources, self.workspace.check_options(unit_id), progress)
             for index, report in zip(order, checked, strict=True):
-                items[index].report = Checked.of(report)
-                outcomes[index] = self._judged(items[index], report, outcomes[index], blank_quotes)
+                item = items[index]
+                item.report = Checked.of(report)
+                outcomes[index] = self._judged(item, report, outcomes[index], blank_quotes)
+                if item.zipped and outcomes[index].outcome == NEW:  # held aside until it proved a return
+                    copies[index] = copier.submit(self._copy, item.path, item.digest, item.data)
         for index, copy in copies.items():
             try:
                 items[index].stored = copy.result()
@@ -293,11 +297,29 @@ class Intake:
             return Received(item.path, REFUSED, reason=QUOTED_BLANK, blank=True)
         if item.document and report.unit_id not in self.workspace.roster_ids:
             return Received(item.path, REFUSED, reason=NOT_A_RETURN, blank=True)
+        if item.zipped and not report.unit_id:
+            return Received(item.path, REFUSED, reason=ZIPPED_STRAY)
         return outcome
 
-    def _copy(self, path: Path, digest: str) -> Path:
-        """Store the file at ``path`` again read from disk; ValueError if it no longer holds ``digest``."""
-        data = path.read_bytes()
+    def _keep_or_hold(
+        self, item: Incoming, index: int, copier: ThreadPoolExecutor, copies: dict[int, Future[Path]], aside: Path
+    ) -> None:
+        """A new item's bytes into 收到的文件/ (a file's by a thread, while it is checked), or, for one out of a
+        zip, held aside to be checked first."""
+        if item.zipped:
+            if item.data is not None:  # checked from a file of its own, outside the workspace
+                (aside / str(index)).mkdir()
+                item.path = aside / str(index) / item.path.name
+                item.path.write_bytes(item.data)
+        elif item.data is None:
+            copies[index] = copier.submit(self._copy, item.path, item.digest)
+        else:
+            item.stored = self.workspace.layout.store(item.path, item.digest, item.data)
+
+    def _copy(self, path: Path, digest: str, data: bytes | None = None) -> Path:
+        """Store the file at ``path`` (or its ``data``) again read from disk; ValueError if it no longer holds
+        ``digest``."""
+        data = path.read_bytes() if data is None else data
         if sha256(data) != digest:
             raise ValueError(path)
         return self.workspace.layout.store(path, digest, data)
@@ -380,7 +402,9 @@ def _attached(raw: RawMail, mail: Mail, at: str, blanks: set[str]) -> list[Incom
         if sha256(attachment.data) in blanks:
             mail.notes.append(f"{attachment.name} 是本次发出的空白表格（回复时附带的），不计为报送")
             continue
-        found.append(Incoming(Path(attachment.name), attachment.data, origin, attachment.where))
+        found.append(
+            Incoming(Path(attachment.name), attachment.data, origin, attachment.where, zipped=attachment.zipped)
+        )
     if not mail.attachments:
         found += [Incoming(Path(d.name), d.data, origin, d.where, document=True) for d in mail.documents]
     mail.attachments, mail.documents = [], []
@@ -407,11 +431,6 @@ def _nothing_typed(report: CheckedFile) -> bool:
 
 def _names(outcomes: Sequence[Received], outcome: str) -> list[str]:
     return [shown(Path(r.path.name)) for r in outcomes if r.outcome == outcome]
-
-
-def _stored(item: Incoming) -> Path:
-    assert item.stored is not None
-    return item.stored
 
 
 def _stated(result: Received, states: Mapping[str, UnitState]) -> Received:

@@ -43,6 +43,10 @@ MAX_ATTACHMENT_BYTES = MAX_FILE_BYTES
 MAX_MESSAGE_BYTES = 80 * 1024 * 1024
 MAX_ZIP_MEMBERS = 500
 MAX_DEPTH = 20  # messages inside messages
+MAX_NESTING = 60  # deeper than this, a message is not parsed at all (the parser would recurse too far)
+MAX_PARTS = 1000  # parts of one message
+MAX_HEADER_BYTES = 1024 * 1024  # its header block
+MAX_DECODED_BYTES = 60 * 1024 * 1024  # every file taken from one message, decoded and unzipped
 TOO_DEEP = "邮件嵌套过深，其余部分已略过"
 TOO_BIG_MESSAGE = f"邮件过大（超过 {MAX_MESSAGE_BYTES >> 20} MB），未取附件；请让单位分开发送或直接拷贝文件"
 OUTLOOK_TYPE = "application/vnd.ms-outlook"
@@ -70,6 +74,7 @@ class Attachment:
     name: str
     data: bytes
     where: str = ""  # "转发的邮件中", "压缩包 x.zip 中", or ""
+    zipped: bool = False  # taken out of a zip: kept only if it is a return (a zip may hold anything)
 
 
 @dataclass
@@ -86,6 +91,16 @@ class Mail:
     documents: list[Attachment] = field(default_factory=list)  # Word files (among others): perhaps a report
     notes: list[str] = field(default_factory=list)  # what was left aside and why, in Chinese
     size: int = 0
+    decoded: int = 0  # bytes of the files taken so far (MAX_DECODED_BYTES)
+
+    def take(self, size: int) -> bool:
+        """Whether a file of ``size`` bytes fits in the message's budget (said once when one does not)."""
+        if self.decoded + size > MAX_DECODED_BYTES:
+            if MESSAGES["MAIL_TOO_MUCH"] not in self.notes:
+                self.notes.append(MESSAGES["MAIL_TOO_MUCH"])
+            return False
+        self.decoded += size
+        return True
 
 
 # -- names ------------------------------------------------------------------------------------------
@@ -204,8 +219,50 @@ def safe_attachment_name(name: str, content_type: str = "") -> str:
 # -- messages ---------------------------------------------------------------------------------------
 
 
+def over_budget(raw: bytes) -> str:
+    """Why a message is not parsed at all ('' when it may be): a header block, a number of parts or a nesting
+    that no real letter has, found by scanning the bytes before the parser recurses into them."""
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
+    if end > MAX_HEADER_BYTES:
+        return MESSAGES["MAIL_HEADER_TOO_BIG"].format(kb=end >> 10)
+    parts = len(_CONTENT_TYPE.findall(raw))
+    if parts > MAX_PARTS:
+        return MESSAGES["MAIL_TOO_MANY_PARTS"].format(parts=parts, limit=MAX_PARTS)
+    depth = nesting(raw)
+    if depth > MAX_NESTING:
+        return MESSAGES["MAIL_TOO_DEEP"].format(depth=depth)
+    return ""
+
+
+_CONTENT_TYPE = re.compile(rb"(?im)^content-type:")
+_CONTAINER = re.compile(
+    rb"(?im)^content-type:[ \t]*(multipart/|message/rfc822)(?:[^\r\n]|\r?\n[ \t])*|^--([^\r\n]+?)--[ \t]*\r?$"
+)
+_BOUNDARY = re.compile(rb'(?i)boundary\s*=\s*"?([^";\s]+)')
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the parts of a message nest, from its bytes: each multipart opens a level that its closing
+    boundary ends, each attached message one more inside it."""
+    stack: list[bytes | None] = []
+    deepest = 0
+    for match in _CONTAINER.finditer(raw):
+        if match.group(1):
+            found = _BOUNDARY.search(match.group(0))
+            stack.append(found.group(1) if found and match.group(1).lower() == b"multipart/" else None)
+            deepest = max(deepest, len(stack))
+        elif match.group(2) in stack:
+            while stack and stack.pop() != match.group(2):
+                pass
+    return deepest
+
+
 def parse_mail(raw: bytes) -> Mail:
-    """Everything nianbao needs from one message (RFC 5322 bytes). Never raises for a damaged message."""
+    """Everything nianbao needs from one message (RFC 5322 bytes). Never raises for a damaged message; raises
+    ``UnreadableMessage`` for one over the budgets (`over_budget`)."""
+    refused = over_budget(raw)
+    if refused:
+        raise UnreadableMessage.damaged(refused)
     message = email.message_from_bytes(raw, policy=compat32)
     sender_name, sender = _sender(message)
     message_id = str(message.get("Message-ID", "")).strip() or _made_up_id(raw)
@@ -358,12 +415,13 @@ def _collect_msg(message: OutlookMessage, mail: Mail, depth: int) -> None:
             mail.others.append(shown_name)
 
 
-def _add(mail: Mail, name: str, data: bytes, where: str) -> None:
+def _add(mail: Mail, name: str, data: bytes, where: str, zipped: bool = False) -> None:
     if len(data) > MAX_ATTACHMENT_BYTES:
         limit = MAX_ATTACHMENT_BYTES >> 20
         mail.notes.append(f"附件 {name} 过大（超过 {limit} MB），不像是统计表，未收下")
         return
-    mail.attachments.append(Attachment(name, data, where))
+    if mail.take(len(data)):
+        mail.attachments.append(Attachment(name, data, where, zipped))
 
 
 def _unzip(data: bytes, zip_name: str, mail: Mail, where: str) -> None:
@@ -388,6 +446,8 @@ def _unzip(data: bytes, zip_name: str, mail: Mail, where: str) -> None:
             mail.notes.append(f"{inside}的 {safe} 有密码保护，无法取出；请让单位发送不加密的文件")
         elif info.file_size > MAX_ATTACHMENT_BYTES:
             mail.notes.append(f"{inside}的 {safe} 过大（超过 {MAX_ATTACHMENT_BYTES >> 20} MB），未收下")
+        elif mail.decoded + info.file_size > MAX_DECODED_BYTES:
+            mail.take(info.file_size)  # says the budget is spent; what the archive claims is not read
         else:
             try:
                 with archive.open(info) as member:
@@ -395,7 +455,7 @@ def _unzip(data: bytes, zip_name: str, mail: Mail, where: str) -> None:
             except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
                 mail.notes.append(f"{inside}的 {safe} 无法解压，已略过")
                 continue
-            _add(mail, safe, content, inside)
+            _add(mail, safe, content, inside, zipped=True)
     if len(members) > MAX_ZIP_MEMBERS:
         mail.notes.append(f"压缩包 {zip_name} 中文件过多，只看了前 {MAX_ZIP_MEMBERS} 个")
     if not found:
@@ -436,7 +496,10 @@ def read_mail(raw: RawMail) -> Mail:
         raise UnreadableMessage("MAIL_EMPTY", "MAIL_UNREADABLE")
     if not _FIELD.match(start) and not start.startswith(b"From "):  # "From " starts some saved .eml files
         raise UnreadableMessage("MAIL_NOT_MAIL", "MAIL_UNREADABLE")
-    return parse_mail(raw.data)
+    try:
+        return parse_mail(raw.data)
+    except (RecursionError, MemoryError, ValueError, LookupError, AssertionError) as exc:  # the budgets' last line
+        raise UnreadableMessage.damaged(MESSAGES["MAIL_STRANGE"].format(detail=type(exc).__name__)) from None
 
 
 _FIELD = re.compile(rb"[!-9;-~]+:")

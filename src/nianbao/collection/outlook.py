@@ -93,9 +93,14 @@ class UnreadableMessage(NianbaoError):
     """A .msg file (or, with ``outer="MAIL_UNREADABLE"``, an .eml) that is not a message nianbao can read; the
     message says why and what to do."""
 
-    def __init__(self, code: str, outer: str = "MSG_UNREADABLE") -> None:
-        super().__init__(MESSAGES[outer].format(why=MESSAGES[code]))
+    def __init__(self, code: str, outer: str = "MSG_UNREADABLE", why: str = "") -> None:
+        super().__init__(MESSAGES[outer].format(why=why or MESSAGES[code]))
         self.code = code
+
+    @classmethod
+    def damaged(cls, why: str) -> UnreadableMessage:
+        """A message over nianbao's budgets (too deep, too many parts …): recorded as damaged, never parsed."""
+        return cls("MAIL_DAMAGED", "MAIL_DAMAGED", why)
 
 
 def open_msg(data: bytes) -> OutlookMessage:

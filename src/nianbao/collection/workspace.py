@@ -16,7 +16,7 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -259,15 +259,23 @@ class Workspace:
         received_at: datetime | None = None,
         progress: Progress = no_progress,
         unit_id: str = "",
+        zipped: Collection[Path] = (),
     ) -> list[Received]:
-        """Store every file under ``paths``, check it and record it as a version of its unit. The same bytes
+        """Store every file under ``paths``, check it and record it as a version of its unit (``zipped``: files
+        taken out of a zip, stored only if they are returns). The same bytes
         received again change nothing. All the new versions are recorded in one transaction, after their
         files are safely on disk: a receive that is killed records nothing. ``received_at`` is when the
         files arrived (a mail's date), now if not given. ``unit_id`` names the unit of a single Word return
         (.docx) whose title does not name a roster unit; a Word file received before but not identified then
         becomes that unit's new version."""
         return Intake(self).files(
-            paths, source=source, sender=sender, received_at=received_at, progress=progress, unit_id=unit_id
+            paths,
+            source=source,
+            sender=sender,
+            received_at=received_at,
+            progress=progress,
+            unit_id=unit_id,
+            zipped=zipped,
         )
 
     def receive_mail(

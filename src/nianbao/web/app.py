@@ -333,7 +333,7 @@ def upload() -> View:
     with tempfile.TemporaryDirectory(prefix="nianbao-upload-") as folder:
         unpacked = unpack(files, Path(folder))
         workspace = _workspace()
-        received = workspace.receive(unpacked.files, source="网页上传", sender=session["user"])
+        received = workspace.receive(unpacked.files, source="网页上传", sender=session["user"], zipped=unpacked.zipped)
         lines = [received_line(r) for r in received]
         mails = (
             RawMail(f"网页上传：{name}", data, outlook=name.lower().endswith(".msg")) for name, data in unpacked.mails

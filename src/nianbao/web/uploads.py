@@ -18,6 +18,7 @@ from nianbao.io.reading import MAX_FILE_BYTES
 from nianbao.problems import MESSAGES
 
 MAX_FILES = 300  # files in one upload, counting those inside zips
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # everything taken out of the zips of one upload
 MAIL_SUFFIXES = (".eml", ".msg")
 MBOX_ADVICE = (
     "这是整个邮箱导出的 .mbox 文件，网页上不收；请在命令行运行 nianbao receive --mail 加这个文件，"
@@ -25,6 +26,7 @@ MBOX_ADVICE = (
 )
 ZIP_SUFFIX = ".zip"
 TOO_MANY = f"一次最多上传 {MAX_FILES} 个文件（含压缩包中的文件），其余的未收下，请分批上传"
+TOO_MUCH_UNZIPPED = f"压缩包解压后的内容超过 {MAX_UNZIPPED_BYTES >> 20} MB，其余的未收下；请分批上传"
 MAIL_NOTE = "邮件文件（.eml，或 Outlook 保存的 .msg）也可以上传：收下其中附带的统计表，记下发件人和日期"
 
 
@@ -39,6 +41,8 @@ class Unpacked:
     files: list[Path] = field(default_factory=list)
     mails: list[tuple[str, bytes]] = field(default_factory=list)  # .eml and .msg files: (name, bytes)
     refused: list[Refused] = field(default_factory=list)
+    zipped: set[Path] = field(default_factory=set)  # files taken out of a zip: kept only if they are returns
+    unzipped: int = 0  # bytes taken out of zips so far
 
 
 def unpack(uploads: Iterable[tuple[str, IO[bytes]]], folder: Path) -> Unpacked:
@@ -106,9 +110,18 @@ def _unzip(name: str, stream: IO[bytes], folder: Path, result: Unpacked) -> None
                     result.refused.append(Refused(label, "压缩包中的压缩包不展开，请先解开后再上传"))
                 elif entry.file_size > MAX_FILE_BYTES:
                     result.refused.append(Refused(label, MESSAGES["TOO_BIG"].format(mb=MAX_FILE_BYTES >> 20)))
+                elif result.unzipped + entry.file_size > MAX_UNZIPPED_BYTES:
+                    result.refused.append(Refused(label, TOO_MUCH_UNZIPPED))
                 else:
                     with archive.open(entry) as member:
-                        _save(inner, _read(member, label, result), folder, result)
+                        data = _read(member, label, result)
+                    result.unzipped += len(data or b"")
+                    if result.unzipped > MAX_UNZIPPED_BYTES:  # the sizes a zip claims may lie
+                        result.refused.append(Refused(label, TOO_MUCH_UNZIPPED))
+                        continue
+                    kept = len(result.files)
+                    _save(inner, data, folder, result)
+                    result.zipped.update(result.files[kept:])
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, OSError, EOFError):
         # RuntimeError: an entry with a password; NotImplementedError: a compression zipfile cannot read
         result.refused.append(Refused(name, "压缩包已损坏、设置了密码或使用了不支持的压缩方式，请解开后上传其中的表格"))
