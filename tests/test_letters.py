@@ -20,7 +20,7 @@ from nianbao.collection.reply import PROBLEMS, Reply, draft_replies, texts_of
 from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import Form
 from nianbao.io.roster import Unit
-from nianbao.operations.annotate import FILLS, SUFFIX
+from nianbao.operations.annotate import FILLS, SUFFIX, WHOLE_FILE
 from nianbao.operations.check import PROBLEM_SHEET
 from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
 from nianbao.web.app import Settings, create_app
@@ -106,7 +106,7 @@ def letter_of(reply: Reply) -> Letter:
 @dataclass(frozen=True)
 class Row:
     severity: str
-    place: str  # sheet!cell, or '' for the whole file
+    place: str  # sheet!cell, or 整个文件
     line: str  # the row as a letter words it: place (labels)：message
     message: str
     code: str
@@ -123,10 +123,10 @@ def copy_rows(data: bytes) -> tuple[str, list[Row], openpyxl.Workbook]:
             continue
         assert number == len(rows) + 1
         labels = "／".join(str(x) for x in (row_label, col_label) if x)
-        where = str(place or "").replace("!", " ")
-        line = f"{where}（{labels}）" if labels else where or "整个文件"
+        where = str(place).replace("!", " ")
+        line = f"{where}（{labels}）" if labels else where
         kind = next(k for k, name in SEVERITY_NAMES.items() if name == severity)
-        rows.append(Row(kind, str(place or ""), f"{line}：{message}", str(message), str(code)))
+        rows.append(Row(kind, str(place), f"{line}：{message}", str(message), str(code)))
     return str(sheet["A1"].value), rows, book
 
 
@@ -165,8 +165,9 @@ def test_every_letter_lists_what_its_annotated_copy_lists_and_marks(
     # The comparison with the other units is on the copy of a unit whose own file has no problem at all.
     _, rows, _ = copy_rows(letter_of(letters[REVIEW_ONLY.unit_id]).copy or b"")
     assert "中位数" in rows[0].message and "请核实" in rows[0].message
-    _, rows, _ = copy_rows(letter_of(letters[REJECTED_WARNED.unit_id]).copy or b"")
-    assert rows[0].place == "" and rows[0].line == f"整个文件：审核退回：{WHY}"
+    _, rows, book = copy_rows(letter_of(letters[REJECTED_WARNED.unit_id]).copy or b"")
+    assert rows[0].place == WHOLE_FILE and rows[0].line == f"{WHOLE_FILE}：审核退回：{WHY}"
+    assert book[PROBLEM_SHEET].row_dimensions[5].height >= 2 * 16  # P1's long words: the row grown to show them
 
 
 def test_the_pages_copy_of_a_counted_version_is_the_letters_and_of_an_earlier_one_its_own(

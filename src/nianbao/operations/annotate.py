@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FILLS = {
     WARNING: PatternFill("solid", fgColor="FFEB9C"),
 }
 SUFFIX = "_问题标注.xlsx"
+WHOLE_FILE = "整个文件"  # the place of a problem of the whole file, as the reply's letter says it
+WIDTHS = dict(zip("ABCDEFG", (6, 8, 22, 36, 28, 60, 10), strict=True))  # the problem list's columns
 
 
 def annotated_name(report: CheckedFile) -> str:
@@ -121,7 +124,7 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile, problems: Sequence[P
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for i, problem in enumerate(problems, start=1):
-        place = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet
+        place = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet or WHOLE_FILE
         _append(
             ws,
             [
@@ -141,7 +144,7 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile, problems: Sequence[P
             ws.cell(row, 3).font = Font(color="0563C1", underline="single")
     if warnings and report.explanation:
         _explanation_row(ws, workbook, report)
-    for column, width in zip("ABCDEFG", (6, 8, 22, 36, 28, 60, 8), strict=True):
+    for column, width in WIDTHS.items():
         ws.column_dimensions[column].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -150,6 +153,15 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile, problems: Sequence[P
     for row in ws.iter_rows(min_row=4):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # LibreOffice opens the sheet without fitting its rows to their text: a long message would be cut off.
+        lines = max(_lines(str(cell.value or ""), WIDTHS[cell.column_letter]) for cell in row)
+        ws.row_dimensions[row[0].row].height = 16 * lines
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` characters wide (a Chinese character is two)."""
+    wide = [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in text.split("\n")]
+    return sum(max(1, -(-w // max(1, width - 1))) for w in wide)
 
 
 def _explanation_row(ws: Worksheet, workbook: Workbook, report: CheckedFile) -> None:
