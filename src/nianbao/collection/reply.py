@@ -41,7 +41,7 @@ from nianbao.form import data_dir
 from nianbao.io.files import safe_name, shown, write_atomic
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.generate import file_names
-from nianbao.problems import NianbaoError, SpecError
+from nianbao.problems import NianbaoError, Problem, SpecError
 
 __all__ = [
     "KIND_NAMES",
@@ -56,6 +56,7 @@ __all__ = [
     "Reply",
     "Sent",
     "draft_replies",
+    "letter_problems",
     "mark_sent",
     "replies_of",
     "send_replies",
@@ -214,8 +215,10 @@ def _outgoing(
     assert counted is not None
     answered = workspace.record.file_message(counted.id)
     answered = answered if answered.startswith("<") and "@" in answered else ""
-    own_problems = counted.errors or counted.warnings or state.review  # a copy marks nothing when sent back
-    annotated = _annotated(workspace, counted.id) if own_problems else None
+    listed = letter_problems(state)
+    # The copy marks and lists what the letter lists; of whole-file problems only (a version sent back) it would
+    # mark nothing and say no more than the letter: the unit's own file goes alone.
+    annotated = _annotated(workspace, counted.id, listed) if any(p.cell for p in listed) else None
     attachments = [(Path(counted.name).stem + ANNOTATED_SUFFIX, annotated)] if annotated is not None else []
     attachments.append((counted.name, workspace.stored_path(counted).read_bytes()))
     return replace(
@@ -228,10 +231,17 @@ def _outgoing(
     )
 
 
-def _annotated(workspace: Workspace, file_id: int) -> bytes | None:
+def letter_problems(state: UnitState) -> list[Problem]:
+    """What a reply to a unit lists, in its order: the errors (the clerk's rejections first), then the open
+    warnings (the across-units review's among them). The annotated copy marks and lists the same."""
+    errors, warnings = for_the_unit(state)
+    return [*errors, *warnings]
+
+
+def _annotated(workspace: Workspace, file_id: int, problems: Sequence[Problem]) -> bytes | None:
     with tempfile.TemporaryDirectory(prefix="nianbao-reply-") as folder:
         target = Path(folder) / "annotated.xlsx"
-        return target.read_bytes() if workspace.annotate(file_id, target) else None
+        return target.read_bytes() if workspace.annotate(file_id, target, problems) else None
 
 
 def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) -> ReplyRow:

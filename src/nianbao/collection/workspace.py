@@ -408,14 +408,16 @@ class Workspace:
         """Where a received file's bytes are kept; refused if the record points outside 收到的文件/."""
         return self.layout.stored_path(version.stored, version.name)
 
-    def annotate(self, file_id: int, target: Path) -> bool:
+    def annotate(self, file_id: int, target: Path, problems: Sequence[Problem] | None = None) -> bool:
         """Write the annotated copy of a received file (problems marked, a problem list in front) to ``target``;
-        False if the file cannot be read well enough to make one."""
+        False if the file cannot be read well enough to make one. ``problems`` (a reply's list) are marked and
+        listed instead of the file's own."""
         from nianbao.operations.annotate import annotate  # openpyxl: only when annotating
         from nianbao.operations.check import check_file
 
         version = self.file(file_id)  # a Word return keeps the unit it was recorded for
-        return annotate(check_file(self.stored_path(version), self.check_options(version.unit_id)), target)
+        report = check_file(self.stored_path(version), self.check_options(version.unit_id))
+        return annotate(report, target, problems=problems)
 
     def summary_target(self) -> Path:
         """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -21,13 +22,15 @@ from nianbao.io.files import safe_name, shown, write_atomic
 from nianbao.io.identity import ANNOTATED_PROPERTY, Identity
 from nianbao.io.writer import build_workbook
 from nianbao.operations.check import EXPLANATION_LEAD, PROBLEM_SHEET, CheckedFile, content_digest
-from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING
+from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING, Problem
 
 FILLS = {
     ERROR: PatternFill("solid", fgColor="FFC7CE"),
     WARNING: PatternFill("solid", fgColor="FFEB9C"),
 }
 SUFFIX = "_问题标注.xlsx"
+WHOLE_FILE = "整个文件"  # the place of a problem of the whole file, as the reply's letter says it
+WIDTHS = dict(zip("ABCDEFG", (6, 8, 22, 36, 28, 60, 10), strict=True))  # the problem list's columns
 
 
 def annotated_name(report: CheckedFile) -> str:
@@ -35,13 +38,18 @@ def annotated_name(report: CheckedFile) -> str:
     return safe_name(shown(Path(report.path.stem)), 60) + SUFFIX
 
 
-def annotate(report: CheckedFile, target: Path, password: str | None = None) -> bool:
-    """Write the annotated copy of ``report``'s file to ``target``; False if it cannot be made."""
+def annotate(
+    report: CheckedFile, target: Path, password: str | None = None, problems: Sequence[Problem] | None = None
+) -> bool:
+    """Write the annotated copy of ``report``'s file to ``target``; False if it cannot be made. ``problems``
+    (a reply's list: what the unit must act on, the across-units review included) are marked and listed
+    instead of the file's own; a problem of the whole file is listed, with no cell marked."""
     workbook = _open_copy(report, password)
     if workbook is None:
         return False
+    listed = list(report.problems if problems is None else problems)
     located: dict[tuple[str, str], list[str]] = {}
-    for problem in report.problems:
+    for problem in listed:
         if problem.sheet in workbook.sheetnames and problem.cell:
             located.setdefault((problem.sheet, problem.cell), []).append(
                 f"[{SEVERITY_NAMES[problem.severity]}] {problem.message}"
@@ -53,7 +61,7 @@ def annotate(report: CheckedFile, target: Path, password: str | None = None) -> 
         comment = Comment("\n".join(notes), "nianbao")
         comment.width, comment.height = 320, 40 + 30 * len(notes)
         workbook[sheet][address].comment = comment
-    _problem_sheet(workbook, report)
+    _problem_sheet(workbook, report, listed)
     # Marks the copy, so that checking it again while untouched does not count it as another return.
     if ANNOTATED_PROPERTY in workbook.custom_doc_props.names:
         del workbook.custom_doc_props[ANNOTATED_PROPERTY]
@@ -99,22 +107,24 @@ def set_value(cell: Cell, value: object) -> None:
         cell.data_type = "s"
 
 
-def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
+def _problem_sheet(workbook: Workbook, report: CheckedFile, problems: Sequence[Problem]) -> None:
     if PROBLEM_SHEET in workbook.sheetnames:
         del workbook[PROBLEM_SHEET]
     ws = workbook.create_sheet(PROBLEM_SHEET, 0)
     workbook.active = 0
     for sheet in workbook.worksheets[1:]:
         sheet.sheet_view.tabSelected = False
-    title = f"{report.unit_name or report.path.name}：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"
+    errors = sum(p.severity == ERROR for p in problems)
+    warnings = len(problems) - errors
+    title = f"{report.unit_name or report.path.name}：{errors} 个错误，{warnings} 个警告"
     _append(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
     _append(ws, ["请按下表逐项改正（红色为错误，必须改正；黄色为警告，请核实）。点击“位置”可跳到对应单元格。"])
     _append(ws, ["序号", "级别", "位置", "行", "列", "问题说明", "规则"])
     for cell in ws[3]:
         cell.font = Font(bold=True)
-    for i, problem in enumerate(report.problems, start=1):
-        place = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet
+    for i, problem in enumerate(problems, start=1):
+        place = f"{problem.sheet}!{problem.cell}" if problem.cell else problem.sheet or WHOLE_FILE
         _append(
             ws,
             [
@@ -132,9 +142,9 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
         if problem.cell and problem.sheet in workbook.sheetnames:
             ws.cell(row, 3).hyperlink = f"#'{problem.sheet}'!{problem.cell}"
             ws.cell(row, 3).font = Font(color="0563C1", underline="single")
-    if report.warnings and report.explanation:
+    if warnings and report.explanation:
         _explanation_row(ws, workbook, report)
-    for column, width in zip("ABCDEFG", (6, 8, 22, 36, 28, 60, 8), strict=True):
+    for column, width in WIDTHS.items():
         ws.column_dimensions[column].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -143,6 +153,15 @@ def _problem_sheet(workbook: Workbook, report: CheckedFile) -> None:
     for row in ws.iter_rows(min_row=4):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # LibreOffice opens the sheet without fitting its rows to their text: a long message would be cut off.
+        lines = max(_lines(str(cell.value or ""), WIDTHS[cell.column_letter]) for cell in row)
+        ws.row_dimensions[row[0].row].height = 16 * lines
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` takes wrapped in a column ``width`` characters wide (a Chinese character is two)."""
+    wide = [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in text.split("\n")]
+    return sum(max(1, -(-w // max(1, width - 1))) for w in wide)
 
 
 def _explanation_row(ws: Worksheet, workbook: Workbook, report: CheckedFile) -> None:

@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
 
 from nianbao.collection.mail import RawMail
-from nianbao.collection.reply import draft_replies, replies_of
+from nianbao.collection.reply import draft_replies, letter_problems, replies_of
 from nianbao.collection.workspace import (
     HAS_ERRORS,
     LATE,
@@ -53,7 +53,7 @@ from nianbao.phrases import (
     when,
     why,
 )
-from nianbao.problems import MESSAGES, NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError, Problem
 from nianbao.web.uploads import MAIL_NOTE, MAX_FILES, unpack
 
 STATES = (NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED)
@@ -306,11 +306,23 @@ def annotated_file(file_id: int) -> View:
     found = _file_or_404(workspace, file_id)
     with tempfile.TemporaryDirectory(prefix="nianbao-web-") as folder:
         target = Path(folder) / "annotated.xlsx"
-        if not workspace.annotate(file_id, target):
+        if not workspace.annotate(file_id, target, _listed(workspace, found)):
             abort(422, f"{found.name} 无法读取，不能生成标注副本；请下载原文件查看")
         data = target.read_bytes()
     name = Path(found.name).stem + ANNOTATED_SUFFIX
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
+
+
+def _listed(workspace: Workspace, found: Version) -> list[Problem] | None:
+    """What the annotated copy of a version marks: for the version that counts, what the reply lists (the copy
+    attached to it is the same); for any other version, or when the reply lists nothing, the file's own
+    problems (None)."""
+    if found.version is None or found.unit_id not in workspace.roster_ids:
+        return None
+    state = workspace.state_of(found.unit_id)
+    if state.counted is None or state.counted.id != found.id:
+        return None
+    return letter_problems(state) or None
 
 
 def reply_draft(unit_id: str) -> View:
