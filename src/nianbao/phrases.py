@@ -21,6 +21,7 @@ from nianbao.collection.model import (
     RoundStatus,
     UnitState,
 )
+from nianbao.collection.settings import NAMES as SETTING_NAMES
 from nianbao.form.review import figure_text
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
@@ -94,6 +95,11 @@ def shown_value(value: object) -> str:
     return f"“{text if len(text) <= 40 else text[:40] + '……'}”"
 
 
+def setting_value(value: object) -> str:
+    """A setting as the clerk reads it (nothing set: 未设定)."""
+    return str(value) if value != "" else "（未设定）"
+
+
 def describe(entry: LogEntry) -> str:
     """A log entry in words."""
     d = entry.detail
@@ -122,6 +128,11 @@ def describe(entry: LogEntry) -> str:
         return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
     if entry.action == "reply":
         return f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）"
+    if entry.action == "settings":
+        changes = (
+            f"{SETTING_NAMES.get(k, k)} {setting_value(a)} → {setting_value(b)}" for k, (a, b) in d["changed"].items()
+        )
+        return f"修改设置：{'；'.join(changes)}"
     if entry.action == "send":
         which = f" 第 {d['version']} 版" if d.get("version") else ""
         return f"发出{d['kind']}：{d['unit_id']}{which} → {'、'.join(d['to'])}"
