@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import random
 import threading
 from datetime import date, datetime, timedelta
@@ -15,6 +16,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nianbao.cli import main
 from nianbao.collection.mail import parse_mail
@@ -27,6 +30,7 @@ from nianbao.collection.reply import (
     mark_sent,
     send_replies,
 )
+from nianbao.collection.settings import next_reminder
 from nianbao.collection.smtp import SmtpOutbox
 from nianbao.collection.workspace import HAS_ERRORS, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace
 from nianbao.form.spec import Form
@@ -238,14 +242,14 @@ def test_two_senders_at_once_send_each_reply_once(workspace: Workspace, smtp_ser
     assert recipients == sorted(ADDRESSES.values())
 
 
-def test_a_reminder_follows_the_request_once_a_day(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
+def test_a_reminder_follows_after_the_cadence(workspace: Workspace, smtp_server: SmtpServer) -> None:  # noqa: F811
     with SmtpOutbox.connect(smtp_server.url(), lambda _: PASSWORD) as outbox:
         list(send_replies(workspace, draft_replies(workspace, ["冯家镇"]).replies, outbox, COUNTY))
         (today,) = draft_replies(workspace, ["冯家镇"]).replies  # the same day: the letter sent today, not a reminder
         assert today.kind == REQUEST and today.sent_at
         assert [s.sent for s in send_replies(workspace, [today], outbox, COUNTY)] == [False]
-        yesterday = (date.today() - timedelta(days=1)).isoformat()
-        workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{yesterday}T09:00:00+08:00", REQUEST))
+        due = (date.today() - timedelta(days=3)).isoformat()  # every 3 days; the deadline has passed
+        workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{due}T09:00:00+08:00", REQUEST))
         (reminder,) = draft_replies(workspace, ["冯家镇"]).replies
         assert reminder.kind == REMINDER and "催报" in reminder.draft.name
         assert [s.sent for s in send_replies(workspace, [reminder], outbox, COUNTY)] == [True]
@@ -312,8 +316,8 @@ def test_drafts_no_unit_needs_are_set_aside_and_sent_ones_are_said(workspace: Wo
     old = first["210922100"].draft
     assert not old.exists() and (old.parent / "已过时" / old.name).exists()  # 彰武镇 passed: its draft aside
     assert "彰武镇" not in listing.output
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
-    workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{yesterday}T09:00:00+08:00", REQUEST))
+    due = (date.today() - timedelta(days=3)).isoformat()
+    workspace.db.execute("UPDATE replies SET sent_at = ? WHERE kind = ?", (f"{due}T09:00:00+08:00", REQUEST))
     assert "✎ 210922103 冯家镇 催报" in run("reply", "-w", workspace.root).output
 
 
@@ -524,3 +528,135 @@ def test_a_pinned_version_sent_back_gives_way_to_the_correction(
     workspace.receive([fourth])
     state = workspace.state_of(unit)
     assert state.pinned and state.counted is not None and state.counted.version == 2
+
+
+# -- the sender, the signature, the reminders' cadence ----------------------------------------------------------
+
+
+def body_of(path: Path) -> str:
+    body = parsed(path.read_bytes()).get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_the_sender_is_remembered_and_the_letters_are_signed_and_dated(workspace: Workspace) -> None:
+    root = workspace.root
+    office = ("--office", "彰武县人民政府办公室", "--contact", "王五", "--phone", "0418-1234567")
+    changed = run("settings", "-w", root, *office)
+    assert changed.exit_code == 0 and "已修改落款单位：彰武县 → 彰武县人民政府办公室" in changed.output, changed.output
+    assert run("settings", "-w", root, "--from", "not an address").exit_code == 1  # said; nothing kept
+    assert run("settings", "-w", root, "--remind-every", "0").exit_code == 2
+    named = f"县政务公开办 <{COUNTY}>"
+    first = run("reply", "-w", root, "--from", named, "--unit", "五峰镇")
+    assert first.exit_code == 0 and f"发件人记为 {named}" in first.output, first.output
+    assert "发件人记为" not in run("reply", "-w", root, "--from", named, "--unit", "五峰镇").output  # the same
+
+    later = Workspace.open(root)  # a later run, without --from
+    replies = {r.unit_id: r for r in draft_replies(later, ["冯家镇", "彰武镇"]).replies}
+    request = parsed(replies["210922103"].draft.read_bytes())
+    assert request["From"].addresses[0].display_name == "县政务公开办" and str(request["Message-ID"]).endswith(
+        "@county.example>"
+    )
+    today = date.today()
+    signature = (
+        f"彰武县人民政府办公室\n联系人：王五\n联系电话：0418-1234567\n{today.year}年{today.month}月{today.day}日"
+    )
+    assert body_of(replies["210922103"].draft).rstrip().endswith(signature)
+    counted = later.state_of("彰武镇").counted
+    assert counted is not None
+    at = datetime.fromisoformat(counted.received_at)
+    assert f"于 {at.year}年{at.month}月{at.day}日 {at.hour}:{at.minute:02d} 报送" in body_of(replies["210922100"].draft)
+
+    # No contact person: its line left out. A clerk's words of before (no 落款单位): signed as they say.
+    later.change_settings(contact="")
+    packaged = (Path(__file__).parents[1] / "templates" / "mail" / "replies.toml").read_text(encoding="utf-8")
+    old = packaged.replace("{落款单位}\n联系人：{联系人}\n联系电话：{联系电话}\n", "{汇总单位}\n")
+    assert "落款单位" not in old.split("\n[problems]")[1]
+    (root / TEXTS_FILE).write_text(old, encoding="utf-8")
+    (again,) = draft_replies(later, ["冯家镇"]).replies
+    assert body_of(again.draft).rstrip().endswith(f"谢谢配合！\n\n彰武县\n{today.year}年{today.month}月{today.day}日")
+    (root / TEXTS_FILE).unlink()
+    (signed,) = draft_replies(later, ["冯家镇"]).replies
+    assert "联系人" not in body_of(signed.draft) and "联系电话：0418-1234567" in body_of(signed.draft)
+
+    listed = run("settings", "-w", root).output
+    assert f"发件人：{named}" in listed and "联系人：（未设定）" in listed and "每 3 天最多一封" in listed
+    logged = run("log", "-w", root).output
+    assert "修改设置：落款单位 彰武县 → 彰武县人民政府办公室；联系人 （未设定） → 王五" in logged, logged
+    assert f"修改设置：发件人 （未设定） → {named}" in logged and "修改设置：联系人 王五 → （未设定）" in logged
+    assert sum(e.action == "settings" for e in later.log()) == 3
+
+
+def test_init_keeps_the_sender(tmp_path: Path) -> None:
+    made = ("init", tmp_path / "ws", "--roster", roster(tmp_path / "名单.csv"), "--year", 2025)
+    wrong = run(*made, "--from", "县政务公开办")
+    assert wrong.exit_code == 1 and "不是邮箱地址（" in wrong.output and "（--from）" in wrong.output
+    assert not (tmp_path / "ws" / "nianbao.sqlite").exists()
+    done = run(*made, "--office", "彰武县政务公开办", "--from", COUNTY, "--phone", "0418-1234567")
+    assert done.exit_code == 0, done.output
+    settings = Workspace.open(tmp_path / "ws").settings
+    assert (settings.office, settings.sender, settings.contact, settings.phone) == (
+        "彰武县政务公开办",
+        COUNTY,
+        "",
+        "0418-1234567",
+    )
+    assert (settings.remind_before, settings.remind_every) == (3, 3)
+    assert f"发件人 （未设定） → {COUNTY}" in run("log", "-w", tmp_path / "ws").output
+
+
+@given(
+    last=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    deadline=st.none() | st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    before=st.integers(0, 30),
+    every=st.integers(1, 30),
+)
+def test_reminders_keep_their_distance_and_wait_for_the_deadline(
+    last: date, deadline: date | None, before: int, every: int
+) -> None:
+    """A clerk who runs `reply` every day and sends what is due, for 90 days after the blank workbook went out."""
+    letters = [last]
+    for n in range(1, 91):
+        day = last + timedelta(days=n)
+        if next_reminder(letters[-1], deadline, before, every) <= day:
+            letters.append(day)
+    gaps = [(b - a).days for a, b in itertools.pairwise(letters)]
+    assert all(gap >= every for gap in gaps)  # never two letters closer than `every` days
+    assert all(gap == every for gap in gaps[1:])  # once reminding, every `every` days
+    if deadline is not None:
+        assert all(day >= deadline - timedelta(days=before) for day in letters[1:])  # never before deadline − N
+        if len(letters) > 1:  # the first reminder as soon as both allow it
+            assert letters[1] == max(last + timedelta(days=every), deadline - timedelta(days=before))
+
+
+def test_the_first_reminder_comes_a_few_days_before_the_deadline() -> None:
+    deadline = date(2027, 1, 20)
+    assert next_reminder(date(2027, 1, 5), deadline, 3, 3) == date(2027, 1, 17)
+    assert next_reminder(date(2027, 1, 16), deadline, 3, 3) == date(2027, 1, 19)  # 3 days after the request
+    assert next_reminder(date(2027, 1, 25), deadline, 3, 3) == date(2027, 1, 28)  # after the deadline: every 3 days
+    assert next_reminder(date(2027, 1, 5), None, 3, 3) == date(2027, 1, 8)  # no deadline: 3 days after the last
+
+
+def test_a_unit_ten_days_before_its_deadline_is_not_reminded(workspace: Workspace) -> None:
+    root = workspace.root
+    until = date.today() + timedelta(days=10)
+    workspace.extend("冯家镇", until, "新合并的镇")
+    (request,) = draft_replies(workspace, ["冯家镇"]).replies
+    mark_sent(workspace, [request])
+    sent = date.today() - timedelta(days=5)
+    workspace.db.execute("UPDATE replies SET sent_at = ? WHERE key = ?", (f"{sent}T09:00:00+08:00", request.key))
+    drafts = draft_replies(workspace, ["冯家镇"])
+    assert [r.key for r in drafts.replies] == [request.key] and drafts.reminders == {"210922103": until - timedelta(3)}
+    listing = run("reply", "-w", root, "--unit", "冯家镇").output
+    assert (
+        f"= 210922103 冯家镇 下发通知：已于 {sent} 09:00 发给 fjz@town.example；{until - timedelta(3)} 起再催报"
+        in listing
+    )
+    assert not list((root / "回复草稿").glob("*催报*"))
+
+    workspace.extend("冯家镇", None, "延期取消")  # the round's deadline has passed: due 3 days after the request
+    (reminder,) = draft_replies(workspace, ["冯家镇"]).replies
+    assert reminder.kind == REMINDER and reminder.draft.name.endswith(f"_{sent + timedelta(3)}.eml")
+    assert run("settings", "-w", root, "--remind-every", "7").exit_code == 0
+    (waiting,) = draft_replies(workspace, ["冯家镇"]).replies
+    assert waiting.key == request.key  # 5 days after the request: not yet

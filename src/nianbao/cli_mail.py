@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 import click
 
 from nianbao.collection.mail import RawMail, iter_mail_files
-from nianbao.collection.reply import REPLY_DIR, Reply, draft_replies, send_replies
+from nianbao.collection.reply import REPLY_DIR, Drafts, Reply, draft_replies, send_replies
 from nianbao.collection.reply import mark_sent as mark_sent_replies
 from nianbao.collection.smtp import PASSWORD_VARIABLE as SMTP_PASSWORD
 from nianbao.collection.smtp import SmtpOutbox
 from nianbao.collection.workspace import KNOWN, NEW, REFUSED, Workspace
 from nianbao.io.files import shown
-from nianbao.io.roster import mail_addresses
 from nianbao.operations.parallel import Progress
 from nianbao.phrases import message_lines
 from nianbao.problems import MESSAGES, NianbaoError
@@ -66,23 +64,22 @@ def receive_mail(
 def reply_command(
     workspace: Workspace, units: tuple[str, ...], sender: str, send: bool, smtp: str | None, mark_sent: bool
 ) -> None:
-    """Draft the replies the units need and, with ``send``, send them (or mark them sent); a line per unit."""
-    if send and not (smtp and sender):
-        raise click.UsageError("发送回复要写发信服务器和发件人：--send --smtp smtps://用户名@服务器 --from 邮箱")
+    """Draft the replies the units need and, with ``send``, send them (or mark them sent); a line per unit.
+    ``sender`` given is remembered as the workspace's; not given, the one remembered is used."""
+    if send and not smtp:
+        raise click.UsageError("发送回复要写发信服务器：--send --smtp smtps://用户名@服务器 --from 邮箱")
     if smtp and not send:
         raise click.UsageError("--smtp 只在发送时使用：请加 --send")
     if send and mark_sent:
         raise click.UsageError("--send 与 --mark-sent 不能同时使用")
-    sender = _from(sender)
+    sender = _sender(workspace, sender, send)
     for problem in workspace.address_problems():
         click.secho(f"⚠ {problem}", fg="yellow")
     drafts = draft_replies(workspace, units, sender)
     for failure in drafts.failed:
         click.secho(f"✗ {failure}", fg="red")
     waiting = [r for r in drafts.replies if not r.sent_at]
-    for r in drafts.replies:
-        if r.sent_at:
-            click.echo(f"= {_who(r)}：{r.said}")
+    _say_sent(drafts)
     failed = bool(drafts.failed)
     if send:
         assert smtp is not None
@@ -132,16 +129,27 @@ def _send(workspace: Workspace, replies: list[Reply], smtp: str, sender: str) ->
     return failed
 
 
-def _from(sender: str) -> str:
-    """The From header of ``--from``: an address, with a name before it if one was given (encoded)."""
-    if not sender:
-        return ""
-    name, address = parseaddr(sender)
-    if not mail_addresses(address)[0] or mail_addresses(address)[1]:
-        raise click.BadParameter(
-            f"“{sender}”不是邮箱地址（应写成 xxgk@county.gov.cn 或 县政务公开办 <xxgk@county.gov.cn>）"
-        )
-    return formataddr((name, address), charset="utf-8")
+def _sender(workspace: Workspace, given: str, send: bool) -> str:
+    """The sender of ``--from`` (checked), remembered as the workspace's when it differs; else the one
+    remembered ('' when none; sending needs one)."""
+    if given:
+        try:
+            changed = workspace.change_settings(sender=given)
+        except NianbaoError as exc:
+            raise click.BadParameter(str(exc), param_hint="--from") from None
+        if changed:
+            click.echo(f"发件人记为 {workspace.settings.sender}（以后不写 --from 也用它；nianbao settings 可改）")
+    if send and not workspace.settings.sender:
+        raise click.UsageError("发送回复要写发件人：--from 邮箱（写过一次就记住，以后不用再写）")
+    return workspace.settings.sender
+
+
+def _say_sent(drafts: Drafts) -> None:
+    """The replies sent before, a line each; for a unit that has sent nothing, when it is reminded next."""
+    for r in drafts.replies:
+        if r.sent_at:
+            due = drafts.reminders.get(r.unit_id)
+            click.echo(f"= {_who(r)}：{r.said}" + (f"；{due.isoformat()} 起再催报" if due else ""))
 
 
 def _who(reply: Reply) -> str:

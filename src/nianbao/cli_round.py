@@ -1,5 +1,5 @@
-"""The commands of a collection round in a workspace: init, receive, previous, status, accept, history, use,
-reject, extend, reply, log, serve. Each opens the workspace, calls one library operation and says what came of
+"""The commands of a collection round in a workspace: init, settings, receive, previous, status, accept, history,
+use, reject, extend, reply, log, serve. Each opens the workspace, calls one library operation and says what came of
 it in the words of phrases.py."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 
-from nianbao.cli_shared import friendly, progress_bar, say_unusable, workspace_option
+from nianbao.cli_shared import friendly, progress_bar, say_unusable, sender_options, workspace_option
+from nianbao.collection.settings import LONGEST, REMIND_BEFORE, REMIND_EVERY
+from nianbao.collection.settings import NAMES as SETTING_NAMES
 from nianbao.collection.workspace import (
     BLANK_DIR,
     HAS_ERRORS,
@@ -36,6 +38,7 @@ from nianbao.phrases import (
     problem_line,
     received_line,
     round_line,
+    setting_value,
     shown_value,
     status_table,
     unit_line,
@@ -61,6 +64,7 @@ from nianbao.problems import ERROR, NianbaoError
     type=click.Path(path_type=Path),
     help="上年的表格、汇总表、工作区或已发布的报告（.txt/.html）：收到的表格与上年核对、比较。",
 )
+@sender_options
 @friendly
 def init(
     directory: Path,
@@ -72,8 +76,14 @@ def init(
     unit_name: str,
     form_name: str,
     previous: tuple[Path, ...],
+    office: str | None,
+    sender: str | None,
+    contact: str | None,
+    phone: str | None,
 ) -> None:
-    """建立一个收集工作区：名单、年度、截止日期，生成各单位的空白表格，此后收到的每个文件都记录在案。"""
+    """建立一个收集工作区：名单、年度、截止日期，生成各单位的空白表格，此后收到的每个文件都记录在案。
+
+    回复邮件的落款和发件人（--office、--from、--contact、--phone）可以现在写，也可以以后用 nianbao settings 设定。"""
     workspace, batch = Workspace.create(
         directory,
         roster,
@@ -85,6 +95,7 @@ def init(
         form_name=form_name,
         progress=progress_bar("生成中"),
         previous=previous,
+        settings={"office": office, "sender": sender, "contact": contact, "phone": phone},
     )
     say_unusable(workspace.previous_notes)
     due = f"，截止 {workspace.deadline.isoformat()}" if workspace.deadline else ""
@@ -93,6 +104,52 @@ def init(
     if batch.password_file:
         click.echo(f"工作表保护密码记在 {shown(batch.password_file)}（请勿随表格发出）。")
     click.echo("收到表格后在工作区中运行：nianbao receive 文件或目录")
+
+
+@click.command("settings")
+@sender_options
+@click.option(
+    "--remind-before",
+    type=click.IntRange(0, LONGEST),
+    default=None,
+    metavar="天数",
+    help=f"截止日期前几天起催报（默认 {REMIND_BEFORE}）：此前未报的单位只有下发通知，不催报。",
+)
+@click.option(
+    "--remind-every",
+    type=click.IntRange(1, LONGEST),
+    default=None,
+    metavar="天数",
+    help=f"催报的间隔（默认 {REMIND_EVERY}）：给同一单位的两封信至少相隔这么多天。",
+)
+@workspace_option
+@friendly
+def settings_command(
+    office: str | None,
+    sender: str | None,
+    contact: str | None,
+    phone: str | None,
+    remind_before: int | None,
+    remind_every: int | None,
+    workspace: Path | None,
+) -> None:
+    """回复邮件的落款、发件人、联系人、联系电话和催报的频率：不加选项时列出现在的设置，加选项则修改（记入操作记录）。
+
+    催报：下发通知之后，从各单位自己的截止日期（延期的按延期）前 --remind-before 天起，每 --remind-every 天最多一封，
+    直到该单位报来；本轮没有截止日期时，下发通知之后每 --remind-every 天最多一封。
+    写 "" 清除一项（如 --contact ""；落款单位清除后是本级单位名称）。"""
+    opened = Workspace.open(workspace)
+    changes = {"office": office, "sender": sender, "contact": contact, "phone": phone}
+    changed = opened.change_settings(**changes, remind_before=remind_before, remind_every=remind_every)
+    for name, (before, after) in changed.items():
+        click.echo(f"已修改{SETTING_NAMES[name]}：{setting_value(before)} → {setting_value(after)}")
+    if any(v is not None for v in (*changes.values(), remind_before, remind_every)) and not changed:
+        click.echo("设置没有变化。")
+    now = opened.settings
+    for name in ("office", "sender", "contact", "phone"):
+        click.echo(f"{SETTING_NAMES[name]}：{setting_value(getattr(now, name))}")
+    start = f"截止日期前 {now.remind_before} 天起，" if opened.deadline else "本轮没有截止日期：下发通知之后"
+    click.echo(f"催报：{start}每 {now.remind_every} 天最多一封，直到报来（延期的单位按延期的日期算）")
 
 
 @click.command()
@@ -426,10 +483,16 @@ def _version_number(text: str) -> int:
 
 @click.command()
 @click.option("--unit", "units", multiple=True, metavar="单位", help="只给这个单位写（编码或名称，可多次指定）。")
-@click.option("--from", "sender", default="", metavar="邮箱", help="发件人邮箱，如 xxgk@county.gov.cn。")
+@click.option(
+    "--from",
+    "sender",
+    default="",
+    metavar="邮箱",
+    help="发件人邮箱，如 xxgk@county.gov.cn；写过一次就记住（nianbao settings）。",
+)
 @click.option("--send", is_flag=True, help="写好后通过 --smtp 的发信服务器发出（同一份回复只发一次）。")
 @click.option("--smtp", default=None, metavar="URL", help="发信服务器，如 smtps://xxgk@smtp.example.cn。")
-@click.option("--mark-sent", is_flag=True, help="草稿已用自己的邮件程序发出：记为已发送（次日起未报的写催报）。")
+@click.option("--mark-sent", is_flag=True, help="草稿已用自己的邮件程序发出：记为已发送（此后按催报的频率催报）。")
 @workspace_option
 @friendly
 def reply(
@@ -439,7 +502,7 @@ def reply(
     有错误或待核实的写审核意见（附问题标注副本），未收到的写下发通知或催报（附空白表格）。
 
     加 --send --smtp URL --from 邮箱 直接发出（密码从环境变量 NIANBAO_SMTP_PASSWORD 读取，没有则询问，
-    不会保存）。每份回复只发一次；名单上没有邮箱的单位列出联系电话。"""
+    不会保存）。每份回复只发一次；名单上没有邮箱的单位列出联系电话。落款、联系人和催报的频率见 nianbao settings。"""
     from nianbao.cli_mail import reply_command  # mail modules: only when replying
 
     reply_command(Workspace.open(workspace), units, sender, send, smtp, mark_sent)
@@ -476,6 +539,6 @@ def serve_command(workspace: Path | None, port: int, host: str, password: str | 
 PROBLEMS_SHOWN = 10  # a unit's open problems listed by `status`; `history` lists them all
 
 COMMANDS = [
-    *(init, receive, previous_command, status, accept, history, use, reject, extend, deadline_command, dismiss),
-    *(reply, log, serve_command),
+    *(init, settings_command, receive, previous_command, status, accept, history, use, reject, extend),
+    *(deadline_command, dismiss, reply, log, serve_command),
 ]

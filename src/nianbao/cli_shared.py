@@ -37,6 +37,7 @@ HINTS = {
     "NO_SUCH_UNIT_ID": "（--unit-id）",
     "ONE_WORD_FILE": "（--unit-id）",
     "NOT_A_WORKSPACE": "；请先运行 nianbao init，或用 -w 指定工作区目录",
+    "NOT_AN_ADDRESS": "（--from）",
 }
 
 
@@ -90,6 +91,31 @@ def workspace_option(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(file_okay=False, path_type=Path),
         help="工作区目录（不写则从当前目录向上查找）。",
     )(func)
+
+
+def sender_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Who sends the round's letters (`init` and `settings`): what is not given stays as it is."""
+    for option in reversed(
+        [
+            click.option(
+                "--office",
+                default=None,
+                metavar="单位",
+                help="回复邮件落款的单位，如“彰武县人民政府办公室”（默认是本级单位名称）。",
+            ),
+            click.option(
+                "--from",
+                "sender",
+                default=None,
+                metavar="邮箱",
+                help="发件人，如 xxgk@county.gov.cn 或 “县政务公开办 <xxgk@county.gov.cn>”。",
+            ),
+            click.option("--contact", default=None, metavar="姓名", help="回复邮件中写的联系人。"),
+            click.option("--phone", default=None, metavar="电话", help="回复邮件中写的联系电话。"),
+        ]
+    ):
+        func = option(func)
+    return func
 
 
 def progress_bar(label: str) -> Callable[[Iterator[Any], int], Iterator[Any]]:

@@ -3,8 +3,9 @@ words for a received file, a unit's state, a log entry, wherever a clerk reads t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from nianbao.collection.model import (
     HAS_ERRORS,
@@ -22,6 +23,7 @@ from nianbao.collection.model import (
     RoundStatus,
     UnitState,
 )
+from nianbao.collection.settings import NAMES as SETTING_NAMES
 from nianbao.collection.states import due
 from nianbao.form.review import figure_text
 from nianbao.io.files import shown
@@ -130,45 +132,64 @@ def shown_value(value: object) -> str:
     return f"“{text if len(text) <= 40 else text[:40] + '……'}”"
 
 
+def setting_value(value: object) -> str:
+    """A setting as the clerk reads it (nothing set: 未设定)."""
+    return str(value) if value != "" else "（未设定）"
+
+
+def _received(d: dict[str, Any]) -> str:
+    names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
+    source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
+    counts = f"新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个"
+    return f"收文件{source}：{counts} {names}".rstrip()
+
+
+def _settings(d: dict[str, Any]) -> str:
+    changes = (
+        f"{SETTING_NAMES.get(k, k)} {setting_value(a)} → {setting_value(b)}" for k, (a, b) in d["changed"].items()
+    )
+    return f"修改设置：{'；'.join(changes)}"
+
+
+def _note(text: str) -> str:
+    return " ".join(text.split())  # the clerk's words on the entry's one line
+
+
+# Each action of the log in words, from what was logged with it.
+_SAID: dict[str, Callable[[dict[str, Any]], str]] = {
+    "init": lambda d: (
+        f"建立工作区：{d['year']} 年度，{d['units']} 个单位，截止 {d['deadline'] or '未定'}（{d['form']}）"
+    ),
+    "receive": _received,
+    "accept": lambda d: f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}",
+    "unaccept": lambda d: f"撤销认可：{d['unit_id']} {d['rule']}（{d['count']} 个）：{d['note']}",
+    "deadline": lambda d: f"修改截止日期：{d['before'] or '未定'} → {d['after']}：{d['note']}",
+    "dismiss": lambda d: f"搁置{d['kind']} {d['ref']}：{d['what']}：{d['note']}",
+    "restore": lambda d: f"恢复{d['kind']} {d['ref']}：{d['what']}：{d['note']}",
+    "use": lambda d: (
+        f"指定版本：{d['unit_id']} 计入"
+        + ("最新版" if d["version"] == "最新" else f"第 {d['version']} 版")
+        + f"：{d['note']}"
+    ),
+    "reject": lambda d: f"退回：{d['unit_id']} 第 {d['version']} 版：{_note(d['note'])}",
+    "withdraw": lambda d: f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{_note(d['note'])}",
+    "extend": lambda d: (f"延期至 {d['until']}" if d["until"] else "取消延期") + f"：{d['unit_id']}：{d['note']}",
+    "previous": lambda d: f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查",
+    "merge": lambda d: f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）"),
+    "reply": lambda d: f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）",
+    "settings": _settings,
+    "send": lambda d: (
+        f"发出{d['kind']}：{d['unit_id']}"
+        + (f" 第 {d['version']} 版" if d.get("version") else "")
+        + f" → {'、'.join(d['to'])}"
+    ),
+}
+
+
 def describe(entry: LogEntry) -> str:
     """A log entry in words."""
-    d = entry.detail
-    if entry.action == "init":
-        return f"建立工作区：{d['year']} 年度，{d['units']} 个单位，截止 {d['deadline'] or '未定'}（{d['form']}）"
-    if entry.action == "receive":
-        names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
-        source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
-        counts = f"新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个"
-        return f"收文件{source}：{counts} {names}".rstrip()
-    if entry.action == "accept":
-        return f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}"
-    if entry.action == "unaccept":
-        return f"撤销认可：{d['unit_id']} {d['rule']}（{d['count']} 个）：{d['note']}"
-    if entry.action == "deadline":
-        return f"修改截止日期：{d['before'] or '未定'} → {d['after']}：{d['note']}"
-    if entry.action in ("dismiss", "restore"):
-        what = "搁置" if entry.action == "dismiss" else "恢复"
-        return f"{what}{d['kind']} {d['ref']}：{d['what']}：{d['note']}"
-    if entry.action == "use":
-        which = "最新版" if d["version"] == "最新" else f"第 {d['version']} 版"
-        return f"指定版本：{d['unit_id']} 计入{which}：{d['note']}"
-    if entry.action == "reject":
-        return f"退回：{d['unit_id']} 第 {d['version']} 版：{' '.join(d['note'].split())}"  # a line an entry
-    if entry.action == "withdraw":
-        return f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{' '.join(d['note'].split())}"
-    if entry.action == "extend":
-        granted = f"延期至 {d['until']}" if d["until"] else "取消延期"
-        return f"{granted}：{d['unit_id']}：{d['note']}"
-    if entry.action == "previous":
-        return f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查"
-    if entry.action == "merge":
-        return f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）")
-    if entry.action == "reply":
-        return f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）"
-    if entry.action == "send":
-        which = f" 第 {d['version']} 版" if d.get("version") else ""
-        return f"发出{d['kind']}：{d['unit_id']}{which} → {'、'.join(d['to'])}"
-    return f"{entry.action}：{d}"
+    said = _SAID.get(entry.action)
+    return said(entry.detail) if said else f"{entry.action}：{entry.detail}"
 
 
 def message_lines(result: MailReceived) -> Iterator[tuple[str, str | None]]:

@@ -135,6 +135,8 @@ MESSAGES = {
     "ALREADY_SET_ASIDE": "{what} 已经搁置过了",
     "NOT_SET_ASIDE": "{what} 没有搁置，无需恢复",
     "NOT_EXTENDED": "{unit} 没有延期，无需取消",
+    "NOT_AN_ADDRESS": "“{text}”不是邮箱地址（应写成 xxgk@county.gov.cn 或 县政务公开办 <xxgk@county.gov.cn>）",
+    "BAD_DAYS": "{what}应是 {least} 到 {most} 之间的整数（天），不是“{value}”",
     # The command line
     "INTERRUPTED": "已中断。已写出的文件都是完整的，未写完的没有留下。{more}",
     "OS_ERROR": "文件操作失败：{reason}（{file}）",

@@ -2,7 +2,9 @@
 facts and attachments, keeps the drafts and sends them).
 
 The words come from templates/mail/replies.toml, or from 回复邮件.toml in the workspace when the clerk has
-written their own: sections (problems, request, reminder) whose texts name the facts they need in braces."""
+written their own: sections (problems, request, reminder) whose texts name the facts they need in braces. A
+line that names only the contact person and phone, when neither is known, is left out of the letter. Dates and
+times are written the Chinese way (2026年1月15日 10:00)."""
 
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ KIND_NAMES = {PROBLEMS: "审核意见", REQUEST: "下发通知", REMINDER: "催�
 FOR_THE_CLERK = {"WORD_SOURCE"}  # warnings the clerk checks, not the unit: never listed in a reply
 EML = compat32.clone(linesep="\r\n", max_line_length=998)  # the classic writer: Chinese names folded well
 WORDS = "回复邮件的文字"
-_FACTS = ("单位名称", "单位编码", "年度", "截止日期", "回复期限", "汇总单位", "日期")
+_FACTS = ("单位名称", "单位编码", "年度", "截止日期", "回复期限", "汇总单位", "落款单位", "联系人", "联系电话", "日期")
+_WHEN_KNOWN = {"联系人", "联系电话"}  # a line naming only these is left out when none is known
+_NAME = re.compile(r"\{([^{}\s]+)\}")
 _PROBLEM_FACTS = ("版本", "收到时间", "文件名", "原主题", "问题", "附件说明")
 _LINE_FACTS = {"line": ("序号", "位置", "说明"), "errors_heading": ("个数",), "warnings_heading": ("个数",)}
 _TEXT_KEYS = {
@@ -65,13 +69,20 @@ class ReplyTexts:
         self.words = {k: v for k, v in words.items() if isinstance(v, str)} if isinstance(words, dict) else {}
 
     def fill(self, kind: str, key: str, facts: Mapping[str, object]) -> str:
-        """A text with its {names} replaced by the facts (every name was checked when the file was read)."""
-        return re.sub(r"\{([^{}\s]+)\}", lambda m: str(facts[m.group(1)]), self.sections[kind].get(key, ""))
+        """A text with its {names} replaced by the facts (every name was checked when the file was read); a line
+        of the contact person and phone is left out when neither is known."""
+        lines = []
+        for line in self.sections[kind].get(key, "").split("\n"):
+            names = set(_NAME.findall(line))
+            if names and names <= _WHEN_KNOWN and not any(str(facts[name]) for name in names):
+                continue
+            lines.append(_NAME.sub(lambda m: str(facts[m.group(1)]), line))
+        return "\n".join(lines)
 
 
 def _check_names(source: str, kind: str, key: str, text: str) -> None:
     allowed = _FACTS + (_PROBLEM_FACTS if kind == PROBLEMS else ()) + _LINE_FACTS.get(key, ())
-    unknown = [n for n in re.findall(r"\{([^{}\s]+)\}", text) if n not in allowed]
+    unknown = [n for n in _NAME.findall(text) if n not in allowed]
     if unknown:
         known = "、".join(f"{{{k}}}" for k in allowed)
         raise SpecError(source, f"{kind}.{key}", f"有不认识的词 {{{unknown[0]}}}（可用：{known}）", WORDS)
@@ -88,7 +99,10 @@ class Outgoing:
     summary_unit: str  # who collects: 汇总单位
     message_id: str
     to: str = ""
-    sender: str = ""
+    sender: str = ""  # the From header, encoded
+    office: str = ""  # who signs: 落款单位 (the summary unit when not given)
+    contact: str = ""  # the office's contact person and phone, when known
+    phone: str = ""
     attachments: Sequence[tuple[str, bytes]] = ()
     annotated: bool = False  # the first attachment is the annotated copy
     in_reply_to: str = ""  # the Message-ID of the unit's mail answered
@@ -114,6 +128,9 @@ def compose(texts: ReplyTexts, out: Outgoing) -> Message:
         "截止日期": chinese_date(deadline) if deadline else texts.words.get("deadline_unset", "未定"),
         "回复期限": f"于 {chinese_date(deadline)} 前" if deadline and deadline >= date.today() else soon,
         "汇总单位": out.summary_unit,
+        "落款单位": out.office or out.summary_unit,
+        "联系人": out.contact,
+        "联系电话": out.phone,
         "日期": chinese_date(date.today()),
     }
     subject_key = "subject"
@@ -123,7 +140,7 @@ def compose(texts: ReplyTexts, out: Outgoing) -> Message:
         facts.update(
             {
                 "版本": counted.version,
-                "收到时间": counted.received_at[:16].replace("T", " "),
+                "收到时间": chinese_time(counted.received_at),
                 "文件名": counted.name,
                 "原主题": out.original_subject,
                 "附件说明": texts.sections[PROBLEMS]["attachments" if out.annotated else "no_annotated_copy"],
@@ -187,4 +204,15 @@ def encoded(text: str) -> str:
 
 
 def chinese_date(day: date) -> str:
+    """2026年1月15日."""
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def chinese_time(at: str) -> str:
+    """A recorded time (ISO 8601, as the record keeps it) as a letter says it: 2026年1月15日 10:00, at the clock
+    time recorded."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at[:16].replace("T", " ")
+    return f"{chinese_date(moment.date())} {moment.hour}:{moment.minute:02d}"

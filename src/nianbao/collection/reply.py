@@ -2,9 +2,11 @@
 
 A unit needs a reply when its counted version has errors or unexplained warnings (审核意见: the problems listed,
 the annotated copy and the unit's own file attached, threaded to the unit's message), or when nothing has come
-from it (下发通知 with its blank workbook the first time, 催报 afterwards, at most once a day). Each reply has a
-key: the unit, its kind and the version (or the day) it answers. The record keeps one row per key, so that a
-reply is drafted once and sent once, whoever runs `reply` and however often.
+from it (下发通知 with its blank workbook the first time, 催报 afterwards as the round's cadence says: from a few
+days before the unit's deadline, every few days; collection/settings.py). Each reply has a key: the unit, its
+kind and the version it answers (a reminder: the day it became due). The record keeps one row per key, so that a
+reply is drafted once and sent once, whoever runs `reply` and however often. Replies come from the round's
+sender and are signed by its office (the workspace's settings).
 
 Drafts are .eml files in 回复草稿/ with ``X-Unsent: 1`` (Outlook opens them as a message to send; Thunderbird and
 Foxmail open .eml files too). The message itself is composed in collection/compose.py."""
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from email.message import Message
 from email.parser import BytesParser
@@ -36,6 +38,7 @@ from nianbao.collection.contacts import Contact
 from nianbao.collection.layout import BLANK_DIR, OBSOLETE_DIR, REPLY_DIR, TEXTS_FILE
 from nianbao.collection.model import HAS_ERRORS, NOT_RECEIVED, TO_VERIFY, UnitState
 from nianbao.collection.record import ReplyRow
+from nianbao.collection.settings import RoundSettings, from_header, next_reminder
 from nianbao.collection.workspace import Workspace
 from nianbao.form import data_dir
 from nianbao.io.files import safe_name, shown, write_atomic
@@ -108,6 +111,7 @@ class Sent:
 class Drafts:
     replies: list[Reply]  # in roster order
     failed: list[str]  # the units whose reply could not be written, and why
+    reminders: dict[str, date] = field(default_factory=dict)  # a unit written to, not yet due: its next reminder
 
 
 def texts_of(workspace: Workspace) -> ReplyTexts:
@@ -119,18 +123,24 @@ def texts_of(workspace: Workspace) -> ReplyTexts:
 
 
 def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str = "") -> Drafts:
-    """The replies the units need now (all units, or those named), each drafted in 回复草稿/. A reply not yet
-    sent is written again from the current words, roster and record (its Message-ID stays); one sent stays as
-    sent. A unit whose reply cannot be written (its blank workbook or its file gone) is said, and the others
-    are written. With all units, the unsent drafts no unit needs any more go to 回复草稿/已过时/."""
+    """The replies the units need now (all units, or those named), each drafted in 回复草稿/, from ``sender``
+    (the workspace's sender when not given). A reply not yet sent is written again from the current words,
+    roster, settings and record (its Message-ID stays); one sent stays as sent. A unit whose reply cannot be
+    written (its blank workbook or its file gone) is said, and the others are written. With all units, the
+    unsent drafts no unit needs any more go to 回复草稿/已过时/."""
     texts = texts_of(workspace)
+    settings = workspace.settings
+    sender = from_header(sender or settings.sender)
     chosen = {workspace.unit_named(u).unit_id for u in units}
     states = [s for s in workspace.status().units if not chosen or s.unit_id in chosen]
     people = workspace.contacts.people
     letters = workspace.record.last_letters((REQUEST, REMINDER), SENDING)
-    replies, failed, new = [], [], 0
+    replies, failed, new, reminders = [], [], 0, {}
+    today = date.today()
     for state in states:
-        key = _wanted(state, letters.get(state.unit_id))
+        key, due = _wanted(state, letters.get(state.unit_id), state.extended or workspace.deadline, settings, today)
+        if due is not None:
+            reminders[state.unit_id] = due
         if key is None:
             continue
         contact = people.get(state.unit_id, Contact())
@@ -138,7 +148,9 @@ def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str =
         if row is None or not row.sent_at:
             message_id = row.message_id if row else make_msgid(domain=_domain(sender))
             try:
-                message = compose(texts, _outgoing(workspace, state, key.split(":")[0], contact, sender, message_id))
+                outgoing = _outgoing(workspace, state, key.split(":")[0], contact, sender, message_id)
+                signed = replace(outgoing, office=settings.office, contact=settings.contact, phone=settings.phone)
+                message = compose(texts, signed)
             except SpecError:  # the words of the replies: wrong for every unit alike
                 raise
             except NianbaoError as exc:
@@ -152,25 +164,30 @@ def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str =
     if new:
         with workspace.record.transaction() as record:
             record.log("reply", {"drafts": new, "units": len(replies)}, workspace.user)
-    return Drafts(replies, failed)
+    return Drafts(replies, failed, reminders)
 
 
-def _wanted(state: UnitState, last_letter: ReplyRow | None) -> str | None:
-    """The key of the reply a unit needs now, None when it needs none. A unit that has sent nothing gets the
-    blank workbook once (下发通知), then a reminder a day at most: a letter sent today is today's letter. A unit
-    whose only open warnings are for the clerk (the figures came from a Word document) needs none."""
+def _wanted(
+    state: UnitState, last_letter: ReplyRow | None, deadline: date | None, settings: RoundSettings, today: date
+) -> tuple[str | None, date | None]:
+    """The key of the reply a unit needs now (None when it needs none), and for a unit that has sent nothing and
+    was written to, the day its next reminder is due. Such a unit gets the blank workbook once (下发通知), then a
+    reminder when the cadence says (`next_reminder`, counting back from its ``deadline``); until then its last
+    letter is the one it has. A unit whose only open warnings are for the clerk (the figures came from a Word
+    document) needs none."""
     if state.state in (HAS_ERRORS, TO_VERIFY) and state.counted:
         errors, warnings = for_the_unit(state)
         rejected = "".join(f":r{r.id}" for r in state.rejections)  # sent back after a reply: a new one
-        return f"{PROBLEMS}:{state.unit_id}:{state.counted.id}{rejected}" if errors or warnings else None
+        return (f"{PROBLEMS}:{state.unit_id}:{state.counted.id}{rejected}" if errors or warnings else None), None
     if state.state != NOT_RECEIVED:
-        return None
-    today = date.today().isoformat()
+        return None, None
     if last_letter is None:
-        return f"{REQUEST}:{state.unit_id}"
-    if last_letter.sent_at[:10] == today:
-        return last_letter.key
-    return f"{REMINDER}:{state.unit_id}:{today}"
+        return f"{REQUEST}:{state.unit_id}", None
+    sent = date.fromisoformat(last_letter.sent_at[:10])
+    due = next_reminder(sent, deadline, settings.remind_before, settings.remind_every)
+    if due > today:
+        return last_letter.key, due
+    return f"{REMINDER}:{state.unit_id}:{due.isoformat()}", None
 
 
 def replies_of(workspace: Workspace, unit: str) -> list[Reply]:
@@ -250,7 +267,7 @@ def _keep(workspace: Workspace, state: UnitState, key: str, message: Message) ->
     folder = workspace.root / REPLY_DIR
     suffix = f"_第{state.counted.version}版" if kind == PROBLEMS and state.counted else ""
     if kind == REMINDER:
-        suffix = f"_{date.today().isoformat()}"
+        suffix = f"_{key.rsplit(':', 1)[1]}"  # the day it became due
     stem = f"{safe_name(state.unit_id, 30)}_{safe_name(state.unit_name)}_{KIND_NAMES[kind]}{suffix}"
     recipients = ",".join(address for _, address in getaddresses(message.get_all("To", [])))
     file_id = state.counted.id if kind == PROBLEMS and state.counted else None
@@ -310,7 +327,7 @@ class Outbox(Protocol):
 
 
 def mark_sent(workspace: Workspace, replies: Sequence[Reply]) -> list[Reply]:
-    """Record drafts as sent by the clerk's own mail program (so that a reminder follows the next day, and
+    """Record drafts as sent by the clerk's own mail program (so that the next reminder counts from today, and
     nothing is sent again by this tool). Returns those marked; a reply sent before is left as it was."""
     marked = []
     at = datetime.now().astimezone().isoformat(timespec="seconds")
@@ -326,8 +343,9 @@ def mark_sent(workspace: Workspace, replies: Sequence[Reply]) -> list[Reply]:
 
 
 def send_replies(workspace: Workspace, replies: Sequence[Reply], outbox: Outbox, sender: str) -> Iterator[Sent]:
-    """Send each reply not sent before, from ``sender``; each is claimed in the record first, so that two
-    runs at once never send the same reply twice, and marked sent as soon as the server has taken it."""
+    """Send each reply not sent before, from ``sender`` (an address, with a name before it if one was given);
+    each is claimed in the record first, so that two runs at once never send the same reply twice, and marked
+    sent as soon as the server has taken it."""
     for reply in replies:
         if reply.sent_at:
             yield Sent(reply, False, _sent_before(reply))
@@ -371,7 +389,7 @@ def _going_out(reply: Reply, sender: str) -> Message:
         raise NianbaoError(f"草稿 {shown(reply.draft)} 不见了；重新运行 nianbao reply 会再写一份") from None
     for header in ("From", "Date", "X-Unsent"):
         del message[header]
-    message["From"] = sender
+    message["From"] = from_header(sender)
     message["Date"] = format_datetime(datetime.now().astimezone())
     return message
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -53,6 +53,7 @@ from nianbao.collection.model import (
     Version,
 )
 from nianbao.collection.record import Record, now
+from nianbao.collection.settings import RoundSettings
 from nianbao.collection.status import Standing
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import shown
@@ -166,10 +167,12 @@ class Workspace:
         form_name: str = DEFAULT_FORM,
         progress: Progress = no_progress,
         previous: Sequence[str | Path] = (),
+        settings: Mapping[str, str | int | None] | None = None,
     ) -> tuple[Workspace, Batch]:
         """A new workspace in ``root`` with its blank workbooks; refused where a workspace already is. With
         ``previous`` (last year's workbooks, summary, workspace or published reports), returns are checked
-        against last year's figures (X1, X2 and the year-over-year review)."""
+        against last year's figures (X1, X2 and the year-over-year review). ``settings``: the letters' sender
+        and reminders (`change_settings`), checked before anything is written."""
         from nianbao.form.spec import load_form
         from nianbao.operations.generate import deadline_date, generate
 
@@ -179,6 +182,8 @@ class Workspace:
         form = load_form(form_name)
         units = read_roster(roster)
         day = deadline_date(deadline) if deadline else None
+        defaults = RoundSettings(unit_name)
+        chosen = defaults.changed(settings or {}, unit_name)
         last, notes = last_year(previous, form_name, year, units) if previous else ({}, [])
         if previous and not last:
             raise lastyear.nothing_found(notes, "；未建立工作区")
@@ -207,6 +212,9 @@ class Workspace:
             record.start(meta, units)
             init = {"year": year, "units": len(units), "deadline": meta["deadline"], "form": form.key}
             record.log("init", init, user)
+            if chosen != defaults:
+                record.set_settings(chosen)
+                record.log("settings", {"changed": chosen.differences(defaults)}, user)
             if previous:
                 record.set_previous(last, lastyear.source_of(previous))
         workspace = cls(root, record)
@@ -225,6 +233,24 @@ class Workspace:
 
     def close(self) -> None:
         self.record.close()
+
+    @property
+    def settings(self) -> RoundSettings:
+        """Who sends the letters (the office that signs them, its address, phone, contact person) and how often
+        a unit that has sent nothing is reminded."""
+        return self.record.settings()
+
+    def change_settings(self, **changes: str | int | None) -> dict[str, list[str | int]]:
+        """Change the settings named (None: unchanged; see `RoundSettings.changed`), logged when anything
+        changed; returns what changed (each setting's old and new value)."""
+        with self.record.transaction() as record:
+            before = record.settings()
+            after = before.changed(changes, self.unit_name)
+            changed = after.differences(before)
+            if changed:
+                record.set_settings(after)
+                record.log("settings", {"changed": changed}, self.user)
+        return changed
 
     def unit_named(self, unit: str) -> Unit:
         """The roster unit with the code ``unit``, else the one with that full name; never a guess between two

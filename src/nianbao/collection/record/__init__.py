@@ -17,6 +17,8 @@ from pathlib import Path
 from nianbao.collection.model import Acceptance, Extension, Letter, LogEntry, Rejection, UnitFacts, Version
 from nianbao.collection.record import schema
 from nianbao.collection.record.schema import DATABASE, RecordReadOnly
+from nianbao.collection.settings import PREFIX as SETTINGS
+from nianbao.collection.settings import RoundSettings
 from nianbao.io.roster import Unit
 
 __all__ = ["DATABASE", "CheckedRow", "Record", "RecordReadOnly", "ReplyRow"]
@@ -121,6 +123,15 @@ class Record:
 
     def meta(self) -> dict[str, str]:
         return {row["key"]: row["value"] for row in self.db.execute("SELECT key, value FROM meta")}
+
+    def settings(self) -> RoundSettings:
+        """The letters' sender and the reminder cadence (defaults for what was never set)."""
+        return RoundSettings.from_meta(self.meta())
+
+    def set_settings(self, settings: RoundSettings) -> None:
+        """Keep the settings (inside the caller's transaction); the round's own meta stays as it is."""
+        assert all(key.startswith(SETTINGS) for key in settings.to_meta())
+        self.db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", settings.to_meta().items())
 
     def units(self) -> list[Unit]:
         return [Unit(r["unit_id"], r["unit_name"]) for r in self.db.execute("SELECT * FROM units ORDER BY position")]
