@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from nianbao.collection.mail import RawMail, iter_mail_files
-from nianbao.collection.reply import REPLY_DIR, Drafts, Reply, draft_replies, send_replies
+from nianbao.collection.reply import REPLY_DIR, SENDING, Drafts, Reply, draft_replies, send_replies
 from nianbao.collection.reply import mark_sent as mark_sent_replies
 from nianbao.collection.smtp import PASSWORD_VARIABLE as SMTP_PASSWORD
 from nianbao.collection.smtp import SmtpOutbox
@@ -85,7 +85,8 @@ def reply_command(
         assert smtp is not None
         failed |= _send(workspace, waiting, smtp, sender)
     elif mark_sent:
-        for r in mark_sent_replies(workspace, [r for r in waiting if r.recipients]):
+        unsure = [r for r in drafts.replies if r.sent_at == SENDING]  # cut off after its content went out
+        for r in mark_sent_replies(workspace, [r for r in waiting + unsure if r.recipients]):
             click.secho(f"✓ {_who(r)}：记为已由邮件程序发给 {'、'.join(r.recipients)}", fg="green")
     else:
         _say_drafts(workspace, waiting)

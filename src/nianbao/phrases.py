@@ -40,6 +40,8 @@ def why(state: UnitState) -> str:
     """Why a unit has not passed, in a few words."""
     if state.counted is None:
         return ""
+    if state.damaged:
+        return f"：第 {state.counted.version} 版{state.damaged}，请把单位发来的原文件再收一次"
     if state.rejections:
         return f"：第 {state.counted.version} 版被退回：{state.rejections[-1].note}"
     if state.state == HAS_ERRORS:
@@ -59,7 +61,8 @@ def received_line(result: Received) -> tuple[str, str | None]:
     who = f"{version.unit_id} {version.unit_name}".strip()
     if result.outcome == KNOWN:
         where = f"{who} 第 {version.version} 版" if version.version else UNIDENTIFIED
-        return f"= {name}：已收到过（{where}），未重复记录", None
+        restored = f"；{result.reason}" if result.reason else ""
+        return f"= {name}：已收到过（{where}），未重复记录{restored}", "green" if restored else None
     if version.version is None:
         reason = OFF_ROSTER if version.unit_id else UNIDENTIFIED
         first = next((p.message for p in version.problems if p.severity == ERROR), "")

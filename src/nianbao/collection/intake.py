@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from nianbao.collection.layout import BLANK_DIR, is_under
 from nianbao.collection.model import KNOWN, NEW, REFUSED, Letter, MailReceived, Received, UnitState, Version
 from nianbao.collection.record import CheckedRow, now
-from nianbao.io.files import decode_chinese_text, sha256, shown, sync_files
+from nianbao.io.files import decode_chinese_text, sha256, shown, sync_files, write_atomic
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import MESSAGES, NianbaoError
 
@@ -35,6 +35,7 @@ OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回�
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
 QUOTED_BLANK = "未填写任何数字的空白表格（可能是回复时附带的），不计为报送"
 NOT_A_RETURN = "不是名单上单位的年度报告（Word 文档），不计为报送"
+RESTORED = "收到的文件中保存的这一版曾被改动或删除，已用这一份恢复"
 ZIPPED_STRAY = "压缩包中的这个文件不是本工具下发的统计表，未保存（邮件或压缩包本身仍在原处）"
 
 
@@ -284,8 +285,22 @@ class Intake:
         if unit_id and known and not known.unit_id:
             known = None  # an unidentified file, now said to be a unit's: checked again with that unit
         if known or item.digest in fresh:
-            return Received(item.path, KNOWN, known)
+            return Received(item.path, KNOWN, known, reason=self._restore(known, data) if known else "")
         return Received(item.path, NEW)
+
+    def _restore(self, known: Version, data: bytes) -> str:
+        """The same bytes as a version whose stored file was changed or deleted since: the stored file is put back
+        as received ('' when it needed nothing)."""
+        target = self.workspace.layout.received(known.stored)
+        if target is None:
+            return ""
+        try:
+            if target.is_file() and sha256(target.read_bytes()) == known.sha256:
+                return ""
+            write_atomic(target, data, overwrite=True)
+        except OSError:
+            return ""
+        return RESTORED
 
     def _judged(self, item: Incoming, report: CheckedFile, outcome: Received, blank_quotes: bool) -> Received:
         """A new item once checked: still NEW, or refused for what checking found."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nianbao.collection.record.schema import DATABASE
 from nianbao.io.files import resolved, safe_name, sha256, shown, write_atomic
-from nianbao.problems import NianbaoError
+from nianbao.problems import MESSAGES, NianbaoError
 
 BLANK_DIR = "空白表格"
 RECEIVED_DIR = "收到的文件"
@@ -68,12 +68,27 @@ class Layout:
             write_atomic(target, data, overwrite=True, sync=False)  # the same name holds the same bytes
         return target
 
+    def received(self, stored: str) -> Path | None:
+        """Where the record says a received file is kept, if that is inside 收到的文件/ (a record edited by hand
+        could point anywhere)."""
+        path = self.root / stored
+        return path if resolved(path).parent == resolved(self.root / RECEIVED_DIR) else None
+
     def stored_path(self, stored: str, name: str) -> Path:
         """Where a received file's bytes are kept; refused if the record points outside 收到的文件/."""
-        path = self.root / stored
-        if resolved(path).parent != resolved(self.root / RECEIVED_DIR) or not path.is_file():
+        path = self.received(stored)
+        if path is None or not path.is_file():
             raise NianbaoError(f"收到的文件 {name} 不在 {RECEIVED_DIR}/ 中（可能被移动或删除）")
         return path
+
+    def damage(self, stored: str, size: int) -> str:
+        """What became of a stored file since it was received, seen without reading it ('' when it looks as
+        received): deleted, or changed in size (opened and saved in WPS or Excel, replaced)."""
+        try:
+            now = (self.root / stored).stat().st_size
+        except OSError:
+            return MESSAGES["STORED_GONE"]
+        return "" if now == size else MESSAGES["STORED_CHANGED"]
 
     def summary_target(self, unit_name: str, year: int) -> Path:
         """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""

@@ -172,14 +172,17 @@ class UnitState:
     extended: date | None = None  # a later deadline granted to this unit
     first_at: str = ""  # 报送时间: when its first return came; corrections never make a unit late
     overdue: int = 0  # 逾期未报: days past its deadline with nothing received
+    damaged: str = ""  # the counted version's stored file was changed or deleted since it was reviewed
 
     @property
     def problems(self) -> list[Problem]:
-        """What is wrong with the counted version now: the clerk's rejections, its errors, its open warnings."""
+        """What is wrong with the counted version now: its stored file changed, the clerk's rejections, its
+        errors, its open warnings."""
         if self.counted is None:
             return []
         errors = [p for p in self.counted.problems if p.severity == ERROR]
-        return [r.problem for r in self.rejections] + errors + self.open_warnings
+        stored = [Problem(ERROR, "STORED", f"{self.damaged}：{self.counted.name}")] if self.damaged else []
+        return stored + [r.problem for r in self.rejections] + errors + self.open_warnings
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -38,6 +38,7 @@ from nianbao.collection.contacts import Contact
 from nianbao.collection.layout import BLANK_DIR, OBSOLETE_DIR, REPLY_DIR, TEXTS_FILE
 from nianbao.collection.model import HAS_ERRORS, NOT_RECEIVED, TO_VERIFY, UnitState
 from nianbao.collection.record import ReplyRow
+from nianbao.collection.servers import PossiblySent
 from nianbao.collection.settings import RoundSettings, from_header, next_reminder
 from nianbao.collection.workspace import Workspace
 from nianbao.form import data_dir
@@ -66,6 +67,7 @@ __all__ = [
 ]
 
 SENDING = "sending"  # a send began and its end was never recorded: it may have gone out
+UNSURE = "不会自动重发；请在收件单位或发件箱中核对：已发出的记为已发送，未发出的用草稿手动发出后记为已发送"
 
 
 @dataclass(frozen=True)
@@ -328,12 +330,13 @@ class Outbox(Protocol):
 
 def mark_sent(workspace: Workspace, replies: Sequence[Reply]) -> list[Reply]:
     """Record drafts as sent by the clerk's own mail program (so that the next reminder counts from today, and
-    nothing is sent again by this tool). Returns those marked; a reply sent before is left as it was."""
+    nothing is sent again by this tool), or a send that was cut off as gone out after all. Returns those marked;
+    a reply sent before is left as it was."""
     marked = []
     at = datetime.now().astimezone().isoformat(timespec="seconds")
     for reply in replies:
         with workspace.record.transaction() as record:
-            done = record.claim(reply.key, at)
+            done = record.claim(reply.key, at) or record.claim(reply.key, at, was=SENDING)
             if done:
                 record.sent(reply.key, at, workspace.user)
                 _log_sent(workspace, reply, reply.recipients, by="邮件程序")
@@ -361,6 +364,11 @@ def send_replies(workspace: Workspace, replies: Sequence[Reply], outbox: Outbox,
             continue
         try:
             refused = outbox.send(_going_out(reply, sender), reply.recipients)
+        except PossiblySent as exc:  # stays claimed (SENDING): never sent again by itself
+            with workspace.record.transaction():
+                _log_sent(workspace, reply, reply.recipients, unsure=str(exc))
+            yield Sent(replace(reply, sent_at=SENDING), False, f"{exc}；{UNSURE}")
+            continue
         except NianbaoError as exc:
             with workspace.record.transaction() as record:
                 record.unclaim(reply.key)
@@ -396,5 +404,5 @@ def _going_out(reply: Reply, sender: str) -> Message:
 
 def _sent_before(reply: Reply) -> str:
     if reply.sent_at == SENDING:
-        return "上次发送时中断，可能已经发出；请在发件箱的“已发送”中核对，未发出的请用草稿手动发送"
+        return f"上次发送时中断，可能已经发出；{UNSURE}"
     return f"{reply.said}，不重复发送"

@@ -91,3 +91,8 @@ def connection_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or type(exc).__name__
     return said(exc)
+
+
+class PossiblySent(NianbaoError):
+    """A message's content went out and the connection failed before the server answered: it may have been kept
+    and delivered. Never sent again by itself; the clerk checks and says (`reply --mark-sent`)."""

@@ -4,15 +4,19 @@ is asked for or taken from NIANBAO_SMTP_PASSWORD, used to log in and forgotten: 
 
 from __future__ import annotations
 
+import email.utils
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from email.message import Message
+from email.policy import compat32
 
 from nianbao.collection.servers import (
     NON_ASCII_PASSWORD,
+    PossiblySent,
     ServerAddress,
     connection_reason,
     is_loopback,
@@ -80,13 +84,44 @@ class SmtpOutbox:
         return cls(address, connection)
 
     def send(self, message: Message, recipients: Sequence[str]) -> dict[str, str]:
+        """Send ``message``: the recipients the server refused (address: why) when it took it for the others;
+        NianbaoError when it was not taken (an explicit refusal, or a failure before its content went out);
+        PossiblySent when the connection failed after the content went out (the server may have kept it)."""
+        connection = self.connection
+        sender = str(message.get("From", ""))
+        address = email.utils.parseaddr(sender)[1] or sender
         try:
-            refused = self.connection.send_message(message, to_addrs=list(recipients))
+            connection.ehlo_or_helo_if_needed()
+            code, said = connection.mail(address)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, said, address)
+            refused = {}
+            for recipient in recipients:
+                code, said = connection.rcpt(recipient)
+                if code not in (250, 251):
+                    refused[recipient] = (code, said)
+            if len(refused) == len(recipients):
+                raise smtplib.SMTPRecipientsRefused(refused)
+            connection.putcmd("data")
+            code, said = connection.getreply()
+            if code != 354:
+                raise smtplib.SMTPDataError(code, said)
         except smtplib.SMTPRecipientsRefused as exc:
-            said = "；".join(f"{a}（{why}）" for a, why in _refused(exc.recipients).items())
-            raise NianbaoError(f"发信服务器拒收全部收件人：{said}") from None
-        except (OSError, smtplib.SMTPException) as exc:
+            with suppress(OSError, smtplib.SMTPException):
+                connection.rset()
+            said_all = "；".join(f"{a}（{why}）" for a, why in _refused(exc.recipients).items())
+            raise NianbaoError(f"发信服务器拒收全部收件人：{said_all}") from None
+        except (OSError, smtplib.SMTPException) as exc:  # nothing of the content has gone out
+            with suppress(OSError, smtplib.SMTPException):
+                connection.rset()
             raise NianbaoError(f"发送失败：{_reason(exc)}") from None
+        try:
+            connection.send(_dot_stuffed(message.as_bytes(policy=SMTP_POLICY)))
+            code, said = connection.getreply()
+        except (OSError, smtplib.SMTPException) as exc:  # the content went out, its answer did not come
+            raise PossiblySent(f"发出邮件内容后连接中断（{_reason(exc)}），服务器可能已经收下") from None
+        if code != 250:
+            raise NianbaoError(f"发送失败：发信服务器拒收了邮件内容（{code} {said.decode('utf-8', 'replace')}）")
         return _refused(refused)
 
     def __enter__(self) -> SmtpOutbox:
@@ -95,6 +130,15 @@ class SmtpOutbox:
     def __exit__(self, *_: object) -> None:
         with suppress(OSError, smtplib.SMTPException):
             self.connection.quit()
+
+
+SMTP_POLICY = compat32.clone(linesep="\r\n", max_line_length=998)
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA content as RFC 5321 sends it: CRLF line ends, a dot doubled at a line's start, ended by a dot."""
+    data = re.sub(rb"(?m)^\.", b"..", re.sub(rb"(?<!\r)\n", b"\r\n", data))
+    return data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n"
 
 
 def _refused(recipients: dict[str, tuple[int, bytes]]) -> dict[str, str]:

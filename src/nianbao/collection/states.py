@@ -43,6 +43,7 @@ class Judged:
     review: Sequence[Problem] = ()  # the across-units review of its counted version
     sender_warning: str = ""
     today: date | None = None  # for 逾期未报 (None: no unit is overdue)
+    damaged: str = ""  # what became of the counted version's stored file ('' when it is as received)
 
 
 def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> UnitState:
@@ -60,7 +61,7 @@ def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> 
     if (counted.warnings or judged.review) and not counted.explained:
         warnings = [*warnings_of(counted), *judged.review]
         open_warnings = [w for w in warnings if not accepted(w, counted, facts, basis)]
-    if counted.errors or facts.rejections:
+    if counted.errors or facts.rejections or judged.damaged:
         state = HAS_ERRORS
     elif open_warnings:
         state = TO_VERIFY
@@ -80,6 +81,7 @@ def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> 
         list(facts.rejections),
         extension,
         first,
+        damaged=judged.damaged,
     )
 
 

@@ -64,7 +64,9 @@ class Standing:
             found = facts.get(unit.unit_id)
             sender = found.counted.sender if found and found.counted else ""
             warning = contacts.sender_warning(unit.unit_id, sender)
-            judged = Judged(self.workspace.deadline, review.get(unit.unit_id, ()), warning, today)
+            counted = found.counted if found else None
+            damaged = self.workspace.layout.damage(counted.stored, counted.size) if counted else ""
+            judged = Judged(self.workspace.deadline, review.get(unit.unit_id, ()), warning, today, damaged)
             states.append(judge(unit, found, judged, self.basis))
         return states
 

@@ -56,10 +56,10 @@ from nianbao.collection.record import Record, now
 from nianbao.collection.settings import RoundSettings
 from nianbao.collection.status import Standing
 from nianbao.form import DEFAULT_FORM
-from nianbao.io.files import shown
+from nianbao.io.files import sha256, shown
 from nianbao.io.roster import Unit, read_roster
 from nianbao.operations.parallel import Progress, no_progress
-from nianbao.problems import NianbaoError, Problem
+from nianbao.problems import MESSAGES, NianbaoError, Problem
 
 if TYPE_CHECKING:  # checking, mail and writing are imported where they are used: `status` needs none of them
     import sqlite3
@@ -431,8 +431,19 @@ class Workspace:
         return found
 
     def stored_path(self, version: Version) -> Path:
-        """Where a received file's bytes are kept; refused if the record points outside 收到的文件/."""
-        return self.layout.stored_path(version.stored, version.name)
+        """Where a received file's bytes are kept, verified: refused if the record points outside 收到的文件/,
+        or if the file no longer holds the bytes that were received and reviewed (never used unreviewed)."""
+        path = self.layout.stored_path(version.stored, version.name)
+        if sha256(path.read_bytes()) != version.sha256:
+            who = f"{version.unit_id} {version.unit_name}".strip() or "未识别的文件"
+            raise NianbaoError.of(
+                "STORED_UNREVIEWED",
+                unit=who,
+                version=version.version or "",
+                what=MESSAGES["STORED_CHANGED"],
+                file=version.name,
+            )
+        return path
 
     def annotate(self, file_id: int, target: Path, problems: Sequence[Problem] | None = None) -> bool:
         """Write the annotated copy of a received file (problems marked, a problem list in front) to ``target``;
@@ -505,7 +516,7 @@ class Workspace:
             return WorkspaceMerge(blockers, None)
         passed = [u for u in status.units if u.state == PASSED and u.counted]
         summary = merge(
-            [self.root / u.counted.stored for u in passed if u.counted],
+            [self.stored_path(u.counted) for u in passed if u.counted],  # the bytes reviewed, or refused
             self.roster_path,
             self.year,
             out,

@@ -595,11 +595,11 @@ class Record:
     def move_draft(self, key: str, draft: str) -> None:
         self.db.execute("UPDATE replies SET draft = ? WHERE key = ?", (draft, key))
 
-    def claim(self, key: str, mark: str) -> bool:
-        """Mark an unsent reply with ``mark`` (being sent, or sent at a time); whether it was still unsent."""
-        return bool(
-            self.db.execute("UPDATE replies SET sent_at = ? WHERE key = ? AND sent_at = ''", (mark, key)).rowcount
-        )
+    def claim(self, key: str, mark: str, was: str = "") -> bool:
+        """Mark a reply that is unsent (or ``was`` as given) with ``mark`` (being sent, or sent at a time); whether
+        it was so."""
+        query = "UPDATE replies SET sent_at = ? WHERE key = ? AND sent_at = ?"
+        return bool(self.db.execute(query, (mark, key, was)).rowcount)
 
     def unclaim(self, key: str) -> None:
         self.db.execute("UPDATE replies SET sent_at = '' WHERE key = ?", (key,))
