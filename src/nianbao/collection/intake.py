@@ -14,7 +14,7 @@ import json
 import tempfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -262,6 +262,10 @@ class Intake:
                 items[index].stored = copy.result()
             except (OSError, ValueError):
                 outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+        for index, item in enumerate(items):  # the same bytes twice in one go: as the first of them fared
+            first = fresh.get(item.digest, index)
+            if first != index and outcomes[index].outcome == KNOWN and outcomes[first].outcome == REFUSED:
+                outcomes[index] = replace(outcomes[first], path=item.path)
         sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
         return outcomes
 

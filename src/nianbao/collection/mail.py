@@ -225,12 +225,12 @@ def over_budget(raw: bytes) -> str:
     end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
     if end > MAX_HEADER_BYTES:
         return MESSAGES["MAIL_HEADER_TOO_BIG"].format(kb=end >> 10)
-    parts = len(_CONTENT_TYPE.findall(raw))
-    if parts > MAX_PARTS:
-        return MESSAGES["MAIL_TOO_MANY_PARTS"].format(parts=parts, limit=MAX_PARTS)
     depth = nesting(raw)
     if depth > MAX_NESTING:
         return MESSAGES["MAIL_TOO_DEEP"].format(depth=depth)
+    parts = len(_CONTENT_TYPE.findall(raw))
+    if parts > MAX_PARTS:
+        return MESSAGES["MAIL_TOO_MANY_PARTS"].format(parts=parts, limit=MAX_PARTS)
     return ""
 
 
