@@ -18,12 +18,13 @@ from nianbao.cli_shared import (
     EXIT_PROBLEMS,
     HINTS,
     friendly,
+    open_workspace,
     progress_bar,
     said_problem,
     say_unusable,
     workspace_option,
 )
-from nianbao.collection.workspace import HAS_ERRORS, LATE, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace, last_year
+from nianbao.collection.workspace import HAS_ERRORS, LATE, NOT_RECEIVED, PASSED, TO_VERIFY, last_year
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
@@ -328,7 +329,7 @@ def merge_command(
 def _merge_workspace(
     where: Path | None, out: Path, allow_missing: bool, force: bool, password: str, json_out: Path | None
 ) -> None:
-    workspace = Workspace.open(where)
+    workspace = open_workspace(where)
     result = workspace.merge(out, allow_missing=allow_missing, force=force, password=password)
     for state in result.blockers:
         click.secho(f"  [{state.state}] {state.unit_id} {state.unit_name}{why(state)}", fg="red")

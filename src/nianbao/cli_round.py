@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from nianbao.cli_shared import friendly, progress_bar, say_unusable, sender_options, workspace_option
+from nianbao.cli_shared import friendly, open_workspace, progress_bar, say_unusable, sender_options, workspace_option
 from nianbao.collection.settings import LONGEST, REMIND_BEFORE, REMIND_EVERY
 from nianbao.collection.settings import NAMES as SETTING_NAMES
 from nianbao.collection.workspace import (
@@ -138,7 +138,7 @@ def settings_command(
     催报：下发通知之后，从各单位自己的截止日期（延期的按延期）前 --remind-before 天起，每 --remind-every 天最多一封，
     直到该单位报来；本轮没有截止日期时，下发通知之后每 --remind-every 天最多一封。
     写 "" 清除一项（如 --contact ""；落款单位清除后是本级单位名称）。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     changes = {"office": office, "sender": sender, "contact": contact, "phone": phone}
     changed = opened.change_settings(**changes, remind_before=remind_before, remind_every=remind_every)
     for name, (before, after) in changed.items():
@@ -188,13 +188,13 @@ def receive(
     if imap or as_mail:
         from nianbao.cli_mail import receive_mail  # mail modules: only when receiving mail
 
-        receive_mail(Workspace.open(workspace), paths, imap, since, progress_bar("检查中"))
+        receive_mail(open_workspace(workspace), paths, imap, since, progress_bar("检查中"))
         return
     if not paths:
         raise click.UsageError("请写要收下的文件或目录（收邮件请加 --mail 或 --imap）")
     if since:
         raise click.UsageError("--since 只能与 --imap 一起使用")
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     results = opened.receive(paths, progress=progress_bar("检查中"), unit_id=word_unit)
     for result in results:
         line, colour = received_line(result)
@@ -227,7 +227,7 @@ def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
 
     此后收到的表格与上年核对（上年结转、现行有效件数）和比较（与上年相比变化异常的请核实）；
     已收到的各版也按上年数字重新检查。再次指定则取代以前的。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     found, notes = opened.set_previous(paths, progress_bar("重新检查中"))
     say_unusable(notes)
     click.echo(
@@ -250,7 +250,7 @@ def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
 def status(as_json: bool, out: Path | None, force: bool, brief: bool, workspace: Path | None) -> None:
     """按名单顺序列出每个单位的状态：未收到、有错误、待核实、已通过，迟交、逾期未报的标明；有问题的单位逐条列出
     问题（工作表!单元格、行列、说明）；最上面是统计。按时率按各单位首次报送的时间计算，改正和退回后重报不算迟交。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     result = opened.status()
     if out is not None:
         from nianbao.io.tables import table_bytes
@@ -310,7 +310,7 @@ def _status_lines(result: RoundStatus, brief: bool) -> Iterator[str]:
 def accept(unit: str, rule: str | None, all_warnings: bool, undo: bool, note: str, workspace: Path | None) -> None:
     """认可某单位计入版本的警告（写明理由）。错误不能认可。数字不变时，认可对以后的版本继续有效。
     加 --undo 撤销认可过的警告（全部，或 --rule 那一规则的）。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     if undo:
         if all_warnings:
             raise click.UsageError("撤销时写 --rule 规则，或都不写（撤销该单位全部的认可）；不用写 --all")
@@ -335,7 +335,7 @@ def accept(unit: str, rule: str | None, all_warnings: bool, undo: bool, note: st
 def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> None:
     """某单位收到过的每一版：时间、来源、发件人、文件名、sha256、每一个问题，计入的是哪一版，哪一版被退回（谁、为什么），
     认可过哪些警告（谁、为什么），以及给它的回复。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     if diff:
         changes = opened.diff(unit, *diff)
         for change in changes:
@@ -383,7 +383,7 @@ def history(unit: str, diff: tuple[int, int] | None, workspace: Path | None) -> 
 def use(unit: str, version: str, note: str, workspace: Path | None) -> None:
     """指定某单位计入哪一版（VERSION 写版本号；写“最新”则恢复为最新收到的一版）。"""
     number = None if version in ("最新", "latest") else _version_number(version)
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     chosen = opened.use(unit, number, note)
     state = opened.state_of(unit)
     which = f"第 {chosen.version} 版" if chosen else "最新的一版"
@@ -400,7 +400,7 @@ def reject(unit: str, note: str, undo: bool, workspace: Path | None) -> None:
     """退回某单位计入的版本，写明原因：用于规则查不出、但审核人知道不对的问题。
 
     退回后该单位为“有错误”，不能汇总，回复草稿把原因列在最前；单位报来新的一版后按新版本审核。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     if undo:
         count = opened.withdraw_rejection(unit, note)
         state = opened.state_of(unit)
@@ -425,7 +425,7 @@ def extend(unit: str, until: str | None, cancel: bool, note: str, workspace: Pat
 
     if bool(until) == cancel:
         raise click.UsageError("请写 --until 日期 或 --cancel 其中之一")
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     found = opened.extend(unit, deadline_date(until) if until else None, note)
     state = opened.state_of(found.unit_id)
     granted = f"延期至 {state.extended.isoformat()}" if state.extended else "已取消延期"
@@ -441,7 +441,7 @@ def deadline_command(day: str, note: str, workspace: Path | None) -> None:
     """修改本轮的截止日期（如 2026-01-25）：迟交、逾期未报、按时率和回复中的期限都按新日期；各单位的延期不变。"""
     from nianbao.operations.generate import deadline_date
 
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     before = opened.move_deadline(deadline_date(day), note)
     result = opened.status()
     was = before.isoformat() if before else "未定"
@@ -471,7 +471,7 @@ def dismiss(file_id: int | None, letter_id: int | None, undo: bool, note: str, w
         raise click.UsageError("请写 --file 编号 或 --letter 编号 其中之一")
     kind, ref = ("file", file_id) if file_id is not None else ("letter", letter_id)
     assert ref is not None
-    what = Workspace.open(workspace).dismiss(kind, ref, note, undo=undo)
+    what = open_workspace(workspace).dismiss(kind, ref, note, undo=undo)
     click.echo(f"已{'恢复' if undo else '搁置'}：{what}")
 
 
@@ -505,7 +505,7 @@ def reply(
     不会保存）。每份回复只发一次；名单上没有邮箱的单位列出联系电话。落款、联系人和催报的频率见 nianbao settings。"""
     from nianbao.cli_mail import reply_command  # mail modules: only when replying
 
-    reply_command(Workspace.open(workspace), units, sender, send, smtp, mark_sent)
+    reply_command(open_workspace(workspace), units, sender, send, smtp, mark_sent)
 
 
 @click.command()
@@ -513,7 +513,7 @@ def reply(
 @friendly
 def log(workspace: Path | None) -> None:
     """工作区的操作记录（最新的在前）：时间、操作人、操作和内容。"""
-    for entry in Workspace.open(workspace).log():
+    for entry in open_workspace(workspace).log():
         click.echo(f"{when(entry.at)}  {entry.user}  {describe(entry)}")
 
 
@@ -530,7 +530,7 @@ def serve_command(workspace: Path | None, port: int, host: str, password: str | 
     """以网页查看和处理工作区：总览、各单位、上传、汇总、操作记录。按 Ctrl-C 停止。"""
     from nianbao.web.server import address, make_server, serve
 
-    server = make_server(Workspace.open(workspace).root, host, port, password)
+    server = make_server(open_workspace(workspace).root, host, port, password)
     click.echo(f"网页已开启：{address(server)}（按 Ctrl-C 停止）")
     serve(server, open_browser)
     click.echo("网页已停止。")

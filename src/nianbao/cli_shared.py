@@ -3,6 +3,7 @@ the workspace option, the progress bar."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -12,6 +13,8 @@ from typing import Any
 import click
 
 from nianbao import click_zh
+from nianbao.collection.record.schema import explained
+from nianbao.collection.workspace import Workspace
 from nianbao.io.files import os_reason, shown
 from nianbao.problems import MESSAGES, Interrupted, NianbaoError, Problem, SpecError
 
@@ -71,6 +74,8 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
                 raise
+            if isinstance(exc, sqlite3.Error):  # the record: a full disk, a read-only file … in words
+                exc = explained(exc)
             if isinstance(exc, NianbaoError):
                 message = said(exc)
             elif isinstance(exc, OSError):
@@ -82,6 +87,14 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_USAGE if isinstance(exc, SpecError) else EXIT_PROBLEMS)
 
     return wrapper
+
+
+def open_workspace(where: Path | None) -> Workspace:
+    """The workspace the command works in, and what opening it did that the clerk should know."""
+    opened = Workspace.open(where)
+    for note in opened.notes:
+        click.secho(f"注意：{note}", fg="yellow", err=True)
+    return opened
 
 
 def workspace_option(func: Callable[..., Any]) -> Callable[..., Any]:

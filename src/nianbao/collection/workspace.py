@@ -122,6 +122,7 @@ class Workspace:
         self.unit_id, self.unit_name = meta["unit_id"], meta["unit_name"]
         self.roster_path = root / meta["roster"]
         self.previous_notes: list[str] = []  # what could not be used of last year's files, when they were given
+        self.notes: list[str] = []  # what opening it did that the clerk should know (a stale -wal set aside)
         self.standing = Standing(self)
 
     @cached_property
@@ -228,7 +229,10 @@ class Workspace:
         start = Path(where) if where is not None else Path.cwd()
         for folder in [start, *start.resolve().parents] if where is None else [start]:
             if (folder / DATABASE).is_file():
-                return cls(folder, Record.open(folder / DATABASE), user)
+                notes: list[str] = []
+                opened = cls(folder, Record.open(folder / DATABASE, notes), user)
+                opened.notes = notes
+                return opened
         raise NianbaoError.of("NOT_A_WORKSPACE", folder=shown(start), record=DATABASE)
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ import getpass
 import hmac
 import io
 import secrets
+import sqlite3
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
 
 from nianbao.collection.mail import RawMail
+from nianbao.collection.record.schema import explained
 from nianbao.collection.reply import draft_replies, letter_problems, replies_of
 from nianbao.collection.workspace import (
     HAS_ERRORS,
@@ -130,6 +132,8 @@ def _guard() -> View | None:
 def _workspace() -> Workspace:
     if "workspace" not in g:
         g.workspace = Workspace.open(_settings().root, user=session.get("user"))
+        for note in g.workspace.notes:
+            flash(note, "error")
     return g.workspace
 
 
@@ -165,6 +169,8 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 
 def _internal_error(error: Exception) -> tuple[str, int]:
+    if isinstance(error, sqlite3.Error):  # the record: a full disk, a read-only file … in words
+        error = explained(error)
     if isinstance(error, NianbaoError):
         return render_template("error.html", message=_said(error)), 400
     traceback.print_exc(file=sys.stderr)  # for the technician, in the window the server runs in

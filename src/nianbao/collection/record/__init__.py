@@ -96,10 +96,11 @@ class Record:
         return cls(schema.create(path))
 
     @classmethod
-    def open(cls, path: Path) -> Record:
-        return cls(schema.open_existing(path))
+    def open(cls, path: Path, notes: list[str] | None = None) -> Record:
+        return cls(schema.open_existing(path, notes))
 
     def close(self) -> None:
+        schema.checkpoint(self.db)
         self.db.close()
 
     def read_only(self) -> None:

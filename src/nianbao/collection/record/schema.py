@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 
 from nianbao.io.files import shown
@@ -19,6 +20,7 @@ from nianbao.problems import MESSAGES, NianbaoError
 DATABASE = "nianbao.sqlite"
 APPLICATION_ID = 0x4E42_4E4A  # "NBNJ": marks the file as a nianbao workspace, not any SQLite database
 BUSY_TIMEOUT_MS = 60_000
+STALE_SECONDS = 5  # a -wal older than the record by this much, with no program holding it, is another copy's
 
 # Each migration takes the database from version i to i + 1 (PRAGMA user_version). Never edit a released
 # one: add the next.
@@ -179,19 +181,25 @@ def create(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def open_existing(path: Path) -> sqlite3.Connection:
-    """The record at ``path``, migrated to this version of nianbao; a clear error for anything else."""
+def open_existing(path: Path, notes: list[str] | None = None) -> sqlite3.Connection:
+    """The record at ``path``, migrated to this version of nianbao; a clear error for anything else. What was
+    done on the way (a stale ``-wal`` set aside) is said in ``notes``."""
     if not path.is_file():
         raise NianbaoError(f"找不到工作区记录 {path}")
+    aside = set_aside_stale_wal(path)
+    if aside is not None and notes is not None:
+        notes.append(MESSAGES["STALE_WAL"].format(wal=shown(aside)))
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     try:
         _set_up(connection)
         (application_id,) = connection.execute("PRAGMA application_id").fetchone()
         (version,) = connection.execute("PRAGMA user_version").fetchone()
-    except sqlite3.DatabaseError:
+    except sqlite3.DatabaseError as exc:
         connection.close()
         if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # a CD, a read-only share or copy
             raise NianbaoError(MESSAGES["WORKSPACE_READ_ONLY"].format(folder=shown(path.parent))) from None
+        if any(word in str(exc).lower() for word in ("full", "locked", "busy")):
+            raise explained(exc, path) from None
         raise NianbaoError(f"{path} 已损坏或不是 SQLite 数据库，无法作为工作区记录打开") from None
     if application_id != APPLICATION_ID:
         connection.close()
@@ -201,6 +209,47 @@ def open_existing(path: Path) -> sqlite3.Connection:
         raise NianbaoError(f"工作区记录 {path} 由更新版本的 nianbao 创建（格式 {version}），请升级 nianbao 后再打开")
     migrate(connection)
     return connection
+
+
+def set_aside_stale_wal(path: Path) -> Path | None:
+    """A ``-wal`` file beside the record that no program has open (no ``-shm``: SQLite makes one for every open
+    connection) and older than the record itself: left from another copy of the folder (copied while the page
+    was running, then a newer record copied over it). SQLite would replay it into the newer record and damage it
+    for good; it is moved aside instead (kept, never deleted). Returns where it went."""
+    wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+    try:
+        if shm.exists() or wal.stat().st_mtime >= path.stat().st_mtime - STALE_SECONDS:
+            return None
+        aside = wal.with_name(f"{wal.name}.搁置-{datetime.now():%Y%m%d-%H%M%S}")
+        wal.replace(aside)
+    except OSError:
+        return None
+    return aside
+
+
+def checkpoint(connection: sqlite3.Connection) -> None:
+    """Fold the ``-wal`` into the record and empty it (when nobody else is reading or writing), so that a
+    folder copied afterwards is the whole record."""
+    with suppress(sqlite3.Error):
+        if not connection.in_transaction:
+            connection.execute("PRAGMA busy_timeout = 0")  # never waits for another program: next time, then
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def explained(exc: sqlite3.Error, path: Path | None = None) -> NianbaoError:
+    """An error of SQLite's as a clerk can act on it: a full disk, a read-only file, another program writing,
+    or (only when SQLite says so) a damaged record."""
+    text = str(exc).lower()
+    where = shown(path) if path is not None else DATABASE
+    if "full" in text:
+        return NianbaoError.of("RECORD_DISK_FULL", path=where)
+    if "readonly" in text or "read-only" in text:
+        return NianbaoError.of("RECORD_READ_ONLY", path=where)
+    if "locked" in text or "busy" in text:
+        return NianbaoError.of("RECORD_BUSY", path=where)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return NianbaoError.of("RECORD_DAMAGED", path=where)
+    return NianbaoError.of("RECORD_FAILED", path=where, detail=str(exc))
 
 
 def migrate(connection: sqlite3.Connection, migrations: list[str] | None = None) -> None:
@@ -231,9 +280,9 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 connection.execute("ROLLBACK")
             raise
     except sqlite3.OperationalError as exc:
-        if "readonly" not in str(exc):
-            raise
         (_, _, path) = connection.execute("PRAGMA database_list").fetchone()
+        if "readonly" not in str(exc):
+            raise explained(exc, Path(path)) from None
         raise RecordReadOnly(MESSAGES["RECORD_READ_ONLY"].format(path=shown(Path(path)))) from None
 
 
