@@ -25,10 +25,12 @@ AWKWARD = [
     ("CON", "CON"),
     ("210922103", "县教育局.."),
     ("210922104", "<县>|司法局?*"),
-    ("210922105", "彰武\n镇"),
     ("210922106", "彰武镇"),  # the same name as another unit
-    ("A/B", "彰武镇"),
+    ("a-B_7", "彰武镇"),
 ]
+# Refused (issue #21): a line break or a direction mark in a name misleads every listing; a code with a slash or
+# dots makes odd file names and dead links.
+REFUSED = [("210922105", "彰武\n镇"), ("210922107", "彰武\u202e镇"), ("A/B", "彰武镇"), ("../../etc", "某镇")]
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
@@ -40,6 +42,14 @@ def run(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def roster(tmp_path: Path) -> Path:
     return write_roster(tmp_path / "roster.csv", AWKWARD, encoding="utf-8-sig")
+
+
+def test_names_with_hidden_characters_and_codes_with_odd_ones_are_refused_with_the_row(tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "roster.csv", [AWKWARD[0], *REFUSED], encoding="utf-8-sig")
+    code, output = run("generate", "--roster", str(roster), "--year", "2025", "--out", str(tmp_path / "out"))
+    assert code != 0 and not (tmp_path / "out").exists(), output
+    assert "<U+000A>" in output and "<U+202E>" in output and "“A/B”" in output and "“../../etc”" in output
+    assert output.count("第 ") >= 4  # each refused row named
 
 
 def test_one_workbook_per_unit_with_safe_readable_names(tmp_path: Path, roster: Path) -> None:

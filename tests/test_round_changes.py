@@ -128,3 +128,22 @@ def test_status_and_history_say_every_problem_in_words(workspace: Workspace) -> 
     workspace.accept("210922101", "本镇确有 1 件规章备案", rule="P1")
     accepted = run("history", "210922101", "-w", workspace.root).output
     assert "认可：P1" in accepted and "本镇确有 1 件规章备案" in accepted and "⚠ 表二" in accepted
+
+
+def test_a_return_sent_from_another_unit_s_address_waits_for_the_clerk(
+    workspace: Workspace,  # noqa: F811
+    form: Form,
+) -> None:
+    unit = UNITS[3]  # 冯家镇; its workbook comes from 彰武镇's address
+    blank = next((workspace.root / "空白表格").glob(f"*{unit.unit_id}*"))
+    filled = edited(blank.read_bytes(), lambda wb: put(wb, form, {"T2.R01.C1": 0}))
+    sent = message(ADDRESSES["210922100"], "统计表", [(blank.name, filled)], when=datetime(2026, 1, 16, tzinfo=CHINA))
+    list(workspace.receive_mail([RawMail("other.eml", sent.as_bytes())]))
+    state = workspace.state_of(unit.unit_id)
+    (flag,) = [w for w in state.open_warnings if w.code == "SENDER_OTHER_UNIT"]
+    assert "210922100 彰武镇" in flag.message and "210922103 冯家镇" in flag.message
+    accepted = run(
+        "accept", unit.unit_id, "--rule", "SENDER_OTHER_UNIT", "--note", "电话核实：代发", "-w", workspace.root
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert not [w for w in workspace.state_of(unit.unit_id).open_warnings if w.code == "SENDER_OTHER_UNIT"]

@@ -124,6 +124,7 @@ MESSAGES = {
     "RECORD_BUSY": "另一个程序正在写入工作区记录 {path}，请稍后再试",
     "RECORD_DAMAGED": "工作区记录 {path} 已损坏（SQLite 报告数据库格式错误）；请不要删除它，用最近的备份或复制的工作区目录替换，并联系技术人员",
     "RECORD_FAILED": "工作区记录 {path} 读写失败（{detail}）",
+    "SENDER_OTHER_UNIT": "发件人 {sender} 是名单上 {others} 的邮箱，发来的却是 {unit} 的表格；请核实确为该单位报送后认可",
     "NOT_A_WORKSPACE": "{folder} 不是工作区（找不到 {record}）",
     "NOTE_REQUIRED": "{action}必须写明{what}",
     "NO_SUCH_UNIT": "名单上没有单位“{unit}”（可以写单位编码或完整的单位名称）",

@@ -30,7 +30,7 @@ from nianbao.problems import ERROR, Problem, SpecError
 
 PROBLEMS, REQUEST, REMINDER = "problems", "request", "reminder"
 KIND_NAMES = {PROBLEMS: "审核意见", REQUEST: "下发通知", REMINDER: "催报"}
-FOR_THE_CLERK = {"WORD_SOURCE"}  # warnings the clerk checks, not the unit: never listed in a reply
+FOR_THE_CLERK = {"WORD_SOURCE", "SENDER_OTHER_UNIT"}  # warnings the clerk checks, not the unit: never listed in a reply
 EML = compat32.clone(linesep="\r\n", max_line_length=998)  # the classic writer: Chinese names folded well
 WORDS = "回复邮件的文字"
 _FACTS = ("单位名称", "单位编码", "年度", "截止日期", "回复期限", "汇总单位", "落款单位", "联系人", "联系电话", "日期")

@@ -71,6 +71,15 @@ class Contacts:
                 found[unit.unit_id] = Contact(addresses, person, phone)
         return found
 
+    @cached_property
+    def owners(self) -> dict[str, set[str]]:
+        """The units whose roster addresses include each address."""
+        found: dict[str, set[str]] = {}
+        for unit_id, addresses in self.addresses.items():
+            for address in addresses:
+                found.setdefault(address, set()).add(unit_id)
+        return found
+
     def address_problems(self) -> list[str]:
         """What in the roster's mail column is no address (and so is not used), a sentence each."""
         problems = []

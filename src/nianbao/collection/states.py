@@ -44,6 +44,7 @@ class Judged:
     sender_warning: str = ""
     today: date | None = None  # for 逾期未报 (None: no unit is overdue)
     damaged: str = ""  # what became of the counted version's stored file ('' when it is as received)
+    flags: Sequence[Problem] = ()  # warnings no 情况说明 settles, only the clerk (a sender that is another unit's)
 
 
 def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> UnitState:
@@ -61,6 +62,7 @@ def judge(unit: Unit, facts: UnitFacts | None, judged: Judged, basis: Basis) -> 
     if (counted.warnings or judged.review) and not counted.explained:
         warnings = [*warnings_of(counted), *judged.review]
         open_warnings = [w for w in warnings if not accepted(w, counted, facts, basis)]
+    open_warnings += [w for w in judged.flags if not accepted(w, counted, facts, basis)]
     if counted.errors or facts.rejections or judged.damaged:
         state = HAS_ERRORS
     elif open_warnings:

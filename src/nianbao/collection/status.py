@@ -15,7 +15,9 @@ from nianbao.collection.model import Letter, RoundStatus, UnitState, Version
 from nianbao.collection.states import Judged, basis, judge
 from nianbao.form import form_file
 from nianbao.io.roster import Unit
-from nianbao.problems import Problem
+from nianbao.problems import MESSAGES, WARNING, Problem
+
+SENDER_OTHER_UNIT = "SENDER_OTHER_UNIT"
 
 if TYPE_CHECKING:
     from nianbao.collection.workspace import Workspace
@@ -66,9 +68,22 @@ class Standing:
             warning = contacts.sender_warning(unit.unit_id, sender)
             counted = found.counted if found else None
             damaged = self.workspace.layout.damage(counted.stored, counted.size) if counted else ""
-            judged = Judged(self.workspace.deadline, review.get(unit.unit_id, ()), warning, today, damaged)
+            flags = self._sender_flags(unit, sender)
+            judged = Judged(self.workspace.deadline, review.get(unit.unit_id, ()), warning, today, damaged, flags)
             states.append(judge(unit, found, judged, self.basis))
         return states
+
+    def _sender_flags(self, unit: Unit, sender: str) -> tuple[Problem, ...]:
+        """A warning when the counted version came from another roster unit's address."""
+        owners = self.workspace.contacts.owners.get(sender.lower(), set()) if sender else set()
+        if not owners or unit.unit_id in owners:
+            return ()
+        names = {u.unit_id: u.unit_name for u in self.workspace.units}
+        others = "、".join(f"{o} {names.get(o, '')}".strip() for o in sorted(owners))
+        said = MESSAGES["SENDER_OTHER_UNIT"].format(
+            sender=sender, others=others, unit=f"{unit.unit_id} {unit.unit_name}"
+        )
+        return (Problem(WARNING, SENDER_OTHER_UNIT, said, params={"value": sender}),)
 
     # -- acceptances -------------------------------------------------------------------------------------
 
@@ -82,7 +97,7 @@ class Standing:
 
     def basis(self, warning: Problem, version: Version) -> str:
         """What an acceptance of ``warning`` on ``version`` relies on (collection/states.py)."""
-        if warning.code in self._across:
+        if warning.code in self._across or warning.code == SENDER_OTHER_UNIT:  # holds while the figure, the sender
             return basis(warning, {}, (), across=True)
         form = self.workspace.form
         codes: list[str] = []

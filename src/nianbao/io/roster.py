@@ -123,7 +123,12 @@ def _units(source: str, rows: list[tuple[int, list[str]]]) -> list[Unit]:
             problems.append(f"第 {line} 行：单位名称为空")
         wrong = _wrong_id(unit_id)
         if wrong:
-            problems.append(f"第 {line} 行：单位编码“{unit_id.removeprefix(_NOT_AN_ID)}”{wrong}")
+            problems.append(f"第 {line} 行：单位编码“{marked(unit_id.removeprefix(_NOT_AN_ID))}”{wrong}")
+        if _hidden(unit_name):
+            problems.append(
+                f"第 {line} 行：单位名称“{marked(unit_name)}”中有控制字符或改变文字方向的字符（以 <U+…> 标出），"
+                "请删除后重新输入"
+            )
         same = _same_code(unit_id)  # ２１０９２２１００ and 210922100 are one code typed twice
         if unit_id and same in first_line:
             problems.append(f"第 {line} 行：单位编码 {unit_id} 与第 {first_line[same]} 行重复")
@@ -152,14 +157,31 @@ _NOT_AN_ID = "\x00"
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE][+-]?\d+$")
 
 
+# Characters that change how a line reads without being seen: controls, and the marks that reverse its direction.
+_BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
+_CODE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _hidden(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" or ch in _BIDI for ch in text)
+
+
+def marked(text: str) -> str:
+    """Text with its hidden characters shown as <U+…>, so that a message about it can be read."""
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) == "Cc" or ch in _BIDI else ch for ch in text)
+
+
 def _wrong_id(unit_id: str) -> str:
-    """What is wrong with a unit code that Excel has changed, or '' if nothing."""
+    """What is wrong with a unit code that Excel has changed, or that no file name or address can carry, or ''
+    if nothing."""
     if unit_id.startswith(_NOT_AN_ID):
         return "被 Excel 当成了日期或逻辑值；请把这一列设为“文本”格式后重新输入编码"
     if _SCIENTIFIC.match(unit_id):
         return "被 Excel 改成了科学计数法，原来的编码已丢失；请把这一列设为“文本”格式后重新输入编码"
     if re.fullmatch(r"\d+\.\d+", unit_id):
         return "带小数，不像单位编码；请核对"
+    if unit_id and not _CODE.fullmatch(_same_code(unit_id)):
+        return "中有字母、数字、- 和 _ 以外的字符，不能作为单位编码（文件名、网页地址都要用到它）；请核对"
     return ""
 
 
