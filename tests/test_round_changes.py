@@ -131,7 +131,7 @@ def test_status_and_history_say_every_problem_in_words(workspace: Workspace) -> 
 
 
 def test_a_return_sent_from_another_unit_s_address_waits_for_the_clerk(
-    workspace: Workspace,  # noqa: F811
+    workspace: Workspace,
     form: Form,
 ) -> None:
     unit = UNITS[3]  # 冯家镇; its workbook comes from 彰武镇's address
