@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from nianbao.collection.workspace import Workspace
 from nianbao.form.spec import Form
-from nianbao.problems import NianbaoError
+from nianbao.problems import NianbaoError, RosterError
 from nianbao.web.app import Settings, create_app
 from nianbao.web.server import PASSWORD_NEEDED, make_server
 from nianbao.web.uploads import MAIL_NOTE, unpack
@@ -136,8 +136,13 @@ def test_a_unit_name_is_shown_as_text(tmp_path: Path) -> None:
         assert HOSTILE not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text, page
 
 
-def test_a_unit_code_with_a_slash_or_quotes_has_its_page_and_forms(tmp_path: Path) -> None:
-    codes = ["A/1", "x\"y'z", "..", "%2F", "a?b#c", "甲/", "B//2"]
+def test_a_unit_code_with_a_slash_or_quotes_is_refused_and_odd_ones_have_their_page_and_forms(tmp_path: Path) -> None:
+    refused = ["A/1", "x\"y'z", "..", "%2F", "a?b#c", "甲/", "B//2"]
+    roster = write_roster(tmp_path / "坏名单.csv", [(code, f"单位{i}") for i, code in enumerate(refused)])
+    with pytest.raises(RosterError) as wrong:
+        Workspace.create(tmp_path / "bad", roster, 2025)
+    assert len(wrong.value.problems) == len(refused) and not (tmp_path / "bad").exists()
+    codes = ["A-1", "_x_", "-", "B--2", "0"]
     roster = write_roster(tmp_path / "名单.csv", [(code, f"单位{i}") for i, code in enumerate(codes)])
     workspace, _ = Workspace.create(tmp_path / "ws", roster, 2025)
     client = _client(create_app(Settings(workspace.root)))

@@ -306,7 +306,7 @@ def keep(connection: sqlite3.Connection, name: str, key: str, value: str) -> Non
     try:
         with transaction(connection):
             connection.execute("INSERT OR REPLACE INTO cache (name, key, value) VALUES (?, ?, ?)", (name, key, value))
-    except (sqlite3.OperationalError, RecordReadOnly):
+    except (sqlite3.OperationalError, NianbaoError):  # busy, read-only, full: worked out again next time
         pass
     finally:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
