@@ -123,7 +123,9 @@ def remove_user(ws: Workspace, name: str) -> int:
 
 
 def users(ws: Workspace) -> list[Account]:
-    return ws.record.accounts()
+    """The colleagues, the first added first, each with the number of their sessions open now."""
+    moment = int(time.time())
+    return ws.record.accounts(moment - IDLE_SECONDS, moment - LONGEST_SECONDS)
 
 
 def has_users(ws: Workspace) -> bool:

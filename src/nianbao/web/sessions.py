@@ -17,8 +17,9 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SessionInterface
 
+from nianbao.collection.accounts import IDLE_SECONDS
+
 MOST_SESSIONS = 5000  # kept in memory at most: the ones longest unused go first
-IDLE_SECONDS = 12 * 3600
 TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 

@@ -55,11 +55,15 @@ class AccountRecords:
     def has_users(self) -> bool:
         return self.db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
-    def accounts(self) -> list[Account]:
+    def accounts(self, seen_after: int = 0, created_after: int = 0) -> list[Account]:
+        """The colleagues, the first added first, each with their sessions open (seen and made after the times
+        given)."""
         rows = self.db.execute(
             """SELECT u.name, u.created_at, u.changed_at,
-               (SELECT COUNT(*) FROM sessions s WHERE s.user = u.name AND s.named = 1) AS sessions
-               FROM users u ORDER BY u.created_at, u.name"""
+               (SELECT COUNT(*) FROM sessions s WHERE s.user = u.name AND s.named = 1
+                AND s.seen_at >= ? AND s.created_at >= ?) AS sessions
+               FROM users u ORDER BY u.created_at, u.name""",
+            (seen_after, created_after),
         )
         return [Account(r["name"], r["created_at"], r["changed_at"], r["sessions"]) for r in rows]
 
