@@ -528,6 +528,10 @@ def login() -> View:
     wait = throttle.begin(keys)
     if wait:
         return _locked_out(wait)
+    if not throttle.checking.acquire(blocking=False):  # guesses from many addresses: no thread waits for a turn
+        throttle.end(keys, None)
+        busy = "正在核对其他登录，请过几秒再点“登录”"
+        return render_template("login.html", refused=busy), 503, {"Retry-After": "2"}
     user, succeeded = None, None
     try:
         user = _checked(access, name, request.form.get("password", ""))
@@ -536,6 +540,7 @@ def login() -> View:
         flash(_said(exc), "error")
         return render_template("login.html")
     finally:
+        throttle.checking.release()
         locked = throttle.end(keys, succeeded)
     workspace = _workspace()
     if user is None:

@@ -6,10 +6,14 @@ an hour without a failure, and a login that succeeds forgets the failures of its
 attempt is answered at once: nothing sleeps, so no request thread of the server waits on a guesser.
 
 An attempt is counted when it begins, before its password is checked (it is taken back if it succeeds): a burst of
-simultaneous guesses cannot all pass the count before the first of them fails."""
+simultaneous guesses cannot all pass the count before the first of them fails. Checking a colleague's password
+takes some 50 ms of a processor (scrypt, on purpose); guesses from many addresses at once are checked on at most
+half of the computer's processors (`checking`), the others keep serving pages: an attempt that finds them all busy
+is not checked, and asked to try again in a moment."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +25,7 @@ FIRST_LOCK = 60
 LONGEST_LOCK = 15 * 60
 FORGET = 60 * 60
 MOST_KEYS = 10_000  # addresses and names remembered at most (the oldest quiet ones are forgotten first)
+CHECKING = max(1, (os.cpu_count() or 2) // 2)  # passwords checked at the same time at most
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Throttle:
         self._clock = clock
         self._lock = threading.Lock()
         self._counts: dict[str, _Count] = {}
+        self.checking = threading.BoundedSemaphore(CHECKING)  # taken without waiting (acquire(blocking=False))
 
     def begin(self, keys: Sequence[str]) -> float:
         """0 when an attempt of these keys may be checked now (it is counted), else the seconds to wait."""
