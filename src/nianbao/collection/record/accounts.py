@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from nianbao.collection.record import schema
+from nianbao.problems import NianbaoError
 
 # What the log says about logins and colleagues: recorded, but no change of the round (the pages showing the
 # record do not reload for them, see Record.revision).
@@ -134,7 +135,7 @@ class AccountRecords:
         try:
             with schema.transaction(self.db):
                 self.db.execute("UPDATE sessions SET seen_at = ? WHERE token = ?", (at, digest))
-        except (sqlite3.OperationalError, schema.RecordReadOnly):
+        except (sqlite3.OperationalError, NianbaoError):  # busy, read-only, full: noted on a later request
             pass
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {schema.BUSY_TIMEOUT_MS}")
