@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from nianbao.cli_shared import friendly, workspace_option
+from nianbao.cli_shared import friendly, open_workspace, workspace_option
 from nianbao.collection import accounts
-from nianbao.collection.workspace import Workspace
 from nianbao.phrases import when
 from nianbao.problems import MESSAGES, NianbaoError
 
@@ -35,7 +34,7 @@ def add(name: str, workspace: Path | None) -> None:
 
     NAME 是登录时填写的姓名，也是操作记录中的名字。密码至少 8 个字符，在终端输入两次（不显示），
     或取自环境变量 NIANBAO_WEB_PASSWORD；只保存其 scrypt 散列，不保存密码本身。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     name = accounts.check_name(name)
     if any(a.name == name for a in accounts.users(opened)):  # said before the password is asked for
         raise NianbaoError.of("USER_EXISTS", name=name)
@@ -48,7 +47,7 @@ def add(name: str, workspace: Path | None) -> None:
 @friendly
 def list_users(workspace: Path | None) -> None:
     """列出可以登录网页的同事：姓名、添加时间、最近一次设置密码的时间、目前登录着的会话数。"""
-    found = accounts.users(Workspace.open(workspace))
+    found = accounts.users(open_workspace(workspace))
     if not found:
         click.echo("还没有同事账户：网页在本机不用登录；在局域网上开放须用共用密码，或先用 nianbao user add 添加同事。")
         return
@@ -65,7 +64,7 @@ def list_users(workspace: Path | None) -> None:
 @friendly
 def remove(name: str, workspace: Path | None) -> None:
     """删除同事 NAME：不能再登录，已登录的网页立即失效。操作记录中的名字保留。"""
-    ended = accounts.remove_user(Workspace.open(workspace), name)
+    ended = accounts.remove_user(open_workspace(workspace), name)
     click.echo(f"已删除同事：{name.strip()}" + (f"；已退出其 {ended} 处登录" if ended else ""))
 
 
@@ -77,7 +76,7 @@ def password(name: str, workspace: Path | None) -> None:
     """为同事 NAME 设置新密码。
 
     密码在终端输入两次（不显示），或取自环境变量 NIANBAO_WEB_PASSWORD；其已登录的网页立即失效，须用新密码重新登录。"""
-    opened = Workspace.open(workspace)
+    opened = open_workspace(workspace)
     name = accounts.check_name(name)
     known = [a.name for a in accounts.users(opened)]
     if name not in known:  # said before the password is asked for

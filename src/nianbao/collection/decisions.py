@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from nianbao.collection.model import Acceptance, UnitState, Version, cell_of, warnings_of
+from nianbao.collection.model import Acceptance, UnitState, Version, cell_of
 from nianbao.collection.record import now
 from nianbao.io.roster import Unit
 from nianbao.io.values import says_nothing
 from nianbao.problems import ERROR, NianbaoError, Problem
 
 if TYPE_CHECKING:
+    from nianbao.collection.record import Record
     from nianbao.collection.workspace import Workspace
 
 
@@ -51,7 +52,7 @@ def accept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> list
         chosen = [w for w in state.open_warnings if rule is None or w.code == rule]
         if not chosen and rule is None and (state.counted.errors or state.rejections):
             raise NianbaoError.of("ONLY_ERRORS", unit=_who(state))
-        if not chosen and _all_accepted(state, rule):
+        if not chosen and _all_accepted(record, state, rule):
             return []
         if not chosen:
             raise NianbaoError.of("NOTHING_TO_ACCEPT", unit=_who(state), what=f"“{rule}”的" if rule else "")
@@ -72,13 +73,10 @@ def accept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> list
     return chosen
 
 
-def _all_accepted(state: UnitState, rule: str | None) -> bool:
-    """Whether the counted version has warnings (of ``rule``) and the clerk accepted every one of them already
-    (none is open, and the workbook does not explain them: acceptances are what closed them)."""
-    if state.counted is None or state.counted.explained:
-        return False
-    asked = [w for w in (*warnings_of(state.counted), *state.review) if rule is None or w.code == rule]
-    return bool(asked) and not any(w in state.open_warnings for w in asked)
+def _all_accepted(record: Record, state: UnitState, rule: str | None) -> bool:
+    """Whether what was asked for, none of it open, is so because the clerk accepted it already (the same
+    acceptance posted twice, or by two colleagues at once)."""
+    return any(rule is None or a.code == rule for a in record.acceptances(state.unit_id))
 
 
 def unaccept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> int:
