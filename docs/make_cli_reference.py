@@ -5,13 +5,26 @@ python docs/make_cli_reference.py
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from nianbao.cli import main
 
 TARGET = Path(__file__).resolve().parent / "cli.md"
+
+
+def _commands(group: click.Group, words: list[str]) -> Iterator[list[str]]:
+    """The words of each command: the group's own, then each command's (a group's in turn), by name."""
+    yield words
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        if isinstance(command, click.Group):
+            yield from _commands(command, [*words, name])
+        else:
+            yield [*words, name]
 
 
 def reference() -> str:
@@ -22,11 +35,9 @@ def reference() -> str:
         "本文件由 `python docs/make_cli_reference.py` 根据各命令的 `--help` 生成，请勿手改。",
         "",
     ]
-    commands = ["", *sorted(main.commands)]
-    for name in commands:
-        args = [name, "--help"] if name else ["--help"]
-        text = runner.invoke(main, args, prog_name="nianbao", terminal_width=100).output.rstrip()
-        parts += [f"## nianbao {name}".rstrip(), "", "```text", text, "```", ""]
+    for words in _commands(main, []):
+        text = runner.invoke(main, [*words, "--help"], prog_name="nianbao", terminal_width=100).output.rstrip()
+        parts += [f"## nianbao {' '.join(words)}".rstrip(), "", "```text", text, "```", ""]
     return "\n".join(parts)
 
 

@@ -101,7 +101,7 @@ def test_off_this_computer_a_password_is_required(round_root: Path, form: Form) 
         make_server(round_root, "0.0.0.0", 0, None)
     assert str(refused.value) == PASSWORD_NEEDED
     done = run("serve", "-w", round_root, "--host", "0.0.0.0", "--port", "0")
-    assert done.exit_code == 1 and "必须设置密码" in done.output
+    assert done.exit_code == 1 and "必须设置登录" in done.output and "nianbao user add" in done.output
     client = _client(create_app(Settings(round_root, password="秘密123", local=False)))
     assert client.get("/").status_code == 302 and client.get("/version").status_code == 302
     token = csrf(client, "/login")

@@ -241,3 +241,35 @@ def test_a_round_in_the_browser(browser: object, tmp_path: Path, form: Form) -> 
         assert by_cli.summary is not None and by_cli.summary.written is not None
         assert check_file(summary, CheckOptions()).figures == check_file(by_cli.summary.written, CheckOptions()).figures
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def test_a_colleague_logs_in_and_out_in_the_browser(
+    browser: object, tmp_path: Path, form: Form, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #21: the named login in a real browser; the page's script still runs under the Content-Security-Policy
+    (the board refreshes itself); after 退出 the pages ask for the login again."""
+    from click.testing import CliRunner
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    from nianbao.cli import main
+
+    driver: WebDriver = browser  # type: ignore[assignment]
+    workspace = make_round(tmp_path / "round", form)
+    monkeypatch.setenv("NIANBAO_WEB_PASSWORD", "张三的密码123")
+    assert CliRunner().invoke(main, ["user", "add", "张三", "-w", str(workspace.root)]).exit_code == 0
+    with serving(workspace.root) as url:
+        driver.get(url)
+        assert "登录" in driver.title
+        driver.find_element(By.NAME, "name").send_keys("张三")
+        driver.find_element(By.NAME, "password").send_keys("张三的密码123")
+        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        wait_for(lambda: "张三（网页）" in driver.find_element(By.CSS_SELECTOR, ".who").text)
+        Workspace.open(workspace.root).receive([sample(LEFT_OUT)])
+        wait_for(lambda: "已收 24/24" in driver.find_element(By.ID, "counts").text, 15)  # the script ran
+        driver.find_element(By.CSS_SELECTOR, ".who button").click()
+        wait_for(lambda: driver.find_elements(By.NAME, "password"))
+        driver.get(url + "log")
+        assert driver.find_elements(By.NAME, "password")
+        assert "张三" not in driver.find_element(By.TAG_NAME, "header").text
+    shutil.rmtree(tmp_path / "profile", ignore_errors=True)

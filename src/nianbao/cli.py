@@ -24,6 +24,7 @@ from nianbao.cli_shared import (
     say_unusable,
     workspace_option,
 )
+from nianbao.cli_users import COMMANDS as USER_COMMANDS
 from nianbao.collection.workspace import HAS_ERRORS, LATE, NOT_RECEIVED, PASSED, TO_VERIFY, last_year
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
@@ -453,7 +454,7 @@ def demo(out: Path) -> None:
 # -- the collection workspace ---------------------------------------------------------------------------
 
 
-for _command in ROUND_COMMANDS:  # the collection round's commands (cli_round.py)
+for _command in [*ROUND_COMMANDS, *USER_COMMANDS]:  # the collection round's commands (cli_round.py, cli_users.py)
     main.add_command(_command)
 
 if __name__ == "__main__":

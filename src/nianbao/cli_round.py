@@ -520,18 +520,32 @@ def log(workspace: Path | None) -> None:
 @click.command("serve")
 @workspace_option
 @click.option("--port", default=8765, show_default=True, type=int, help="端口。")
-@click.option("--host", default="127.0.0.1", show_default=True, help="地址；不写则只有本机能打开，写别的地址须设密码。")
 @click.option(
-    "--password", envvar="NIANBAO_WEB_PASSWORD", default=None, help="登录密码（也可用环境变量 NIANBAO_WEB_PASSWORD）。"
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="地址；不写则只有本机能打开；写别的地址（如 0.0.0.0）须先用 nianbao user add 添加同事，或设共用密码。",
+)
+@click.option(
+    "--password",
+    envvar="NIANBAO_WEB_PASSWORD",
+    default=None,
+    help="共用的登录密码，工作区没有同事账户时使用（也可用环境变量 NIANBAO_WEB_PASSWORD）。",
 )
 @click.option("--open", "open_browser", is_flag=True, help="启动后在默认浏览器中打开。")
 @friendly
 def serve_command(workspace: Path | None, port: int, host: str, password: str | None, open_browser: bool) -> None:
-    """以网页查看和处理工作区：总览、各单位、上传、汇总、操作记录。按 Ctrl-C 停止。"""
-    from nianbao.web.server import address, make_server, serve
+    """以网页查看和处理工作区：总览、各单位、上传、汇总、操作记录。按 Ctrl-C 停止。
 
-    server = make_server(open_workspace(workspace).root, host, port, password)
+    工作区有同事账户（nianbao user add）时，每位同事用自己的姓名和密码登录；否则局域网上用共用密码登录。"""
+    from nianbao.web.server import address, login_of, make_server, serve
+
+    root = open_workspace(workspace).root
+    server = make_server(root, host, port, password)
     click.echo(f"网页已开启：{address(server)}（按 Ctrl-C 停止）")
+    login = login_of(root, password)
+    if login:
+        click.echo(login)
     serve(server, open_browser)
     click.echo("网页已停止。")
 

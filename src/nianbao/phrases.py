@@ -158,6 +158,22 @@ def _note(text: str) -> str:
     return " ".join(text.split())  # the clerk's words on the entry's one line
 
 
+def _session(words: str) -> Callable[[dict[str, Any]], str]:
+    """A login or logout on the page (collection/accounts.py)."""
+    return lambda d: f"{words}{'（共用密码）' if d.get('shared') else ''}：来自 {d['address']}"
+
+
+def _login_failed(d: dict[str, Any]) -> str:
+    locked = int(d.get("locked_seconds") or 0)
+    stopped = f"；失败次数太多，暂停登录 {max(1, round(locked / 60))} 分钟" if locked else ""
+    return f"登录失败：来自 {d['address']}，姓名“{d['name']}”{stopped}"
+
+
+def _colleague(words: str) -> Callable[[dict[str, Any]], str]:
+    """A colleague who logs in to the page added, given a new password, removed."""
+    return lambda d: f"{words}：{d['name']}" + (f"（已退出其 {d['ended']} 处登录）" if d.get("ended") else "")
+
+
 # Each action of the log in words, from what was logged with it.
 _SAID: dict[str, Callable[[dict[str, Any]], str]] = {
     "init": lambda d: (
@@ -181,6 +197,12 @@ _SAID: dict[str, Callable[[dict[str, Any]], str]] = {
     "merge": lambda d: f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）"),
     "reply": lambda d: f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）",
     "settings": _settings,
+    "login": _session("登录网页"),
+    "logout": _session("退出网页"),
+    "login_failed": _login_failed,
+    "user_add": _colleague("添加同事"),
+    "user_password": _colleague("修改同事的密码"),
+    "user_remove": _colleague("删除同事"),
     "send": lambda d: (
         f"发出{d['kind']}：{d['unit_id']}"
         + (f" 第 {d['version']} 版" if d.get("version") else "")

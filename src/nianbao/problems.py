@@ -196,6 +196,15 @@ MESSAGES = {
     "WEB_PORT": "端口应是 0 到 65535 之间的数字，不能是 {port}",
     "WEB_HOST": "地址“{host}”写得不对；请写本机的 IP 地址（如 192.168.1.10），或 0.0.0.0（本机的所有地址）",
     "WEB_HOST_ELSEWHERE": "这台电脑上没有地址 {host}；请写本机的 IP 地址（可在网络设置中查看），或 0.0.0.0（本机的所有地址）",
+    # The colleagues who log in to the page (issue #21)
+    "USER_NAME_EMPTY": "请写同事的姓名（登录时填写，也是操作记录中的名字）",
+    "USER_NAME_LONG": "姓名“{name}…”太长：最多 {most} 个字",
+    "USER_NAME_CHARS": "姓名中不能有换行、制表符等控制字符",
+    "USER_EXISTS": "已有名为“{name}”的同事，未添加",
+    "NO_SUCH_USER": "没有名为“{name}”的同事（现有：{known}）",
+    "PASSWORD_SHORT": "密码太短：至少 {least} 个字符",
+    "PASSWORDS_DIFFER": "两次输入的密码不一样，未保存；请重新运行",
+    "NO_PASSWORD_GIVEN": "没有输入密码，未保存；也可以先设置环境变量 {variable}（密码不会保存在任何文件中）",
     # Mail files
     "MSG_UNREADABLE": "无法读取这个 Outlook 邮件文件（.msg）：{why}；请在 Outlook 中打开这封邮件重新“另存为”，或保存其中的统计表后直接收下",
     "MSG_NOT_OUTLOOK": "它不是 Outlook 保存的邮件",

@@ -21,6 +21,7 @@ from nianbao.io.values import says_nothing
 from nianbao.problems import ERROR, NianbaoError, Problem
 
 if TYPE_CHECKING:
+    from nianbao.collection.record import Record
     from nianbao.collection.workspace import Workspace
 
 
@@ -37,21 +38,25 @@ def _who(state: UnitState | Unit) -> str:
 
 def accept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> list[Problem]:
     """Accept the counted version's open warnings (all, or those of one rule or message code) with a note.
-    Errors can never be accepted. Returns the warnings accepted."""
+    Errors can never be accepted. Returns the warnings accepted: none when those asked for are accepted already
+    (the same acceptance posted twice, or by two colleagues at once, is recorded once: the state is judged inside
+    the transaction that records it)."""
     if not note.strip():
         raise NianbaoError.of("NOTE_REQUIRED", action="认可警告", what="理由")
-    state = ws.state_of(unit)
-    if state.counted is None:
-        raise NianbaoError.of("NOT_SENT_YET", unit=_who(state), action="认可警告")
-    if rule and any(p.code == rule and p.severity == ERROR for p in state.counted.problems):
-        raise NianbaoError.of("ERROR_NOT_ACCEPTABLE", rule=rule)
-    chosen = [w for w in state.open_warnings if rule is None or w.code == rule]
-    if not chosen and rule is None and (state.counted.errors or state.rejections):
-        raise NianbaoError.of("ONLY_ERRORS", unit=_who(state))
-    if not chosen:
-        raise NianbaoError.of("NOTHING_TO_ACCEPT", unit=_who(state), what=f"“{rule}”的" if rule else "")
-    at = now()
     with ws.record.transaction() as record:
+        state = ws.state_of(unit)
+        if state.counted is None:
+            raise NianbaoError.of("NOT_SENT_YET", unit=_who(state), action="认可警告")
+        if rule and any(p.code == rule and p.severity == ERROR for p in state.counted.problems):
+            raise NianbaoError.of("ERROR_NOT_ACCEPTABLE", rule=rule)
+        chosen = [w for w in state.open_warnings if rule is None or w.code == rule]
+        if not chosen and rule is None and (state.counted.errors or state.rejections):
+            raise NianbaoError.of("ONLY_ERRORS", unit=_who(state))
+        if not chosen and _all_accepted(record, state, rule):
+            return []
+        if not chosen:
+            raise NianbaoError.of("NOTHING_TO_ACCEPT", unit=_who(state), what=f"“{rule}”的" if rule else "")
+        at = now()
         for warning in chosen:
             basis = ws.standing.basis(warning, state.counted)
             record.accept(
@@ -66,6 +71,12 @@ def accept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> list
         }
         record.log("accept", detail, ws.user)
     return chosen
+
+
+def _all_accepted(record: Record, state: UnitState, rule: str | None) -> bool:
+    """Whether what was asked for, none of it open, is so because the clerk accepted it already (the same
+    acceptance posted twice, or by two colleagues at once)."""
+    return any(rule is None or a.code == rule for a in record.acceptances(state.unit_id))
 
 
 def unaccept(ws: Workspace, unit: str, note: str, rule: str | None = None) -> int:

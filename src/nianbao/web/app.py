@@ -2,16 +2,29 @@
 each request opens the workspace on its own connection (the record is WAL, so the CLI can work at the same
 time), every change goes through a Workspace method, which logs it with the user it is given.
 
-Safe by default: every POST carries the session's CSRF token; with a password every page but the login needs
-a session; bound to this computer, requests naming another host are refused (DNS rebinding); uploads are
+Safe by default: every POST carries the session's CSRF token; with colleagues in the record or a shared password,
+every page but the login needs a session, kept on the server (web/sessions.py, the logins in the record); failed
+logins are counted and an address or name that fails too often waits, without a request thread waiting
+(web/throttle.py); bound to this computer, requests naming another host are refused (DNS rebinding); every
+answer says it may not be framed nor sniffed, pages and downloads are not stored by the browser; uploads are
 limited in size and count and their names never become paths; downloads are only of files the workspace
-holds, found by number or in the listing of 汇总结果/; Jinja escapes every text."""
+holds, found by number (ASCII digits only, as every number read from a form or an address) or in the listing of
+汇总结果/; Jinja escapes every text.
+
+Who logs in (decided at each request, so that colleagues added while the server runs count at once):
+- the record has colleagues (`nianbao user add`): each logs in with their name and password; the shared
+  password is not accepted;
+- else, with a shared password: anyone who has it, with the name they give;
+- else, bound to this computer: nobody logs in, the page acts as the computer's user;
+- else (bound to the network, colleagues all removed meanwhile): nobody gets in."""
 
 from __future__ import annotations
 
 import getpass
 import hmac
 import io
+import math
+import re
 import secrets
 import sqlite3
 import sys
@@ -22,10 +35,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue as View
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
+from nianbao.collection import accounts
 from nianbao.collection.mail import RawMail
 from nianbao.collection.record.schema import explained
 from nianbao.collection.reply import draft_replies, letter_problems, replies_of
@@ -56,12 +84,30 @@ from nianbao.phrases import (
     why,
 )
 from nianbao.problems import MESSAGES, NianbaoError, Problem
+from nianbao.web.sessions import PageSession, ServerSessions
+from nianbao.web.throttle import Throttle
 from nianbao.web.uploads import MAIL_NOTE, MAX_FILES, unpack
 
 STATES = (NOT_RECEIVED, HAS_ERRORS, TO_VERIFY, PASSED)
 LOCAL_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # one upload in all; each workbook is limited by reading.MAX_FILE_BYTES
 WEB_MARK = "（网页）"
+NOBODY = f"未登录的访问{WEB_MARK}"  # who the log names for a failed login (the name tried is in its detail)
+OPEN, SHARED, NAMED, CLOSED = "open", "shared", "named", "closed"  # who logs in: see the module's docstring
+NO_LOGIN = (
+    "这个网页开放在局域网上，但工作区里已没有可以登录的同事：请在运行 nianbao serve 的电脑上用"
+    " nianbao user add 姓名 添加同事（或以 --password 设置共用密码后重新开启网页）"
+)
+WRONG = {NAMED: "姓名或密码不对", SHARED: "密码不对"}
+NUMBER = re.compile(r"[0-9]{1,18}")  # a number from a form or an address: ASCII digits ("²".isdigit() is True)
+HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 REPORT_SUFFIXES = (".html", ".docx")
 
 
@@ -73,19 +119,32 @@ class Settings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
 
 
+class NumberConverter(BaseConverter):
+    """A number in an address (a file's): ASCII digits only, at most 18 of them (else the page is not found)."""
+
+    regex = NUMBER.pattern
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
 def create_app(settings: Settings) -> Flask:
     Workspace.open(settings.root).close()  # a clear error now rather than on the first page
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=secrets.token_bytes(32),  # sessions last as long as the server runs
         SESSION_COOKIE_NAME="nianbao_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         MAX_FORM_PARTS=MAX_FILES + 50,
-        NIANBAO_LOGIN=settings.password is not None,
     )
+    app.session_interface = ServerSessions()
+    app.url_map.converters["number"] = NumberConverter
     app.extensions["nianbao"] = settings
+    app.extensions["nianbao_throttle"] = Throttle()
     app.jinja_env.globals.update(
         when=when,
         shown_value=shown_value,
@@ -96,6 +155,8 @@ def create_app(settings: Settings) -> Flask:
         PASSED=PASSED,
     )
     app.before_request(_guard)
+    app.after_request(_headers)
+    app.context_processor(_who)
     app.teardown_request(_close)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _internal_error)
@@ -105,9 +166,12 @@ def create_app(settings: Settings) -> Flask:
 
 
 def _settings() -> Settings:
-    from flask import current_app
-
     return current_app.extensions["nianbao"]
+
+
+def _page_session() -> PageSession:
+    assert isinstance(session, PageSession)
+    return session
 
 
 # -- every request ---------------------------------------------------------------------------------------
@@ -117,10 +181,16 @@ def _guard() -> View | None:
     settings = _settings()
     if settings.local and request.host.rsplit(":", 1)[0] not in LOCAL_NAMES:
         abort(400, "这个网页只接受本机的访问（地址应是 127.0.0.1 或 localhost）")
+    if request.endpoint == "static":
+        return None
     session.setdefault("csrf", secrets.token_urlsafe(32))
-    if settings.password is None:
-        session.setdefault("user", f"{_os_user()}{WEB_MARK}")
-    elif "user" not in session and request.endpoint not in ("login", "static"):
+    workspace = _workspace()
+    g.access = _access(workspace, settings)
+    if g.access == CLOSED:
+        abort(403, NO_LOGIN)
+    g.user = _logged_in(workspace, g.access)
+    workspace.user = g.user or NOBODY
+    if g.user is None and request.endpoint != "login":
         return redirect(url_for("login"))
     if request.method == "POST":
         sent = request.form.get("csrf", "")  # reading the form refuses an upload over the size limit first
@@ -129,12 +199,52 @@ def _guard() -> View | None:
     return None
 
 
+def _access(workspace: Workspace, settings: Settings) -> str:
+    """Who logs in now (see the module's docstring)."""
+    if accounts.has_users(workspace):
+        return NAMED
+    if settings.password is not None:
+        return SHARED
+    return OPEN if settings.local else CLOSED
+
+
+def _logged_in(workspace: Workspace, access: str) -> str | None:
+    """Who the request is of, as the log names them; None when nobody is logged in (or no longer: logged out, a
+    new password, removed, the session over, or opened with the shared password while colleagues log in now)."""
+    if access == OPEN:
+        return f"{_os_user()}{WEB_MARK}"
+    found = accounts.session_of(workspace, _page_session().token)
+    if found is None or found.named != (access == NAMED):
+        return None
+    return f"{found.user}{WEB_MARK}"
+
+
+def _who() -> dict[str, object]:
+    """What every page knows of who is there: the user, whether they logged in, and how."""
+    access = g.get("access")
+    return {"user": g.get("user"), "login": access in (SHARED, NAMED), "named": access == NAMED}
+
+
+def _headers(response: Response) -> Response:
+    """Every answer: not to be shown in another site's frame, its type as said, no address of a page sent
+    elsewhere; a page or a download (not the style sheet and the script) is not kept by the browser."""
+    response.headers.update(HEADERS)
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _workspace() -> Workspace:
     if "workspace" not in g:
-        g.workspace = Workspace.open(_settings().root, user=session.get("user"))
+        g.workspace = Workspace.open(_settings().root, user=g.get("user"))
         for note in g.workspace.notes:
             flash(note, "error")
     return g.workspace
+
+
+def _number(text: str | None) -> int | None:
+    """A number sent by the page (a version): ASCII digits only; None for anything else."""
+    return int(text) if text is not None and NUMBER.fullmatch(text) else None
 
 
 _STATUS: dict[str, tuple[int, RoundStatus]] = {}  # the last status computed, by workspace, with its revision
@@ -232,7 +342,9 @@ def version() -> View:
 def unit(unit_id: str) -> View:
     workspace = _workspace()
     state, versions = workspace.history(unit_id)
-    first, second = request.args.get("a", type=int), request.args.get("b", type=int)
+    first, second = _number(request.args.get("a")), _number(request.args.get("b"))
+    if (request.args.get("a") and first is None) or (request.args.get("b") and second is None):
+        abort(400, "要比较的版本应是数字，如 1、2")
     changes = workspace.diff(unit_id, first, second) if first and second else None
     rules = sorted({w.code for w in state.open_warnings})
     problems = [r.problem for r in state.rejections] + (state.counted.problems if state.counted else []) + state.review
@@ -256,7 +368,7 @@ def accept(unit_id: str) -> View:
     note = request.form.get("note", "").strip()
     try:
         accepted = _workspace().accept(unit_id, note, None if rule == "全部" else rule)
-        flash(f"已认可 {len(accepted)} 个警告")
+        flash(f"已认可 {len(accepted)} 个警告" if accepted else "这些警告已经认可过了，没有新认可的")
     except NianbaoError as exc:  # shown on the unit's page, where the clerk can correct it
         flash(_said(exc), "error")
     return redirect(url_for("unit", unit_id=unit_id))
@@ -265,9 +377,10 @@ def accept(unit_id: str) -> View:
 def use(unit_id: str) -> View:
     which, note = request.form.get("version", ""), request.form.get("note", "").strip()
     try:
-        if not which.isdigit() and which != "最新":
+        number = _number(which)
+        if number is None and which != "最新":
             raise NianbaoError("请选择要计入的版本")
-        chosen = _workspace().use(unit_id, int(which) if which.isdigit() else None, note)
+        chosen = _workspace().use(unit_id, number, note)
         flash(f"已指定计入{f'第 {chosen.version} 版' if chosen else '最新的一版'}")
     except NianbaoError as exc:
         flash(_said(exc), "error")
@@ -282,7 +395,9 @@ def reject(unit_id: str) -> View:
             flash(f"已撤销 {count} 次退回")
         else:
             seen = request.form.get("version", "")  # the version on the page the clerk read
-            version = _workspace().reject(unit_id, note, int(seen) if seen.isdigit() else None)
+            if seen and _number(seen) is None:
+                raise NianbaoError("页面上的版本号不对，未退回；请刷新页面后重试")
+            version = _workspace().reject(unit_id, note, _number(seen))
             flash(f"已退回第 {version.version} 版；可在本页下载回复草稿")
     except NianbaoError as exc:
         flash(_said(exc), "error")
@@ -351,7 +466,7 @@ def upload() -> View:
     with tempfile.TemporaryDirectory(prefix="nianbao-upload-") as folder:
         unpacked = unpack(files, Path(folder))
         workspace = _workspace()
-        received = workspace.receive(unpacked.files, source="网页上传", sender=session["user"], zipped=unpacked.zipped)
+        received = workspace.receive(unpacked.files, source="网页上传", sender=workspace.user, zipped=unpacked.zipped)
         lines = [received_line(r) for r in received]
         mails = (
             RawMail(f"网页上传：{name}", data, outlook=name.lower().endswith(".msg")) for name, data in unpacked.mails
@@ -399,25 +514,70 @@ def log() -> View:
 
 
 def login() -> View:
-    password = _settings().password
-    if password is None:
+    """The login: a colleague's name and password, or a name and the shared password. Each attempt is counted
+    (web/throttle.py) before its password is checked; one refused for too many failures is answered at once."""
+    access = g.access
+    if access == OPEN or g.user:
         return redirect(url_for("board"))
-    if request.method == "POST":
-        name = request.form.get("name", "").strip()[:40]
-        if not hmac.compare_digest(request.form.get("password", "").encode(), password.encode()):
-            time.sleep(1)  # a guess a second at most
-            flash("密码不对")
-        elif not name:
-            flash("请填写您的姓名（记入操作记录）")
-        else:
-            session.clear()
-            session.update(user=f"{name}{WEB_MARK}", csrf=secrets.token_urlsafe(32))
-            return redirect(url_for("board"))
-    return render_template("login.html")
+    if request.method == "GET":
+        return render_template("login.html")
+    name = request.form.get("name", "").strip()[: accounts.MOST_NAME]
+    address = request.remote_addr or "未知地址"
+    keys = [f"地址 {address}", *([f"姓名 {name.casefold()}"] if name else [])]
+    throttle: Throttle = current_app.extensions["nianbao_throttle"]
+    wait = throttle.begin(keys)
+    if wait:
+        return _locked_out(wait)
+    if not throttle.checking.acquire(blocking=False):  # guesses from many addresses: no thread waits for a turn
+        throttle.end(keys, None)
+        busy = "正在核对其他登录，请过几秒再点“登录”"
+        return render_template("login.html", refused=busy), 503, {"Retry-After": "2"}
+    user, succeeded = None, None
+    try:
+        user = _checked(access, name, request.form.get("password", ""))
+        succeeded = user is not None
+    except NianbaoError as exc:  # the right shared password, but no name to log in with
+        flash(_said(exc), "error")
+        return render_template("login.html")
+    finally:
+        throttle.checking.release()
+        locked = throttle.end(keys, succeeded)
+    workspace = _workspace()
+    if user is None:
+        accounts.login_failed(workspace, address, name, locked)
+        if locked:
+            return _locked_out(locked)
+        flash(WRONG[access], "error")
+        return render_template("login.html")
+    workspace.user = f"{user}{WEB_MARK}"
+    token = accounts.start_session(workspace, user, access == NAMED, address)
+    _page_session().renew(token)  # a new token at each login: nobody can hand the browser one before
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(url_for("board"))
+
+
+def _checked(access: str, name: str, password: str) -> str | None:
+    """Who logs in, if the password is right (None if not); a name that can be nobody's is refused."""
+    if access == NAMED:
+        return accounts.verify(_workspace(), name, password)
+    shared = _settings().password or ""
+    if not hmac.compare_digest(password.encode(), shared.encode()):
+        return None
+    return accounts.check_name(name)
+
+
+def _locked_out(seconds: float) -> View:
+    """Too many failed logins: said at once, with when to try again (429, and Retry-After for programs)."""
+    wait = math.ceil(seconds)
+    until = time.strftime("%H:%M", time.localtime(time.time() + wait + 59))  # the next whole minute after
+    refused = f"登录失败的次数太多，已暂停登录：请约 {math.ceil(wait / 60)} 分钟后（{until} 以后）再试"
+    return render_template("login.html", refused=refused), 429, {"Retry-After": str(wait)}
 
 
 def logout() -> View:
-    session.clear()
+    if g.user and g.access in (SHARED, NAMED):
+        accounts.end_session(_workspace(), _page_session().token, request.remote_addr or "未知地址")
+    _page_session().renew()  # the old cookie opens nothing any more, here or in the record
     return redirect(url_for("login"))
 
 
@@ -438,8 +598,8 @@ ROUTES: list[tuple[str, Callable[..., View], list[str]]] = [
     ("/unit/<path:unit_id>/reject", reject, ["POST"]),
     ("/unit/<path:unit_id>/extend", extend, ["POST"]),
     ("/unit/<path:unit_id>/reply", reply_draft, ["GET"]),
-    ("/file/<int:file_id>", stored_file, ["GET"]),
-    ("/file/<int:file_id>/annotated", annotated_file, ["GET"]),
+    ("/file/<number:file_id>", stored_file, ["GET"]),
+    ("/file/<number:file_id>/annotated", annotated_file, ["GET"]),
     ("/upload", upload, ["GET", "POST"]),
     ("/status.xlsx", status_sheet, ["GET"]),
     ("/summary", summary, ["GET", "POST"]),

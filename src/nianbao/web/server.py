@@ -11,19 +11,23 @@ from pathlib import Path
 
 from waitress.server import BaseWSGIServer, create_server
 
+from nianbao.collection.accounts import users
+from nianbao.collection.workspace import Workspace
 from nianbao.problems import MESSAGES, NianbaoError
 from nianbao.web.app import LOCAL_NAMES, Settings, create_app
 
 THREADS = 8
 PASSWORD_NEEDED = (
-    "在局域网上开放网页必须设置密码：加 --password 密码，或设置环境变量 NIANBAO_WEB_PASSWORD；只在本机使用则不写 --host"
+    "在局域网上开放网页必须设置登录：先用 nianbao user add 姓名 为每位同事设置密码（推荐），"
+    "或加 --password 设置共用密码（也可用环境变量 NIANBAO_WEB_PASSWORD）；只在本机使用则不写 --host"
 )
 
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765, password: str | None = None) -> BaseWSGIServer:
-    """The server, bound and ready to ``run()``; refused on another host than this computer without a password."""
+    """The server, bound and ready to ``run()``; refused on another host than this computer when nobody could log
+    in (no colleague in the record, no shared password)."""
     local = host in LOCAL_NAMES
-    if not local and not password:
+    if not local and not password and not login_of(root, password):
         raise NianbaoError(PASSWORD_NEEDED)
     if not 0 <= port <= 65535:  # the socket would silently take the port modulo 65536
         raise NianbaoError(MESSAGES["WEB_PORT"].format(port=port))
@@ -40,6 +44,19 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765, password:
         ) from None
     assert isinstance(server, BaseWSGIServer)  # one host and port: one socket
     return server
+
+
+def login_of(root: Path, password: str | None) -> str:
+    """How one logs in to the page now, in words ('' when nobody does: bound to this computer, no login)."""
+    workspace = Workspace.open(root)
+    try:
+        colleagues = len(users(workspace))
+    finally:
+        workspace.close()
+    if colleagues:
+        ignored = "；共用密码不再使用" if password else ""
+        return f"登录：工作区的 {colleagues} 位同事各用自己的姓名和密码{ignored}"
+    return "登录：填写姓名和共用密码" if password else ""
 
 
 def address(server: BaseWSGIServer) -> str:

@@ -16,12 +16,22 @@ from pathlib import Path
 
 from nianbao.collection.model import Acceptance, Extension, Letter, LogEntry, Rejection, UnitFacts, Version
 from nianbao.collection.record import schema
+from nianbao.collection.record.accounts import ACCOUNT_ACTIONS, Account, AccountRecords, LoginSession, StoredPassword
 from nianbao.collection.record.schema import DATABASE, RecordReadOnly
 from nianbao.collection.settings import PREFIX as SETTINGS
 from nianbao.collection.settings import RoundSettings
 from nianbao.io.roster import Unit
 
-__all__ = ["DATABASE", "CheckedRow", "Record", "RecordReadOnly", "ReplyRow"]
+__all__ = [
+    "DATABASE",
+    "Account",
+    "CheckedRow",
+    "LoginSession",
+    "Record",
+    "RecordReadOnly",
+    "ReplyRow",
+    "StoredPassword",
+]
 
 # The order of a unit's versions from the latest: when each came (received_at, with its UTC offset), then the
 # order of recording (a file and a mail of the same second).
@@ -85,8 +95,9 @@ class ReplyRow:
     sent_at: str
 
 
-class Record:
-    """An open record. ``user`` is who the log and the decisions name."""
+class Record(AccountRecords):
+    """An open record. ``user`` is who the log and the decisions name. The methods for the page's logins are in
+    accounts.py."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.db = connection
@@ -150,9 +161,13 @@ class Record:
         return [LogEntry(r["at"], r["user"], r["action"], json.loads(r["detail"])) for r in rows]
 
     def revision(self) -> int:
-        """A number that grows with every change (each change is logged)."""
-        (last,) = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM log").fetchone()
-        return int(last)
+        """A number that grows with every change of the round (each change is logged; logins are logged too, but
+        change nothing a page shows but the log: the latest other entry, found from the end)."""
+        marks = ", ".join("?" for _ in ACCOUNT_ACTIONS)
+        row = self.db.execute(
+            f"SELECT id FROM log WHERE action NOT IN ({marks}) ORDER BY id DESC LIMIT 1", ACCOUNT_ACTIONS
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def cached(self, name: str, key: str) -> str | None:
         return schema.cached(self.db, name, key)

@@ -167,6 +167,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (kind, ref)
     );
     """,
+    # 9: the colleagues who may log in to the page (issue #21), and their sessions, kept on the server.
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,          -- as typed at the login, and as the log names the person
+        hash TEXT NOT NULL,             -- scrypt of the password, hex; the password itself is never kept
+        salt TEXT NOT NULL,             -- random, per user, hex
+        params TEXT NOT NULL,           -- JSON: scrypt's n, r, p and the length of the hash
+        created_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL        -- when the password was last set
+    );
+    CREATE TABLE sessions (
+        token TEXT PRIMARY KEY,         -- SHA-256 of the cookie's random token (the token itself is not kept)
+        user TEXT NOT NULL,             -- who logged in: a users.name, or the name typed with the shared password
+        named INTEGER NOT NULL,         -- 1: a user of the table users; 0: the shared password
+        created_at INTEGER NOT NULL,    -- Unix time, seconds
+        seen_at INTEGER NOT NULL        -- the last request, to the minute (Unix time)
+    );
+    CREATE INDEX sessions_user ON sessions (user);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
