@@ -17,6 +17,7 @@ from nianbao.cli_round import COMMANDS as ROUND_COMMANDS
 from nianbao.cli_shared import (
     EXIT_PROBLEMS,
     HINTS,
+    ConsoleGroup,
     friendly,
     open_workspace,
     progress_bar,
@@ -47,7 +48,7 @@ def _refuse_over_inputs(output: Path | None, inputs: list[Path], roster: Path | 
         raise click.UsageError(f"输出文件 {shown(output)} 是被读取的文件之一（表格或名单），不能覆盖它；请换一个文件名")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ConsoleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nianbao")
 @click.option("--debug", is_flag=True, help="出错时显示完整的技术信息（供开发人员排查）。")
 def main(debug: bool) -> None:

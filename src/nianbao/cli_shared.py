@@ -3,9 +3,13 @@ the workspace option, the progress bar."""
 
 from __future__ import annotations
 
+import codecs
+import io
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,48 @@ HINTS = {
     "NOT_A_WORKSPACE": "；请先运行 nianbao init，或用 -w 指定工作区目录",
     "NOT_AN_ADDRESS": "（--from）",
 }
+
+
+# What a console whose encoding lacks a symbol shows instead (a Chinese Windows console, or output redirected from it,
+# is code page 936, GBK: no ✓ ✗ ⚠): the nearest character it has; else the character's plain form (² 2), else "?".
+PLAIN = {"✓": "√", "✗": "×", "⚠": "！", "✉": "◇", "☎": "℡", "✎": "※", "−": "-"}
+EVERYTHING = "".join(PLAIN) + "\U0002a6a5"  # and a rare character beyond GBK (U+2A6A5): a unit's name may have one
+
+
+def _plain(char: str, encoding: str) -> str:
+    for choice in (PLAIN.get(char, ""), unicodedata.normalize("NFKC", char)):
+        with suppress(UnicodeEncodeError):
+            if choice and choice.encode(encoding):
+                return choice
+    return "?"
+
+
+def _plainly(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return "".join(_plain(c, error.encoding) for c in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("nianbao.plain", _plainly)
+
+
+def speak_any_console() -> None:
+    """Standard output and error never fail on a character their encoding lacks: it is shown as ``PLAIN`` says
+    (streams whose encoding has every character are left as they are)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding:
+            try:
+                EVERYTHING.encode(stream.encoding)
+            except UnicodeEncodeError:
+                stream.reconfigure(errors="nianbao.plain")
+
+
+class ConsoleGroup(click.Group):
+    """The `nianbao` command: before a word is said, the console learns to say what its encoding lacks."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        speak_any_console()
+        return super().main(*args, **kwargs)
 
 
 def said(error: NianbaoError | Interrupted) -> str:
