@@ -194,7 +194,7 @@ BAD_FILES = {
         "WORD_NOT_REPORT",  # read as a Word return (by content, not name): it holds no report
         "Word 文档无法作为年度报告读取",
     ),
-    "scan.pdf.xlsx": (lambda form, good: b"%PDF-1.4\n%...", "NOT_SPREADSHEET", "PDF"),
+    "scan.pdf.xlsx": (lambda form, good: b"%PDF-1.4\n%...", "PDF_DAMAGED", "PDF"),  # read as a report (by content)
     "encrypted.xlsx": (
         lambda form, good: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600 + "EncryptedPackage".encode("utf-16-le"),
         "ENCRYPTED",

@@ -1,4 +1,5 @@
-"""`nianbao import`: published reports (plain text or HTML) back into workbooks; nothing guessed."""
+"""`nianbao import`: published reports (plain text or HTML) back into workbooks; nothing guessed, labels printed a
+little differently and rows printed merged read with a warning, printed totals that do not add up kept."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from nianbao.operations.importing import import_report, lines_of_html, parse_rep
 from nianbao.operations.report import AnnualReport, to_html
 from nianbao.problems import NianbaoError
 from tests.conftest import ZHANGWU_2022
+from tests.helpers.workbooks import edited, put, write
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +165,109 @@ def test_html_as_government_sites_write_it(tmp_path: Path, form: Form) -> None:
     page = page.replace("<body>", "<body><script>var x = '一、总体情况';</script><div>网站导航</div>")
     result = parse_report(lines_of_html(page), form)
     assert result.problems == [] and result.figures == imported.figures
+
+
+# -- Tolerant, never guessing (issue 26) -------------------------------------------------------------------------
+
+
+def with_values(text: str, after: str, values: list[str]) -> str:
+    """``text`` with the first figures after the line ``after`` replaced by ``values``, in order."""
+    lines = text.split("\n")
+    start = lines.index(after)
+    figures = [j for j in range(start + 1, len(lines)) if lines[j] == "0"][: len(values)]
+    for j, value in zip(figures, values, strict=True):
+        lines[j] = value
+    return "\n".join(lines)
+
+
+def test_a_label_printed_a_little_differently_is_read_with_a_warning(sample_text: str, form: Form) -> None:
+    typo = sample_text.replace("2.其他法律行政法规禁止公开", "2.其他法律行政止公开")
+    result = parse(typo, form)
+    (warning,) = result.problems
+    assert warning.code == "IMPORT_NEAR" and warning.severity == "warning"
+    assert "“2.其他法律行政止公开”" in warning.message and "“2.其他法律行政法规禁止公开”" in warning.message
+    assert result.figures == parse(sample_text, form).figures and len(result.figures) == len(form.inputs)
+    # Near two labels of the table (结果维持, 结果纠正): the table is refused, not guessed.
+    both = sample_text.replace("结果维持", "结果维正", 1)
+    result = parse(both, form)
+    (error,) = result.problems
+    assert error.code == "IMPORT_AMBIGUOUS" and "“结果纠正”" in error.message
+    assert not any(c.startswith("T4.") for c in result.figures) and "T3.R01.C1" in result.figures
+
+
+def test_other_handling_printed_as_one_row_leaves_its_cells_blank_and_named(sample_text: str, form: Form) -> None:
+    lines = sample_text.split("\n")
+    start, end = lines.index("(六)其他处理"), lines.index("(七)总计")
+    merged_row = ["", "3", "", "1", "", "0", "", "0", "", "0", "", "0", "", "4", ""]
+    text = "\n".join(lines[: start + 1] + merged_row + lines[end:])
+    text = with_values(text, "(七)总计", ["3", "1", "0", "0", "0", "0", "4"])
+    text = text.replace("2.其他法律行政法规禁止公开", "2.其他法律行政止公开")  # and the typo, as the issue has them
+    result = parse(text, form)
+    near, warning = result.problems
+    assert near.code == "IMPORT_NEAR" and warning.code == "IMPORT_MERGED"
+    assert "“（六）其他处理”印成了一行（3、1、0、0、0、0、4）" in warning.message
+    assert "18 格（T3.R21.C1～T3.R23.C6）" in warning.message
+    group = {c.code for c in form.inputs if c.row_code in ("R21", "R22", "R23")}
+    assert not group & set(result.figures) and set(result.figures) == {c.code for c in form.inputs} - group
+    assert [(s.codes, s.value) for s in result.sums][:2] == [
+        (("T3.R21.C1", "T3.R22.C1", "T3.R23.C1"), 3.0),
+        (("T3.R21.C2", "T3.R22.C2", "T3.R23.C2"), 1.0),
+    ]
+    # The printed 总计 is checked against the other rows and the row printed for the group.
+    wrong = parse(with_values("\n".join(lines[: start + 1] + merged_row + lines[end:]), "(七)总计", []), form)
+    assert {(p.code, p.params["place"].split("（")[-1]) for p in wrong.problems if p.code == "IMPORT_TOTAL"} == {
+        ("IMPORT_TOTAL", "T3.R24.C1）"),
+        ("IMPORT_TOTAL", "T3.R24.C2）"),
+        ("IMPORT_TOTAL", "T3.R24.C7）"),
+    }
+
+
+def test_a_printed_total_that_does_not_add_up_stays_a_problem_through_check(
+    tmp_path: Path, sample_text: str, form: Form
+) -> None:
+    source = tmp_path / "r.txt"
+    source.write_text(with_values(sample_text, "四、政府信息公开行政复议、行政诉讼情况", ["3", "4", "2", "2"]), "utf-8")
+    out = tmp_path / "r.xlsx"
+    result = import_report(source, out, "1", "甲", 2022)
+    assert [p.code for p in result.problems] == ["IMPORT_TOTAL"] and result.printed == {"T4.R01.C5": 0.0}
+    (kept,) = [p for p in check_file(out, CheckOptions()).problems if p.code == "PRINTED_TOTAL"]
+    assert (
+        kept.severity == "error"
+        and kept.cell == form.cells["T4.R01.C5"].a1
+        and "印的是 0，按各项相加为 11" in kept.message
+    )
+    # Once the figures are put right (here: the parts were wrong), the problem goes.
+    fixed = edited(out.read_bytes(), lambda wb: put(wb, form, {f"T4.R01.C{i}": 0 for i in range(1, 5)}))
+    assert "PRINTED_TOTAL" not in {
+        p.code for p in check_file(write(tmp_path, "fixed.xlsx", fixed), CheckOptions()).problems
+    }
+    args = [
+        "import",
+        str(source),
+        "--unit-id",
+        "1",
+        "--unit-name",
+        "甲",
+        "--year",
+        "2022",
+        "--out",
+        str(tmp_path / "c.xlsx"),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "报告中印的是 0，按各项相加为 11" in result.output
+
+
+def test_a_report_without_a_figure_gives_no_workbook_and_exit_1(tmp_path: Path, sample_text: str) -> None:
+    tables = sample_text[
+        sample_text.index("二、主动公开政府信息情况") : sample_text.index("五、存在的主要问题及改进情况")
+    ]
+    titles = (
+        "二、主动公开政府信息情况\n\n三、收到和处理政府信息公开申请情况\n\n四、政府信息公开行政复议、行政诉讼情况\n\n"
+    )
+    source = tmp_path / "empty.txt"
+    source.write_text(sample_text.replace(tables, titles), encoding="utf-8")
+    out = tmp_path / "empty.xlsx"
+    args = ["import", str(source), "--unit-id", "1", "--unit-name", "甲", "--year", "2022", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "没有从" in result.output and "读到任何数字，未生成统计表" in result.output
+    assert "已导入" not in result.output and not out.exists()

@@ -21,9 +21,10 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, eagerly
     from nianbao.io.roster import Unit, read_roster
     from nianbao.operations.check import CheckedFile, CheckOptions, CheckRun, check_all, check_file, check_files
     from nianbao.operations.generate import Batch, generate
-    from nianbao.operations.importing import Imported, import_report
+    from nianbao.operations.importing import import_report
     from nianbao.operations.merge import Summary, UnitStatus, merge
     from nianbao.operations.previous import previous_figures
+    from nianbao.operations.published import Imported
     from nianbao.operations.report import AnnualReport, RenderedReport, render_report
     from nianbao.problems import NianbaoError, Problem, ReadError, RosterError, SpecError
 
@@ -42,7 +43,7 @@ _HOMES = {  # each public name and the module it lives in
     "check_files": "nianbao.operations.check",
     "Batch": "nianbao.operations.generate",
     "generate": "nianbao.operations.generate",
-    "Imported": "nianbao.operations.importing",
+    "Imported": "nianbao.operations.published",
     "import_report": "nianbao.operations.importing",
     "Summary": "nianbao.operations.merge",
     "UnitStatus": "nianbao.operations.merge",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from nianbao.cli_compare import COMMANDS as COMPARE_COMMANDS
 from nianbao.cli_round import COMMANDS as ROUND_COMMANDS
 from nianbao.cli_shared import (
     EXIT_PROBLEMS,
@@ -103,13 +104,14 @@ def generate(
     "--unit-id",
     "word_unit",
     default="",
-    help="只检查一个 Word 文档（.docx）时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
+    help="只检查一个 Word 文档（.docx）或 PDF 时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
 )
 @click.option(
     "--previous",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="上年的表格、汇总表、工作区或已发布的报告（.txt/.html）（可多次指定，或指定目录），用于跨年度核对和与上年比较。",
+    help="上年的表格、汇总表、工作区或已发布的报告（.txt/.html/.docx/.pdf）（可多次指定，或指定目录），用于跨年度核对和"
+    "与上年比较；不写 --year 时按所查表格的年度取上年的。",
 )
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="另存一份 JSON 格式的检查结果。"
@@ -136,7 +138,7 @@ def check(
     form_name: str,
     force: bool,
 ) -> None:
-    """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods，或按官方 Word 模板写的年度报告 .docx），
+    """检查填报单位发回的统计表（文件或目录；.xlsx/.xls/.ods，或按官方格式写的年度报告 .docx/.pdf），
     列出每个文件的问题。
 
     退出码：0 没有错误（可以有警告），1 有文件存在错误，2 用法错误。"""
@@ -151,7 +153,11 @@ def check(
         form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None, unit_id=word_unit
     )
     if previous:
-        options.previous, unusable = last_year(previous, form_name, year, units.values() if units else None)
+        from nianbao.operations.previous import year_of_first
+
+        this_year = year or year_of_first(paths, form_name)  # last year's files are those of the year before
+        options.previous, unusable = last_year(previous, form_name, this_year, units.values() if units else None)
+        options.previous_year = this_year - 1 if this_year else None
         say_unusable(unusable)
     run = check_files(paths, options, progress_bar("检查中"), keep_json=json_out is not None)
     if not run.files:
@@ -405,7 +411,10 @@ def report(source: Path, out: Path, force: bool) -> None:
 def import_command(
     source: Path, unit_id: str, unit_name: str, year: int, out: Path, force: bool, form_name: str
 ) -> None:
-    """把已发布的年度报告（网页复制的文字 .txt，或网页 .html）读回成本工具格式的统计表。"""
+    """把已发布的年度报告（网页复制的文字 .txt、网页 .html、Word 文档 .docx 或 PDF）读回成本工具格式的统计表。
+
+    与官方表述略有不同的标签、印成一行的“（六）其他处理”照常读取并提示；印出的合计与各项之和不符的，
+    记在统计表中，以后检查时仍会报告。一个数字也没读到时不生成统计表。退出码：0 顺利导入，1 有需要注意的问题。"""
     from nianbao.operations.importing import import_report
 
     result = import_report(source, out, unit_id, unit_name, year, force=force, form_name=form_name)
@@ -455,7 +464,8 @@ def demo(out: Path) -> None:
 # -- the collection workspace ---------------------------------------------------------------------------
 
 
-for _command in [*ROUND_COMMANDS, *USER_COMMANDS]:  # the collection round's commands (cli_round.py, cli_users.py)
+# the collection round's commands (cli_round.py, cli_users.py) and published against approved (cli_compare.py)
+for _command in [*ROUND_COMMANDS, *USER_COMMANDS, *COMPARE_COMMANDS]:
     main.add_command(_command)
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ def settings_command(
     "--unit-id",
     "word_unit",
     default="",
-    help="只收一个 Word 文档（.docx）时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
+    help="只收一个 Word 文档（.docx）或 PDF 时：它是哪个单位的（单位编码）；不写则按标题中的单位名称对照名单。",
 )
 @workspace_option
 @friendly
@@ -179,7 +179,7 @@ def receive(
     workspace: Path | None,
 ) -> None:
     """收下各单位发来的文件（文件或目录）：原样保存、检查，按表格身份记为该单位的新版本。同样的文件再收一次不会重复记录。
-    按官方 Word 模板写的年度报告（.docx）按标题中的单位名称对照名单，或用 --unit-id 指定单位。
+    按官方格式写的年度报告（Word .docx 或 PDF）按标题中的单位名称对照名单，或用 --unit-id 指定单位。
 
     加 --mail 收邮件文件中的附件，加 --imap 直接从邮箱收取（密码从环境变量 NIANBAO_IMAP_PASSWORD 读取，
     没有则询问，不会保存）。"""
@@ -223,7 +223,7 @@ def receive(
 @workspace_option
 @friendly
 def previous_command(paths: tuple[Path, ...], workspace: Path | None) -> None:
-    """给工作区指定上年的数字：上年的表格、汇总表、工作区或已发布的报告（.txt/.html）。
+    """给工作区指定上年的数字：上年的表格、汇总表、工作区或已发布的报告（.txt/.html/.docx/.pdf）。
 
     此后收到的表格与上年核对（上年结转、现行有效件数）和比较（与上年相比变化异常的请核实）；
     已收到的各版也按上年数字重新检查。再次指定则取代以前的。"""

@@ -48,10 +48,10 @@ def check_again(ws: Workspace, progress: Progress = no_progress) -> None:
     from nianbao.operations.check import check_file, iter_checks
 
     rows = ws.record.stored_returns()
-    books = [r for r in rows if not r[1].lower().endswith(".docx")]
+    books = [r for r in rows if not r[1].lower().endswith((".docx", ".pdf"))]
     reports = list(iter_checks([ws.root / stored for _, stored, _ in books], ws.check_options(), progress))
-    # A Word return keeps the unit it was recorded under (its title may not name it).
-    words = [r for r in rows if r[1].lower().endswith(".docx")]
+    # A Word or PDF return keeps the unit it was recorded under (its title may not name it).
+    words = [r for r in rows if r[1].lower().endswith((".docx", ".pdf"))]
     reports += [check_file(ws.root / stored, ws.check_options(unit_id)) for _, stored, unit_id in words]
     updates = []
     for (file_id, _, _), report in zip(books + words, reports, strict=True):

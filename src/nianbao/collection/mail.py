@@ -88,7 +88,7 @@ class Mail:
     arrived: datetime | None = None  # when the recipient's mail server took it (the topmost Received header)
     attachments: list[Attachment] = field(default_factory=list)
     others: list[str] = field(default_factory=list)  # names of attachments that are not workbooks
-    documents: list[Attachment] = field(default_factory=list)  # Word files (among others): perhaps a report
+    documents: list[Attachment] = field(default_factory=list)  # Word and PDF files (among others): perhaps a report
     notes: list[str] = field(default_factory=list)  # what was left aside and why, in Chinese
     size: int = 0
     decoded: int = 0  # bytes of the files taken so far (MAX_DECODED_BYTES)
@@ -357,7 +357,7 @@ def _file(mail: Mail, name: str, content_type: str, data: bytes, where: str, dep
         _add(mail, name, data, where)
     else:
         mail.others.append(name)
-        if name.lower().endswith(".docx") and len(data) <= MAX_ATTACHMENT_BYTES:
+        if name.lower().endswith((".docx", ".pdf")) and len(data) <= MAX_ATTACHMENT_BYTES:
             mail.documents.append(Attachment(name, data, where))
 
 

@@ -37,6 +37,7 @@ class Identity:
     kind: str = UNIT  # UNIT, or SUMMARY for a sum of units
     units: str = ""  # a summary: how many units it sums
     missing: str = ""  # a partial summary: how many roster units it lacks
+    printed: str = ""  # imported from a report: its printed totals that differ from their items' sum ("T4.R01.C5=0")
 
     @classmethod
     def for_unit(cls, form: Form, unit_id: str, unit_name: str, year: int, deadline: str = "") -> Identity:
@@ -63,7 +64,8 @@ class Identity:
         return cls(**{**values, "year": int(found.get("year") or 0)})  # type: ignore[arg-type]
 
     def items(self) -> list[tuple[str, str]]:
-        return [(f.name, str(getattr(self, f.name))) for f in fields(self)]
+        """Every field as text; ``printed`` only when there is something (other workbooks stay as they were)."""
+        return [(f.name, str(getattr(self, f.name))) for f in fields(self) if f.name != "printed" or self.printed]
 
     def write(self, wb: xlsxwriter.Workbook, password: str, generator: str) -> None:
         """Both copies: custom properties (cut to Excel's limit) and a protected, very hidden sheet (whole)."""

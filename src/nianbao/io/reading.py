@@ -38,6 +38,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 WORD_SUFFIXES = (".docx",)  # an annual report written in the official Word template (read by nianbao.io.word)
+PDF_SUFFIXES = (".pdf",)  # an annual report published as a PDF (read by nianbao.io.pdf)
 WORD_MAIN_PART = "word/document.xml"
 
 
@@ -350,9 +351,9 @@ def is_spreadsheet_name(path: Path) -> bool:
 
 
 def is_return_name(path: Path) -> bool:
-    """A file a unit may have sent as its return: a workbook, a Word report, or a kind we refuse with advice."""
+    """A file a unit may have sent as its return: a workbook, a Word or PDF report, or a kind we refuse with advice."""
     suffix = path.suffix.lower()
-    return is_spreadsheet_name(path) or suffix in WORD_SUFFIXES or suffix in UNSUPPORTED_SUFFIXES
+    return is_spreadsheet_name(path) or suffix in (*WORD_SUFFIXES, *PDF_SUFFIXES) or suffix in UNSUPPORTED_SUFFIXES
 
 
 def _unsupported(suffix: str) -> ReadError:

@@ -16,14 +16,16 @@ from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, Identity, read_identity
+from nianbao.io.pdf import is_pdf
 from nianbao.io.reading import OpenedFile, is_return_name, opened_from, read_return
 from nianbao.io.roster import Unit
 from nianbao.io.values import formula_reading, read_figure, read_text, says_nothing
 from nianbao.io.word import is_word
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
-from nianbao.operations.importing import WordReport, match_unit, read_word_report
+from nianbao.operations.importing import DocumentReport, match_unit, read_document_report
 from nianbao.operations.parallel import Progress, no_progress, ordered_map
+from nianbao.operations.published import printed_problems
 from nianbao.problems import ERROR, MESSAGES, WARNING, Location, NianbaoError, Problem, ReadError
 
 MAX_LAYOUT_EXAMPLES = 3
@@ -39,7 +41,8 @@ class CheckOptions:
     previous: Mapping[str, Mapping[str, float | None]] | None = None  # unit_id -> last year's figures
     keep_raw: bool = True  # keep what each cell held (for annotated copies); off saves work on big runs
     pack: bool = False  # figures as a compact array (merge holds thousands of them)
-    unit_id: str = ""  # the unit of a Word return (.docx), instead of the unit its title names (--unit-id)
+    unit_id: str = ""  # the unit of a Word or PDF return, instead of the unit its title names (--unit-id)
+    previous_year: int | None = None  # the year of ``previous``: a file of another year than the next is not compared
 
 
 class PackedFigures(Mapping[str, "float | None"]):
@@ -252,7 +255,7 @@ def check_file(path: Path, options: CheckOptions, data: bytes | None = None) -> 
     report = CheckedFile(path)
     try:
         data = read_return(path, data)
-        reader = _check_word if is_word(data) else _check_workbook
+        reader = _check_word if is_word(data) or is_pdf(data) else _check_workbook
         form = reader(path, data, report, options)
         if form is None:
             return report
@@ -277,6 +280,7 @@ def _check_workbook(path: Path, data: bytes, report: CheckedFile, options: Check
     if form is None or not _layout_intact(opened, form, report):
         return None
     _read_figures(opened, form, report)
+    report.problems.extend(printed_problems(form, report.identity.get("printed", ""), report.figures))
     if opened.properties.get(ANNOTATED_PROPERTY) == content_digest(report.raw):
         report.ignored = MESSAGES["ANNOTATED_COPY"]
     _look_around(opened, form, report)
@@ -284,18 +288,18 @@ def _check_workbook(path: Path, data: bytes, report: CheckedFile, options: Check
 
 
 def _check_word(path: Path, data: bytes, report: CheckedFile, options: CheckOptions) -> Form | None:
-    """A return sent as an annual report in Word: the unit given (--unit-id) or named in the title and
+    """A return sent as an annual report in Word or PDF: the unit given (--unit-id) or named in the title and
     matched to the roster, the year of the title, the figures of its tables read as ``import`` reads them.
     Every figure is then checked like a workbook's, and a warning says where the figures came from."""
     form = load_form(options.form_name)
     report.sha256, report.form_ref = sha256(data), options.form_name
-    word = read_word_report(data, form)
+    word = read_document_report(data, form)
     if word.imported is None:
-        report.problems.append(Problem.of(ERROR, "WORD_NOT_REPORT", reason=word.failure))
+        report.problems.append(Problem.of(ERROR, "WORD_NOT_REPORT", reason=word.failure, kind=word.kind))
     how = _word_unit(form, word, report, options)
     if word.imported is None:
         return None
-    report.problems.append(Problem.of(WARNING, "WORD_SOURCE", how=f"（{how}）" if how else ""))
+    report.problems.append(Problem.of(WARNING, "WORD_SOURCE", how=f"（{how}）" if how else "", kind=word.kind))
     inputs: dict[str, float | None] = {}
     for cell in form.inputs:
         if cell.code not in word.imported.figures:  # not placed: the import problem says why
@@ -315,7 +319,7 @@ def _check_word(path: Path, data: bytes, report: CheckedFile, options: CheckOpti
     return form
 
 
-def _word_unit(form: Form, word: WordReport, report: CheckedFile, options: CheckOptions) -> str:
+def _word_unit(form: Form, word: DocumentReport, report: CheckedFile, options: CheckOptions) -> str:
     """Set a Word return's identity: the unit and the year. Returns how the unit was known (for the
     WORD_SOURCE warning), "" if it is not. A document that is no report and has no title (a letter, a
     notice) gets no more errors than that."""
@@ -350,7 +354,7 @@ def _word_unit(form: Form, word: WordReport, report: CheckedFile, options: Check
         else:
             reason = MESSAGES["WORD_UNKNOWN_NAME"].format(found=named)
     if reason and not quiet:
-        report.problems.append(Problem.of(ERROR, "WORD_NO_UNIT", reason=reason))
+        report.problems.append(Problem.of(ERROR, "WORD_NO_UNIT", reason=reason, kind=word.kind))
     unit_id = unit.unit_id if unit else options.unit_id
     identity = dict(Identity.for_unit(form, unit_id, unit.unit_name if unit else named, year or 0).items())
     report.identity = {**identity, "year": str(year) if year else ""}
@@ -528,7 +532,12 @@ def same_unit(name: str, other: str) -> bool:
 
 def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None:
     previous = None
-    if options.previous is not None:
+    other_year = options.previous_year is not None and report.year != options.previous_year + 1
+    if options.previous is not None and other_year:
+        report.problems.append(
+            Problem.of(WARNING, "PREVIOUS_OTHER_YEAR", year=report.year, previous=options.previous_year)
+        )
+    elif options.previous is not None:
         previous = find_previous(options.previous, report.unit_id, report.unit_name)
         if previous is None:
             report.problems.append(Problem.of(WARNING, "NO_PREVIOUS"))

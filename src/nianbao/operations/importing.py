@@ -1,50 +1,39 @@
-"""Read a published annual report (the plain text copied from its web page, the HTML page, or a Word document
-written in the official template) back into a workbook of this tool's format: figures placed by following the
-official tables label by label, the narrative sections by their titles. What cannot be placed is reported,
-never guessed. ``read_word_report`` gives ``check`` (and so ``merge`` and ``receive``) a Word return: its
-figures as printed and the unit and year its title names."""
+"""Read a published annual report (the plain text copied from its web page, the HTML page, a Word document or
+a PDF) back into a workbook of this tool's format: figures placed by following the official tables label by
+label (``published``), the narrative sections by their titles. What cannot be placed is reported, never
+guessed; totals printed in the report that do not add up are reported and kept in the workbook, so that a
+later check still finds them. ``read_document_report`` gives ``check`` (and so ``merge`` and ``receive``) a
+return sent as a Word or PDF report: its figures as printed and the unit and year its title names."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 
-from nianbao.form.review import figure_text
-from nianbao.form.rules import with_totals
-from nianbao.form.spec import DEFAULT_FORM, DocCell, Form, Table, load_form
+from nianbao.form.spec import DEFAULT_FORM, Form, Table, load_form
 from nianbao.io.files import decode_chinese_text, refuse_overwrite, shown, write_atomic
 from nianbao.io.identity import Identity
-from nianbao.io.reading import WORD_SUFFIXES
+from nianbao.io.pdf import is_pdf, pdf_lines
+from nianbao.io.reading import PDF_SUFFIXES, WORD_SUFFIXES
 from nianbao.io.roster import Unit
 from nianbao.io.word import is_word, word_lines
 from nianbao.io.writer import Content, build_workbook
-from nianbao.problems import ERROR, NianbaoError, Problem
+from nianbao.operations.published import (
+    BLANK,
+    Imported,
+    compare_totals,
+    label_kind,
+    normalize,
+    place_table,
+    printed_text,
+)
+from nianbao.problems import NianbaoError
 
-BLANK = "\x00blank"  # a table cell that was empty on the page
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")  # “1,234”; a comma that may be a decimal point stays text
 _WEB_TAIL = {"打印", "分享", "返回列表", "关闭", "关闭窗口", "返回顶部", "收藏", "【打印】", "【关闭】", "【返回顶部】"}
-
-
-@dataclass
-class Imported:
-    figures: dict[str, float | str | None] = field(default_factory=dict)  # inputs: number, typed text, blank
-    published: dict[str, float | str | None] = field(default_factory=dict)  # every cell as printed
-    texts: dict[str, str] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)  # what could not be placed or does not add up
-
-
-def normalize(text: str) -> str:
-    """Compare labels as printed in the wild: half/full-width forms, “1、” for “1.”, quotes, line breaks."""
-    text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"\s+", "", text)
-    text = re.sub(r"(\d)、", r"\1.", text)
-    return re.sub(r"[“”\"‘’'「」]", "", text)
 
 
 def lines_of_html(html: str) -> list[str]:
@@ -125,12 +114,12 @@ def parse_report(text_lines: list[str], form: Form) -> Imported:
         body = tokens[starts[code] + 1 : end]
         part = form.section(code)
         if isinstance(part, Table):
-            _place_table(form, part, body, result)
+            place_table(form, part, body, result)
         else:
             while body and (body[-1] in _WEB_TAIL or body[-1] == BLANK):
                 body.pop()
             result.texts[code] = "\n".join(t for t in body if t != BLANK)
-    _compare_totals(form, result)
+    compare_totals(form, result)
     return result
 
 
@@ -143,83 +132,6 @@ def _tokens(lines: list[str]) -> list[str]:
             continue
         tokens.append(line.strip() if line.strip() else BLANK)
     return tokens
-
-
-def _place_table(form: Form, table: Table, tokens: list[str], result: Imported) -> None:
-    aliases = form.import_hints.aliases
-    labels = {normalize(lab.text) for lab in form.labels if lab.sheet == table.sheet}
-    i = 0
-    expected: list[DocCell] = [cell for row in form.document_rows(table) for cell in row]
-    for cell in expected:
-        if cell.code:
-            if i >= len(tokens):
-                result.problems.append(Problem.of(ERROR, "IMPORT_SHORT", table=table.title, first=cell.code))
-                return
-            token = tokens[i]
-            if token != BLANK and normalize(token) in labels:
-                place = _describe(form, cell.code)
-                result.problems.append(Problem.of(ERROR, "IMPORT_LABEL", table=table.title, place=place, label=token))
-                return
-            result.published[cell.code] = _value(token)
-            i += 1
-            continue
-        forms = [normalize(cell.text), *(normalize(a) for a in aliases.get(cell.text, ()))]
-        matched, j = _match(forms, tokens, i)
-        if not matched:
-            found = tokens[i] if i < len(tokens) else "（没有了）"
-            result.problems.append(
-                Problem.of(ERROR, "IMPORT_UNEXPECTED", table=table.title, expected=cell.text, found=found)
-            )
-            return
-        i = j
-    if i < len(tokens):
-        result.problems.append(
-            Problem.of(ERROR, "IMPORT_TRAILING", table=table.title, found=tokens[i], count=len(tokens) - i)
-        )
-    for code, value in result.published.items():
-        if code in form.cells and code not in form.totals and form.cells[code].table == table.id:
-            result.figures[code] = value
-
-
-def _match(forms: list[str], tokens: list[str], i: int) -> tuple[bool, int]:
-    """Whether tokens from i on spell one of ``forms`` (labels are often broken over several lines)."""
-    text, j = "", i
-    while j < len(tokens) and tokens[j] != BLANK:
-        text += normalize(tokens[j])
-        j += 1
-        if text in forms:
-            return True, j
-        if not any(f.startswith(text) for f in forms):
-            return False, i
-    return False, i
-
-
-def _value(token: str) -> float | str | None:
-    """A cell as printed: a number, None for an empty cell, else the text itself (for check to explain)."""
-    if token == BLANK:
-        return None
-    plain = unicodedata.normalize("NFKC", token).strip()
-    if _THOUSANDS.match(plain):
-        plain = plain.replace(",", "")
-    return float(plain) if _NUMBER.match(plain) else token
-
-
-def _describe(form: Form, code: str) -> str:
-    cell = form.cells[code]
-    return f"“{cell.row_label or cell.col_label}”的“{cell.col_label.split('·')[-1]}”（{code}）"
-
-
-def _compare_totals(form: Form, result: Imported) -> None:
-    """Totals printed in the report against the sums of their items: the workbook recomputes them."""
-    numbers = {c: v if isinstance(v, float) else None for c, v in result.figures.items()}
-    computed = with_totals(form.totals, numbers)
-    for code in form.totals:
-        printed, value = result.published.get(code), computed.get(code)
-        if isinstance(printed, float) and value is not None and abs(printed - value) > 1e-9:
-            place = _describe(form, code)
-            result.problems.append(
-                Problem.of(ERROR, "IMPORT_TOTAL", place=place, printed=figure_text(printed), sum=figure_text(value))
-            )
 
 
 def import_report(
@@ -236,31 +148,39 @@ def import_report(
     form = load_form(form_name)
     form.check_year(year)
     refuse_overwrite(out, force)
-    result = parse_report(report_lines(source), form)
-    identity = Identity.for_unit(form, unit_id, unit_name, year)
+    result = parse_report(report_lines(source, form), form)
+    if not any(v is not None for v in result.figures.values()):
+        reason = result.problems[0].message if result.problems else "表格中一个数字也没有"
+        raise NianbaoError.of("IMPORT_NOTHING", source=shown(source), reason=reason)
+    identity = replace(Identity.for_unit(form, unit_id, unit_name, year), printed=printed_text(result.printed))
     figures = {c.code: result.figures.get(c.code) for c in form.inputs}  # what could not be placed stays blank
     content = Content(figures, texts=result.texts, locked=False)
     write_atomic(out, build_workbook(form, identity, password, content), overwrite=force)
     return result
 
 
-def report_lines(source: Path) -> list[str]:
-    """A published report as lines: a Word document's paragraphs and table cells, a web page (.html, or text
-    that is HTML) as a browser's copy would give it, a page's text (UTF-8 or GBK) as it is."""
+def report_lines(source: Path, form: Form | None = None) -> list[str]:
+    """A published report as lines: a Word document's or a PDF's paragraphs and table cells, a web page (.html,
+    or text that is HTML) as a browser's copy would give it, a page's text (UTF-8 or GBK) as it is."""
     try:
         raw = source.read_bytes()
     except OSError as exc:
         raise NianbaoError(f"无法读取 {source}：{exc.strerror or exc}") from None
-    if source.suffix.lower() in WORD_SUFFIXES or is_word(raw):
+    suffix = source.suffix.lower()
+    if suffix in WORD_SUFFIXES or suffix in PDF_SUFFIXES or is_word(raw) or is_pdf(raw):
         try:
-            return word_lines(raw)
+            return document_lines(raw, form or load_form(DEFAULT_FORM))
         except NianbaoError as exc:
             raise NianbaoError(f"{shown(source)}：{exc}") from None
     text = _decode(raw, source)
-    is_html = source.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(
-        ("<!doctype", "<html")
-    )
+    is_html = suffix in (".html", ".htm") or text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
     return lines_of_html(text) if is_html else text.splitlines()
+
+
+def document_lines(data: bytes, form: Form) -> list[str]:
+    """A Word document's or a PDF's lines (by their content, whatever the name); ReadError when it is neither
+    or cannot be read."""
+    return pdf_lines(data, label_kind(form)) if is_pdf(data) else word_lines(data)
 
 
 def _decode(data: bytes, source: Path) -> str:
@@ -270,7 +190,7 @@ def _decode(data: bytes, source: Path) -> str:
     return text
 
 
-# -- Word returns -------------------------------------------------------------------------------------
+# -- Returns sent as a report in Word or PDF ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -282,23 +202,25 @@ class Title:
 
 
 @dataclass
-class WordReport:
-    """A Word document read as an annual report: its title, and its figures and texts (None, with the
-    reason, when it cannot be read as a report of the form)."""
+class DocumentReport:
+    """A Word document or a PDF read as an annual report: what it is (“Word 文档”, “PDF 文件”), its title, and
+    its figures and texts (None, with the reason, when it cannot be read as a report of the form)."""
 
     title: Title | None
     imported: Imported | None
     failure: str = ""
+    kind: str = "Word 文档"
 
 
-def read_word_report(data: bytes, form: Form) -> WordReport:
-    """A .docx's title, figures and texts; ReadError when it is no readable Word document."""
-    lines = word_lines(data)
+def read_document_report(data: bytes, form: Form) -> DocumentReport:
+    """A .docx's or a PDF's title, figures and texts; ReadError when it is neither, or cannot be read."""
+    lines = document_lines(data, form)
     title = report_title(lines, form)
+    kind = "PDF 文件" if is_pdf(data) else "Word 文档"
     try:
-        return WordReport(title, parse_report(lines, form))
+        return DocumentReport(title, parse_report(lines, form), kind=kind)
     except NianbaoError as exc:
-        return WordReport(title, None, str(exc))
+        return DocumentReport(title, None, str(exc), kind)
 
 
 def report_title(lines: list[str], form: Form) -> Title | None:
