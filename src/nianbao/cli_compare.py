@@ -125,9 +125,9 @@ def _approved(
         errors = f"，有 {len(report.errors)} 个错误" if report.errors else ""
         if report.identity.get("kind") == SUMMARY:
             for unit_id, figures in read_breakdown(open_spreadsheet(report.path).sheets).items():
-                known[unit_id] = Approved(figures, f"汇总表 {report.name} 中的数字{errors}")
+                known[unit_id] = Approved(figures, f"汇总表（{report.name}{errors}）中的数字")
             continue
-        known[report.unit_id] = Approved(report.figures, f"{report.name}{errors}")
+        known[report.unit_id] = Approved(report.figures, f"统计表（{report.name}{errors}）")
         if not roster:
             units.append(Unit(report.unit_id, report.unit_name))
     years = {r.year for r in reports if r.year}
