@@ -146,7 +146,7 @@ def test_x1_against_a_published_html_report_with_figures(tmp_path: Path, form: F
     assert x1 and "（0 ≠ 5）" in x1[0].message
 
     result = run("check", wrong, "--previous", page, "--year", 2024)  # a report of another year is said, not used
-    assert "是 2022 年度的报告，不是上年（2023 年度）的" in result.output
+    assert "是 2022 年度的，不是上年（2023 年度）的" in result.output
 
 
 def test_a_report_that_names_no_roster_unit_or_no_year_is_said_not_used(tmp_path: Path) -> None:
@@ -391,7 +391,7 @@ def test_a_spec_without_a_review_section_reviews_nothing(tmp_path: Path) -> None
 def test_init_with_no_usable_last_year_makes_no_workspace(tmp_path: Path) -> None:
     result = run("init", tmp_path / "ws", "--roster", ZHANGWU_ROSTER, "--year", 2025, "--previous", ZHANGWU_2022)
     assert result.exit_code == 1 and "没有从这些文件中读到任何单位的上年数字" in result.output, result.output
-    assert "是 2022 年度的报告，不是上年（2024 年度）的" in result.output and not (tmp_path / "ws").exists()
+    assert "是 2022 年度的，不是上年（2024 年度）的" in result.output and not (tmp_path / "ws").exists()
 
 
 def test_a_blank_workbook_of_last_year_is_said_not_used(tmp_path: Path, form: Form) -> None:
