@@ -85,9 +85,14 @@ def test_a_decision_without_a_note_is_refused_on_the_unit_page(round_root: Path,
     token = csrf(client)
     for action, form in (("accept", {"rule": "P1"}), ("use", {"version": "1"}), ("use", {"version": "x", "note": "n"})):
         sent = {"csrf": token, "note": " ", **form}
-        done = client.post(f"/unit/210922103/{action}", data=sent, follow_redirects=True)
+        done = client.post(f"/unit/210922103/{action}", data=sent)
         page = done.get_data(as_text=True)
-        assert done.status_code == 200 and 'class="error"' in page and ("理由" in page or "请选择" in page), action
+        assert done.status_code == 422 and 'class="error"' in page and ("理由" in page or "请选择" in page), action
+        assert not re.search(r"--[a-z]", page) and ("理由”一栏" in page or "请选择" in page), action
+    typed = {"csrf": token, "rule": "S1", "note": "已电话核实，表三数字无误"}  # an error: never accepted
+    page = client.post("/unit/210922103/accept", data=typed).get_data(as_text=True)
+    assert "不能认可" in page and f">{typed['note']}</textarea>" in page  # the clerk's words kept in the form
+    assert "S1" not in page and "一＋二≠三＋四" in page  # the rule by name
     assert next(u for u in Workspace.open(round_root).status().units if u.unit_id == "210922103").state == "待核实"
 
 
