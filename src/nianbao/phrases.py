@@ -279,8 +279,8 @@ def _replied(d: dict[str, Any], n: Naming) -> str:
 def _sent(d: dict[str, Any], n: Naming) -> str:
     version = f" 第 {d['version']} 版" if d.get("version") else ""
     to = "、".join(d["to"]) or "（草稿未写收件人）"
-    unsure = "（发送中断，可能已发出）" if d.get("unsure") else ""
-    return f"发出{d['kind']}：{n.unit(d['unit_id'])}{version} → {to}{unsure}"
+    how = "（发送中断，可能已发出）" if d.get("unsure") else "（用自己的邮件程序发出，在本工具中记下）" if d.get("by") else ""
+    return f"发出{d['kind']}：{n.unit(d['unit_id'])}{version} → {to}{how}"
 
 
 # Each action of the log in words, from what was logged with it.

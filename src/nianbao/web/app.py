@@ -101,7 +101,6 @@ def create_app(config: Settings) -> Flask:
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=config.max_upload_bytes,
         MAX_FORM_PARTS=MAX_FILES + 50,
-        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,  # a board's selection of thousands of units
     )
     app.session_interface = ServerSessions()
     app.url_map.converters["number"] = NumberConverter
