@@ -275,3 +275,31 @@ def test_the_board_of_5000_units_answers_in_half_a_second(tmp_path: Path, monkey
     print({a: f"{t:.3f} s" for a, t in times.items()})
     assert answer.get_data(as_text=True).count('class="name"') == 1  # the search found 五峰镇
     assert max(times.values()) < 0.5, times
+
+
+def _contrast(first: str, second: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_text_colour_meets_the_aa_contrast() -> None:
+    """WCAG AA (4.5:1) for every text colour of the style sheet on every light background it uses; white on the
+    header's blue and on the red of 迟交 and 逾期未报."""
+    import nianbao.web
+
+    css = (Path(nianbao.web.__file__).parent / "static" / "nianbao.css").read_text(encoding="utf-8")
+    colours = dict(re.findall(r"--([a-z]+):\s*(#[0-9a-f]{6})", css))
+    screen = css.split("@media")[0]
+    backgrounds = set(re.findall(r"background:\s*(#[0-9a-f]{6})", screen)) | {colours["page"], "#ffffff"}
+    light = {b for b in backgrounds if _contrast(b, "#000000") > 10}  # those dark text is written on
+    assert len(light) >= 6
+    for name in ("ink", "muted", "grey", "red", "amber", "green", "link"):
+        for background in light:
+            assert _contrast(colours[name], background) >= 4.5, (name, background)
+    assert _contrast("#ffffff", colours["blue"]) >= 4.5 and _contrast("#ffffff", colours["red"]) >= 4.5
+    assert _contrast("#777777", "#ffffff") < 4.5  # the grey 未收到 was once, for the record

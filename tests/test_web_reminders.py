@@ -133,6 +133,10 @@ def test_reminders_search_summary_phone_and_print(
         # 我已发出: the unit without an address was reminded from the clerk's own mail program.
         web.get(url)
         web.find_element(By.CSS_SELECTOR, "input[name=unit][value='210922100']").click()
+        assert text("#ticked") == "1"  # the page's script runs under the Content-Security-Policy
+        web.find_element(By.CSS_SELECTOR, "button[data-copy=missing-list]").click()
+        wait_for(lambda: "复制" in text("#copied"))
+        assert "联系人100" in str(web.find_element(By.ID, "missing-list").get_attribute("value"))
         submit("#bulk-sent")
         row = web.find_element(By.XPATH, "//tr[td[@class='name']/a[text()='彰武镇']]")
         assert "已催报" in row.text and "已记下 1 份" in text("main")
