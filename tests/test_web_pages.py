@@ -103,6 +103,7 @@ def test_no_rule_code_or_option_name_appears_on_any_page(tmp_path: Path, form: F
         (io.BytesIO(_typo("210922105", form)), "东六家子镇.xlsx"),
         (io.BytesIO(b"\x00" * 10), "五峰镇_2025年报.et"),
         (io.BytesIO(b"hello"), "说明.txt"),
+        (io.BytesIO(b"From a@b Mon Jan 12 09:30:00 2026\n\n"), "收件箱.mbox"),
     ]
     seen("upload", client.post("/upload", data={"csrf": token, "files": files}, content_type=UPLOAD))
     seen("upload nothing", client.post("/upload", data={"csrf": token}, content_type=UPLOAD))

@@ -77,12 +77,17 @@ CODE_NAMES = {
     "OUTSIDE_TABLE": "表格外写了字",
     "COVER_DIFFERS": "封面与身份信息不同",
     "SENDER_OTHER_UNIT": "发件人是其他单位",
-    "WORD_SOURCE": "数字取自 Word 文档",
-    "IMPORT_SHORT": "Word 表格数字不全",
-    "IMPORT_LABEL": "Word 表格读取中断",
-    "IMPORT_UNEXPECTED": "Word 表格读取中断",
-    "IMPORT_TRAILING": "Word 表格多出内容",
-    "IMPORT_TOTAL": "Word 表格合计不符",
+    "WORD_SOURCE": "数字取自已发布的报告",
+    "IMPORT_SHORT": "报告中的数字不全",
+    "IMPORT_LABEL": "报告表格读取中断",
+    "IMPORT_UNEXPECTED": "报告表格读取中断",
+    "IMPORT_AMBIGUOUS": "报告表格读取中断",
+    "IMPORT_TRAILING": "报告表格多出内容",
+    "IMPORT_TOTAL": "报告中的合计不符",
+    "IMPORT_NEAR": "报告的表述略有不同",
+    "IMPORT_MERGED": "报告中几行印成了一行",
+    "PRINTED_TOTAL": "报告中印的合计不符",
+    "PREVIOUS_OTHER_YEAR": "上年数字的年度不对",
     "UNSUPPORTED": "不支持的文件格式",
     "NOT_SPREADSHEET": "不是统计表",
 }
@@ -279,7 +284,8 @@ def _replied(d: dict[str, Any], n: Naming) -> str:
 def _sent(d: dict[str, Any], n: Naming) -> str:
     version = f" 第 {d['version']} 版" if d.get("version") else ""
     to = "、".join(d["to"]) or "（草稿未写收件人）"
-    how = "（发送中断，可能已发出）" if d.get("unsure") else "（用自己的邮件程序发出，在本工具中记下）" if d.get("by") else ""
+    how = "（用自己的邮件程序发出，在本工具中记下）" if d.get("by") else ""
+    how = "（发送中断，可能已发出）" if d.get("unsure") else how
     return f"发出{d['kind']}：{n.unit(d['unit_id'])}{version} → {to}{how}"
 
 
