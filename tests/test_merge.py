@@ -105,7 +105,7 @@ def test_missing_unit_blocks_unless_allowed_and_then_says_partial(
     assert result.written == out
     wb = openpyxl.load_workbook(out)
     cover = [c for row in wb.worksheets[0].iter_rows(values_only=True) for c in row if c]
-    assert "部分汇总：缺 1 个单位（见“报送情况”工作表）" in cover
+    assert "不完整（4/5）· 部分汇总：缺 1 个单位（见“报送情况”工作表）" in cover
     report = check_file(out, CheckOptions())
     assert report.identity["missing"] == "1" and report.identity["units"] == "4"
     assert [p.code for p in report.errors] == ["PARTIAL_SUMMARY"], "a partial summary is never summed upward"

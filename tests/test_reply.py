@@ -382,7 +382,7 @@ def test_a_version_sent_back_blocks_until_a_new_one_comes_and_its_reply_leads_wi
 
     undone = run("reject", passed, "--undo", "--note", "已电话核实，台账漏登", "-w", workspace.root)
     assert undone.exit_code == 0 and workspace.state_of(passed).state == PASSED
-    assert "撤销退回：210922104 第 1 版：已电话核实，台账漏登" in run("log", "-w", workspace.root).output
+    assert "撤销退回：后新秋镇（210922104） 第 1 版：已电话核实，台账漏登" in run("log", "-w", workspace.root).output
 
     workspace.reject(passed, why)  # sent back again; the unit's next version is judged on its own
     again = draft_replies(workspace, [passed]).replies[0]
@@ -502,7 +502,8 @@ def test_a_unit_granted_a_later_deadline_is_not_late_and_is_told_its_own_date(
     cancelled = run("extend", "210922103", "--cancel", "--note", "延期申请撤回", "-w", workspace.root)
     assert cancelled.exit_code == 0 and workspace.state_of("210922103").late
     log = run("log", "-w", workspace.root).output
-    assert "延期至 2026-01-31：210922103：镇长出差" in log and "取消延期：210922103：延期申请撤回" in log
+    assert "延期至 2026-01-31：冯家镇（210922103）：镇长出差" in log
+    assert "取消延期：冯家镇（210922103）：延期申请撤回" in log
 
 
 def test_a_pinned_version_sent_back_gives_way_to_the_correction(

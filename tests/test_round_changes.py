@@ -30,7 +30,8 @@ def test_an_acceptance_is_taken_back_with_a_reason_and_logged(workspace: Workspa
     assert run("accept", unit, "--undo", "--note", "再撤", "-w", workspace.root).exit_code == 1  # nothing left
     errors = run("accept", "210922100", "--all", "--note", "试图认可", "-w", workspace.root)
     assert errors.exit_code == 1 and "错误不能认可" in errors.output, errors.output
-    assert "撤销认可：210922101 P1（1 个）：核实有误" in run("log", "-w", workspace.root).output
+    log = run("log", "-w", workspace.root).output
+    assert "撤销认可：哈尔套镇（210922101）“规章一般应为 0”（1 个）：核实有误" in log
 
 
 def test_the_round_s_deadline_changes_and_judges_again(workspace: Workspace) -> None:

@@ -85,9 +85,14 @@ def test_a_decision_without_a_note_is_refused_on_the_unit_page(round_root: Path,
     token = csrf(client)
     for action, form in (("accept", {"rule": "P1"}), ("use", {"version": "1"}), ("use", {"version": "x", "note": "n"})):
         sent = {"csrf": token, "note": " ", **form}
-        done = client.post(f"/unit/210922103/{action}", data=sent, follow_redirects=True)
+        done = client.post(f"/unit/210922103/{action}", data=sent)
         page = done.get_data(as_text=True)
-        assert done.status_code == 200 and 'class="error"' in page and ("理由" in page or "请选择" in page), action
+        assert done.status_code == 422 and 'class="error"' in page and ("理由" in page or "请选择" in page), action
+        assert not re.search(r"--[a-z]", page) and ("理由”一栏" in page or "请选择" in page), action
+    typed = {"csrf": token, "rule": "S1", "note": "已电话核实，表三数字无误"}  # an error: never accepted
+    page = client.post("/unit/210922103/accept", data=typed).get_data(as_text=True)
+    assert "不能认可" in page and f">{typed['note']}</textarea>" in page  # the clerk's words kept in the form
+    assert "S1" not in page and "一＋二≠三＋四" in page  # the rule by name
     assert next(u for u in Workspace.open(round_root).status().units if u.unit_id == "210922103").state == "待核实"
 
 
@@ -235,7 +240,8 @@ def test_unpack_keeps_names_out_of_paths(tmp_path: Path) -> None:
     broken = unpack([("坏.zip", io.BytesIO(b"not a zip"))], tmp_path / "b")
     assert not broken.files and "压缩包已损坏" in broken.refused[0].reason
     mailbox = unpack([("收件箱.mbox", io.BytesIO(b"From a@b Mon Jan 12 09:30:00 2026\n\n"))], tmp_path / "c")
-    assert not mailbox.files and not mailbox.mails and "receive --mail" in mailbox.refused[0].reason
+    assert not mailbox.files and not mailbox.mails and "单封邮件（.eml）" in mailbox.refused[0].reason
+    assert not re.search(r"--[a-z]", mailbox.refused[0].reason)  # the page names no option
 
 
 def test_the_unit_page_offers_the_reply_draft(round_root: Path, client: FlaskClient) -> None:

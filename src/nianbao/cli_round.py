@@ -35,6 +35,7 @@ from nianbao.io.files import refuse_overwrite, shown, write_atomic
 from nianbao.phrases import (
     describe,
     in_a_line,
+    naming_of,
     problem_line,
     received_line,
     round_line,
@@ -513,8 +514,10 @@ def reply(
 @friendly
 def log(workspace: Path | None) -> None:
     """工作区的操作记录（最新的在前）：时间、操作人、操作和内容。"""
-    for entry in open_workspace(workspace).log():
-        click.echo(f"{when(entry.at)}  {entry.user}  {describe(entry)}")
+    opened = open_workspace(workspace)
+    naming = naming_of(opened)
+    for entry in opened.log():
+        click.echo(f"{when(entry.at)}  {entry.user}  {describe(entry, naming)}")
 
 
 @click.command("serve")

@@ -3,9 +3,10 @@ words for a received file, a unit's state, a log entry, wherever a clerk reads t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nianbao.collection.model import (
     HAS_ERRORS,
@@ -29,6 +30,104 @@ from nianbao.form.review import figure_text
 from nianbao.io.files import shown
 from nianbao.io.roster import Unit
 from nianbao.problems import ERROR, Problem
+
+if TYPE_CHECKING:
+    from nianbao.collection.reply import Reply, UnitLetters
+    from nianbao.collection.workspace import Workspace
+    from nianbao.form.spec import Form
+
+# Each kind of problem the checks find, in a few words, where a clerk would otherwise read its code (a rule of the
+# form spec is named by the spec: `rule_names`).
+CODE_NAMES = {
+    "BLANK": "未填写",
+    "TEXT": "数字格填了文字",
+    "NEGATIVE": "负数",
+    "FRACTION": "件数不是整数",
+    "DECIMALS": "小数位数过多",
+    "NOT_NUMBER": "不是数字",
+    "AS_TEXT": "数字存成了文字",
+    "TOTAL_DIFFERS": "合计与各项不符",
+    "COMMA": "逗号含义不明",
+    "TOO_LARGE": "数字大得不可能",
+    "FORMULA_ERROR": "公式算出错误值",
+    "FORMULA_ERROR_VALUE": "公式算出错误值",
+    "NO_RESULT": "公式没有结果",
+    "EXTERNAL": "引用其他文件",
+    "INVISIBLE": "含不可见字符",
+    "REJECTED": "退回",
+    "STORED": "保存的文件被改动",
+    "NO_IDENTITY": "不是下发的表格",
+    "IDENTITY_MISMATCH": "身份信息不一致",
+    "UNKNOWN_FORM": "不认识的表格",
+    "FORM_VERSION": "表格版本不对",
+    "FINGERPRINT": "表格版式不一致",
+    "MISSING_SHEET": "缺少工作表",
+    "EXTRA_SHEET": "多出工作表",
+    "LAYOUT": "表格版式被改动",
+    "YEAR": "年度不对",
+    "NOT_ON_ROSTER": "不在名单上",
+    "NAME_DIFFERS": "单位名称与名单不同",
+    "NO_PREVIOUS": "没有上年数字",
+    "TEXT_FIGURE": "正文与表格不符",
+    "TEXT_EMPTY": "正文部分为空",
+    "TEXT_FEE": "未说明收费情况",
+    "DUPLICATE_UNIT": "同一单位有多份",
+    "SAME_BYTES": "相同的文件",
+    "ANNOTATED_COPY": "标注副本",
+    "OUTSIDE_TABLE": "表格外写了字",
+    "COVER_DIFFERS": "封面与身份信息不同",
+    "SENDER_OTHER_UNIT": "发件人是其他单位",
+    "WORD_SOURCE": "数字取自已发布的报告",
+    "IMPORT_SHORT": "报告中的数字不全",
+    "IMPORT_LABEL": "报告表格读取中断",
+    "IMPORT_UNEXPECTED": "报告表格读取中断",
+    "IMPORT_AMBIGUOUS": "报告表格读取中断",
+    "IMPORT_TRAILING": "报告表格多出内容",
+    "IMPORT_TOTAL": "报告中的合计不符",
+    "IMPORT_NEAR": "报告的表述略有不同",
+    "IMPORT_MERGED": "报告中几行印成了一行",
+    "PRINTED_TOTAL": "报告中印的合计不符",
+    "PREVIOUS_OTHER_YEAR": "上年数字的年度不对",
+    "UNSUPPORTED": "不支持的文件格式",
+    "NOT_SPREADSHEET": "不是统计表",
+}
+ACROSS_YEARS, ACROSS_UNITS = "与上年相比差别大", "远高于其他单位"
+OTHER_PROBLEM = "其他问题"
+
+
+def rule_names(form: Form | None) -> dict[str, str]:
+    """Every code a problem may carry, named: the spec's rules by their short name (else their message), its
+    reviews by what they compare, and the checks' own codes (`CODE_NAMES`)."""
+    names = dict(CODE_NAMES)
+    if form is None:
+        return names
+    for rule in form.rules:
+        names[rule.id] = rule.short or in_a_line(rule.message, 30)
+    names.update(dict.fromkeys((r.id for r in form.review.year), ACROSS_YEARS))
+    names.update(dict.fromkeys((r.id for r in form.review.units), ACROSS_UNITS))
+    return names
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How the log names units and rules: by name where it knows them (a unit by its name and code)."""
+
+    units: Mapping[str, str] = field(default_factory=dict)  # code → name
+    rules: Mapping[str, str] = field(default_factory=dict)  # code → words
+
+    def unit(self, unit_id: object) -> str:
+        name = self.units.get(str(unit_id))
+        return f"{name}（{unit_id}）" if name else str(unit_id)
+
+    def rule(self, code: object) -> str:
+        if code in (None, "", "全部"):
+            return "全部待核实的警告"
+        return self.rules.get(str(code), str(code))
+
+
+def naming_of(workspace: Workspace) -> Naming:
+    """The workspace's units and its form's rules, by name."""
+    return Naming({u.unit_id: u.unit_name for u in workspace.units}, rule_names(workspace.form))
 
 
 def when(at: str) -> str:
@@ -140,14 +239,14 @@ def setting_value(value: object) -> str:
     return str(value) if value != "" else "（未设定）"
 
 
-def _received(d: dict[str, Any]) -> str:
+def _received(d: dict[str, Any], _: Naming) -> str:
     names = "、".join(d.get("files", [])[:5]) + (" 等" if len(d.get("files", [])) > 5 else "")
     source = f"（来自 {d['sender'] or d['source']}）" if d.get("sender") or d.get("source") else ""
     counts = f"新 {d['new']} 个，已收到过 {d['known']} 个，无法保存 {d['refused']} 个"
     return f"收文件{source}：{counts} {names}".rstrip()
 
 
-def _settings(d: dict[str, Any]) -> str:
+def _settings(d: dict[str, Any], _: Naming) -> str:
     changes = (
         f"{SETTING_NAMES.get(k, k)} {setting_value(a)} → {setting_value(b)}" for k, (a, b) in d["changed"].items()
     )
@@ -158,44 +257,69 @@ def _note(text: str) -> str:
     return " ".join(text.split())  # the clerk's words on the entry's one line
 
 
-def _session(words: str) -> Callable[[dict[str, Any]], str]:
+def _session(words: str) -> Callable[[dict[str, Any], Naming], str]:
     """A login or logout on the page (collection/accounts.py)."""
-    return lambda d: f"{words}{'（共用密码）' if d.get('shared') else ''}：来自 {d['address']}"
+    return lambda d, _: f"{words}{'（共用密码）' if d.get('shared') else ''}：来自 {d['address']}"
 
 
-def _login_failed(d: dict[str, Any]) -> str:
+def _login_failed(d: dict[str, Any], _: Naming) -> str:
     locked = int(d.get("locked_seconds") or 0)
     stopped = f"；失败次数太多，暂停登录 {max(1, round(locked / 60))} 分钟" if locked else ""
     return f"登录失败：来自 {d['address']}，姓名“{d['name']}”{stopped}"
 
 
-def _colleague(words: str) -> Callable[[dict[str, Any]], str]:
+def _colleague(words: str) -> Callable[[dict[str, Any], Naming], str]:
     """A colleague who logs in to the page added, given a new password, removed."""
-    return lambda d: f"{words}：{d['name']}" + (f"（已退出其 {d['ended']} 处登录）" if d.get("ended") else "")
+    return lambda d, _: f"{words}：{d['name']}" + (f"（已退出其 {d['ended']} 处登录）" if d.get("ended") else "")
+
+
+def _replied(d: dict[str, Any], n: Naming) -> str:
+    units = d.get("unit_ids")
+    if not units:
+        return f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）"
+    names = "、".join(n.unit(u) for u in units[:10]) + (f" 等 {len(units)} 个单位" if len(units) > 10 else "")
+    return f"写回复草稿：{names}（{d['drafts']} 份）"
+
+
+def _sent(d: dict[str, Any], n: Naming) -> str:
+    version = f" 第 {d['version']} 版" if d.get("version") else ""
+    to = "、".join(d["to"]) or "（草稿未写收件人）"
+    how = "（用自己的邮件程序发出，在本工具中记下）" if d.get("by") else ""
+    how = "（发送中断，可能已发出）" if d.get("unsure") else how
+    return f"发出{d['kind']}：{n.unit(d['unit_id'])}{version} → {to}{how}"
 
 
 # Each action of the log in words, from what was logged with it.
-_SAID: dict[str, Callable[[dict[str, Any]], str]] = {
-    "init": lambda d: (
+_SAID: dict[str, Callable[[dict[str, Any], Naming], str]] = {
+    "init": lambda d, _: (
         f"建立工作区：{d['year']} 年度，{d['units']} 个单位，截止 {d['deadline'] or '未定'}（{d['form']}）"
     ),
     "receive": _received,
-    "accept": lambda d: f"认可警告：{d['unit_id']} 第 {d['version']} 版 {d['rule']}（{d['count']} 个）：{d['note']}",
-    "unaccept": lambda d: f"撤销认可：{d['unit_id']} {d['rule']}（{d['count']} 个）：{d['note']}",
-    "deadline": lambda d: f"修改截止日期：{d['before'] or '未定'} → {d['after']}：{d['note']}",
-    "dismiss": lambda d: f"搁置{d['kind']} {d['ref']}：{d['what']}：{d['note']}",
-    "restore": lambda d: f"恢复{d['kind']} {d['ref']}：{d['what']}：{d['note']}",
-    "use": lambda d: (
-        f"指定版本：{d['unit_id']} 计入"
+    "accept": lambda d, n: (
+        f"认可警告：{n.unit(d['unit_id'])} 第 {d['version']} 版“{n.rule(d['rule'])}”（{d['count']} 个）：{d['note']}"
+    ),
+    "unaccept": lambda d, n: f"撤销认可：{n.unit(d['unit_id'])}“{n.rule(d['rule'])}”（{d['count']} 个）：{d['note']}",
+    "deadline": lambda d, _: f"修改截止日期：{d['before'] or '未定'} → {d['after']}：{d['note']}",
+    "dismiss": lambda d, _: f"搁置{d['kind']} {d['ref']}：{d['what']}：{d['note']}",
+    "restore": lambda d, _: f"恢复{d['kind']} {d['ref']}：{d['what']}：{d['note']}",
+    "use": lambda d, n: (
+        f"指定版本：{n.unit(d['unit_id'])} 计入"
         + ("最新版" if d["version"] == "最新" else f"第 {d['version']} 版")
         + f"：{d['note']}"
     ),
-    "reject": lambda d: f"退回：{d['unit_id']} 第 {d['version']} 版：{_note(d['note'])}",
-    "withdraw": lambda d: f"撤销退回：{d['unit_id']} 第 {d['version']} 版：{_note(d['note'])}",
-    "extend": lambda d: (f"延期至 {d['until']}" if d["until"] else "取消延期") + f"：{d['unit_id']}：{d['note']}",
-    "previous": lambda d: f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查",
-    "merge": lambda d: f"汇总：{d['units']} 个单位 → {d['out']}" + ("" if d["written"] else "（未生成）"),
-    "reply": lambda d: f"写回复草稿：{d['drafts']} 份（需要回复的单位 {d['units']} 个）",
+    "reject": lambda d, n: f"退回：{n.unit(d['unit_id'])} 第 {d['version']} 版：{_note(d['note'])}",
+    "withdraw": lambda d, n: f"撤销退回：{n.unit(d['unit_id'])} 第 {d['version']} 版：{_note(d['note'])}",
+    "extend": lambda d, n: (
+        (f"延期至 {d['until']}" if d["until"] else "取消延期") + f"：{n.unit(d['unit_id'])}：{d['note']}"
+    ),
+    "previous": lambda d, _: f"指定上年数字：{d['units']} 个单位，来自 {'、'.join(d['files'])}；已收到的表格已重新检查",
+    "merge": lambda d, _: (
+        f"汇总：{d['units']} 个单位"
+        + (f"（不完整，另有 {d['blocking']} 个未通过）" if d.get("blocking") and d.get("written") else "")
+        + f" → {d['out']}"
+        + ("" if d["written"] else "（未生成）")
+    ),
+    "reply": _replied,
     "settings": _settings,
     "login": _session("登录网页"),
     "logout": _session("退出网页"),
@@ -203,43 +327,87 @@ _SAID: dict[str, Callable[[dict[str, Any]], str]] = {
     "user_add": _colleague("添加同事"),
     "user_password": _colleague("修改同事的密码"),
     "user_remove": _colleague("删除同事"),
-    "send": lambda d: (
-        f"发出{d['kind']}：{d['unit_id']}"
-        + (f" 第 {d['version']} 版" if d.get("version") else "")
-        + f" → {'、'.join(d['to'])}"
-    ),
+    "send": _sent,
 }
 
 
-def describe(entry: LogEntry) -> str:
-    """A log entry in words."""
+def describe(entry: LogEntry, naming: Naming | None = None) -> str:
+    """A log entry in words (units and rules by name, where ``naming`` knows them)."""
     said = _SAID.get(entry.action)
-    return said(entry.detail) if said else f"{entry.action}：{entry.detail}"
+    return said(entry.detail, naming or Naming()) if said else f"{entry.action}：{entry.detail}"
 
 
 def message_lines(result: MailReceived) -> Iterator[tuple[str, str | None]]:
+    """What receiving a message did, a line each with its colour: the message, each file, the notes."""
+    return ((line, colour) for line, colour, _ in message_parts(result))
+
+
+def message_parts(result: MailReceived) -> Iterator[tuple[str, str | None, Received | None]]:
+    """`message_lines`, each with the file it is about (None for a line about the message)."""
     mail = result.mail
     if result.outcome == REFUSED:
-        yield f"✗ {result.source}：{'；'.join(mail.notes)}", "red"
+        yield f"✗ {result.source}：{'；'.join(mail.notes)}", "red", None
         return
     who = mail.sender or "（无发件人）"
     subject = f"《{mail.subject}》" if mail.subject else "（无主题）"
     when = mail.date.astimezone().strftime("%Y-%m-%d %H:%M") if mail.date else "（无日期）"
     if result.outcome == KNOWN:
-        yield f"= {who} {subject} {when}：这封邮件已收过，未重复记录", None
+        yield f"= {who} {subject} {when}：这封邮件已收过，未重复记录", None, None
         return
-    yield f"✉ {who} {subject} {when}", None
+    yield f"✉ {who} {subject} {when}", None, None
     for received in result.files:
         if received.outcome == REFUSED:
-            yield f"    · {received.path.name}：{received.reason}", "yellow"
+            yield f"    · {received.path.name}：{received.reason}", "yellow", received
             continue
         line, colour = received_line(received)
-        yield f"    {line}", colour
+        yield f"    {line}", colour, received
     for note in mail.notes:
-        yield f"    注意：{note}", "yellow"
+        yield f"    注意：{note}", "yellow", None
     if not any(f.outcome != REFUSED and not f.blank for f in result.files):
         others = f"（附件：{'、'.join(mail.others)}）" if mail.others else ""
-        yield f"    来信无统计表{others}", "yellow"
+        yield f"    来信无统计表{others}", "yellow", None
+
+
+def received_reason(result: Received) -> str:
+    """Why a file received did not pass, in a sentence ('' when it did, or was received before)."""
+    version, state = result.version, result.state
+    if result.outcome == KNOWN or version is None:
+        return ""
+    if version.version is None or state is None or state.counted is None or state.counted.id != version.id:
+        first = next((p for p in version.problems if p.severity == ERROR), None)
+        return first.message if first else ""
+    return why(state).removeprefix("：")
+
+
+# What has been written to a unit, in a few words: the last reply that went out, the draft that waits.
+SENT_WORDS = {"problems": "已回复", "request": "已下发通知", "reminder": "已催报"}
+
+
+def sent_words(reply: Reply) -> str:
+    """“已催报 12-01”, “已回复第 2 版 12-01”: the last reply that went out, and when."""
+    which = f"第 {reply.version} 版" if reply.version else ""
+    return f"{SENT_WORDS.get(reply.kind, '已发出')}{which} {reply.sent_at[5:10]}"
+
+
+def letters_words(letters: UnitLetters | None) -> tuple[str, str]:
+    """A unit's letters on the board: what went out last, and a draft waiting to be sent ('' for none)."""
+    if letters is None:
+        return "", ""
+    sent = sent_words(letters.sent) if letters.sent else ""
+    waiting = f"{letters.waiting.kind_name}草稿待发" if letters.waiting else ""
+    return sent, waiting
+
+
+def call_list(title: str, states: Sequence[UnitState], people: Mapping[str, Any]) -> str:
+    """Units to call, as plain text to paste into a chat group: a line each with name, contact person and phone
+    (``people``: the roster's contacts by unit code)."""
+    lines = [f"{title}（{len(states)} 个）："]
+    for state in states:
+        contact = people.get(state.unit_id)
+        reach = "  ".join(x for x in (getattr(contact, "person", ""), getattr(contact, "phone", "")) if x)
+        detail = timeliness(state) or (why(state).removeprefix("：") if state.counted else "")
+        lines.append("  ".join(x for x in (state.unit_name, reach, in_a_line(detail, 40)) if x))
+    return "\n".join(lines)
 
 
 STATUS_HEADER = [

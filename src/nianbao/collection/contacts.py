@@ -5,6 +5,7 @@ are the same (a page of a round of thousands opens the workspace for every reque
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -101,6 +102,22 @@ class Contacts:
         if not known or sender.lower() in known:
             return ""
         return f"发件人 {sender} 不是名单上该单位的邮箱（{'、'.join(sorted(known))}），请核实是否确为该单位报送"
+
+
+def unit_in_name(name: str, units: Sequence[Unit]) -> Unit | None:
+    """The roster unit a file's name names (“五峰镇_2025年报.et”): by its code, else by the longest unit name in
+    it; None when none does, or when two units fit equally well (never a guess between two)."""
+    stem = Path(name).stem
+    coded = _longest([u for u in units if len(u.unit_id) >= 3 and u.unit_id in stem], lambda u: u.unit_id)
+    return coded or _longest([u for u in units if len(u.unit_name) >= 2 and u.unit_name in stem], lambda u: u.unit_name)
+
+
+def _longest(units: list[Unit], key: Callable[[Unit], str]) -> Unit | None:
+    if not units:
+        return None
+    longest = max(len(key(u)) for u in units)
+    best = [u for u in units if len(key(u)) == longest]
+    return best[0] if len(best) == 1 else None
 
 
 _KEPT: dict[Path, tuple[str, Contacts]] = {}

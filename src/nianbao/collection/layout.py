@@ -90,10 +90,11 @@ class Layout:
             return MESSAGES["STORED_GONE"]
         return "" if now == size else MESSAGES["STORED_CHANGED"]
 
-    def summary_target(self, unit_name: str, year: int) -> Path:
-        """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""
+    def summary_target(self, unit_name: str, year: int, note: str = "") -> Path:
+        """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced); ``note``
+        goes into the name (a summary of some units: 不完整（22／24）)."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        stem = f"{safe_name(unit_name)}{year}年汇总_{stamp}"
+        stem = f"{safe_name(unit_name)}{year}年汇总_{safe_name(note) + '_' if note else ''}{stamp}"
         target, n = self.root / SUMMARY_DIR / f"{stem}.xlsx", 1
         while target.exists():
             n += 1

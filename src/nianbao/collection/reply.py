@@ -43,6 +43,7 @@ from nianbao.collection.settings import RoundSettings, from_header, next_reminde
 from nianbao.collection.workspace import Workspace
 from nianbao.form import data_dir
 from nianbao.io.files import safe_name, shown, write_atomic
+from nianbao.io.roster import mail_addresses
 from nianbao.operations.annotate import SUFFIX as ANNOTATED_SUFFIX
 from nianbao.operations.generate import file_names
 from nianbao.problems import NianbaoError, Problem, SpecError
@@ -56,14 +57,20 @@ __all__ = [
     "SENDING",
     "TEXTS_FILE",
     "Drafts",
+    "Needed",
     "Outbox",
     "Reply",
     "Sent",
+    "UnitLetters",
     "draft_replies",
+    "latest_drafts",
     "letter_problems",
+    "letters_of",
     "mark_sent",
     "replies_of",
+    "reply_needed",
     "send_replies",
+    "unit_letters",
 ]
 
 SENDING = "sending"  # a send began and its end was never recorded: it may have gone out
@@ -110,6 +117,15 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class UnitLetters:
+    """What a unit has been written: the last reply that went out (sent by this tool or marked sent), and the
+    latest draft not yet sent (None when none waits; a draft set aside as no longer needed does not wait)."""
+
+    sent: Reply | None = None
+    waiting: Reply | None = None
+
+
+@dataclass(frozen=True)
 class Drafts:
     replies: list[Reply]  # in roster order
     failed: list[str]  # the units whose reply could not be written, and why
@@ -137,7 +153,7 @@ def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str =
     states = [s for s in workspace.status().units if not chosen or s.unit_id in chosen]
     people = workspace.contacts.people
     letters = workspace.record.last_letters((REQUEST, REMINDER), SENDING)
-    replies, failed, new, reminders = [], [], 0, {}
+    replies, failed, new, reminders = [], [], [], {}
     today = date.today()
     for state in states:
         key, due = _wanted(state, letters.get(state.unit_id), state.extended or workspace.deadline, settings, today)
@@ -158,14 +174,15 @@ def draft_replies(workspace: Workspace, units: Sequence[str] = (), sender: str =
             except NianbaoError as exc:
                 failed.append(f"{state.unit_id} {state.unit_name}：{exc}")
                 continue
-            new += row is None
+            if row is None:
+                new.append(state.unit_id)
             row = _keep(workspace, state, key, message)
         replies.append(replace(_reply(workspace, row), contact=contact.person, phone=contact.phone))
     if not chosen:
         _set_aside(workspace, {r.key for r in replies})
     if new:
         with workspace.record.transaction() as record:
-            record.log("reply", {"drafts": new, "units": len(replies)}, workspace.user)
+            record.log("reply", {"drafts": len(new), "units": len(replies), "unit_ids": new}, workspace.user)
     return Drafts(replies, failed, reminders)
 
 
@@ -192,9 +209,51 @@ def _wanted(
     return f"{REMINDER}:{state.unit_id}:{due.isoformat()}", None
 
 
+@dataclass(frozen=True)
+class Needed:
+    """The reply a unit needs now, without drafting it: its key (None when it needs none), whether that reply
+    went out already, and for a unit reminded already, the day the next reminder is due."""
+
+    key: str | None
+    sent: bool = False
+    due: date | None = None
+
+
+def reply_needed(workspace: Workspace, state: UnitState) -> Needed:
+    """What `draft_replies` would find a unit needs today (nothing is written)."""
+    letters = workspace.record.last_letters((REQUEST, REMINDER), SENDING)
+    deadline = state.extended or workspace.deadline
+    key, due = _wanted(state, letters.get(state.unit_id), deadline, workspace.settings, date.today())
+    row = workspace.record.reply(key) if key else None
+    return Needed(key, bool(row and row.sent_at), due)
+
+
 def replies_of(workspace: Workspace, unit: str) -> list[Reply]:
     """Every reply drafted for a unit, oldest first, sent or not."""
     return [_reply(workspace, row) for row in workspace.record.replies_of(workspace.unit_named(unit).unit_id)]
+
+
+def unit_letters(workspace: Workspace) -> dict[str, UnitLetters]:
+    """Each unit's last reply sent and latest draft waiting (units never written to are absent): one reading of
+    the record, for a page listing every unit."""
+    replies: dict[str, list[Reply]] = {}
+    for row in workspace.record.every_reply():
+        replies.setdefault(row.unit_id, []).append(_reply(workspace, row))
+    return {unit_id: letters_of(drafted) for unit_id, drafted in replies.items()}
+
+
+def letters_of(replies: Sequence[Reply]) -> UnitLetters:
+    """A unit's last reply sent and latest draft waiting, from its replies in the order they were drafted."""
+    sent = [r for r in replies if r.sent_at and r.sent_at != SENDING]
+    waiting = [r for r in replies if not r.sent_at and r.draft.parent.name != OBSOLETE_DIR]
+    return UnitLetters(max(sent, key=lambda r: r.sent_at, default=None), waiting[-1] if waiting else None)
+
+
+def latest_drafts(workspace: Workspace, units: Sequence[str]) -> list[Reply]:
+    """The latest draft waiting for each of these units (by code), in the order given: the one the clerk last
+    downloaded, to be marked sent when their own mail program sent it."""
+    letters = unit_letters(workspace)
+    return [w for u in units if (w := letters.get(u, UnitLetters()).waiting) is not None]
 
 
 def _reply(workspace: Workspace, row: ReplyRow) -> Reply:
@@ -242,12 +301,19 @@ def _outgoing(
     attachments.append((counted.name, workspace.stored_path(counted).read_bytes()))
     return replace(
         common,
-        to=to or counted.sender,  # no address in the roster: answer where it came from
+        to=to or _mail_address(counted.sender),  # no address in the roster: answer the mail it came in
         attachments=attachments,
         annotated=annotated is not None,
         in_reply_to=answered,
         original_subject=workspace.record.subject_of(answered) if answered else "",
     )
+
+
+def _mail_address(sender: str) -> str:
+    """The address a version came from by mail; '' for one that came otherwise (a folder, the page's upload,
+    whose sender is the colleague who uploaded it, never the unit)."""
+    found, wrong = mail_addresses(sender)
+    return found[0] if len(found) == 1 and not wrong else ""
 
 
 def letter_problems(state: UnitState) -> list[Problem]:

@@ -5,7 +5,10 @@ table (`Record.settings`), changed with `Workspace.change_settings`, each change
 The reminder cadence (`next_reminder`): the blank workbook goes out once (下发通知); a reminder (催报) is due from
 ``remind_before`` days before the unit's own deadline (its extension, else the round's), and then every
 ``remind_every`` days until the unit sends. A round without a deadline reminds every ``remind_every`` days after
-the last letter: there is no date to count back from, and a clerk who set none still wants the units chased."""
+the last letter: there is no date to count back from, and a clerk who set none still wants the units chased.
+
+The mail servers the page uses (``smtp``, ``imap``) are kept as addresses without a password (smtps://USER@HOST,
+imaps://USER@HOST/FOLDER): the password is asked for each time, never kept."""
 
 from __future__ import annotations
 
@@ -30,6 +33,12 @@ NAMES = {
     "phone": "联系电话",
     "remind_before": "截止前几天起催报",
     "remind_every": "催报间隔天数",
+    "smtp": "发信服务器",
+    "imap": "收信邮箱",
+}
+SERVER_SCHEMES = {  # a server setting's schemes (the TLS one first, with its port) and how it is written
+    "smtp": ({"smtps": 465, "smtp": 587}, "smtps://用户名@服务器[:端口]"),
+    "imap": ({"imaps": 993, "imap": 143}, "imaps://用户名@服务器/文件夹"),
 }
 
 
@@ -45,6 +54,8 @@ class RoundSettings:
     phone: str = ""
     remind_before: int = REMIND_BEFORE
     remind_every: int = REMIND_EVERY
+    smtp: str = ""  # where replies are sent from: smtps://USER@HOST[:PORT] ('' for none)
+    imap: str = ""  # the mailbox returns are read from: imaps://USER@HOST[:PORT]/FOLDER ('' for none)
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, str]) -> RoundSettings:
@@ -57,6 +68,8 @@ class RoundSettings:
             phone=kept.get("phone", ""),
             remind_before=_days(kept.get("remind_before"), REMIND_BEFORE),
             remind_every=_days(kept.get("remind_every"), REMIND_EVERY),
+            smtp=kept.get("smtp", ""),
+            imap=kept.get("imap", ""),
         )
 
     def to_meta(self) -> dict[str, str]:
@@ -74,6 +87,8 @@ class RoundSettings:
                 new[name] = str(_checked_days(name, value))
             elif name == "sender":
                 new[name] = sender_of(str(value))
+            elif name in SERVER_SCHEMES:
+                new[name] = server_of(name, str(value))
             elif name in NAMES:
                 new[name] = " ".join(str(value).split())  # one line: it is a line of the letter
             else:
@@ -102,6 +117,17 @@ def sender_of(text: str) -> str:
         raise NianbaoError.of("NOT_AN_ADDRESS", text=text)
     name = " ".join(name.split())
     return f"{name} <{found[0]}>" if name else found[0]
+
+
+def server_of(name: str, text: str) -> str:
+    """A mail server's address as the clerk gave it, checked (no password in it, ever); '' for none."""
+    from nianbao.collection.servers import parse_server_url
+
+    text = text.strip()
+    if text:
+        schemes, example = SERVER_SCHEMES[name]
+        parse_server_url(text, schemes, example)
+    return text
 
 
 def from_header(sender: str) -> str:

@@ -460,9 +460,10 @@ class Workspace:
         report = check_file(self.stored_path(version), self.check_options(version.unit_id))
         return annotate(report, target, problems=problems)
 
-    def summary_target(self) -> Path:
-        """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced)."""
-        return self.layout.summary_target(self.unit_name, self.year)
+    def summary_target(self, note: str = "") -> Path:
+        """A new file name in 汇总结果/ for a summary made now (an earlier summary is never replaced); ``note``
+        goes into the name (a summary of some units: 不完整（22／24）)."""
+        return self.layout.summary_target(self.unit_name, self.year, note)
 
     def summaries(self) -> list[Path]:
         """The files in 汇总结果/ (summaries and their reports), newest first."""

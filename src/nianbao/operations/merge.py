@@ -226,7 +226,8 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
     form = result.form
     counted = [s for s in result.statuses if s.counted]
     missing = result.missing_units
-    banner = f"部分汇总：缺 {len(missing)} 个单位（见“{STATUS_SHEET}”工作表）" if missing else ""
+    whole = f"不完整（{len(counted)}/{len(counted) + len(missing)}）· "
+    banner = f"{whole}部分汇总：缺 {len(missing)} 个单位（见“{STATUS_SHEET}”工作表）" if missing else ""
     cover = [
         (
             "汇总范围",

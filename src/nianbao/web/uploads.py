@@ -21,8 +21,8 @@ MAX_FILES = 300  # files in one upload, counting those inside zips
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # everything taken out of the zips of one upload
 MAIL_SUFFIXES = (".eml", ".msg")
 MBOX_ADVICE = (
-    "这是整个邮箱导出的 .mbox 文件，网页上不收；请在命令行运行 nianbao receive --mail 加这个文件，"
-    "或上传其中的单封邮件（.eml）"
+    "这是整个邮箱导出的 .mbox 文件，网页上不收；请上传其中的单封邮件（.eml），"
+    "或在“设置”中填写收信邮箱后从邮箱收取（也可以在命令行中用 nianbao receive 收取这个文件）"
 )
 ZIP_SUFFIX = ".zip"
 TOO_MANY = f"一次最多上传 {MAX_FILES} 个文件（含压缩包中的文件），其余的未收下，请分批上传"

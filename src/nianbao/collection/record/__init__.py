@@ -584,6 +584,10 @@ class Record(AccountRecords):
         )
         return {row["unit_id"]: _reply(row) for row in rows}
 
+    def every_reply(self) -> list[ReplyRow]:
+        """Every reply drafted, in the order they were drafted (a draft written again comes last)."""
+        return [_reply(row) for row in self.db.execute(f"{_REPLIES} ORDER BY r.id")]
+
     def unsent(self) -> list[ReplyRow]:
         return [_reply(row) for row in self.db.execute(f"{_REPLIES} WHERE r.sent_at = ''")]
 
