@@ -80,17 +80,44 @@ def test_summary_holds_the_independent_sums_readable_by_any_reader(
     breakdown = list(wb[BREAKDOWN_SHEET].iter_rows(values_only=True))
     codes = list(breakdown[0][3:])
     assert codes == list(form.cells)
-    for row, unit in zip(breakdown[2:-1], UNITS, strict=True):
+    for row, unit in zip(breakdown[3:-1], UNITS, strict=True):
         assert row[:2] == (unit.unit_id, unit.unit_name)
         assert dict(zip(codes, row[3:], strict=True)) == with_totals(form.totals, unit_inputs[unit.unit_id])
     assert dict(zip(codes, breakdown[-1][3:], strict=True)) == pytest.approx(expected)
     status = list(wb[STATUS_SHEET].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[3]) for r in status] == [(u.unit_id, "已汇总") for u in UNITS]
-    assert all(len(r[5]) == 64 for r in status)
+    assert all(len(r[-1]) == 64 for r in status) and [r[4] for r in status] == [f"{u.unit_name}.xlsx" for u in UNITS]
     texts = list(wb[TEXTS_SHEET].iter_rows(min_row=2, values_only=True))
     assert [r[2] for r in texts] == [f"{u.unit_name}的总体情况" for u in UNITS]
     with zipfile.ZipFile(out) as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+
+
+def test_the_summary_prints_as_a_summary_with_no_path_and_no_check_cells(
+    tmp_path: Path, form: Form, returned: Path, roster: Path
+) -> None:
+    """Issue #22, as the file says it (the pages themselves: tests/roundtrip/test_printed.py): a summary's cover
+    with no fill-in instructions, the tables printed without their check cells, the breakdown in landscape with
+    the unit names and header rows on every page, the status sheet without the sha256 and no folder anywhere."""
+    out = tmp_path / "彰武县.xlsx"
+    merge([returned], roster, 2025, out, unit_id="210922", unit_name="彰武县")
+    wb = openpyxl.load_workbook(out)
+    cover = [str(c) for row in wb[form.cover_sheet].iter_rows(values_only=True) for c in row if c]
+    assert cover[0] == "彰武县2025年政府信息公开工作年度报告汇总表" and "汇总范围" in cover and "汇总日期" in cover
+    assert not [line for line in form.instructions if line in cover] and "填报人" not in cover
+    for table in form.tables:
+        last = openpyxl.utils.get_column_letter(table.width)
+        assert wb[table.sheet].print_area == f"'{table.sheet}'!$A$1:${last}${table.last_row + 1}"
+    breakdown = wb[BREAKDOWN_SHEET]
+    assert breakdown.page_setup.orientation == "landscape" and breakdown.page_setup.scale < 100
+    assert breakdown.print_title_cols == "$A:$B" and breakdown.print_title_rows == "$1:$3"
+    assert breakdown.column_dimensions["C"].hidden and len(breakdown.col_breaks.brk) >= 6
+    status = wb[STATUS_SHEET]
+    header = [c.value for c in status[1]]
+    assert header[-1] == "sha256" and status.print_area == f"'{STATUS_SHEET}'!$A$1:${chr(64 + len(header) - 1)}$6"
+    assert wb[TEXTS_SHEET].page_setup.orientation == "landscape" and wb[TEXTS_SHEET].row_dimensions[2].customHeight
+    texts = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert not [t for t in texts if str(tmp_path) in t or str(returned) in t]
 
 
 def test_missing_unit_blocks_unless_allowed_and_then_says_partial(

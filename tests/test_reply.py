@@ -400,15 +400,24 @@ def test_the_status_is_handed_on_as_a_table_with_the_rosters_contacts(workspace:
     sheet = tmp_path / "报送情况.xlsx"
     done = run("status", "--out", sheet, "-w", workspace.root)
     assert done.exit_code == 0 and "报送情况表" in done.output, done.output
-    rows = list(openpyxl.load_workbook(sheet).active.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(sheet).active
+    title, when, *rows = list(book.iter_rows(values_only=True))  # two title lines, then the table
+    assert title[0] == "彰武县2025年度政府信息公开工作年度报告报送情况表" and str(when[0]).startswith("截至 ")
+    assert "已收 3/5" in str(when[0]) and "按时率" in str(when[0])
     assert rows[0][:4] == ("序号", "单位编码", "单位名称", "状态") and rows[0][-3:] == ("邮箱", "联系人", "电话")
     by_unit = {row[1]: row for row in rows[1:]}
     assert [row[1] for row in rows[1:]] == [u.unit_id for u in UNITS]  # roster order
     assert by_unit["210922102"][3] == NOT_RECEIVED and by_unit["210922102"][-1] == "13800000102"
     why = rows[0].index("说明")
     assert by_unit["210922100"][3] == HAS_ERRORS and "5件" in by_unit["210922100"][why]
-    cell = openpyxl.load_workbook(sheet).active.cell(row=6, column=why + 1)
+    cell = book.cell(row=8, column=why + 1)
     assert cell.data_type == "s" and str(cell.value).startswith("第 1 版被退回：=HYPERLINK")
+    assert book.page_setup.orientation == "landscape" and book.print_title_rows == "$3:$3"
+    assert book.sheet_properties.pageSetUpPr.fitToPage and book.page_setup.fitToHeight == 0  # as wide as a page
+    workspace.extend("210922103", date(2026, 2, 1), "镇长出差")  # 说明 says what the clerk decided, and why
+    assert run("status", "--out", sheet, "--force", "-w", workspace.root).exit_code == 0
+    rows = list(openpyxl.load_workbook(sheet).active.iter_rows(values_only=True))[2:]
+    assert "延期至 2026-02-01：镇长出差" in {row[1]: row for row in rows}["210922103"][why]
 
     again = run("status", "--out", sheet, "-w", workspace.root)
     assert again.exit_code != 0 and "--force" in again.output  # never overwritten without --force

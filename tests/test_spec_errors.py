@@ -283,6 +283,25 @@ CASES = [
         "不小于 1",
     ),
     (
+        "a rule for a level nobody defined",
+        replace('levels = ["local"]', 'levels = ["township"]'),
+        "rules[4].levels[0]",
+        "没有定义层级 township",
+    ),
+    ("two default levels", replace('id = "city"\n', 'id = "city"\ndefault = true\n'), "levels", "只有一个层级"),
+    (
+        "a draft of a figure that is not there",
+        replace("其中自然人申请{T3.R01.C1}件", "其中自然人申请{T3.R01.C9}件"),
+        "report.draft.sections.N1[2]",
+        "{T3.R01.C9}",
+    ),
+    (
+        "a draft of a section that is not there",
+        replace("N5 = [", "N7 = ["),
+        "report.draft.sections.N7",
+        "不是文字部分的编号",
+    ),
+    (
         "a TOML syntax error",
         replace('title = "政府信息公开工作年度报告"', 'title = "政府信息公开工作年度报告'),
         "第 ",

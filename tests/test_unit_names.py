@@ -107,7 +107,7 @@ def test_summary_title_and_streamed_sheets_keep_hostile_names_as_text(tmp_path: 
     assert result.complete and result.written == out
     data = out.read_bytes()
     assert not [f for f in formulas(data) if "HYPERLINK" in f or any(n in f for n in INJECTIONS)]
-    assert calamine_sheet(data, form.cover_sheet)[0][0] == f"{name}2025年{form.title}统计表"
+    assert calamine_sheet(data, form.cover_sheet)[0][0] == f"{name}2025年{form.title}汇总表"
     status = calamine_sheet(data, STATUS_SHEET)
     assert [row[2] for row in status[1:]] == INJECTIONS  # streamed through xlsxpatch's shared strings
     assert check_file(out, CheckOptions()).ok

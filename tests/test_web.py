@@ -319,8 +319,8 @@ def test_the_board_hands_on_the_status_as_a_workbook(client: FlaskClient) -> Non
     assert 'id="status-sheet"' in client.get("/").get_data(as_text=True)
     answer = client.get("/status.xlsx")
     assert answer.status_code == 200 and "报送情况" in unquote(answer.headers["Content-Disposition"])
-    rows = list(openpyxl.load_workbook(io.BytesIO(answer.get_data())).active.iter_rows(values_only=True))
-    assert len(rows) == 25 and rows[0][3] == "状态"
+    title, _, *rows = list(openpyxl.load_workbook(io.BytesIO(answer.get_data())).active.iter_rows(values_only=True))
+    assert "报送情况表" in str(title[0]) and len(rows) == 25 and rows[0][3] == "状态"
     assert {row[3] for row in rows[1:]} == {"已通过", "待核实", "未收到"}
 
 

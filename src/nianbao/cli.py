@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from nianbao.cli_compare import COMMANDS as COMPARE_COMMANDS
+from nianbao.cli_publish import COMMANDS as PUBLISH_COMMANDS
 from nianbao.cli_round import COMMANDS as ROUND_COMMANDS
 from nianbao.cli_shared import (
     EXIT_PROBLEMS,
@@ -27,17 +28,19 @@ from nianbao.cli_shared import (
     workspace_option,
 )
 from nianbao.cli_users import COMMANDS as USER_COMMANDS
-from nianbao.collection.workspace import HAS_ERRORS, LATE, NOT_RECEIVED, PASSED, TO_VERIFY, last_year
+from nianbao.collection.workspace import HAS_ERRORS, LATE, NOT_RECEIVED, PASSED, TO_VERIFY, Workspace, last_year
 from nianbao.form import DEFAULT_FORM
 from nianbao.io.files import refuse_overwrite, resolved, shown, write_atomic
 from nianbao.io.roster import read_roster
 from nianbao.io.values import one_line
 from nianbao.phrases import why
+from nianbao.problems import NianbaoError
 from nianbao.version import __version__
 
 if TYPE_CHECKING:  # each command imports the operations it runs: `nianbao status` starts without them
     from nianbao.operations.check import CheckedFile
     from nianbao.operations.merge import Summary
+    from nianbao.operations.report import ReportInputs
 
 
 def _refuse_over_inputs(output: Path | None, inputs: list[Path], roster: Path | None) -> None:
@@ -385,18 +388,90 @@ def _print_merge(result: Summary, said: Set[str] = frozenset()) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="输出文件：.html（可打印网页）、.docx（Word）或 .md（Markdown）。",
 )
+@click.option(
+    "--text",
+    "own_text",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="本级自己写的正文一、五、六（.txt 或 .docx，各部分以“一、总体情况”等标题开头）；"
+    "不写则用工作区中的“县本级文字”，再没有则用表格中的文字，都没有的部分按数字起草并标明【草稿】。",
+)
+@click.option(
+    "--office", default=None, metavar="单位", help="落款单位（默认：工作区设定的落款单位，或表格的单位名称）。"
+)
+@click.option("--date", "dated", default=None, metavar="日期", help="落款日期，如 2026-01-15（默认今天）。")
+@click.option(
+    "--previous",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="上年的汇总表、表格或已发布的报告：起草的正文写明与上年相比的增减（工作区中已指定上年数字的不用写）。",
+)
+@workspace_option
 @click.option("--force", is_flag=True, help="覆盖已有的输出文件。")
 @friendly
-def report(source: Path, out: Path, force: bool) -> None:
-    """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四）。"""
+def report(
+    source: Path,
+    out: Path,
+    own_text: Path | None,
+    office: str | None,
+    dated: str | None,
+    previous: tuple[Path, ...],
+    workspace: Path | None,
+    force: bool,
+) -> None:
+    """由填好的统计表或汇总表生成年度报告全文（标题、开头、一至六部分及表二至表四、落款）。
+
+    在工作区中（或用 -w 指定）：正文取自工作区的“县本级文字.docx”或“.txt”，落款用 nianbao settings 设定的落款单位。"""
     from nianbao.operations.report import render_report
 
-    rendered = render_report(source, out, force)
+    inputs = _report_inputs(own_text, office, dated, previous, workspace)
+    rendered = render_report(source, out, force, inputs)
     for problem in rendered.checked.errors:
         click.secho(f"注意：统计表本身有错误，报告中的数字可能不完整：{said_problem(problem)}", fg="yellow")
     for problem in rendered.warnings:
         click.secho(said_problem(problem), fg="yellow")
+    if inputs.own_text:
+        click.echo(f"正文取自 {shown(inputs.own_text)}")
+    drafted = [rendered.report.form.text_cell(code).title for code in rendered.report.drafted]
+    if drafted:
+        click.secho(f"以下部分没有人写，已按数字起草并标明【草稿】，发布前请修改：{'、'.join(drafted)}", fg="yellow")
     click.echo(f"已生成“{rendered.report.title}”：{shown(out)}")
+
+
+def _report_inputs(
+    own_text: Path | None, office: str | None, dated: str | None, previous: tuple[Path, ...], where: Path | None
+) -> ReportInputs:
+    """What the report is made of besides the workbook: what the options say, else what the workspace keeps."""
+    from nianbao.operations.generate import deadline_date
+    from nianbao.operations.report import ReportInputs
+
+    day = None
+    if dated:
+        try:
+            day = deadline_date(dated)
+        except NianbaoError:
+            raise click.BadParameter(f"{dated!r} 不是日期，请写成 2026-01-15", param_hint="--date") from None
+    kept = ReportInputs()
+    found = _workspace_near(where)
+    if found is not None:
+        kept = found.report_inputs()
+        found.close()
+    last = kept.previous
+    if previous:
+        last, unusable = last_year(previous, DEFAULT_FORM, None)
+        say_unusable(unusable)
+    return ReportInputs(own_text or kept.own_text, office or kept.office, day, last)
+
+
+def _workspace_near(where: Path | None) -> Workspace | None:
+    """The workspace named (-w), else the one the current folder is in, if any: a report is made anywhere."""
+    if where is not None:
+        return open_workspace(where)
+    try:
+        return open_workspace(None)
+    except NianbaoError as exc:
+        if exc.code == "NOT_A_WORKSPACE":
+            return None
+        raise
 
 
 @main.command("import")
@@ -459,13 +534,18 @@ def demo(out: Path) -> None:
         f"\n下一步：用 WPS/Excel/LibreOffice 打开 {result.merge.written} 查看汇总表；"
         f"或在浏览器中处理这一轮收集：nianbao serve -w {shown(out / ROUND)} --open"
     )
+    click.echo(
+        f"县的年度报告（正文取自工作区中的“县本级文字.txt”）：nianbao report {result.merge.written} "
+        f"-w {shown(out / ROUND)} --out {shown(out / '年度报告.docx')}"
+    )
 
 
 # -- the collection workspace ---------------------------------------------------------------------------
 
 
-# the collection round's commands (cli_round.py, cli_users.py) and published against approved (cli_compare.py)
-for _command in [*ROUND_COMMANDS, *USER_COMMANDS, *COMPARE_COMMANDS]:
+# the collection round's commands (cli_round.py, cli_publish.py, cli_users.py) and published against approved
+# (cli_compare.py)
+for _command in [*ROUND_COMMANDS, *PUBLISH_COMMANDS, *USER_COMMANDS, *COMPARE_COMMANDS]:
     main.add_command(_command)
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -41,6 +42,7 @@ from nianbao.phrases import (
     round_line,
     setting_value,
     shown_value,
+    status_heading,
     status_table,
     unit_line,
     when,
@@ -259,8 +261,9 @@ def status(as_json: bool, out: Path | None, force: bool, brief: bool, workspace:
         if opened.owns(out):
             raise NianbaoError(f"{shown(out)} 是工作区自己的文件，不能用来保存报送情况表；请换一个文件名或位置")
         refuse_overwrite(out, force)
-        header, rows = status_table(result, opened.roster_units)
-        write_atomic(out, table_bytes(out.suffix, "报送情况", header, rows), overwrite=force)
+        header, rows = status_table(result, opened.roster_units, opened.decisions())
+        heading = status_heading(result, opened.settings.office, datetime.now())
+        write_atomic(out, table_bytes(out.suffix, "报送情况", header, rows, heading), overwrite=force)
         click.echo(f"已写出报送情况表 {shown(out)}（{len(rows)} 个单位）")
         return
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from nianbao.collection.model import (
     REFUSED,
     TO_VERIFY,
     UNIDENTIFIED,
+    Acceptance,
+    Extension,
     LogEntry,
     MailReceived,
     Received,
@@ -320,6 +323,7 @@ _SAID: dict[str, Callable[[dict[str, Any], Naming], str]] = {
         + ("" if d["written"] else "（未生成）")
     ),
     "reply": _replied,
+    "publish": lambda d, _: f"写发布稿：{d['units']} 个单位",
     "settings": _settings,
     "login": _session("登录网页"),
     "logout": _session("退出网页"),
@@ -431,9 +435,15 @@ def timeliness(state: UnitState) -> str:
     return LATE if state.late else ""
 
 
-def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str], list[list[str | int]]]:
+def status_table(
+    status: RoundStatus,
+    roster: Sequence[Unit],
+    decisions: tuple[Mapping[str, Sequence[Acceptance]], Mapping[str, Extension]] | None = None,
+) -> tuple[list[str], list[list[str | int]]]:
     """The round's status as a table to hand on (报送情况表): a row per roster unit, in roster order, with why it
-    has not passed and the roster's own other columns (联系人, 电话, 邮箱 …) to call those who have not sent."""
+    has not passed, what was decided of it (warnings the unit explained or the clerk accepted, a later deadline:
+    ``decisions``, the workspace's) and the roster's own other columns (联系人, 电话, 邮箱 …) to call those who
+    have not sent."""
     extra = list(dict.fromkeys(column for unit in roster for column in unit.extra))
     contact = {unit.unit_id: unit.extra for unit in roster}
     rows: list[list[str | int]] = []
@@ -446,7 +456,31 @@ def status_table(status: RoundStatus, roster: Sequence[Unit]) -> tuple[list[str]
         own = contact.get(state.unit_id, {})
         due = due_date(status, state)
         head: list[str | int] = [i, state.unit_id, state.unit_name, state.state.value, timeliness(state), due]
-        row = [*head, when(state.first_at), *facts, why(state).lstrip("：")]
+        row = [*head, when(state.first_at), *facts, "；".join(_said_of(state, decisions))]
         rows.append(row + [own.get(column, "") for column in extra])
     named = [f"名单上的{column}" if column in STATUS_HEADER else column for column in extra]  # 状态 is ours
     return STATUS_HEADER + named, rows
+
+
+def _said_of(
+    state: UnitState, decisions: tuple[Mapping[str, Sequence[Acceptance]], Mapping[str, Extension]] | None
+) -> list[str]:
+    """The 说明 of a unit's row: why it has not passed, its explanation of warnings, the clerk's decisions."""
+    said = [why(state).lstrip("：")]
+    counted = state.counted
+    if counted is not None and counted.warnings and counted.explained:
+        said.append(f"单位的情况说明：{in_a_line(counted.explanation, 80)}")
+    accepted, extended = decisions or ({}, {})
+    said += [f"已认可 {a.code}：{in_a_line(a.note, 80)}" for a in accepted.get(state.unit_id, ())]
+    extension = extended.get(state.unit_id)
+    if extension is not None:
+        said.append(f"延期至 {extension.until.isoformat()}：{in_a_line(extension.note, 80)}")
+    return [s for s in said if s]
+
+
+def status_heading(status: RoundStatus, office: str, at: datetime) -> list[str]:
+    """The 报送情况表's title lines: whose round it is, as of when, how far it has come."""
+    return [
+        f"{office}{status.year}年度政府信息公开工作年度报告报送情况表",
+        f"截至 {at:%Y-%m-%d %H:%M}　{round_line(status)}",
+    ]

@@ -102,6 +102,7 @@ MESSAGES = {
     "TEXT_FIGURE": "正文说“{quoted}”，表三新收申请总计为 {received} 件",
     "TEXT_EMPTY": "“{section}”部分为空或只写“无”，评估时会被扣分",
     "TEXT_FEE": "“{section}”应说明信息处理费的收取情况（收取或未收取）",
+    "OWN_TEXT_UNTITLED": "{file} 中找不到正文各部分的标题（{titles}）：每部分请以标题单独一行开头，标题下面写正文",
     "INTERNAL": "检查时出现意外错误（{detail}），请联系技术人员",
     "DUPLICATE_UNIT": "与 {others} 是同一单位（{unit_id}）同一年度的表格",
     "SAME_BYTES": "与 {other} 内容完全相同（同一文件的副本），只算一份",

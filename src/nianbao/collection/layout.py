@@ -8,6 +8,8 @@ DIR/收到的文件/         every file received, byte for byte, never changed o
 DIR/回复草稿/           the replies drafted (.eml), and 已过时/ for those no unit needs any more
 DIR/回复邮件.toml       the clerk's own wording of the replies
 DIR/汇总结果/           summaries made from the page (`nianbao serve`), each under a name of its own
+DIR/县本级文字.docx      the county's own text of its report's sections 一、五、六 (or .txt), written by the clerk
+DIR/发布稿/             each unit's report to publish (.docx and .html), from its counted version (`nianbao publish`)
 """
 
 from __future__ import annotations
@@ -28,11 +30,16 @@ OBSOLETE_DIR = "已过时"
 ROSTER_STEM = "名单"
 SPEC_COPY = "表格规格.toml"
 TEXTS_FILE = "回复邮件.toml"
+OWN_TEXT_STEM = "县本级文字"  # with one of OWN_TEXT_SUFFIXES
+OWN_TEXT_SUFFIXES = (".docx", ".txt")
+PUBLISH_DIR = "发布稿"
 
 __all__ = [
     "BLANK_DIR",
     "DATABASE",
     "OBSOLETE_DIR",
+    "OWN_TEXT_STEM",
+    "PUBLISH_DIR",
     "RECEIVED_DIR",
     "REPLY_DIR",
     "ROSTER_STEM",
@@ -52,7 +59,8 @@ class Layout:
     def own_files(self, roster_name: str) -> list[Path]:
         """What the workspace writes itself (blank workbooks, summaries, reply drafts, the roster, record, spec and
         reply wording): never a unit's return, even when the clerk receives the workspace's own folder."""
-        own = [BLANK_DIR, SUMMARY_DIR, REPLY_DIR, DATABASE, roster_name, SPEC_COPY, TEXTS_FILE]
+        own = [BLANK_DIR, SUMMARY_DIR, REPLY_DIR, PUBLISH_DIR, DATABASE, roster_name, SPEC_COPY, TEXTS_FILE]
+        own += [OWN_TEXT_STEM + suffix for suffix in OWN_TEXT_SUFFIXES]
         return [resolved(self.root / name) for name in own]
 
     def owns(self, path: Path, roster_name: str) -> bool:
@@ -100,6 +108,11 @@ class Layout:
             n += 1
             target = target.with_name(f"{stem}_{n}.xlsx")
         return target
+
+    def own_text(self) -> Path | None:
+        """The county's own text of its report's sections (县本级文字.docx, else .txt), if the clerk wrote one."""
+        found = (self.root / (OWN_TEXT_STEM + suffix) for suffix in OWN_TEXT_SUFFIXES)
+        return next((path for path in found if path.is_file()), None)
 
     def summaries(self) -> list[Path]:
         """The files in 汇总结果/ (summaries and their reports), newest first."""

@@ -17,7 +17,7 @@ import getpass
 import os
 import shutil
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +42,7 @@ from nianbao.collection.model import (
     UNIDENTIFIED,
     Acceptance,
     Difference,
+    Extension,
     Letter,
     LogEntry,
     MailReceived,
@@ -65,10 +66,12 @@ if TYPE_CHECKING:  # checking, mail and writing are imported where they are used
     import sqlite3
 
     from nianbao.collection.mail import RawMail
+    from nianbao.collection.publish import Publication
     from nianbao.form.spec import Form
     from nianbao.operations.check import CheckOptions, PackedFigures
     from nianbao.operations.generate import Batch
     from nianbao.operations.merge import Summary
+    from nianbao.operations.report import ReportInputs
 
 __all__ = [  # the names scripts and the interfaces take from here
     "BLANK_DIR",
@@ -329,7 +332,8 @@ class Workspace:
         """How a return to this round is checked: its roster, year, form and last year's figures."""
         from nianbao.operations.check import CheckOptions
 
-        roster = {u.unit_id: u for u in self.units}
+        kinds = self.kinds  # the roster's 类型: which rules hold for the unit (its level of government)
+        roster = {u.unit_id: replace(u, kind=kinds.get(u.unit_id, "")) for u in self.units}
         return CheckOptions(
             form_name=self.form_name, roster=roster, year=self.year, previous=self._previous, unit_id=unit_id
         )
@@ -469,6 +473,25 @@ class Workspace:
         """The files in 汇总结果/ (summaries and their reports), newest first."""
         return self.layout.summaries()
 
+    def report_inputs(self) -> ReportInputs:
+        """What the round's own annual report is made of besides its summary: the county's text of the sections
+        (县本级文字.docx or .txt in the workspace), the office that signs it, and last year's figures (each unit's,
+        and their sum when every unit's are known) for the comparisons of a drafted section."""
+        from nianbao.operations.merge import summed
+        from nianbao.operations.report import ReportInputs
+
+        previous: dict[str, Mapping[str, float | None]] = dict(self.record.previous())
+        if previous and self.roster_ids <= previous.keys():
+            previous[self.unit_id] = summed([previous[u] for u in self.roster_ids], self.form)
+        return ReportInputs(self.layout.own_text(), self.settings.office, None, previous or None)
+
+    def publish(self, units: Sequence[str] = (), dated: date | None = None) -> list[Publication]:
+        """Each passed unit's report to publish (发布稿/, Word and web page) from its counted version: of the units
+        named (codes or names), else of every roster unit; a unit that has not passed gets none."""
+        from nianbao.collection.publish import publish
+
+        return publish(self, units, dated)
+
     # -- decisions (collection/decisions.py) ---------------------------------------------------------
 
     def accept(self, unit: str, note: str, rule: str | None = None) -> list[Problem]:
@@ -507,6 +530,12 @@ class Workspace:
     def extend(self, unit: str, until: date | None, note: str) -> Unit:
         """Grant a unit a later deadline (None: take it back): what it sends by then is not 迟交."""
         return decisions.extend(self, unit, until, note)
+
+    def decisions(self) -> tuple[dict[str, list[Acceptance]], dict[str, Extension]]:
+        """The clerk's decisions that stand, by unit: the warnings accepted and the later deadlines granted, each
+        with its reason (what the 报送情况表 says of a unit besides its state)."""
+        accepted = {u.unit_id: found for u in self.units if (found := self.record.acceptances(u.unit_id))}
+        return accepted, self.record.extensions()
 
     def merge(
         self, out: str | Path, *, allow_missing: bool = False, force: bool = False, password: str = ""

@@ -8,7 +8,7 @@ year's figure (``prev:T3.R25.C1``). ``{X}`` placeholders are filled from the rul
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from nianbao.form.raw import Raw
@@ -60,6 +60,11 @@ class Rule:
     total: bool  # the left side is a computed total (a locked formula in the workbook)
     needs: str | None  # "previous": needs last year's figures
     checks: tuple[Relation, ...]
+    levels: tuple[str, ...] = ()  # the levels of government it applies to (none named: every level)
+
+    def applies(self, level: str) -> bool:
+        """Whether the rule holds for a unit at ``level`` ('' when the spec defines no levels)."""
+        return not self.levels or not level or level in self.levels
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,10 @@ class TableOrder:
         return order[order.index(first) : order.index(last) + 1]
 
 
-def compile_rule(raw: Raw, order: TableOrder) -> Rule:
-    """A rule of the spec (``[[rules]]``) with its placeholders filled, checked against the form's cells."""
-    raw = raw.table(keys=("id", "severity", "total", "needs", "each", "expr", "message", "short"))
+def compile_rule(raw: Raw, order: TableOrder, levels: Collection[str] = ()) -> Rule:
+    """A rule of the spec (``[[rules]]``) with its placeholders filled, checked against the form's cells and the
+    ``levels`` of government the spec defines."""
+    raw = raw.table(keys=("id", "severity", "total", "needs", "each", "expr", "message", "short", "levels"))
     rule_id, expr = raw["id"].text(), raw["expr"].text()
     try:
         bindings = _bindings(raw["each"], order)
@@ -111,14 +117,26 @@ def compile_rule(raw: Raw, order: TableOrder) -> Rule:
         total=raw["total"].flag(False),
         needs=raw["needs"].choice(("previous",)) if raw["needs"].present else None,
         checks=checks,
+        levels=tuple(_levels(raw["levels"], levels)),
     )
     if rule.total and any(len(c.left) != 1 or c.left[0].code is None or c.op != "==" for c in checks):
         raise raw["expr"].error("定义合计的规则（total = true）应写成“单元格 == 各项之和”")
+    if rule.total and rule.levels:
+        raise raw["levels"].error("定义合计的规则（total = true）对每个单位都成立，不能限定层级")
     if any(t.prev for c in checks for t in c.terms) and rule.needs != "previous":
         raise raw["expr"].error('用了 prev: 却没有写 needs = "previous"')
     if any(not c.codes() for c in checks):
         raise raw["expr"].error("每个关系都至少要有一个本年的单元格")
     return rule
+
+
+def _levels(raw: Raw, known: Collection[str]) -> list[str]:
+    named = raw.texts(optional=True)
+    for item, level in zip(raw.items(optional=True), named, strict=True):
+        if level not in known:
+            defined = "、".join(sorted(known)) or "（规格中没有 [[levels]]）"
+            raise item.error(f"没有定义层级 {level}（已定义的：{defined}）")
+    return named
 
 
 def _bindings(each: Raw, order: TableOrder) -> list[dict[str, str]]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cache
 
 from nianbao.form import DEFAULT_FORM, form_file, templates_dir
+from nianbao.form.drafts import Drafts, parse_drafts
+from nianbao.form.levels import Levels, parse_levels
 from nianbao.form.raw import Raw, shown, template
 from nianbao.form.review import Review, parse_review
 from nianbao.form.rules import Relation, Rule, TableOrder, compile_rule
@@ -138,6 +140,7 @@ class ReportSpec:
     order: tuple[str, ...]  # table ids and narrative section codes, in the report's order
     received: str | None  # the cell that “收到申请 N 件” in the text is checked against
     fee_section: str  # the narrative section that must say whether 信息处理费 were charged
+    draft: Drafts = field(default_factory=Drafts)  # the sections drafted from the figures where nobody wrote
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ class Form:
     import_hints: ImportHints
     summary: SummarySpec
     review: Review = field(default_factory=Review)  # what to ask about (请核实): moves against last year, outliers
+    levels: Levels = field(default_factory=Levels)  # levels of government, for the rules that hold at some only
     fingerprint: str = ""
 
     @property
@@ -283,7 +287,19 @@ def parse_toml(text: str, source: str, what: str = "表格规格文件") -> dict
 
 def _build(raw: Raw) -> Form:
     top = raw.table(
-        keys=("form", "types", "tables", "narrative", "cover", "rules", "report", "summary", "import", "review")
+        keys=(
+            "form",
+            "types",
+            "tables",
+            "narrative",
+            "cover",
+            "levels",
+            "rules",
+            "report",
+            "summary",
+            "import",
+            "review",
+        )
     )
     meta = top["form"].table(keys=("id", "version", "title", "basis", "first_year"))
     types = {name: _field_type(name, node) for name, node in top["types"].entries()}
@@ -341,7 +357,8 @@ def _build(raw: Raw) -> Form:
 
     order = TableOrder({t.id: list(t.row_codes) for t in tables}, {t.id: list(t.col_codes) for t in tables}, set(cells))
     rule_nodes = top["rules"].items(optional=True)
-    rules = [compile_rule(node, order) for node in rule_nodes]
+    levels = parse_levels(top["levels"])
+    rules = [compile_rule(node, order, levels.ids) for node in rule_nodes]
     _check_unique([(node["id"], r.id) for node, r in zip(rule_nodes, rules, strict=True)], "规则编号")
     totals: dict[str, Relation] = {}
     for rule in rules:
@@ -385,6 +402,7 @@ def _build(raw: Raw) -> Form:
         import_hints=_import_hints(top["import"], labels),
         summary=_summary(top["summary"], cells),
         review=parse_review(top["review"], cells, {r.id for r in rules}),
+        levels=levels,
     )
     return replace(form, fingerprint=_fingerprint(form))
 
@@ -566,7 +584,7 @@ class _Placer:
 
 
 def _report(raw: Raw, tables: list[Table], sections: list[TextCell], cells: Mapping[str, Cell]) -> ReportSpec:
-    raw = raw.table(keys=("title", "opening", "order", "received", "fee_section"))
+    raw = raw.table(keys=("title", "opening", "order", "received", "fee_section", "draft"))
     known = {t.id for t in tables} | {s.code for s in sections}
     order = []
     for item in raw["order"].items(non_empty=True):
@@ -588,6 +606,7 @@ def _report(raw: Raw, tables: list[Table], sections: list[TextCell], cells: Mapp
         order=tuple(order),
         received=received,
         fee_section=fee_section,
+        draft=parse_drafts(raw["draft"], {c.code: c.type.unit for c in cells.values()}, [s.code for s in sections]),
     )
 
 

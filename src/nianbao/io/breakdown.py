@@ -10,8 +10,8 @@ from nianbao.io.values import read_text
 
 SHEET = "分单位明细"
 UNIT_COLUMNS = ("单位编码", "单位名称", "文件")
-FIRST_FIGURE = len(UNIT_COLUMNS)  # column of the first figure; the header row above it holds cell codes
-HEADER_ROWS = 2  # the cell codes, then their captions
+FIRST_FIGURE = len(UNIT_COLUMNS)  # column of the first figure; the first row holds the cell codes
+HEADER_ROWS = 3  # the cell codes, each group of figures (a row of a table), each figure's caption
 TOTAL_LABEL = "合计"  # the first cell of the last row, which sums the units
 
 Figures = dict[str, float | None]
@@ -24,9 +24,9 @@ def read_breakdown(sheets: Mapping[str, SheetValues]) -> dict[str, Figures]:
         return {}
     codes = [read_text(c) for c in sheet.rows[0][FIRST_FIGURE:]]
     units: dict[str, Figures] = {}
-    for row in sheet.rows[HEADER_ROWS:]:
+    for row in sheet.rows[1:]:  # the captions below the codes (two rows, or one in a summary of before) have no unit
         unit_id = read_text(row[0]) if row else ""
-        if not unit_id or unit_id == TOTAL_LABEL:
+        if not unit_id or unit_id in (TOTAL_LABEL, UNIT_COLUMNS[0]):  # the total, the header of the units' column
             continue
         figures = row[FIRST_FIGURE:]
         units[unit_id] = {

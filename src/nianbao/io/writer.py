@@ -28,7 +28,7 @@ from nianbao.form.spec import (
     a1,
     load_form,
 )
-from nianbao.io.identity import Identity
+from nianbao.io.identity import SUMMARY, Identity
 from nianbao.io.reading import read_sheets
 from nianbao.version import __version__
 
@@ -41,6 +41,8 @@ OK_MARK = "✓"
 MARKS = {"error": "✗", "warning": "⚠"}
 STILL_TO_FILL = "还有"
 TEXT_LIMIT = 32767  # characters in a cell: the length validation of narrative sections and the explanation
+LINE = 15  # points: a line of text in a cell (11 pt type)
+NARRATIVE_WIDTH = 72  # characters: the text sections' column, on an A4 portrait page at 100% (LibreOffice too)
 
 
 @dataclass(frozen=True)
@@ -150,19 +152,23 @@ class _Writer:
         self._merge(ws, UNIT_ROW, 0, 1, width, text, self.fmt["subtitle"])
 
     def _cover(self) -> None:
+        """A unit's cover: who, which year, the deadline, the fill-in instructions, the 填报人 fields and the
+        explanation of warnings. A summary's: what it sums and when, with nothing to fill in."""
         form, ident = self.form, self.id
+        summary = ident.kind == SUMMARY
         ws = self._sheet(form.cover_sheet, [18, 80])
         ws.activate()
-        self._merge(ws, TITLE_ROW, 0, 1, 2, f"{ident.unit_name}{ident.year}年{form.title}统计表", self.fmt["title"])
+        title = f"{ident.unit_name}{ident.year}年{form.title}{'汇总表' if summary else '统计表'}"
+        self._merge(ws, TITLE_ROW, 0, 1, 2, title, self.fmt["title"])
         ws.set_row(TITLE_ROW, 36)
         if self.content and self.content.banner:
             self._merge(ws, TITLE_ROW + 1, 0, 1, 2, self.content.banner, self.fmt["banner"])
             ws.set_row(TITLE_ROW + 1, 24)
         info = [
-            ("填报单位", ident.unit_name),
+            ("汇总单位" if summary else "填报单位", ident.unit_name),
             ("单位编码", ident.unit_id),
             ("报告年度", f"{ident.year}年（统计期间 {ident.year}年1月1日至12月31日）"),
-            ("报送截止", ident.deadline or "按上级通知要求"),
+            *([] if summary else [("报送截止", ident.deadline or "按上级通知要求")]),
             ("表格格式", f"{form.basis}（{form.version}版）"),
             *(self.content.cover if self.content else ()),
         ]
@@ -171,22 +177,31 @@ class _Writer:
         for i, (label, value) in enumerate(info):
             ws.write_string(COVER_INFO_ROW + i, 0, label, self.fmt["label"])
             ws.write_string(COVER_INFO_ROW + i, 1, value, self.fmt["label"])
+        more = self.content.cover if self.content else ()
+        for i, (_, value) in enumerate(more, start=COVER_INFO_ROW + len(info) - len(more)):
+            ws.set_row(i, text_height(value, 80))  # a summary's 说明: as tall as it needs
+        if not summary:
+            self._fill_in(ws)
+        ws.repeat_rows(TITLE_ROW)
+
+    def _fill_in(self, ws: Worksheet) -> None:
+        """What a unit's cover asks: the instructions, who filled the form in, the explanation of warnings."""
+        form = self.form
         ws.write_string(COVER_INSTRUCTIONS_ROW - 1, 0, "填表说明", self.fmt["heading"])
         for i, line in enumerate(form.instructions):
             row = COVER_INSTRUCTIONS_ROW + i
             self._merge(ws, row, 0, 1, 2, line, self.fmt["text"])
-            ws.set_row(row, _height(line, 98))
+            ws.set_row(row, text_height(line, 98))
         for cover_field in form.cover_fields:
             ws.write_string(cover_field.row, 0, cover_field.title, self.fmt["label"])
             self._text_input(ws, cover_field.row, 1, cover_field.code, cover_field.title, 200)
         explanation = form.explanation
         if explanation:
             _put_text(ws, explanation.row - 1, 1, explanation.hint, self.fmt["hint"])
-            ws.set_row(explanation.row - 1, _height(explanation.hint, 80))
+            ws.set_row(explanation.row - 1, text_height(explanation.hint, 80))
             ws.write_string(explanation.row, 0, explanation.title, self.fmt["label"])
             self._text_input(ws, explanation.row, 1, explanation.code, explanation.title, TEXT_LIMIT)
             ws.set_row(explanation.row, min(409, 18 * explanation.lines))
-        ws.repeat_rows(TITLE_ROW)
 
     def _table(self, table: Table) -> None:
         form = self.form
@@ -201,7 +216,7 @@ class _Writer:
             self._merge(ws, label.row, label.col, label.rowspan, label.colspan, label.text, fmt)
             if label.rowspan == 1:
                 width = sum(table.column_widths[label.col : label.col + label.colspan])
-                heights[label.row] = max(heights.get(label.row, 0), _height(label.text, width))
+                heights[label.row] = max(heights.get(label.row, 0), text_height(label.text, width))
         for cell in (c for c in form.cells.values() if c.table == table.id):
             if cell.code in form.totals:
                 formula = "=" + "+".join(self._ref(t.code, table.sheet) for t in form.totals[cell.code].right if t.code)
@@ -227,6 +242,7 @@ class _Writer:
             ws.set_row(r, h)
         first_header = table.header_rows[0]
         ws.repeat_rows(TITLE_ROW, first_header[1])
+        ws.print_area(TITLE_ROW, 0, table.last_row, table.width - 1)  # the checks are for the screen, not paper
 
     def _validate_inputs(self, ws: Worksheet, table: Table) -> None:
         """One data validation per type over all its input cells (a whole number ≥ 0, an amount ≥ 0)."""
@@ -280,7 +296,7 @@ class _Writer:
                 ws.set_column(table.width, table.width, 40)
             self._merge(ws, row, label_col, last - row + 1, label_width, text, self.fmt["check_label"])
             width = sum(table.column_widths[:label_width]) if table.label_width else 40
-            heights[row] = max(heights.get(row, 0), _height(text, width, 10) / (last - row + 1))
+            heights[row] = max(heights.get(row, 0), text_height(text, width, 10) / (last - row + 1))
             row = last + 1
         return row, side_col
 
@@ -316,16 +332,20 @@ class _Writer:
         return row
 
     def _narrative(self) -> None:
+        """The text sections, one cell each, in a column as wide as an A4 page holds (LibreOffice does not shrink
+        a single column wider than the page: it cuts it), each row as tall as its text (at most Excel's 409 pt)."""
         form = self.form
-        ws = self._sheet(form.narrative_sheet, [110])
+        ws = self._sheet(form.narrative_sheet, [NARRATIVE_WIDTH])
         ws.write_string(TITLE_ROW, 0, form.narrative_title, self.fmt["title"])
         ws.set_row(TITLE_ROW, 32)
         self._unit_line(ws, 1)
         for section in form.narrative:
             ws.write_string(section.row - 2, 0, section.title, self.fmt["heading"])
             ws.write_string(section.row - 1, 0, section.hint, self.fmt["hint"])
+            ws.set_row(section.row - 1, text_height(section.hint, NARRATIVE_WIDTH))
             self._text_input(ws, section.row, 0, section.code, section.title, TEXT_LIMIT)
-            ws.set_row(section.row, min(409, 18 * section.lines))
+            text = self.content.texts.get(section.code, "") if self.content else ""
+            ws.set_row(section.row, min(409, max(LINE * section.lines, text_height(text, NARRATIVE_WIDTH))))
 
     def _text_input(self, ws: Worksheet, row: int, col: int, code: str, title: str, limit: int) -> None:
         """A text cell: the given text (if any), locked on a summary, else unlocked with a length check."""
@@ -369,14 +389,14 @@ def _validation(spec: dict[str, Any], field_type: FieldType, title: str | None =
     return options
 
 
-def _height(text: str, width: float, size: int = 11) -> float:
+def text_height(text: str, width: float, size: int = 11) -> float:
     """Row height (points) that shows ``text`` wrapped in a cell ``width`` characters wide."""
     scale = size / 11
-    lines = sum(max(1, math.ceil(_display_width(part) * scale / max(width - 1, 1))) for part in text.split("\n"))
+    lines = sum(max(1, math.ceil(display_width(part) * scale / max(width - 1, 1))) for part in text.split("\n"))
     return max(20.0, 15.0 * scale * lines + 5)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """Width in Excel's character units: a CJK character is about two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 

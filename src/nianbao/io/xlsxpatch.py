@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, BinaryIO
 from xml.sax.saxutils import escape
@@ -38,6 +38,7 @@ class SheetRows:
     width: int
     rows: Iterable[Sequence[Value]]
     style: int = 0  # the XF index for every cell (a formula keeps its own)
+    height: Callable[[Sequence[Value]], float] | None = None  # a row's height in points (0: the default)
 
 
 def append_rows(xlsx: bytes, sheets: Mapping[int, SheetRows], out: BinaryIO) -> None:
@@ -75,11 +76,14 @@ def _write_sheet(
     with target.open(info, "w") as stream:
         stream.write(head.encode("utf-8"))
         for n, row in enumerate(rows.rows):
-            stream.write(_row(rows.first_row + n + 1, row, letters, strings, style).encode("utf-8"))
+            tall = rows.height(row) if rows.height else 0
+            stream.write(_row(rows.first_row + n + 1, row, letters, strings, style, tall).encode("utf-8"))
         stream.write(("</sheetData>" + tail).encode("utf-8"))
 
 
-def _row(number: int, values: Sequence[Value], letters: list[str], strings: _SharedStrings, style: str) -> str:
+def _row(
+    number: int, values: Sequence[Value], letters: list[str], strings: _SharedStrings, style: str, height: float = 0
+) -> str:
     cells = []
     for col, value in enumerate(values):
         ref = f"{letters[col]}{number}"
@@ -94,7 +98,8 @@ def _row(number: int, values: Sequence[Value], letters: list[str], strings: _Sha
             cells.append(f'<c r="{ref}"{own}><f>{_escape(value.text)}</f><v>{value.cached:.16G}</v></c>')
         else:
             cells.append(f'<c r="{ref}"{style}><v>{value:.16G}</v></c>')
-    return f'<row r="{number}">{"".join(cells)}</row>'
+    tall = f' ht="{height:g}" customHeight="1"' if height else ""  # LibreOffice does not fit rows to wrapped text
+    return f'<row r="{number}"{tall}>{"".join(cells)}</row>'
 
 
 class _SharedStrings:

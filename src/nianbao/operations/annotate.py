@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from nianbao.form.spec import Form, a1, load_form
 from nianbao.io.files import safe_name, shown, write_atomic
 from nianbao.io.identity import ANNOTATED_PROPERTY, Identity
-from nianbao.io.writer import build_workbook
+from nianbao.io.writer import NARRATIVE_WIDTH, build_workbook
 from nianbao.operations.check import EXPLANATION_LEAD, PROBLEM_SHEET, CheckedFile, content_digest
 from nianbao.problems import ERROR, SEVERITY_NAMES, WARNING, Problem
 
@@ -62,6 +62,8 @@ def annotate(
         comment.width, comment.height = 320, 40 + 30 * len(notes)
         workbook[sheet][address].comment = comment
     _problem_sheet(workbook, report, listed)
+    if report.form_ref:
+        _texts_on_paper(workbook, load_form(report.form_ref))
     # Marks the copy, so that checking it again while untouched does not count it as another return.
     if ANNOTATED_PROPERTY in workbook.custom_doc_props.names:
         del workbook.custom_doc_props[ANNOTATED_PROPERTY]
@@ -72,6 +74,15 @@ def annotate(
     workbook.save(buffer)
     write_atomic(target, buffer.getvalue(), overwrite=True)  # the caller decides whether a copy may be renewed
     return True
+
+
+def _texts_on_paper(workbook: Workbook, form: Form) -> None:
+    """A workbook given out before its text column fitted an A4 page (110 characters wide: LibreOffice cut it on
+    the left) prints whole in its annotated copy."""
+    if form.narrative_sheet in workbook.sheetnames:
+        column = workbook[form.narrative_sheet].column_dimensions["A"]
+        if (column.width or 0) > NARRATIVE_WIDTH:
+            column.width = NARRATIVE_WIDTH
 
 
 def _open_copy(report: CheckedFile, password: str | None) -> Workbook | None:

@@ -541,8 +541,9 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
         previous = find_previous(options.previous, report.unit_id, report.unit_name)
         if previous is None:
             report.problems.append(Problem.of(WARNING, "NO_PREVIOUS"))
+    level = unit_level(form, report, options)
     for rule in form.rules:
-        if rule.needs == "previous" and previous is None:
+        if (rule.needs == "previous" and previous is None) or not rule.applies(level):
             continue
         for check in rule.checks:
             outcome = evaluate(check, report.figures, previous)
@@ -554,6 +555,12 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
             report.problems.append(problem_at(cell, rule.severity, rule.id, message, (outcome.left, outcome.right)))
     if previous is not None:
         report.problems.extend(year_review(form, report.figures, previous))
+
+
+def unit_level(form: Form, report: CheckedFile, options: CheckOptions) -> str:
+    """The unit's level of government: by its 类型 in the roster, else by its name (an import's, a title's)."""
+    unit = options.roster.get(report.unit_id) if options.roster is not None else None
+    return form.levels.of(unit.kind if unit else "", report.unit_name)
 
 
 def year_review(form: Form, figures: Mapping[str, float | None], previous: Mapping[str, float | None]) -> list[Problem]:

@@ -32,6 +32,7 @@ DEADLINE = datetime(YEAR + 1, 1, 20, 17, 0)
 # The round in the workspace: most townships on time; one typed “5件”, one did not explain its warning, one
 # came late, two have not sent anything yet.
 TYPO, UNEXPLAINED, LATE, NOT_YET = "210922101", "210922103", "210922111", ("210922114", "210922208")
+OWN_TEXT_SAMPLE = "zhangwu-county-own-text.txt"  # the county's own text of its report's sections 一、五、六
 
 
 @dataclass
@@ -81,6 +82,7 @@ def run_demo(out: str | Path) -> Demo:
 
 def _round(out: Path, roster: Path, form: Form) -> RoundStatus:
     """A workspace part of the way through its round, made of the returned workbooks."""
+    from nianbao.collection.layout import OWN_TEXT_STEM
     from nianbao.collection.workspace import Workspace  # the record: only here
 
     workspace, _ = Workspace.create(
@@ -109,6 +111,8 @@ def _round(out: Path, roster: Path, form: Form) -> RoundStatus:
         source = "演示：乡镇发回的表格"
         workspace.receive(on_time, source=source, received_at=DEADLINE - timedelta(days=4, hours=3))
         workspace.receive([returned[LATE]], source=source, received_at=DEADLINE + timedelta(days=2))
+    # The county's own text of its report, as a clerk would write it (`nianbao report -w` reads it).
+    shutil.copyfile(data_dir("samples") / OWN_TEXT_SAMPLE, out / ROUND / f"{OWN_TEXT_STEM}.txt")
     status = workspace.status()
     workspace.close()
     return status

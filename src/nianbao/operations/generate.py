@@ -120,7 +120,11 @@ def _blanks(form_name: str, year: int, deadline: str, password: str) -> Blanks:
 
 def parse_deadline(text: str) -> str:
     """``2027-01-15`` (or 2027/1/15, 2027年1月15日) as 2027年1月15日."""
-    day = deadline_date(text)
+    return chinese_date(deadline_date(text))
+
+
+def chinese_date(day: date) -> str:
+    """A day as a Chinese document writes it: 2027年1月15日 (Arabic digits, GB/T 9704)."""
     return f"{day.year}年{day.month}月{day.day}日"
 
 

@@ -118,9 +118,22 @@ def parse_report(text_lines: list[str], form: Form) -> Imported:
         else:
             while body and (body[-1] in _WEB_TAIL or body[-1] == BLANK):
                 body.pop()
+            if n + 1 == len(order):
+                _drop_signature(body)
             result.texts[code] = "\n".join(t for t in body if t != BLANK)
     compare_totals(form, result)
     return result
+
+
+def _drop_signature(body: list[str]) -> None:
+    """A report's signature (落款: the office, the date under it) ends its last section's lines: it is no text."""
+    if body and _DATE_LINE.fullmatch(normalize(body[-1])):
+        body.pop()
+        if body and len(body[-1]) <= 40 and not re.search(r"[。；;，,：:]", body[-1]):
+            body.pop()
+
+
+_DATE_LINE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 
 
 def _tokens(lines: list[str]) -> list[str]:

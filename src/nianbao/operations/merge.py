@@ -6,14 +6,16 @@ allow_missing, marked as partial). It is itself a valid input to `check` and to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from nianbao.form.review import units_review
 from nianbao.form.rules import with_totals
@@ -22,9 +24,10 @@ from nianbao.io import breakdown
 from nianbao.io.files import atomic_file, refuse_overwrite, resolved, shown
 from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
-from nianbao.io.writer import Content, build_workbook
+from nianbao.io.writer import Content, build_workbook, text_height
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
 from nianbao.operations.check import CheckedFile, CheckOptions, check_files
+from nianbao.operations.generate import chinese_date
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import MESSAGES, NianbaoError, Problem
 
@@ -139,7 +142,7 @@ def merge(
     reports = list(run)
     statuses = _statuses(units, reports, chosen)
     counted = [s.counted for s in statuses if s.counted]
-    sums = _sum([r.figures for r in counted if r], form)
+    sums = summed([r.figures for r in counted if r], form)
     result = Summary(form, year, statuses, reports, sums, len(units), facts or {})
     result.review = _review(form, statuses, {u.unit_id: u.kind for u in units})
     if (result.complete or allow_missing) and counted:  # a summary of no unit would be all zeros
@@ -213,7 +216,7 @@ def _review(form: Form, statuses: list[UnitStatus], kinds: Mapping[str, str]) ->
     return found
 
 
-def _sum(figure_sets: list[Mapping[str, float | None]], form: Form) -> dict[str, float | None]:
+def summed(figure_sets: list[Mapping[str, float | None]], form: Form) -> dict[str, float | None]:
     """Cell-by-cell sums of the inputs; totals are computed from the summed inputs, as in any workbook."""
     sums: dict[str, float | None] = {}
     for cell in form.inputs:
@@ -234,6 +237,7 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
             f"{len(counted)} 个单位"
             + (f"（名单共 {len(counted) + len(missing)} 个，缺 {len(missing)} 个）" if missing else ""),
         ),
+        ("汇总日期", chinese_date(date.today())),
         ("说明", f"本表为各单位统计表逐格相加之和；逐单位数字见“{breakdown.SHEET}”，报送情况见“{STATUS_SHEET}”。"),
     ]
     inputs = {c.code: result.sums[c.code] for c in form.inputs}
@@ -243,12 +247,13 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
     # (xlsxpatch): memory does not grow with the number of units.
     sheets: dict[str, int] = {}
     fmt_used: dict[str, Format] = {}
+    rows = _status_row_count(result.statuses)
 
     def extra(wb: xlsxwriter.Workbook, fmt: dict[str, Format]) -> None:
-        fmt_used.update(fmt)
+        fmt_used.update(fmt, grid=wb.add_format({"border": 1, "font_size": 10}))
         sheets[breakdown.SHEET] = _breakdown_header(wb, fmt, form)
-        sheets[STATUS_SHEET] = _status_header(wb, fmt, _status_row_count(result.statuses), _fact_columns(result))
-        sheets[TEXTS_SHEET] = _texts_header(wb, fmt, form)
+        sheets[STATUS_SHEET] = _status_header(wb, fmt, rows, _fact_columns(result))
+        sheets[TEXTS_SHEET] = _texts_header(wb, fmt, form, len(counted))
         _chart_sheet(wb, form, len(counted))
 
     data = build_workbook(form, identity, password, content, extra)
@@ -264,35 +269,113 @@ def write_summary(result: Summary, identity: Identity, password: str, target: Bi
                 len(counted) + 1,
                 breakdown.FIRST_FIGURE + len(form.cells),
                 _breakdown_rows(form, counted, result.sums, style("total")),
+                style("grid"),
             ),
             sheets[STATUS_SHEET]: SheetRows(
                 1,
-                _status_row_count(result.statuses),
+                rows,
                 len(STATUS_COLUMNS) + len(_fact_columns(result)),
                 _status_rows(result),
                 style("label"),
+                _fitted(_status_widths(_fact_columns(result))),
             ),
             sheets[TEXTS_SHEET]: SheetRows(
-                1, len(counted), 2 + len(form.narrative), _texts_rows(form, counted), style("value_text")
+                1,
+                len(counted),
+                2 + len(form.narrative),
+                _texts_rows(form, counted),
+                style("value_text"),
+                _fitted(_texts_widths(form)),
             ),
         },
         target,
     )
 
 
+# -- 分单位明细: a row per unit, a column per figure ----------------------------------------------------------
+# Printed in landscape at a fixed scale, a page holding whole groups of figures (a row of a table: 自然人 … 总计),
+# with the unit names and the header rows repeated on every page.
+
+FIGURE_WIDTH = 5  # characters: a figure's column, room for five digits
+ALONE_WIDTH = 10  # a figure alone in its group (行政许可, 行政处罚 …: the big numbers, an amount)
+UNIT_WIDTHS = (10, 20, 16)  # 单位编码, 单位名称, 文件 (hidden: 报送情况 has the files)
+# What an A4 landscape page holds across, in XlsxWriter's pixels (a character 7 px, and 5 more): Excel with its
+# Calibri fits about 1040; LibreOffice without Calibri (on Linux: DejaVu Sans, wider) about 790, the less of the two.
+PAGE_WIDTH = 780
+PAGE_COLUMNS = 28  # figure columns on a page: four rows of Table 3
+
+
 def _breakdown_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], form: Form) -> int:
-    """The breakdown sheet's two header rows (codes, captions); returns its sheet number for the rows."""
+    """The breakdown sheet's header rows (codes, then each group of figures, then each figure's caption) and
+    its print setup; returns its sheet number for the rows."""
     ws = wb.add_worksheet(breakdown.SHEET)
-    ws.write_row(0, 0, [*breakdown.UNIT_COLUMNS, *form.cells], fmt["header"])
-    blank = [""] * len(breakdown.UNIT_COLUMNS)
-    ws.write_row(1, 0, [*blank, *(_cell_caption(form, code) for code in form.cells)], fmt["label"])
-    ws.set_row(1, 90)
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 24)
-    ws.set_column(2, 2, 30)
-    ws.set_column(breakdown.FIRST_FIGURE, breakdown.FIRST_FIGURE + len(form.cells) - 1, 10)
+    small = wb.add_format({"font_size": 8, "font_color": "#808080", "align": "center"})
+    caption = wb.add_format({"font_size": 10, "text_wrap": True, "valign": "vcenter", "align": "center", "border": 1})
+    ws.write_row(0, 0, [*breakdown.UNIT_COLUMNS, *form.cells], small)
+    for col, label in enumerate(breakdown.UNIT_COLUMNS):
+        ws.merge_range(1, col, breakdown.HEADER_ROWS - 1, col, label, fmt["header"])
+    groups = _figure_groups(form)
+    col = breakdown.FIRST_FIGURE
+    for title, captions, alone in groups:
+        if alone:  # a figure of its own: its title and caption in one cell over both rows, a wider column
+            ws.merge_range(1, col, 2, col, alone, caption)
+            ws.set_column(col, col, ALONE_WIDTH)
+        else:
+            ws.merge_range(1, col, 1, col + len(captions) - 1, title, caption)
+            ws.write_row(2, col, captions, caption)
+            ws.set_column(col, col + len(captions) - 1, FIGURE_WIDTH)
+        col += len(captions)
+    ws.set_row(1, 54)
+    ws.set_row(2, 40)
+    for i, width in enumerate(UNIT_WIDTHS):
+        ws.set_column(i, i, width, None, {"hidden": i == 2})
     ws.freeze_panes(breakdown.HEADER_ROWS, 2)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.repeat_rows(0, breakdown.HEADER_ROWS - 1)
+    ws.repeat_columns(0, 1)
+    page = PAGE_COLUMNS * _pixels(FIGURE_WIDTH)
+    ws.set_print_scale(min(100, int(100 * PAGE_WIDTH / (sum(_pixels(w) for w in UNIT_WIDTHS[:2]) + page))))
+    ws.set_v_pagebreaks(_page_breaks([(len(c), bool(alone)) for _, c, alone in groups], page))
     return ws.index + 1
+
+
+def _figure_groups(form: Form) -> list[tuple[str, list[str], str]]:
+    """The figures in the breakdown's order as groups of neighbours in one row of a table (in a table of one row,
+    under one header): the group's title, each figure's own caption, and for a figure alone in its group the
+    words for both."""
+    groups: list[tuple[str, list[str], str]] = []
+    for cell in form.cells.values():
+        table = form.table(cell.table)
+        parts = [p for p in (cell.row_label or "·".join(cell.col_label.split("·")[:-1])).split("·") if p]
+        title = f"{table.sheet}：{' '.join(parts)}" if parts else table.sheet
+        own = cell.col_label.split("·")[-1] or cell.row_label.split("·")[-1]
+        if groups and groups[-1][0] == title:
+            groups[-1][1].append(own)
+        else:
+            groups.append((title, [own], ""))
+    return [(t, c, "" if len(c) > 1 else f"{t.split('：')[-1]}｜{c[0]}") for t, c, _ in groups]
+
+
+def _page_breaks(groups: list[tuple[int, bool]], page: int) -> list[int]:
+    """Where the pages of the breakdown start (sheet columns): each page as many whole groups of figures (their
+    size, and whether a figure stands alone) as ``page`` pixels hold; a group wider than a page gets its own."""
+    breaks, used = [], 0
+    col = breakdown.FIRST_FIGURE
+    for size, alone in groups:
+        wide = size * _pixels(ALONE_WIDTH if alone else FIGURE_WIDTH)
+        if used and used + wide > page:
+            breaks.append(col)
+            used = 0
+        used += wide
+        col += size
+    return breaks
+
+
+def _pixels(width: float) -> int:
+    """A column's width in pixels as XlsxWriter and Excel count them (about 7 a character, and 5 more)."""
+    return int(width * 7 + 5)
 
 
 def _breakdown_rows(
@@ -316,27 +399,21 @@ def _breakdown_rows(
     yield [breakdown.TOTAL_LABEL, f"{len(counted)} 个单位", "", *totals]
 
 
-def _cell_caption(form: Form, code: str) -> str:
-    cell = form.cells[code]
-    table = form.table(cell.table)
-    return "｜".join(
-        x
-        for x in (table.title.split("、", 1)[-1][:8], cell.row_label.split("·")[-1], cell.col_label.split("·")[-1])
-        if x
-    )
+# -- 报送情况 and 文字汇编: a row per unit, printed across an A4 landscape page ----------------------------------
 
-
-STATUS_COLUMNS = {
-    "序号": 6,
-    "单位编码": 12,
-    "单位名称": 24,
-    "状态": 10,
-    "文件": 36,
-    "sha256": 20,
-    "错误数": 8,
-    "警告数": 8,
-    "说明": 60,
+STATUS_COLUMNS = {  # the file's sha256 last, outside the printed area: proof kept in the file, not on paper
+    "序号": 5,
+    "单位编码": 11,
+    "单位名称": 16,
+    "状态": 8,
+    "文件": 34,
+    "错误数": 6,
+    "警告数": 6,
+    "说明": 30,
+    "sha256": 66,  # whole on one line on the screen
 }
+FACT_WIDTH = 12  # a column of what the workspace knows of each unit (报送时间 …)
+LONG_FACTS = 24  # … that holds sentences (情况说明, 认可的警告)
 
 
 def _status_row_count(statuses: list[UnitStatus]) -> int:
@@ -347,36 +424,78 @@ def _fact_columns(result: Summary) -> list[str]:
     return list(dict.fromkeys(column for facts in result.facts.values() for column in facts))
 
 
+def _status_widths(facts: list[str]) -> list[float]:
+    own = list(STATUS_COLUMNS)[:-1]
+    widths = [STATUS_COLUMNS[c] for c in own] + [
+        LONG_FACTS if "说明" in c or "警告" in c else FACT_WIDTH for c in facts
+    ]
+    return [*widths, STATUS_COLUMNS["sha256"]]
+
+
 def _status_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], rows: int, facts: list[str]) -> int:
     ws = wb.add_worksheet(STATUS_SHEET)
-    columns = {**STATUS_COLUMNS, **dict.fromkeys(facts, 24)}
-    ws.write_row(0, 0, list(columns), fmt["header"])
-    for col, width in enumerate(columns.values()):
+    columns = [*list(STATUS_COLUMNS)[:-1], *facts, "sha256"]
+    ws.write_row(0, 0, columns, fmt["header"])
+    for col, width in enumerate(_status_widths(facts)):
         ws.set_column(col, col, width)
     ws.autofilter(0, 0, rows, len(columns) - 1)
     ws.freeze_panes(1, 0)
+    _print_across(ws, rows, len(columns) - 2)
     return ws.index + 1
 
 
+def _fitted(widths: list[float]) -> Callable[[Sequence[Value]], float]:
+    """A row's height that shows every text of it wrapped in its column (Excel's most: 409 pt)."""
+
+    def height(row: Sequence[Value]) -> float:
+        texts = [(v, w) for v, w in zip(row, widths, strict=False) if isinstance(v, str) and v]
+        return min(409.0, max((text_height(v, w) for v, w in texts), default=0.0))
+
+    return height
+
+
+def _print_across(ws: Worksheet, rows: int, last_col: int) -> None:
+    """A4 landscape, as wide as the page, the header row on every page."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.print_area(0, 0, rows, last_col)
+
+
 def _status_rows(result: Summary) -> Iterator[list[Value]]:
-    """Every roster unit (and stray file): status, file, sha256, problem counts, facts given; a row per file."""
+    """Every roster unit (and stray file): status, file name, problem counts, facts given, sha256; a row per
+    file."""
     columns = _fact_columns(result)
     for i, status in enumerate(result.statuses, start=1):
         head: list[Value] = [i, status.unit_id, status.unit_name, status.status]
         facts: list[Value] = [result.facts.get(status.unit_id, {}).get(c, "") for c in columns]
         if not status.reports:
-            yield [*head, "", "", 0, 0, status.note, *facts]
+            yield [*head, "", 0, 0, status.note, *facts, ""]
         for report in status.reports:
-            yield [*head, report.name, report.sha256, len(report.errors), len(report.warnings), status.note, *facts]
+            name = shown(Path(report.path.name))  # never the folders it came from (a user's name, a server's path)
+            yield [*head, name, len(report.errors), len(report.warnings), status.note, *facts, report.sha256]
 
 
-def _texts_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], form: Form) -> int:
+TEXT_WIDTHS = (10, 14)  # 单位编码, 单位名称 of 文字汇编; the sections share the rest of the page
+TEXTS_PAGE = 170  # characters across an A4 landscape page (fitted to its width: 9 pt type)
+
+
+def _texts_widths(form: Form) -> list[float]:
+    """单位编码, 单位名称, then each text section as wide as the spec expects it to be long."""
+    lines = [s.lines for s in form.narrative]
+    room = TEXTS_PAGE - sum(TEXT_WIDTHS)
+    return [*TEXT_WIDTHS, *(max(16, room * share // sum(lines)) for share in lines)]
+
+
+def _texts_header(wb: xlsxwriter.Workbook, fmt: dict[str, Format], form: Form, rows: int) -> int:
     ws = wb.add_worksheet(TEXTS_SHEET)
     ws.write_row(0, 0, ["单位编码", "单位名称", *(s.title for s in form.narrative)], fmt["header"])
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 20)
-    ws.set_column(2, 1 + len(form.narrative), 60)
+    for col, width in enumerate(_texts_widths(form)):
+        ws.set_column(col, col, width)
     ws.freeze_panes(1, 2)
+    _print_across(ws, rows, 1 + len(form.narrative))
     return ws.index + 1
 
 
@@ -387,9 +506,13 @@ def _texts_rows(form: Form, counted: list[UnitStatus]) -> Iterator[list[Value]]:
         yield [status.unit_id, status.unit_name, *(report.texts.get(s.code, "") for s in form.narrative)]
 
 
-def _chart_sheet(wb, form: Form, count: int) -> None:
-    """A native bar chart of applications received and handled per unit, from the breakdown sheet."""
+def _chart_sheet(wb: xlsxwriter.Workbook, form: Form, count: int) -> None:
+    """A native bar chart of applications received and handled per unit, from the breakdown sheet, on one A4
+    portrait page."""
     ws = wb.add_worksheet(CHART_SHEET)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 1)
     if not count or not form.summary.chart:
         ws.write(0, 0, "本表格格式没有设定汇总图表" if count else "没有已汇总的单位")
         return
@@ -408,5 +531,8 @@ def _chart_sheet(wb, form: Form, count: int) -> None:
     chart.set_title({"name": form.summary.chart_title})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 900, "height": max(400, 24 * count + 120)})
+    chart.set_size({"width": CHART_SIZE[0], "height": min(CHART_SIZE[1], max(400, 24 * count + 120))})
     ws.insert_chart(0, 0, chart)
+
+
+CHART_SIZE = (680, 1000)  # pixels: an A4 portrait page within its margins

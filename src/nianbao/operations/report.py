@@ -1,23 +1,29 @@
-"""The published annual report from a filled workbook or a summary: HTML, Word (.docx) or Markdown,
-with the official tables; and warnings where the text contradicts the tables."""
+"""The published annual report from a filled workbook or a summary: HTML, Word (.docx, operations/report_word.py)
+or Markdown, with the official tables; the text sections written by the clerk (a file of their own: the county's
+text of a summary), else the workbook's, else drafted from the figures and marked as drafts; signed by the office
+with the date (落款); and warnings where the text contradicts the tables."""
 
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
-from typing import Any
 
+from nianbao.form.drafts import draft
 from nianbao.form.review import figure_text
 from nianbao.form.spec import Form, Table, load_form
 from nianbao.io.files import refuse_overwrite, shown, write_atomic
-from nianbao.operations.check import CheckedFile, CheckOptions, check_file
+from nianbao.io.identity import SUMMARY
+from nianbao.operations.check import CheckedFile, CheckOptions, check_file, find_previous
+from nianbao.operations.generate import chinese_date
+from nianbao.operations.importing import normalize, report_lines
 from nianbao.problems import WARNING, NianbaoError, Problem
 
 FORMATS = (".html", ".docx", ".md")
+Figures = Mapping[str, float | None]
 
 
 @dataclass
@@ -27,6 +33,9 @@ class AnnualReport:
     year: int
     figures: Mapping[str, float | str | None]  # a figure, or the text typed where no number could be read
     texts: Mapping[str, str]
+    drafted: tuple[str, ...] = ()  # the text sections drafted from the figures (nobody wrote them)
+    office: str = ""  # who signs the report (落款); '' for a report without a signature
+    dated: date | None = None  # the date under the signature (None: today)
 
     @property
     def title(self) -> str:
@@ -57,6 +66,22 @@ class AnnualReport:
         decimals = self.form.cells[code].type.decimals
         return str(int(value)) if float(value).is_integer() else f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
+    @property
+    def signature(self) -> tuple[str, str] | None:
+        """The office that signs and the date written under it (2026年1月15日), or None for no signature."""
+        return (self.office, chinese_date(self.dated or date.today())) if self.office else None
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a report is made of besides its workbook: the text sections written by the clerk (a .txt or .docx with
+    the sections' titles), who signs it and when, and last year's figures (the draft's comparisons)."""
+
+    own_text: Path | None = None
+    office: str = ""  # '' the workbook's unit
+    dated: date | None = None  # None: today
+    previous: Mapping[str, Figures] | None = field(default=None, repr=False)  # last year's, by unit
+
 
 def from_file(path: Path) -> tuple[AnnualReport, CheckedFile]:
     checked = check_file(path, CheckOptions())
@@ -84,6 +109,48 @@ def _printable(text: str) -> str:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
+def completed(
+    report: AnnualReport, own: Mapping[str, str], previous: Figures | None = None, units: int | None = None
+) -> AnnualReport:
+    """The report with every text section written: the clerk's ``own`` text, else the workbook's, else a draft made
+    from the figures (with last year's, if ``previous``; ``units``: how many units a summary sums)."""
+    form = report.form
+    cell_units = {c.code: c.type.unit for c in form.cells.values()}
+    texts = dict(report.texts)
+    drafted = []
+    for section in form.narrative:
+        said = own.get(section.code, "").strip() or texts.get(section.code, "").strip()
+        if not said:
+            made = draft(form.report.draft, section.code, report.figures, cell_units, previous, units)
+            if made:
+                said = made
+                drafted.append(section.code)
+        texts[section.code] = said
+    return replace(report, texts=texts, drafted=tuple(drafted))
+
+
+def read_own_text(path: Path, form: Form) -> dict[str, str]:
+    """The text sections the clerk wrote in a file of their own (.txt in UTF-8 or GBK, .docx): each under its
+    title as the report prints it (一、总体情况; the title without its number, 总体情况, will do), a paragraph a
+    line. What stands before the first title (a heading) is not read; a table's title ends the section before it."""
+    parts = {normalize(form.section(code).title).rstrip("：:"): code for code in form.report.order}
+    parts.update({key.split("、", 1)[-1]: code for key, code in list(parts.items())})
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in report_lines(path):
+        code = parts.get(normalize(line).rstrip("：:"))
+        if code is not None:
+            current = code
+            found.setdefault(code, [])
+        elif current is not None and line.strip():
+            found[current].append(_printable(line.strip()))
+    narrative = [s for s in form.narrative if s.code in found]
+    if not narrative:
+        titles = "、".join(s.title for s in form.narrative)
+        raise NianbaoError.of("OWN_TEXT_UNTITLED", file=shown(path), titles=titles)
+    return {s.code: "\n".join(found[s.code]) for s in narrative}
+
+
 @dataclass(frozen=True)
 class RenderedReport:
     report: AnnualReport
@@ -92,17 +159,42 @@ class RenderedReport:
     path: Path
 
 
-def render_report(source: str | Path, out: str | Path, force: bool = False) -> RenderedReport:
-    """Write the annual report of a filled workbook or summary to ``out`` (.html, .docx or .md)."""
+def render_report(
+    source: str | Path, out: str | Path, force: bool = False, inputs: ReportInputs | None = None
+) -> RenderedReport:
+    """Write the annual report of a filled workbook or summary to ``out`` (.html, .docx or .md): its text sections
+    from ``inputs.own_text`` if given, else the workbook's, else drafted; signed by ``inputs.office`` (else the
+    workbook's unit) with ``inputs.dated`` (else today). The warnings read what the clerk wrote, not the drafts."""
     source, out = Path(source), Path(out)
+    inputs = inputs or ReportInputs()
     refuse_overwrite(out, force)
     if out.suffix.lower() not in FORMATS:
         raise NianbaoError(f"报告格式只能是 {'、'.join(FORMATS)}：{out}")
     report, checked = from_file(source)
-    suffix = out.suffix.lower()
-    data = to_docx(report) if suffix == ".docx" else (to_html if suffix == ".html" else to_markdown)(report).encode()
-    write_atomic(out, data, overwrite=force)
-    return RenderedReport(report, checked, text_warnings(report), out)
+    own = read_own_text(inputs.own_text, report.form) if inputs.own_text else {}
+    warnings = text_warnings(replace(report, texts={**report.texts, **{k: v for k, v in own.items() if v}}))
+    units = checked.identity.get("units", "")
+    count = int(units) if checked.identity.get("kind") == SUMMARY and units.isdigit() else None
+    last = find_previous(inputs.previous, checked.unit_id, checked.unit_name) if inputs.previous else None
+    report = completed(report, own, last, count)
+    report = replace(report, office=inputs.office or report.unit_name, dated=inputs.dated)
+    write_atomic(out, rendered(report, out.suffix), overwrite=force)
+    return RenderedReport(report, checked, warnings, out)
+
+
+def rendered(report: AnnualReport, suffix: str) -> bytes:
+    """The report as the bytes of a .docx, .html or .md file."""
+    suffix = suffix.lower()
+    if suffix == ".docx":
+        return to_docx(report)
+    return (to_html if suffix == ".html" else to_markdown)(report).encode()
+
+
+def to_docx(report: AnnualReport) -> bytes:
+    """The report as a Word document in the look of a government document (operations/report_word.py)."""
+    from nianbao.operations.report_word import word_document  # python-docx: only for Word
+
+    return word_document(report)
 
 
 # -- text against tables ------------------------------------------------------------------------------
@@ -150,6 +242,9 @@ th, td { border: 1px solid #000; padding: 2px 4px; text-align: center; vertical-
 th { font-weight: normal; background: #f2f2f2; }
 td.label { text-align: left; }
 tr { page-break-inside: avoid; }
+thead { display: table-header-group; }
+.signature { text-align: right; text-indent: 0; margin: 0; padding-right: 4em; }
+.signature.office { margin-top: 2em; }
 """
 
 
@@ -184,6 +279,9 @@ def to_html(report: AnnualReport) -> str:
                     cells.append(f'<td{span} class="label">{_e(cell.text)}</td>')
             parts.append(f"<tr>{''.join(cells)}</tr>")
         parts.append("</table>")
+    if report.signature:
+        office, dated = report.signature
+        parts.append(f'<p class="signature office">{_e(office)}</p><p class="signature">{_e(dated)}</p>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -223,85 +321,10 @@ def to_markdown(report: AnnualReport) -> str:
             lines.append("|" + "---|" * (len(header) + 1))
             lines += [_md_row(row) for row in body]
             lines.append("")
+    if report.signature:
+        lines += [f"{report.signature[0]}  ", report.signature[1], ""]
     return "\n".join(lines)
 
 
 def _md_row(cells: list[str]) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-
-# -- Word ---------------------------------------------------------------------------------------------
-
-
-def to_docx(report: AnnualReport) -> bytes:
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
-
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    doc.core_properties.title = report.title
-    doc.core_properties.author = report.unit_name
-
-    def font(run: Any, name: str, size: float) -> None:
-        run.font.name = name
-        run.font.size = Pt(size)
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-    def paragraph(
-        text: str, name: str = "仿宋_GB2312", size: float = 16, indent: bool = True, align: Any = None
-    ) -> None:
-        p = doc.add_paragraph()
-        p.paragraph_format.line_spacing = Pt(28)
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(size * 2)
-        if align is not None:
-            p.alignment = align
-        font(p.add_run(text), name, size)
-
-    paragraph(report.title, "方正小标宋简体", 22, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
-    paragraph(report.opening)
-    for title, table, text in report.sections():
-        paragraph(title, "黑体", 16)
-        if table is None:
-            for line in _paragraphs(text):
-                paragraph(line)
-            continue
-        grid = report.form.document_rows(table)
-        word = doc.add_table(rows=len(grid), cols=table.width)
-        word.style = "Table Grid"
-        word.alignment = WD_TABLE_ALIGNMENT.CENTER
-        word.autofit = False
-        usable = 210 - 28 - 26  # mm between the margins
-        widths = table.column_widths or [1.0] * table.width
-        for j, column in enumerate(word.columns):
-            column.width = Mm(usable * widths[j] / sum(widths))  # the grid, which LibreOffice follows
-            for cell_ in column.cells:
-                cell_.width = column.width  # the cells, which Word follows
-        taken: set[tuple[int, int]] = set()
-        for r, row in enumerate(grid):
-            c = 0
-            for cell in row:
-                while (r, c) in taken:
-                    c += 1
-                target = word.cell(r, c)
-                if cell.rowspan > 1 or cell.colspan > 1:
-                    target = target.merge(word.cell(r + cell.rowspan - 1, c + cell.colspan - 1))
-                taken.update((r + i, c + j) for i in range(cell.rowspan) for j in range(cell.colspan))
-                text = report.shown(cell.code) if cell.code else cell.text
-                p = target.paragraphs[0]
-                p.alignment = (
-                    WD_ALIGN_PARAGRAPH.LEFT if (not cell.code and not cell.header) else WD_ALIGN_PARAGRAPH.CENTER
-                )
-                font(p.add_run(text), "宋体", 9 if table.width > 10 else 10.5)
-                c += cell.colspan
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()

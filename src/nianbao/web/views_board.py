@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from flask import Response, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue as View
@@ -18,7 +18,7 @@ from nianbao.collection.reply import unit_letters
 from nianbao.collection.workspace import NOT_RECEIVED, OFF_ROSTER, UNIDENTIFIED, RoundStatus, Version, Workspace
 from nianbao.io.roster import Unit
 from nianbao.io.tables import table_bytes
-from nianbao.phrases import call_list, status_table
+from nianbao.phrases import call_list, status_heading, status_table
 from nianbao.problems import ERROR, NianbaoError
 from nianbao.web.common import XLSX, number, said, status, workspace
 from nianbao.web.overview import (
@@ -118,9 +118,10 @@ def dismiss() -> View:
 
 def status_sheet() -> View:
     """The board as a workbook to hand on (报送情况表), with the roster's contacts."""
-    round_status = status()
-    header, rows = status_table(round_status, workspace().roster_units)
-    data = table_bytes(".xlsx", "报送情况", header, rows)
+    round_status, opened = status(), workspace()
+    header, rows = status_table(round_status, opened.roster_units, opened.decisions())
+    heading = status_heading(round_status, opened.settings.office, datetime.now())
+    data = table_bytes(".xlsx", "报送情况", header, rows, heading)
     name = f"报送情况_{round_status.year}年度_{time.strftime('%Y%m%d-%H%M')}.xlsx"
     return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype=XLSX)
 

@@ -100,7 +100,7 @@ def _merge(opened: Workspace, note: str) -> tuple[list[str], list[str]]:
     made.append(written.name)
     for suffix in () if note else REPORT_SUFFIXES:
         try:
-            made.append(render_report(written, written.with_suffix(suffix)).path.name)
+            made.append(render_report(written, written.with_suffix(suffix), inputs=opened.report_inputs()).path.name)
         except NianbaoError as exc:
             problems.append(f"未能生成 {suffix} 报告：{exc}")
     return made, problems

@@ -188,8 +188,22 @@ def reply_draft(unit_id: str) -> View:
     return send_file(draft, as_attachment=True, download_name=draft.name, mimetype="message/rfc822")
 
 
+def publication(unit_id: str, kind: str) -> View:
+    """A passed unit's report to publish (发布稿, as `nianbao publish` writes it) from its counted version."""
+    if kind not in PUBLISHED:
+        abort(404)
+    (made,) = workspace().publish([unit_id])
+    if not made.published:
+        abort(409, f"{made.state.unit_name}{made.state.state}{why(made.state)}，没有发布稿")
+    path = next(p for p in made.files if p.suffix == f".{kind}")
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+PUBLISHED = ("docx", "html")  # the kinds of a report to publish a page hands out
+
 ROUTES: list[tuple[str, Callable[..., View], list[str]]] = [
     ("/unit/<path:unit_id>", unit, ["GET"]),
+    ("/unit/<path:unit_id>/publish/<kind>", publication, ["GET"]),
     ("/unit/<path:unit_id>/accept", accept, ["POST"]),
     ("/unit/<path:unit_id>/use", use, ["POST"]),
     ("/unit/<path:unit_id>/reject", reject, ["POST"]),
