@@ -4,7 +4,6 @@ else from the unit's name (an imported report or a Word return has only its titl
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -16,17 +15,18 @@ from nianbao.form.spec import Form
 from nianbao.io.roster import Unit
 from nianbao.operations.check import CheckOptions, check_file
 from nianbao.operations.report import AnnualReport, to_docx
-from tests.conftest import REPO
 from tests.helpers.figures import consistent_inputs
 from tests.helpers.workbooks import filled_workbook, write
+from tests.test_pdf import HUAIAN, transcribed
 
-HUAIAN = json.loads((REPO / "tests" / "data" / "huaian-city-2024-table2.json").read_text(encoding="utf-8"))
+CITY = Unit("320800", "淮安市人民政府")  # as its published report's title names it
 
 
 @pytest.fixture(scope="module")
 def city_figures(form: Form) -> dict[str, float]:
     """淮安市's 2024 Table 2 as published (a 规章 made, 11 in force), the other tables consistent."""
-    return {**consistent_inputs(form, random.Random(3)), **{k: float(v) for k, v in HUAIAN["figures"].items()}}
+    table2 = {code: value for code, value in transcribed(form).items() if code.startswith("T2.")}
+    return {**consistent_inputs(form, random.Random(3)), **table2}
 
 
 def p1(path: Path, options: CheckOptions) -> list[str]:
@@ -53,10 +53,17 @@ def test_a_units_level_comes_from_its_kind_else_its_name(form: Form, kind: str, 
     assert form.levels.of(kind, name) == level
 
 
+def test_a_citys_real_published_report_raises_no_p1(form: Form) -> None:
+    """淮安市人民政府's 2024 report as published (a PDF: 规章 1 made, 11 in force), read as a return."""
+    checked = check_file(HUAIAN, CheckOptions(unit_id=CITY.unit_id, year=2024))
+    assert checked.unit_name == CITY.unit_name and checked.figures["T2.R01.C3"] == 11
+    assert [p.code for p in checked.problems] == ["WORD_SOURCE"]  # the source said, no P1
+
+
 def test_a_city_with_regulations_raises_no_p1_and_a_township_still_does(
     tmp_path: Path, form: Form, city_figures: dict[str, float]
 ) -> None:
-    city, town = Unit("3208", HUAIAN["unit"]), Unit("210922100", "彰武镇")
+    city, town = CITY, Unit("210922100", "彰武镇")
     by_name = write(tmp_path, "city.xlsx", filled_workbook(form, city_figures, unit=city, year=2024))
     assert p1(by_name, CheckOptions()) == []  # its name says it is a city
     town_file = write(tmp_path, "town.xlsx", filled_workbook(form, city_figures, unit=town, year=2024))
@@ -70,12 +77,12 @@ def test_a_city_with_regulations_raises_no_p1_and_a_township_still_does(
 def test_a_citys_published_report_sent_in_word_raises_no_p1(
     tmp_path: Path, form: Form, city_figures: dict[str, float]
 ) -> None:
-    """The real report's title (淮安市人民政府2024年…) names the unit: the level is the title's."""
+    """A city's report in Word, titled as the real one (淮安市人民政府2024年…): the level is the title's."""
     figures = with_totals(form.totals, city_figures)
     texts = {"N1": "2024年，我市……", "N5": "存在问题……", "N6": "本年度未收取信息处理费。"}
-    report = write(tmp_path, "淮安.docx", to_docx(AnnualReport(form, HUAIAN["unit"], 2024, figures, texts)))
-    checked = check_file(report, CheckOptions(unit_id="3208"))
-    assert checked.unit_name == HUAIAN["unit"] and checked.figures["T2.R01.C3"] == 11
+    report = write(tmp_path, "淮安.docx", to_docx(AnnualReport(form, CITY.unit_name, 2024, figures, texts)))
+    checked = check_file(report, CheckOptions(unit_id=CITY.unit_id))
+    assert checked.unit_name == CITY.unit_name and checked.figures["T2.R01.C3"] == 11
     assert [p.code for p in checked.problems if p.code == "P1"] == []
     town = write(tmp_path, "彰武镇.docx", to_docx(AnnualReport(form, "彰武镇", 2024, figures, texts)))
     assert len(p1(town, CheckOptions(unit_id="210922100"))) == 2

@@ -314,7 +314,9 @@ def _join(before: _Table, part: _Table, kind: Kind) -> None:
         not c.text or _completes(above, c, kind) or (not _is_label(c.text) and not above.text) for c, above in pairs
     )
     for c, above in pairs:
-        if _completes(above, c, kind) or (not c.text and _is_label(above.text) and c.row1 - c.row0 > 1):
+        merged = c.row1 - c.row0 > 1  # the new page's part of a label over several rows
+        moved = merged and not above.text and kind(c.text) == WHOLE  # its text all printed on the new page
+        if _completes(above, c, kind) or (not c.text and _is_label(above.text) and merged) or moved:
             above.text += c.text
         elif split:
             above.text = above.text + c.text if _is_label(above.text) else above.text or c.text

@@ -201,7 +201,8 @@ def _table(doc: DocumentType, report: AnnualReport, table: Table) -> None:
             if cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(cells[r + cell.rowspan - 1][c + cell.colspan - 1])
             taken.update((r + i, c + j) for i in range(cell.rowspan) for j in range(cell.colspan))
-            target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            if cell.rowspan == 1:  # a label over several rows stays at their top: read (and copied) before them
+                target.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = target.paragraphs[0]
             paragraph._p.style = style  # by its id: python-docx looks a style up by name slowly
             if not cell.code and not cell.header:
