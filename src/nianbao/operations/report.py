@@ -242,7 +242,6 @@ th, td { border: 1px solid #000; padding: 2px 4px; text-align: center; vertical-
 th { font-weight: normal; background: #f2f2f2; }
 td.label { text-align: left; }
 tr { page-break-inside: avoid; }
-thead { display: table-header-group; }
 .signature { text-align: right; text-indent: 0; margin: 0; padding-right: 4em; }
 .signature.office { margin-top: 2em; }
 """
