@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from math import isnan, nan
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from nianbao.form.review import figure_text, problem_at
-from nianbao.form.rules import evaluate, with_totals
-from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from nianbao.form.rules import broken, with_totals
+from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, FieldType, Form, Label, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, Identity, read_identity
 from nianbao.io.reading import OpenedFile, is_return_name, opened_from, read_return
 from nianbao.io.roster import Unit
-from nianbao.io.values import formula_reading, read_figure, read_text, says_nothing
+from nianbao.io.values import MAX_COUNT, formula_reading, read_figure, read_text, says_nothing
 from nianbao.io.word import is_word
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
@@ -277,7 +278,8 @@ def _check_workbook(path: Path, data: bytes, report: CheckedFile, options: Check
     if form is None or not _layout_intact(opened, form, report):
         return None
     _read_figures(opened, form, report)
-    if opened.properties.get(ANNOTATED_PROPERTY) == content_digest(report.raw):
+    annotated = opened.properties.get(ANNOTATED_PROPERTY)  # the digest is worked out only for our annotated copies
+    if annotated is not None and annotated == content_digest(report.raw):
         report.ignored = MESSAGES["ANNOTATED_COPY"]
     _look_around(opened, form, report)
     return form
@@ -415,9 +417,13 @@ def _layout_intact(opened: OpenedFile, form: Form, report: CheckedFile) -> bool:
     if not intact:
         return False
     changed = []
-    for label in form.labels:
-        found = read_text(opened.sheets[label.sheet].get(label.row, label.col))
-        if found != label.text:
+    for label, row, col, text, exact in _plan(report.form_ref).labels:
+        rows = opened.sheets[label.sheet].rows
+        raw = rows[row][col] if row < len(rows) and col < len(rows[row]) else ""
+        if exact and raw == text:  # as written: nothing to read
+            continue
+        found = read_text(raw)
+        if found != text:
             changed.append((label, found))
     if changed:
         examples = "；".join(
@@ -445,24 +451,67 @@ def _expected_positions(form_ref: str) -> frozenset[tuple[str, int, int]]:
     return written_positions(form_ref) | typed
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Where checking a workbook of one form reads, worked out once per process (issue 25): each input, total,
+    text and label with its place, and the sheets scanned for what lies outside the tables."""
+
+    inputs: tuple[tuple[Cell, str, int, int, FieldType], ...]
+    totals: tuple[tuple[Cell, str, int, int], ...]
+    texts: tuple[tuple[str, str, int, int], ...]
+    labels: tuple[tuple[Label, int, int, str, bool], ...]  # the label, its place, its text, text == text.strip()
+    around: tuple[str, ...]  # the sheets looked at outside the tables
+
+
+@cache
+def _plan(form_ref: str) -> _Plan:
+    form = load_form(form_ref)
+    inputs = tuple((c, c.sheet, c.row, c.col, c.type) for c in form.inputs)
+    totals = tuple(
+        (form.cells[code], form.cells[code].sheet, form.cells[code].row, form.cells[code].col) for code in form.totals
+    )
+    texts = tuple((t.code, t.sheet, t.row, t.col) for t in form.text_cells)
+    labels = tuple((lab, lab.row, lab.col, lab.text, lab.text == lab.text.strip()) for lab in form.labels)
+    return _Plan(inputs, totals, texts, labels, tuple(s for s in form.sheets if s != IDENTITY_SHEET))
+
+
+_AllEmpty = Callable[[Sequence[object]], bool]
+
+
+@cache
+def _outside(form_ref: str, sheet: str, width: int) -> dict[int, _AllEmpty]:
+    """For each row of a sheet ``width`` cells wide with places where something may be written: whether the
+    row's other cells are all empty, at C speed. A row without such places must be empty whole."""
+    allowed: dict[int, set[int]] = {}
+    for name, r, c in _expected_positions(form_ref):
+        if name == sheet:
+            allowed.setdefault(r, set()).add(c)
+    return {r: _all_empty([c for c in range(width) if c not in columns]) for r, columns in allowed.items()}
+
+
+def _all_empty(columns: list[int]) -> _AllEmpty:
+    if not columns:
+        return lambda row: True
+    get = itemgetter(*columns, columns[0])  # a tuple even for one column
+    return lambda row: get(row).count("") == len(columns) + 1
+
+
 def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     """What a unit wrote where the tool does not read (nothing it wrote may be lost unseen), and a cover
-    that names another unit than the identity (a copied workbook with only the cover changed)."""
+    that names another unit than the identity (a copied workbook with only the cover changed). Each row is
+    first looked at whole at C speed (are the cells outside the tables all empty?); only a row where something
+    is written outside them is looked at cell by cell."""
     if report.identity.get("kind") == SUMMARY:
         return
-    allowed = _expected_positions(report.form_ref)
-    for name in form.sheets:
-        if name == IDENTITY_SHEET:
-            continue  # what the tool wrote there differs from unit to unit, and its edits are caught elsewhere
+    for name in _plan(report.form_ref).around:
         rows = opened.sheets[name].rows if name in opened.sheets else ()
+        width = len(rows[0]) if rows else 0
+        empty = _outside(report.form_ref, name, width)
         for r, row in enumerate(rows):
-            for c in [c for c, value in enumerate(row) if value != "" and value is not None]:
-                if (name, r, c) not in allowed:
-                    where = Location(sheet=name, cell=a1(r, c))
-                    text = read_text(row[c])
-                    report.problems.append(
-                        Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
-                    )
+            test = empty.get(r)
+            if len(row) == width and (row.count("") == width if test is None else test(row)):
+                continue
+            _written_outside(name, r, row, form, report)
     cover = opened.sheets[form.cover_sheet]
     for line, key, label in ((COVER_INFO_ROW, "unit_name", "单位名称"), (COVER_INFO_ROW + 1, "unit_id", "单位编码")):
         found, expected = read_text(cover.get(line, 1)), report.identity[key]
@@ -473,26 +522,45 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
             )
 
 
+def _written_outside(sheet: str, r: int, row: Sequence[object], form: Form, report: CheckedFile) -> None:
+    """A warning for each cell of a row with something written where the tool does not read."""
+    allowed = _expected_positions(report.form_ref)
+    for c in [c for c, value in enumerate(row) if value != "" and value is not None]:
+        if (sheet, r, c) not in allowed:
+            where = Location(sheet=sheet, cell=a1(r, c))
+            text = read_text(row[c])
+            report.problems.append(
+                Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
+            )
+
+
 def _where(cell: Cell) -> Location:
     return Location(cell.sheet, cell.a1, cell.row_label, cell.col_label)
 
 
 def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
+    plan = _plan(report.form_ref)
     inputs: dict[str, float | None] = {}
-    for cell in form.inputs:
-        report.raw[cell.code] = raw = opened.sheets[cell.sheet].get(cell.row, cell.col)
-        reading = read_figure(raw, cell.type)
-        if reading.code == "BLANK" or opened.links_other_files:  # a formula seen only in the file's XML
-            reading = formula_reading(reading, opened.formula(cell.sheet, cell.row, cell.col))
+    raw_of, links = report.raw, opened.links_other_files
+    for cell, sheet, r, c, kind in plan.inputs:
+        rows = opened.sheets[sheet].rows
+        raw_of[cell.code] = raw = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
+        if type(raw) is float and not links and kind.decimals == 0 and 0 <= raw < MAX_COUNT and raw.is_integer():
+            inputs[cell.code] = raw or 0.0  # a whole count, as read_figure reads it (-0 as 0)
+            continue
+        reading = read_figure(raw, kind)
+        if reading.code == "BLANK" or links:  # a formula seen only in the file's XML
+            reading = formula_reading(reading, opened.formula(sheet, r, c))
         inputs[cell.code] = reading.value
         if reading.severity:
             report.problems.append(
                 Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {}))
             )
     report.figures = with_totals(form.totals, inputs)
-    for code in form.totals:
-        cell = form.cells[code]
-        shown, value = opened.sheets[cell.sheet].get(cell.row, cell.col), report.figures[code]
+    for cell, sheet, r, c in plan.totals:
+        rows = opened.sheets[sheet].rows
+        shown = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
+        value = report.figures[cell.code]
         # Cached totals are 0 or missing in files nobody recalculated: only a real, different figure counts.
         if isinstance(shown, (int, float)) and shown and value is not None and abs(shown - value) > 1e-6:
             report.problems.append(
@@ -500,9 +568,10 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
                     WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=figure_text(shown), value=figure_text(value)
                 )
             )
-    for text in form.text_cells:
-        report.raw[text.code] = raw = opened.sheets[text.sheet].get(text.row, text.col)
-        report.texts[text.code] = read_text(raw)
+    for code, sheet, r, c in plan.texts:
+        rows = opened.sheets[sheet].rows
+        raw_of[code] = raw = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
+        report.texts[code] = read_text(raw)
     if form.explanation:
         report.explanation = report.texts[form.explanation.code]
 
@@ -535,10 +604,8 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
     for rule in form.rules:
         if rule.needs == "previous" and previous is None:
             continue
-        for check in rule.checks:
-            outcome = evaluate(check, report.figures, previous)
-            if outcome is None or outcome.ok:
-                continue
+        for outcome in broken(rule, report.figures, previous):
+            check = outcome.check
             sign = "≠" if check.op == "==" else "<"
             message = f"{rule.message}（{figure_text(outcome.left)} {sign} {figure_text(outcome.right)}）"
             cell = form.cells[check.anchor]
