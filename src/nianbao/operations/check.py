@@ -456,7 +456,7 @@ class _Plan:
     """Where checking a workbook of one form reads, worked out once per process (issue 25): each input, total,
     text and label with its place, and the sheets scanned for what lies outside the tables."""
 
-    inputs: tuple[tuple[Cell, str, int, int, FieldType], ...]
+    inputs: tuple[tuple[Cell, str, str, int, int, FieldType, bool], ...]  # … its code, place, type, whole number
     totals: tuple[tuple[Cell, str, int, int], ...]
     texts: tuple[tuple[str, str, int, int], ...]
     labels: tuple[tuple[Label, int, int, str, bool], ...]  # the label, its place, its text, text == text.strip()
@@ -466,7 +466,7 @@ class _Plan:
 @cache
 def _plan(form_ref: str) -> _Plan:
     form = load_form(form_ref)
-    inputs = tuple((c, c.sheet, c.row, c.col, c.type) for c in form.inputs)
+    inputs = tuple((c, c.code, c.sheet, c.row, c.col, c.type, c.type.decimals == 0) for c in form.inputs)
     totals = tuple(
         (form.cells[code], form.cells[code].sheet, form.cells[code].row, form.cells[code].col) for code in form.totals
     )
@@ -539,19 +539,22 @@ def _where(cell: Cell) -> Location:
 
 
 def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
-    plan = _plan(report.form_ref)
+    plan, sheets = _plan(report.form_ref), opened.sheets
     inputs: dict[str, float | None] = {}
     raw_of, links = report.raw, opened.links_other_files
-    for cell, sheet, r, c, kind in plan.inputs:
-        rows = opened.sheets[sheet].rows
-        raw_of[cell.code] = raw = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
-        if type(raw) is float and not links and kind.decimals == 0 and 0 <= raw < MAX_COUNT and raw.is_integer():
-            inputs[cell.code] = raw or 0.0  # a whole count, as read_figure reads it (-0 as 0)
+    for cell, code, sheet, r, c, kind, whole in plan.inputs:
+        try:
+            raw = sheets[sheet].rows[r][c]
+        except IndexError:  # beyond the sheet's last row or column: blank
+            raw = ""
+        raw_of[code] = raw
+        if whole and type(raw) is float and not links and 0 <= raw < MAX_COUNT and raw.is_integer():
+            inputs[code] = raw or 0.0  # a whole count, as read_figure reads it (-0 as 0)
             continue
         reading = read_figure(raw, kind)
         if reading.code == "BLANK" or links:  # a formula seen only in the file's XML
             reading = formula_reading(reading, opened.formula(sheet, r, c))
-        inputs[cell.code] = reading.value
+        inputs[code] = reading.value
         if reading.severity:
             report.problems.append(
                 Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {}))
