@@ -198,3 +198,55 @@ def test_the_members_are_inflated_with_zlib_once_each(form: Form, monkeypatch: p
     monkeypatch.setattr(zlib, "decompressobj", counted)
     opened_from(Path("x.xlsx"), data)
     assert len(made) == len(_members(data))
+
+
+def defused_properties(xml: bytes) -> dict[str, str]:
+    """The custom properties as nianbao read them before issue 25 (with defusedxml's tree)."""
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(xml)
+    except Exception:
+        return {}
+    props = {}
+    for prop in root:
+        name = prop.get("name")
+        if name and len(prop):
+            props[name] = prop[0].text or ""
+    return props
+
+
+_TEXTS = st.sampled_from(["", "2025", " 空 格 ", "a&amp;b", "&#20214;", "<![CDATA[<x>]]>", "&lt;1&gt;", "\n"])
+_NAMES = st.sampled_from(["nianbao_unit_id", "nianbao_year", "", "名称", "a&quot;b"])
+
+
+@st.composite
+def property_documents(draw: st.DrawFn) -> bytes:
+    props = []
+    for _ in range(draw(st.integers(0, 5))):
+        name = draw(_NAMES)
+        attribute = "" if draw(st.booleans()) and not name else f' name="{name}"'
+        inner = "<vt:inner>x</vt:inner>"
+        values = "".join(
+            f"<vt:{kind}>{draw(_TEXTS)}{inner if draw(st.booleans()) else ''}{draw(_TEXTS)}</vt:{kind}>"
+            for kind in draw(st.lists(st.sampled_from(["lpwstr", "i4", "bool"]), max_size=2))
+        )
+        props.append(f'<property fmtid="{{D5CDD505}}" pid="2"{attribute}>{draw(_TEXTS)}{values}</property>')
+    document = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="urn:custom" xmlns:vt="urn:vt">' + "".join(props) + "</Properties>"
+    )
+    if draw(st.integers(0, 9)) == 0:  # damaged
+        document = document[: draw(st.integers(0, len(document)))]
+    return document.encode()
+
+
+@given(property_documents())
+def test_the_custom_properties_read_as_defusedxml_read_them(xml: bytes) -> None:
+    assert reading._custom_properties(xml) == defused_properties(xml)
+
+
+def test_custom_properties_with_a_dtd_or_entities_are_refused() -> None:
+    for doctype in ('<!DOCTYPE p [<!ENTITY e "x">]>', '<!DOCTYPE p SYSTEM "http://example.cn/p.dtd">', "<!DOCTYPE p>"):
+        xml = f'<?xml version="1.0"?>{doctype}<p><property name="a"><v>&e;</v></property></p>'.encode()
+        assert reading._custom_properties(xml) == {}

@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 import python_calamine
 from defusedxml import ElementTree
@@ -382,16 +383,57 @@ def _has_dtd(head: bytes) -> bool:
 
 
 def _custom_properties(xml: bytes) -> dict[str, str]:
+    """The custom document properties: each property's name and the text of its value, as ElementTree reads
+    them (``property[0].text``), from expat's events (no tree is built). Like defusedxml, the parser refuses a
+    DTD and any entity declaration or reference to another file; a damaged part just has no properties."""
+    parser = expat.ParserCreate(None, "}")
+    for handler in (
+        "StartDoctypeDeclHandler",
+        "EntityDeclHandler",
+        "UnparsedEntityDeclHandler",
+        "ExternalEntityRefHandler",
+    ):
+        setattr(parser, handler, _refuse)
+    props: dict[str, str] = {}
+    depth, name, first = 0, "", False
+    current: str | None = None  # the property whose value's text is being read (until the next tag)
+    text: list[str] = []
+
+    def done() -> None:
+        nonlocal current
+        if current is not None:
+            props[current], current = "".join(text), None
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal depth, name, first, current, text
+        done()
+        depth += 1
+        if depth == 2:  # a property
+            name, first = attributes.get("name", ""), True
+        elif depth == 3 and first:  # its value: the first element in it
+            first = False
+            if name:
+                props[name], current, text = "", name, []
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        done()
+        depth -= 1
+
+    def data(chunk: str) -> None:
+        if current is not None:
+            text.append(chunk)
+
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, data
     try:
-        root = ElementTree.fromstring(xml)
-    except Exception:  # defusedxml raises on any entity trick; a damaged part just has no properties
+        parser.Parse(xml, True)
+    except Exception:  # an entity trick (refused) or damaged XML: no properties
         return {}
-    props = {}
-    for prop in root:
-        name = prop.get("name")
-        if name and len(prop):
-            props[name] = prop[0].text or ""
     return props
+
+
+def _refuse(*args: object) -> None:
+    raise ValueError("DTD or entity in a workbook part")
 
 
 def is_spreadsheet_name(path: Path) -> bool:

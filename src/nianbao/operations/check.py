@@ -156,8 +156,9 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                folder = Path(root)  # its parts shared by the paths of its files (thousands of them)
                 for name in sorted(files):
-                    candidate = Path(root) / name
+                    candidate = folder / name
                     ours = name == MANIFEST_NAME  # generate's list of the blank workbooks
                     if is_return_name(candidate) and not ours and not name.startswith((".", "~$", ".~lock")):
                         found.append(candidate)
@@ -188,12 +189,12 @@ class CheckRun:
 
     def __iter__(self) -> Iterator[CheckedFile]:
         keys: list[tuple[str, int | None]] = []
-        first_with: dict[str, Path] = {}  # sha256 -> the first file with these bytes
-        for report in iter_checks(self.files, self.options, self.progress):
-            original = first_with.setdefault(report.sha256, report.path) if report.sha256 else report.path
-            if original != report.path and not report.ignored:
-                report.ignored = MESSAGES["SAME_BYTES"].format(other=shown(original))
-            keys.append(("", None) if report.ignored else (report.unit_id, report.year))
+        first_with: dict[bytes, int] = {}  # sha256 -> the position of the first file with these bytes
+        for index, report in enumerate(iter_checks(self.files, self.options, self.progress)):
+            first = first_with.setdefault(bytes.fromhex(report.sha256), index) if report.sha256 else index
+            if first != index and not report.ignored:
+                report.ignored = MESSAGES["SAME_BYTES"].format(other=shown(self.files[first]))
+            keys.append(("", None) if report.ignored else (self._kept_id(report.unit_id), report.year))
             self.checked += 1
             if self.keep_json:
                 self.entries.append(report.to_json())
@@ -217,6 +218,11 @@ class CheckRun:
     def to_json(self) -> dict[str, object]:
         return {"files": self.entries, "checked": self.checked, "failed": self.failed, "ignored": self.ignored}
 
+    def _kept_id(self, unit_id: str) -> str:
+        """A unit's code as the roster holds it (one string for every file of the unit), else as the file says."""
+        unit = self.options.roster.get(unit_id) if self.options.roster is not None else None
+        return unit.unit_id if unit is not None else unit_id
+
 
 def check_files(
     paths: Iterable[str | Path],
@@ -239,7 +245,11 @@ def check_all(paths: Iterable[str | Path], options: CheckOptions | None = None) 
 
 
 def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[CheckedFile]:
-    """Reports one by one, in the files' order, so that a caller need not hold them all."""
+    """Reports one by one, in the files' order, so that a caller need not hold them all. What every check of the
+    form reads is worked out first, once, before the workers start (they inherit it)."""
+    if files:
+        _plan(options.form_name)
+        _expected_positions(options.form_name)
     return ordered_map(_check_with, options, files, progress)
 
 
