@@ -10,11 +10,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nianbao.form.rules import Relation, broken, evaluate, with_totals
+from nianbao.form.rules import Outcome, Relation, Term, evaluate, with_totals
 from nianbao.form.spec import DEFAULT_FORM, IDENTITY_SHEET, Form, a1, load_form
 from nianbao.io.reading import SheetValues, opened_from
 from nianbao.io.values import read_figure, read_text
-from nianbao.operations.check import CheckedFile, _expected_positions, _look_around, _read_figures
+from nianbao.operations.check import CheckedFile, PackedFigures, _expected_positions, _look_around, _read_figures
 from nianbao.problems import WARNING, Location, Problem
 from tests.helpers.figures import consistent_inputs
 from tests.helpers.workbooks import filled_workbook
@@ -62,7 +62,7 @@ def test_the_planned_totals_are_the_recursive_ones_in_the_same_order(seed: int, 
 
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 2**32), st.sampled_from([0.0, 0.01, 0.2]), st.booleans())
-def test_broken_gives_the_checks_evaluate_finds_failing(seed: int, blanks: float, with_previous: bool) -> None:
+def test_evaluate_over_flat_terms_gives_what_the_terms_give(seed: int, blanks: float, with_previous: bool) -> None:
     rng = random.Random(seed)
     figures = with_totals(FORM.totals, random_inputs(rng, blanks))
     for code in rng.sample(sorted(figures), 5):  # a few figures that break rules
@@ -70,8 +70,30 @@ def test_broken_gives_the_checks_evaluate_finds_failing(seed: int, blanks: float
             figures[code] = figures[code] + rng.choice([1, -1, 0.5])  # type: ignore[operator]
     previous = with_totals(FORM.totals, random_inputs(rng, blanks)) if with_previous else None
     for rule in FORM.rules:
-        expected = [o for c in rule.checks if (o := evaluate(c, figures, previous)) is not None and not o.ok]
-        assert broken(rule, figures, previous) == expected
+        for check in rule.checks:
+            assert evaluate(check, figures, previous) == term_by_term(check, figures, previous)
+
+
+def term_by_term(check: Relation, figures: Figures, previous: Figures | None) -> Outcome | None:
+    """A check's outcome as nianbao worked it out before issue 25, from its Term objects."""
+
+    def side(terms: tuple[Term, ...]) -> float | None:
+        total = 0.0
+        for t in terms:
+            if t.code is None:
+                total += t.sign * t.constant
+                continue
+            source = previous if t.prev else figures
+            value = None if source is None else source.get(t.code)
+            if value is None:
+                return None
+            total += t.sign * value
+        return total
+
+    left, right = side(check.left), side(check.right)
+    if left is None or right is None:
+        return None
+    return Outcome(check, left, right, abs(left - right) < 1e-9 if check.op == "==" else left >= right - 1e-9)
 
 
 def _old_outside(opened_sheets: Mapping[str, SheetValues], form: Form, report: CheckedFile) -> list[Problem]:
@@ -165,3 +187,34 @@ def test_figures_read_as_every_cell_read_by_read_figure(typed: list[tuple[int, o
     assert problems == [
         r.code for c in FORM.inputs if (r := read_figure(sheets[c.sheet].get(c.row, c.col), c.type)).severity
     ] + [p for p in problems if p == "TOTAL_DIFFERS"]
+
+
+def summed_cell_by_cell(figure_sets: list[Figures], form: Form) -> dict[str, float | None]:
+    """A merge's sums as nianbao worked them out before issue 25: each cell added up over the sets."""
+    sums: dict[str, float | None] = {}
+    for cell in form.inputs:
+        total = sum(figures[cell.code] or 0.0 for figures in figure_sets)
+        sums[cell.code] = round(total, cell.type.decimals) if cell.type.decimals else float(round(total))
+    return with_totals(form.totals, sums)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 12), st.sampled_from([0.0, 0.01, 0.3]))
+def test_running_sums_are_the_cell_by_cell_sums(seed: int, count: int, blanks: float) -> None:
+    """Packed, spooled (read back from the merge's temporary file) or plain: the same sums."""
+    from nianbao.operations.merge import _Spool, _sum
+
+    rng = random.Random(seed)
+    sets = [with_totals(FORM.totals, random_inputs(rng, blanks)) for _ in range(count)]
+    spool = _Spool(FORM, DEFAULT_FORM, [])
+    kept = []
+    for i, figures in enumerate(sets):
+        report = CheckedFile(Path(f"{i}.xlsx"), figures=PackedFigures(DEFAULT_FORM, figures), texts={"N1": f"第{i}"})
+        kept.append(spool.keep(report, report.path))
+    expected = summed_cell_by_cell(sets, FORM)
+    assert _sum(sets, FORM) == expected
+    assert _sum([PackedFigures(DEFAULT_FORM, f) for f in sets], FORM) == expected
+    assert _sum([r.figures for r in kept], FORM) == expected
+    for report, figures in zip(kept, sets, strict=True):
+        assert dict(report.figures) == {code: figures.get(code) for code in FORM.cells}
+        assert report.figures.texts() == {"N1": f"第{kept.index(report)}"}  # type: ignore[attr-defined]

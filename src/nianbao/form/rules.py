@@ -54,7 +54,7 @@ class Relation:
 
     @cached_property
     def flat(self) -> tuple[_Side, _Side]:
-        """Both sides as plain tuples ``(sign, code, constant, prev)``: what `evaluate` and `broken` run on."""
+        """Both sides as plain tuples ``(sign, code, constant, prev)``: what `evaluate` runs on."""
         return _flat(self.left), _flat(self.right)
 
 
@@ -211,20 +211,6 @@ def evaluate(check: Relation, figures: Figures, previous: Figures | None = None)
         return None
     ok = abs(left - right) < 1e-9 if check.op == "==" else left >= right - 1e-9
     return Outcome(check, left, right, ok)
-
-
-def broken(rule: Rule, figures: Figures, previous: Figures | None = None) -> list[Outcome]:
-    """The outcomes of the rule's checks that do not hold (`evaluate` of each check, those that hold or cannot be
-    worked out left out): one call a rule instead of one a check."""
-    found = []
-    for check in rule.checks:
-        left_terms, right_terms = check.flat
-        left, right = _side(left_terms, figures, previous), _side(right_terms, figures, previous)
-        if left is None or right is None:
-            continue
-        if not (abs(left - right) < 1e-9 if check.op == "==" else left >= right - 1e-9):
-            found.append(Outcome(check, left, right, False))
-    return found
 
 
 def _side(terms: _Side, figures: Figures, previous: Figures | None) -> float | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nianbao.form.review import figure_text, problem_at
-from nianbao.form.rules import broken, with_totals
+from nianbao.form.rules import evaluate, with_totals
 from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, FieldType, Form, Label, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, Identity, read_identity
@@ -66,6 +66,15 @@ class PackedFigures(Mapping[str, "float | None"]):
     def __reduce__(self) -> tuple[object, ...]:
         return _unpack, (self._form, self._values)
 
+    @property
+    def form_ref(self) -> str:
+        return self._form
+
+    @property
+    def packed(self) -> array[float]:
+        """The figures in the form's cell order, NaN for blank."""
+        return self._values
+
 
 @cache
 def _order(form_ref: str) -> dict[str, int]:
@@ -82,7 +91,7 @@ def _unpack(form_ref: str, values: array[float]) -> PackedFigures:
     return packed
 
 
-@dataclass
+@dataclass(slots=True)  # thousands are kept by a merge: no __dict__ each
 class CheckedFile:
     path: Path
     problems: list[Problem] = field(default_factory=list)
@@ -617,8 +626,10 @@ def _apply_rules(form: Form, report: CheckedFile, options: CheckOptions) -> None
     for rule in form.rules:
         if rule.needs == "previous" and previous is None:
             continue
-        for outcome in broken(rule, report.figures, previous):
-            check = outcome.check
+        for check in rule.checks:
+            outcome = evaluate(check, report.figures, previous)
+            if outcome is None or outcome.ok:
+                continue
             sign = "≠" if check.op == "==" else "<"
             message = f"{rule.message}（{figure_text(outcome.left)} {sign} {figure_text(outcome.right)}）"
             cell = form.cells[check.anchor]
