@@ -160,24 +160,25 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, and inside folders named (recursively, in a stable order) every file that may be a
     return: workbooks, and kinds refused with advice (.et, .csv, …). Links are listed even when they lead
     nowhere (each gets its own error); a file named twice is listed once."""
-    found: list[Path] = []
+    found: list[tuple[Path, Path]] = []  # each file and where it really is (links followed)
     for path in map(Path, paths):
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 folder = Path(root)  # its parts shared by the paths of its files (thousands of them)
+                real = resolved(folder)  # once a folder: a file in it that is no link is where its name says
                 for name in sorted(files):
                     candidate = folder / name
                     ours = name == MANIFEST_NAME  # generate's list of the blank workbooks
                     if is_return_name(candidate) and not ours and not name.startswith((".", "~$", ".~lock")):
-                        found.append(candidate)
+                        found.append((candidate, resolved(candidate) if candidate.is_symlink() else real / name))
         elif path.exists() or path.is_symlink():
-            found.append(path)
+            found.append((path, resolved(path)))
         else:
             raise NianbaoError(f"找不到 {shown(path)}")
     unique: dict[Path, Path] = {}
-    for path in found:
-        unique.setdefault(resolved(path), path)
+    for path, really in found:
+        unique.setdefault(really, path)
     return list(unique.values())
 
 
