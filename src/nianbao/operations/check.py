@@ -255,12 +255,16 @@ def check_all(paths: Iterable[str | Path], options: CheckOptions | None = None) 
 
 
 def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[CheckedFile]:
-    """Reports one by one, in the files' order, so that a caller need not hold them all. What every check of the
-    form reads is worked out first, once, before the workers start (they inherit it)."""
+    """Reports one by one, in the files' order, so that a caller need not hold them all."""
     if files:
-        _plan(options.form_name)
-        _expected_positions(options.form_name)
+        prepare_checks(options)
     return ordered_map(_check_with, options, files, progress)
+
+
+def prepare_checks(options: CheckOptions) -> None:
+    """What every check of the form reads, worked out once, before worker processes start (they inherit it)."""
+    _plan(options.form_name)
+    _expected_positions(options.form_name)
 
 
 def _check_with(options: CheckOptions, path: Path) -> CheckedFile:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from nianbao.collection.model import Acceptance, Extension, Letter, LogEntry, Rejection, UnitFacts, Version
 from nianbao.collection.record import schema
@@ -178,7 +179,8 @@ class Record(AccountRecords):
     # -- versions ----------------------------------------------------------------------------------------
 
     def version_by_sha(self, digest: str) -> Version | None:
-        row = self.db.execute("SELECT * FROM files WHERE sha256 = ?", (digest,)).fetchone()
+        """The version with these bytes, if any (its figures and narrative read when first asked)."""
+        row = self.db.execute(f"SELECT {_WITHOUT_BULK} FROM files f WHERE sha256 = ?", (digest,)).fetchone()
         return self._version(row) if row else None
 
     def version_by_id(self, file_id: int) -> Version | None:
@@ -348,18 +350,78 @@ class Record(AccountRecords):
         (before,) = self.db.execute("SELECT julianday(?) < julianday(?)", (first, second)).fetchone()
         return bool(before)
 
+    def last_versions(self) -> dict[str, tuple[int, str]]:
+        """Each unit's last version number and when its latest version came (received_at), in one query: what
+        a receive of thousands numbers its new versions from."""
+        rows = self.db.execute(
+            f"""SELECT unit_id, last, received_at FROM (SELECT unit_id, received_at,
+               MAX(version) OVER (PARTITION BY unit_id) AS last,
+               ROW_NUMBER() OVER (PARTITION BY unit_id ORDER BY {_LATEST_FIRST}) AS r
+               FROM files WHERE version IS NOT NULL) WHERE r = 1"""
+        )
+        return {unit_id: (int(last), str(at)) for unit_id, last, at in rows}
+
+    # A receive's checked files wait here until it records them (a temporary table of this connection: it takes
+    # no lock on the record and holds thousands of files' figures on disk, not in memory).
+    _STAGED = "temp.staged_files"
+
+    def stage(self, rows: Sequence[tuple[int, CheckedRow]]) -> None:
+        """Keep checked files aside, by their position in a receive (outside any transaction of the record)."""
+        if not rows:
+            return
+        columns = ", ".join(_CHECKED_COLUMNS)
+        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS staged_files (position INTEGER PRIMARY KEY, {columns})")
+        places = ", ".join("?" for _ in range(len(_CHECKED_COLUMNS) + 1))
+        self.db.execute("BEGIN")  # the temporary table only: the record itself is not locked
+        try:
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO {self._STAGED} VALUES ({places})",
+                [(position, *(getattr(row, c) for c in _CHECKED_COLUMNS)) for position, row in rows],
+            )
+        finally:
+            self.db.execute("COMMIT")
+
+    def staged(self, position: int) -> CheckedRow:
+        row = self.db.execute(f"SELECT * FROM {self._STAGED} WHERE position = ?", (position,)).fetchone()
+        return CheckedRow(**{c: row[c] for c in _CHECKED_COLUMNS})
+
+    def unstage(self) -> None:
+        self.db.execute("DROP TABLE IF EXISTS temp.staged_files")
+
     def next_version(self, unit_id: str) -> int:
         (last,) = self.db.execute(  # “version IS NOT NULL”: the partial index answers, no scan of every file
             "SELECT MAX(version) FROM files WHERE unit_id = ? AND version IS NOT NULL", (unit_id,)
         ).fetchone()
         return int(last or 0) + 1
 
-    def add_file(self, arrived: Sequence[object], checked: CheckedRow) -> None:
-        """A file received: where it came from (in the order of _ARRIVED_COLUMNS) and what checking found."""
+    def add_file(self, arrived: Sequence[object], checked: CheckedRow) -> Version:
+        """A file received: where it came from (in the order of _ARRIVED_COLUMNS) and what checking found; the
+        version it is, as read back (its figures and narrative read when first asked)."""
         columns = _ARRIVED_COLUMNS + _CHECKED_COLUMNS
         places = ", ".join("?" for _ in columns)
         values = (*arrived, *(getattr(checked, c) for c in _CHECKED_COLUMNS))
-        self.db.execute(f"INSERT INTO files ({', '.join(columns)}) VALUES ({places})", values)
+        added = self.db.execute(f"INSERT INTO files ({', '.join(columns)}) VALUES ({places})", values).lastrowid
+        row = dict(zip(columns, values, strict=True))
+        return Version(
+            id=int(added or 0),
+            unit_id=str(row["unit_id"] or ""),
+            unit_name=str(row["unit_name"]),
+            version=checked.version,
+            name=str(row["name"]),
+            stored=str(row["stored"]),
+            source=str(row["source"]),
+            sender=str(row["sender"]),
+            received_at=str(row["received_at"]),
+            sha256=str(row["sha256"]),
+            size=int(cast(int, row["size"])),
+            errors=checked.errors,
+            warnings=checked.warnings,
+            explanation=checked.explanation,
+            problems_json=checked.problems,
+            figures_json=None,
+            texts_json=None,
+            bulk=self.bulk,
+        )
 
     def recheck_file(self, file_id: int, checked: CheckedRow) -> None:
         """A file recorded before as no unit's, now recognised (its arrival stays as first recorded)."""
