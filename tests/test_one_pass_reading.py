@@ -250,3 +250,22 @@ def test_custom_properties_with_a_dtd_or_entities_are_refused() -> None:
     for doctype in ('<!DOCTYPE p [<!ENTITY e "x">]>', '<!DOCTYPE p SYSTEM "http://example.cn/p.dtd">', "<!DOCTYPE p>"):
         xml = f'<?xml version="1.0"?>{doctype}<p><property name="a"><v>&e;</v></property></p>'.encode()
         assert reading._custom_properties(xml) == {}
+
+
+def test_only_a_zip_that_ends_with_its_directory_is_read_in_one_pass(form: Form) -> None:
+    """Bytes before the archive, a comment, a member needing a newer zip, a broken extra field: the careful way."""
+    data = filled_workbook(form, consistent_inputs(form, random.Random(8)))
+    assert inflate_plain(b"junk" + data, 2000, BUDGET) is None
+    with_comment = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(with_comment, "w", zipfile.ZIP_DEFLATED) as out:
+        out.comment = b"WPS"
+        for info in z.infolist():
+            out.writestr(info, z.read(info))
+    assert inflate_plain(with_comment.getvalue(), 2000, BUDGET) is None
+    same_in_one_pass = same_reading(Path("x.xlsx"), data)
+    assert same_in_one_pass._members is not None
+    central = data.rindex(b"PK\x01\x02")  # the last entry of the central directory: version needed 9.9
+    assert inflate_plain(data[: central + 6] + bytes([99, 0]) + data[central + 8 :], 2000, BUDGET) is None
+    extra = bytearray(data)
+    extra[central + 30 : central + 32] = (2).to_bytes(2, "little")  # an extra field of 2 bytes: half a block
+    assert inflate_plain(bytes(extra), 2000, BUDGET) is None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import cast
+from typing import NamedTuple, cast
 
 from nianbao.form.raw import Raw
 
@@ -76,8 +76,7 @@ class Rule:
     checks: tuple[Relation, ...]
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):  # made for every check of every file: a tuple is made fastest
     check: Relation
     left: float
     right: float
@@ -206,8 +205,11 @@ def _parse_term(token: str, sign: int, order: TableOrder) -> list[Term]:
 def evaluate(check: Relation, figures: Figures, previous: Figures | None = None) -> Outcome | None:
     """Both sides of a check, or None when a figure it needs is blank or missing (reported elsewhere)."""
     left_terms, right_terms = check.flat
-    left, right = _side(left_terms, figures, previous), _side(right_terms, figures, previous)
-    if left is None or right is None:
+    left = _side(left_terms, figures, previous)
+    if left is None:
+        return None
+    right = _side(right_terms, figures, previous)
+    if right is None:
         return None
     ok = abs(left - right) < 1e-9 if check.op == "==" else left >= right - 1e-9
     return Outcome(check, left, right, ok)
