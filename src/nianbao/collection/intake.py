@@ -61,7 +61,7 @@ class Incoming:
     where: str = ""
     digest: str = ""
     stored: Path | None = None
-    report: Checked | None = None
+    staged: bool = False  # checked, and what the record keeps of it waiting in the record's temporary table
     document: bool = False  # a Word file attached to a message without a workbook: a return only if a report
     zipped: bool = False  # taken out of a zip: stored only if it is a return (a zip may hold anything)
 
@@ -168,6 +168,7 @@ class Intake:
             if unit_id:
                 detail["unit_id"] = unit_id
             self.record.log("receive", detail, ws.user)
+        items.clear()  # recorded: what is left of each file is its outcome
         states = {s.unit_id: s for s in ws.status().units}
         return [_stated(r, states) for r in outcomes]
 
@@ -300,9 +301,9 @@ class Intake:
                 outcomes[index] = self._judged(item, checked, outcomes[index], blank_quotes)
                 if item.zipped and outcomes[index].outcome == NEW:  # held aside until it proved a return
                     copies[index] = copier.submit(self._copy, item.path, item.digest, item.data)
-                if outcomes[index].outcome == NEW:
+                if outcomes[index].outcome == NEW:  # what the record keeps of it waits in its temporary table
                     staged.append((index, checked.row()))
-                item.report = replace(checked, problems="", figures="", texts="", headline="")  # the rest waits
+                    item.staged = True
                 if len(staged) >= STAGE_ROWS:
                     self.record.stage(staged)
                     staged = []
@@ -413,7 +414,7 @@ class Intake:
         recorded = list(outcomes)
         last = self.record.last_versions()  # unit -> its last version number, when its latest came
         for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
-            if outcome.outcome != NEW or item.report is None or item.stored is None:
+            if outcome.outcome != NEW or not item.staged or item.stored is None:
                 if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
                     recorded[index] = Received(item.path, KNOWN, self.record.version_by_sha(item.digest))
                 continue
