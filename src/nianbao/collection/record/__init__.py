@@ -19,6 +19,13 @@ from nianbao.collection.model import Acceptance, Extension, Letter, LogEntry, Re
 from nianbao.collection.record import schema
 from nianbao.collection.record.accounts import ACCOUNT_ACTIONS, Account, AccountRecords, LoginSession, StoredPassword
 from nianbao.collection.record.schema import DATABASE, RecordReadOnly
+from nianbao.collection.record.staging import (
+    CHECKED_COLUMNS,
+    EARLIEST_FIRST,
+    LATEST_FIRST,
+    CheckedRow,
+    StagedFiles,
+)
 from nianbao.collection.settings import PREFIX as SETTINGS
 from nianbao.collection.settings import RoundSettings
 from nianbao.io.roster import Unit
@@ -34,51 +41,17 @@ __all__ = [
     "StoredPassword",
 ]
 
-# The order of a unit's versions from the latest: when each came (received_at, with its UTC offset), then the
-# order of recording (a file and a mail of the same second).
-_LATEST_FIRST = "julianday(received_at) DESC, version DESC"
-_EARLIEST_FIRST = "julianday(received_at), version"
-
 # Every column of a version but its figures and narrative: what a status of thousands reads.
 _WITHOUT_BULK = (
     "f.id, f.unit_id, f.unit_name, f.version, f.name, f.stored, f.source, f.sender, f.received_at, f.sha256, "
     "f.size, f.errors, f.warnings, f.explanation, f.problems"
 )
 
-# What checking a file records on its row (the same for a new file and for one recognised later).
-_CHECKED_COLUMNS = (
-    "unit_id",
-    "unit_name",
-    "version",
-    "errors",
-    "warnings",
-    "explanation",
-    "problems",
-    "figures",
-    "texts",
-    "headline",
-)
 _ARRIVED_COLUMNS = ("sha256", "stored", "name", "source", "sender", "received_at", "size", "message_id", "subject")
 
 # A reply as recorded, with its unit's name and the number of the version it answers.
 _REPLIES = """SELECT r.*, u.unit_name, f.version FROM replies r JOIN units u ON u.unit_id = r.unit_id
               LEFT JOIN files f ON f.id = r.file_id"""
-
-
-@dataclass(frozen=True)
-class CheckedRow:
-    """What checking a file found, as its row keeps it (JSON text for problems, figures, texts, headline)."""
-
-    unit_id: str | None
-    unit_name: str
-    version: int | None
-    errors: int
-    warnings: int
-    explanation: str
-    problems: str
-    figures: str
-    texts: str
-    headline: str
 
 
 @dataclass(frozen=True)
@@ -96,7 +69,7 @@ class ReplyRow:
     sent_at: str
 
 
-class Record(AccountRecords):
+class Record(AccountRecords, StagedFiles):
     """An open record. ``user`` is who the log and the decisions name. The methods for the page's logins are in
     accounts.py."""
 
@@ -243,8 +216,8 @@ class Record(AccountRecords):
             row["unit_id"]: row
             for row in self.db.execute(
                 f"""SELECT {_WITHOUT_BULK}, c.n, c.first_at FROM files f JOIN
-                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {_LATEST_FIRST}) AS r,
-                    FIRST_VALUE(received_at) OVER (units ORDER BY {_EARLIEST_FIRST}
+                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {LATEST_FIRST}) AS r,
+                    FIRST_VALUE(received_at) OVER (units ORDER BY {EARLIEST_FIRST}
                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_at
                     FROM files WHERE version IS NOT NULL {among} WINDOW units AS (PARTITION BY unit_id)) c
                    ON f.id = c.id AND c.r = 1""",
@@ -304,7 +277,7 @@ class Record(AccountRecords):
         latest = dict(
             self.db.execute(
                 f"""SELECT unit_id, id FROM (SELECT unit_id, id, ROW_NUMBER() OVER
-                   (PARTITION BY unit_id ORDER BY {_LATEST_FIRST}) AS r FROM files WHERE version IS NOT NULL)
+                   (PARTITION BY unit_id ORDER BY {LATEST_FIRST}) AS r FROM files WHERE version IS NOT NULL)
                    WHERE r = 1"""
             ).fetchall()
         )
@@ -340,7 +313,7 @@ class Record(AccountRecords):
     def latest_arrival(self, unit_id: str) -> str | None:
         """When the unit's latest version came (received_at), None before its first."""
         row = self.db.execute(
-            f"SELECT received_at FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY {_LATEST_FIRST} LIMIT 1",
+            f"SELECT received_at FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY {LATEST_FIRST} LIMIT 1",
             (unit_id,),
         ).fetchone()
         return str(row["received_at"]) if row else None
@@ -349,44 +322,6 @@ class Record(AccountRecords):
         """Whether the moment ``first`` (ISO 8601 with its offset) is before ``second``."""
         (before,) = self.db.execute("SELECT julianday(?) < julianday(?)", (first, second)).fetchone()
         return bool(before)
-
-    def last_versions(self) -> dict[str, tuple[int, str]]:
-        """Each unit's last version number and when its latest version came (received_at), in one query: what
-        a receive of thousands numbers its new versions from."""
-        rows = self.db.execute(
-            f"""SELECT unit_id, last, received_at FROM (SELECT unit_id, received_at,
-               MAX(version) OVER (PARTITION BY unit_id) AS last,
-               ROW_NUMBER() OVER (PARTITION BY unit_id ORDER BY {_LATEST_FIRST}) AS r
-               FROM files WHERE version IS NOT NULL) WHERE r = 1"""
-        )
-        return {unit_id: (int(last), str(at)) for unit_id, last, at in rows}
-
-    # A receive's checked files wait here until it records them (a temporary table of this connection: it takes
-    # no lock on the record and holds thousands of files' figures on disk, not in memory).
-    _STAGED = "temp.staged_files"
-
-    def stage(self, rows: Sequence[tuple[int, CheckedRow]]) -> None:
-        """Keep checked files aside, by their position in a receive (outside any transaction of the record)."""
-        if not rows:
-            return
-        columns = ", ".join(_CHECKED_COLUMNS)
-        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS staged_files (position INTEGER PRIMARY KEY, {columns})")
-        places = ", ".join("?" for _ in range(len(_CHECKED_COLUMNS) + 1))
-        self.db.execute("BEGIN")  # the temporary table only: the record itself is not locked
-        try:
-            self.db.executemany(
-                f"INSERT OR REPLACE INTO {self._STAGED} VALUES ({places})",
-                [(position, *(getattr(row, c) for c in _CHECKED_COLUMNS)) for position, row in rows],
-            )
-        finally:
-            self.db.execute("COMMIT")
-
-    def staged(self, position: int) -> CheckedRow:
-        row = self.db.execute(f"SELECT * FROM {self._STAGED} WHERE position = ?", (position,)).fetchone()
-        return CheckedRow(**{c: row[c] for c in _CHECKED_COLUMNS})
-
-    def unstage(self) -> None:
-        self.db.execute("DROP TABLE IF EXISTS temp.staged_files")
 
     def next_version(self, unit_id: str) -> int:
         (last,) = self.db.execute(  # “version IS NOT NULL”: the partial index answers, no scan of every file
@@ -397,36 +332,17 @@ class Record(AccountRecords):
     def add_file(self, arrived: Sequence[object], checked: CheckedRow) -> Version:
         """A file received: where it came from (in the order of _ARRIVED_COLUMNS) and what checking found; the
         version it is, as read back (its figures and narrative read when first asked)."""
-        columns = _ARRIVED_COLUMNS + _CHECKED_COLUMNS
+        columns = _ARRIVED_COLUMNS + CHECKED_COLUMNS
         places = ", ".join("?" for _ in columns)
-        values = (*arrived, *(getattr(checked, c) for c in _CHECKED_COLUMNS))
+        values = (*arrived, *(getattr(checked, c) for c in CHECKED_COLUMNS))
         added = self.db.execute(f"INSERT INTO files ({', '.join(columns)}) VALUES ({places})", values).lastrowid
-        row = dict(zip(columns, values, strict=True))
-        return Version(
-            id=int(added or 0),
-            unit_id=str(row["unit_id"] or ""),
-            unit_name=str(row["unit_name"]),
-            version=checked.version,
-            name=str(row["name"]),
-            stored=str(row["stored"]),
-            source=str(row["source"]),
-            sender=str(row["sender"]),
-            received_at=str(row["received_at"]),
-            sha256=str(row["sha256"]),
-            size=int(cast(int, row["size"])),
-            errors=checked.errors,
-            warnings=checked.warnings,
-            explanation=checked.explanation,
-            problems_json=checked.problems,
-            figures_json=None,
-            texts_json=None,
-            bulk=self.bulk,
-        )
+        row = {c: v for c, v in zip(columns, values, strict=True) if c not in ("figures", "texts")}
+        return self._version(cast(sqlite3.Row, {"id": added, **row}))
 
     def recheck_file(self, file_id: int, checked: CheckedRow) -> None:
         """A file recorded before as no unit's, now recognised (its arrival stays as first recorded)."""
-        assignments = ", ".join(f"{column} = ?" for column in _CHECKED_COLUMNS)
-        values = (*(getattr(checked, c) for c in _CHECKED_COLUMNS), file_id)
+        assignments = ", ".join(f"{column} = ?" for column in CHECKED_COLUMNS)
+        values = (*(getattr(checked, c) for c in CHECKED_COLUMNS), file_id)
         self.db.execute(f"UPDATE files SET {assignments} WHERE id = ?", values)
 
     def stored_returns(self) -> list[tuple[int, str, str]]:
