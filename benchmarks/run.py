@@ -78,15 +78,35 @@ def filled(samples: list[Figures], i: int) -> tuple[int, bytes]:
     return i, build_workbook(form, Identity.for_unit(form, unit(i).unit_id, unit(i).unit_name, YEAR), "bench", content)
 
 
+# The timed command runs under this small process, which reports what its child tree used. Measured from the
+# benchmark itself, the peak RSS of a child includes the benchmark's own RSS: Linux carries a process's high-water
+# mark across fork and exec (``ru_maxrss`` of every command read ~70 MB, a benchmark process's size, not its own).
+MEASURE = """
+import os, resource, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+status = os.waitpid(pid, 0)[1]
+wall = time.perf_counter() - start
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{wall} {used.ru_utime + used.ru_stime} {used.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, float, int]:
     """Wall seconds, CPU seconds of the whole process tree (the command and the workers it waited for: user and
     system), peak RSS in MB of the largest process, exit status of a command. CPU is what a shared machine
-    disturbs least: it compares steps that use different numbers of workers fairly."""
-    start = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    cpu = usage.ru_utime + usage.ru_stime
-    return time.perf_counter() - start, cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    disturbs least: it compares steps that use different numbers of workers fairly. The command is started by a
+    small process of its own (MEASURE), which forks it and reports its tree's usage: the benchmark's own memory
+    counts neither in the command's peak nor its time."""
+    with tempfile.TemporaryDirectory(prefix="nianbao-timed-") as tmp:
+        report = Path(tmp) / "usage"
+        measure = [sys.executable, "-S", "-c", MEASURE, str(report)]
+        subprocess.run([*measure, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        wall, cpu, rss, code = report.read_text().split()
+    return float(wall), float(cpu), int(rss) / 1024, int(code)
 
 
 def compiled_env(work: Path) -> dict[str, str]:

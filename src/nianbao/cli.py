@@ -153,7 +153,12 @@ def check(
         refuse_overwrite(json_out, force)  # before the long part, not after every file is checked
     units = {u.unit_id: u for u in read_roster(roster)} if roster else None
     options = CheckOptions(
-        form_name=form_name, roster=units, year=year, keep_raw=annotate_dir is not None, unit_id=word_unit
+        form_name=form_name,
+        roster=units,
+        year=year,
+        keep_raw=annotate_dir is not None,
+        pack=annotate_dir is None,  # what is printed needs no figures: the workers send them packed
+        unit_id=word_unit,
     )
     if previous:
         from nianbao.operations.previous import year_of_first
@@ -173,8 +178,8 @@ def check(
     # Reports are printed (and annotated) as they arrive and then dropped: memory stays flat for any count.
     seen: set[str] = set()
     for report in run:
-        if not report.ignored:
-            seen.add(report.unit_id)
+        if not report.ignored and units and report.unit_id in units:
+            seen.add(units[report.unit_id].unit_id)  # the roster's own string: nothing more kept per file
         for i, line in enumerate(iter_lines(report)):
             click.secho(line, fg=None if i else ("green" if report.ok or report.ignored else "red"))
         if annotator and report.problems and not report.ignored:

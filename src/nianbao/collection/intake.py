@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 from nianbao.collection.layout import BLANK_DIR, is_under
 from nianbao.collection.model import KNOWN, NEW, REFUSED, Letter, MailReceived, Received, UnitState, Version
 from nianbao.collection.record import CheckedRow, now
-from nianbao.io.files import decode_chinese_text, sha256, shown, sync_files, write_atomic
-from nianbao.operations.parallel import Progress, no_progress
+from nianbao.io.files import decode_chinese_text, resolved, sha256, shown, sync_files, write_atomic
+from nianbao.operations.parallel import Progress, no_progress, ordered_map
 from nianbao.problems import MESSAGES, NianbaoError
 
 if TYPE_CHECKING:  # checking and mail are imported where they are used: `status` needs neither
     from nianbao.collection.mail import Mail, RawMail
     from nianbao.collection.workspace import Workspace
-    from nianbao.operations.check import CheckedFile
+    from nianbao.operations.check import CheckedFile, CheckOptions
 
 OWN_FILE = "这是工作区自己的文件（空白表格、汇总结果、回复草稿或名单），不是单位发来的"
 CHANGED = "文件在收取过程中被改动（可能还在下载或保存），未收下；请等它保存完再收一次"
@@ -61,14 +61,15 @@ class Incoming:
     where: str = ""
     digest: str = ""
     stored: Path | None = None
-    report: Checked | None = None
+    staged: bool = False  # checked, and what the record keeps of it waiting in the record's temporary table
     document: bool = False  # a Word file attached to a message without a workbook: a return only if a report
     zipped: bool = False  # taken out of a zip: stored only if it is a return (a zip may hold anything)
 
 
 @dataclass(frozen=True)
 class Checked:
-    """What the record keeps of a check: counts and JSON, small enough to hold for thousands of files."""
+    """What the record keeps of a check, counts and JSON, and what receiving decides by: worked out where the file
+    is checked (a worker sends back this, not the cells it read), small enough to hold for thousands of files."""
 
     unit_id: str
     unit_name: str
@@ -78,9 +79,14 @@ class Checked:
     problems: str
     figures: str
     texts: str
+    sha256: str = ""  # of the bytes checked ('' when they could not be read as a workbook)
+    ignored: str = ""  # why the file is not a return of its own (our annotated copy, unchanged)
+    empty: bool = False  # a workbook of the form with nothing typed: a blank, not a return
+    headline: str = ""  # the figures the across-units review reads (JSON), when asked for
 
     @classmethod
-    def of(cls, report: CheckedFile) -> Checked:
+    def of(cls, report: CheckedFile, review_codes: Sequence[str] = ()) -> Checked:
+        figures = _figures(report)
         return cls(
             report.unit_id,
             report.unit_name,
@@ -88,9 +94,40 @@ class Checked:
             len(report.warnings),
             report.explanation,
             json.dumps([p.to_json() for p in report.problems], ensure_ascii=False),
-            json.dumps(_figures(report), ensure_ascii=False),
+            json.dumps(figures, ensure_ascii=False),
             json.dumps(report.texts, ensure_ascii=False),
+            report.sha256,
+            report.ignored,
+            _nothing_typed(report),
+            json.dumps({code: figures.get(code) for code in review_codes}) if review_codes else "",
         )
+
+    def row(self) -> CheckedRow:
+        """The record's row of it (numbered when it is recorded)."""
+        unit = self.unit_id or None
+        return CheckedRow(
+            unit, self.unit_name, None, self.errors, self.warnings, self.explanation, self.problems, self.figures,
+            self.texts, self.headline,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Checking:
+    """What a worker checking received files is given once: how to check, and the cells of the headline."""
+
+    options: CheckOptions
+    review_codes: tuple[str, ...]
+
+
+def _checked(checking: _Checking, path: Path) -> Checked:
+    """In a worker: a received file checked, and what the record keeps of it."""
+    from nianbao.operations.check import check_file
+
+    return Checked.of(check_file(path, checking.options), checking.review_codes)
+
+
+STAGE_ROWS = 64  # checked files kept aside in the record's temporary table this many at a time
+HELD_FILES, HELD_BYTES = 32, 1 << 20  # files held in memory for their copy at most, and the size of each
 
 
 class Intake:
@@ -99,6 +136,7 @@ class Intake:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.record = workspace.record
+        self.held: dict[str, bytes] = {}  # sha256 -> the bytes read and hashed, until the copy is stored
 
     def files(
         self,
@@ -130,6 +168,7 @@ class Intake:
             if unit_id:
                 detail["unit_id"] = unit_id
             self.record.log("receive", detail, ws.user)
+        items.clear()  # recorded: what is left of each file is its outcome
         states = {s.unit_id: s for s in ws.status().units}
         return [_stated(r, states) for r in outcomes]
 
@@ -234,34 +273,49 @@ class Intake:
     def _take(
         self, items: list[Incoming], progress: Progress, *, blank_quotes: bool = False, unit_id: str = ""
     ) -> list[Received]:
-        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet."""
-        from nianbao.operations.check import iter_checks
+        """Store every item's bytes in 收到的文件/ and check the new ones; nothing is recorded yet. What the record
+        will keep of each new one waits in its temporary table, not in memory."""
+        from nianbao.operations.check import prepare_checks
 
         outcomes: list[Received] = []
         fresh: dict[str, int] = {}  # sha256 -> index of the item that brings it
-        copies: dict[int, Future[Path]] = {}
+        copies: dict[int, Future[Path]] = {}  # of files out of a zip, stored once they proved returns
+        changed: set[int] = set()
         own = self.workspace.layout.own_files(self.workspace.roster_path.name)
-        with tempfile.TemporaryDirectory(prefix="nianbao-") as aside, ThreadPoolExecutor(max_workers=2) as copier:
+        folders: dict[Path, Path] = {}  # each folder resolved once
+        self.record.unstage()
+        with tempfile.TemporaryDirectory(prefix="nianbao-") as aside, ThreadPoolExecutor(max_workers=1) as copier:
             for index, item in enumerate(items):
-                outcome = self._arrive(item, own, fresh, unit_id)
+                outcome = self._arrive(item, own, fresh, unit_id, folders)
                 if outcome.outcome == NEW:
                     fresh[item.digest] = index
-                    self._keep_or_hold(item, index, copier, copies, Path(aside))
+                    self._keep_or_hold(item, index, changed, Path(aside))
                 outcomes.append(outcome)
             order = list(fresh.values())
             sources = [items[i].stored or items[i].path for i in order]
-            checked = iter_checks(sources, self.workspace.check_options(unit_id), progress)
-            for index, report in zip(order, checked, strict=True):
+            checking = _Checking(self.workspace.check_options(unit_id), tuple(self.workspace.standing.review_codes))
+            prepare_checks(checking.options)
+            staged: list[tuple[int, CheckedRow]] = []
+            for index, checked in zip(order, ordered_map(_checked, checking, sources, progress), strict=True):
                 item = items[index]
-                item.report = Checked.of(report)
-                outcomes[index] = self._judged(item, report, outcomes[index], blank_quotes)
+                outcomes[index] = self._judged(item, checked, outcomes[index], blank_quotes)
                 if item.zipped and outcomes[index].outcome == NEW:  # held aside until it proved a return
                     copies[index] = copier.submit(self._copy, item.path, item.digest, item.data)
+                if outcomes[index].outcome == NEW:  # what the record keeps of it waits in its temporary table
+                    staged.append((index, checked.row()))
+                    item.staged = True
+                if len(staged) >= STAGE_ROWS:
+                    self.record.stage(staged)
+                    staged = []
+            self.record.stage(staged)
+        self.held.clear()
         for index, copy in copies.items():
             try:
                 items[index].stored = copy.result()
             except (OSError, ValueError):
-                outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
+                changed.add(index)
+        for index in changed:
+            outcomes[index] = Received(items[index].path, REFUSED, reason=CHANGED)
         for index, item in enumerate(items):  # the same bytes twice in one go: as the first of them fared
             first = fresh.get(item.digest, index)
             if first != index and outcomes[index].outcome == KNOWN and outcomes[first].outcome == REFUSED:
@@ -269,11 +323,13 @@ class Intake:
         sync_files(stored for i in order if (stored := items[i].stored))  # on disk before anything records them
         return outcomes
 
-    def _arrive(self, item: Incoming, own: list[Path], fresh: Mapping[str, int], unit_id: str) -> Received:
+    def _arrive(
+        self, item: Incoming, own: list[Path], fresh: Mapping[str, int], unit_id: str, folders: dict[Path, Path]
+    ) -> Received:
         """An item's bytes read and hashed: REFUSED (unreadable, too big, the workspace's own), KNOWN, or NEW."""
         from nianbao.io.reading import MAX_FILE_BYTES, read_failure
 
-        if item.data is None and is_under(item.path, own):  # `receive .` in the workspace
+        if item.data is None and is_under(item.path, own, _resolved_in(item.path, folders)):  # `receive .` in it
             return Received(item.path, REFUSED, reason=OWN_FILE)
         try:
             data = item.data
@@ -290,6 +346,8 @@ class Intake:
             known = None  # an unidentified file, now said to be a unit's: checked again with that unit
         if known or item.digest in fresh:
             return Received(item.path, KNOWN, known, reason=self._restore(known, data) if known else "")
+        if item.data is None and len(data) <= HELD_BYTES and len(self.held) < HELD_FILES:
+            self.held[item.digest] = data  # what the copy stores: not read and hashed a second time
         return Received(item.path, NEW)
 
     def _restore(self, known: Version, data: bytes) -> str:
@@ -306,13 +364,13 @@ class Intake:
             return ""
         return RESTORED
 
-    def _judged(self, item: Incoming, report: CheckedFile, outcome: Received, blank_quotes: bool) -> Received:
+    def _judged(self, item: Incoming, report: Checked, outcome: Received, blank_quotes: bool) -> Received:
         """A new item once checked: still NEW, or refused for what checking found."""
         if report.sha256 not in ("", item.digest):
             return Received(item.path, REFUSED, reason=CHANGED)
         if report.ignored:  # our annotated copy, unchanged: attached to a reply, or received by mistake
             return Received(item.path, REFUSED, reason=report.ignored, blank=True)
-        if blank_quotes and _nothing_typed(report):
+        if blank_quotes and report.empty:
             return Received(item.path, REFUSED, reason=QUOTED_BLANK, blank=True)
         if item.document and report.unit_id not in self.workspace.roster_ids:
             return Received(item.path, REFUSED, reason=NOT_A_RETURN, blank=True)
@@ -320,24 +378,29 @@ class Intake:
             return Received(item.path, REFUSED, reason=ZIPPED_STRAY)
         return outcome
 
-    def _keep_or_hold(
-        self, item: Incoming, index: int, copier: ThreadPoolExecutor, copies: dict[int, Future[Path]], aside: Path
-    ) -> None:
-        """A new item's bytes into 收到的文件/ (a file's by a thread, while it is checked), or, for one out of a
-        zip, held aside to be checked first."""
+    def _keep_or_hold(self, item: Incoming, index: int, changed: set[int], aside: Path) -> None:
+        """A new item's bytes into 收到的文件/ (``changed`` notes a file that no longer holds them), or, for one
+        out of a zip, held aside to be checked first. Files are stored one after another, before they are
+        checked: a copying thread beside the checking processes cost twice the time on two cores."""
         if item.zipped:
             if item.data is not None:  # checked from a file of its own, outside the workspace
                 (aside / str(index)).mkdir()
                 item.path = aside / str(index) / item.path.name
                 item.path.write_bytes(item.data)
-        elif item.data is None:
-            copies[index] = copier.submit(self._copy, item.path, item.digest)
+        elif item.data is None:  # stored at once (the bytes just hashed) and checked from there
+            try:
+                item.stored = self._copy(item.path, item.digest)
+            except (OSError, ValueError):
+                changed.add(index)
         else:
             item.stored = self.workspace.layout.store(item.path, item.digest, item.data)
 
     def _copy(self, path: Path, digest: str, data: bytes | None = None) -> Path:
-        """Store the file at ``path`` (or its ``data``) again read from disk; ValueError if it no longer holds
-        ``digest``."""
+        """Store the file at ``path`` (or its ``data``): the very bytes that were hashed when held since (a few
+        files' at a time), else read from disk again; ValueError if it no longer holds ``digest``."""
+        held = self.held.pop(digest, None) if data is None else None
+        if held is not None:
+            return self.workspace.layout.store(path, digest, held)
         data = path.read_bytes() if data is None else data
         if sha256(data) != digest:
             raise ValueError(path)
@@ -346,16 +409,19 @@ class Intake:
     # -- recording -------------------------------------------------------------------------------------
 
     def _record_all(self, items: list[Incoming], outcomes: list[Received]) -> list[Received]:
-        """Record the new, checked items (inside the caller's transaction)."""
+        """Record the new, checked items (inside the caller's transaction), their rows taken from where they
+        waited, their versions numbered from one query."""
         recorded = list(outcomes)
+        last = self.record.last_versions()  # unit -> its last version number, when its latest came
         for index, (item, outcome) in enumerate(zip(items, outcomes, strict=True)):
-            if outcome.outcome != NEW or item.report is None or item.stored is None:
+            if outcome.outcome != NEW or not item.staged or item.stored is None:
                 if outcome.outcome == KNOWN and outcome.version is None:  # the same bytes twice in one go
                     recorded[index] = Received(item.path, KNOWN, self.record.version_by_sha(item.digest))
                 continue
-            row, note = self._record(item)
+            row, note = self._record(item, self.record.staged(index), last)
             found = row or self.record.version_by_sha(item.digest)
             recorded[index] = Received(item.path, NEW if row else KNOWN, found, reason=note)
+        self.record.unstage()
         units = {r.version.unit_id for r in recorded if r.outcome == NEW and r.version and r.version.version}
         for unit_id in sorted(units):  # a pinned version the clerk sent back gives way to the correction
             if self.record.unpin_rejected(unit_id):
@@ -363,37 +429,31 @@ class Intake:
                 self.record.log("use", {"unit_id": unit_id, "version": "最新", "note": note}, self.workspace.user)
         return recorded
 
-    def _record(self, item: Incoming) -> tuple[Version | None, str]:
+    def _record(
+        self, item: Incoming, checked: CheckedRow, last: dict[str, tuple[int, str]]
+    ) -> tuple[Version | None, str]:
         """Insert the file (inside the caller's transaction); None if another receive recorded it meanwhile.
         A file recorded before as no unit's that is now a roster unit's (a Word return given its unit) becomes
         that unit's new version; when and from where it came stay as first recorded. A file taken in now whose
         time is before the unit's latest version (this computer's clock was set back) is recorded at that time,
-        so that it counts as the newest, and said."""
-        report, stored, origin = item.report, item.stored, item.origin
-        assert report is not None and stored is not None
+        so that it counts as the newest, and said. ``last``: each unit's last version and when its latest came,
+        kept up to date here."""
+        stored, origin = item.stored, item.origin
+        assert stored is not None
+        unit_id = checked.unit_id or ""
         known = self.record.version_by_sha(item.digest)
         roster = self.workspace.roster_ids
-        if known and (known.unit_id or report.unit_id not in roster):
+        if known and (known.unit_id or unit_id not in roster):
             return None, ""
         at, note = origin.at, ""
-        latest = self.record.latest_arrival(report.unit_id) if origin.clock and report.unit_id in roster else None
-        if latest is not None and self.record.arrived_before(origin.at, latest):
+        number, latest = last.get(unit_id, (0, None))
+        if latest is not None and origin.clock and unit_id in roster and self.record.arrived_before(origin.at, latest):
             at = latest
             note = MESSAGES["CLOCK_BEHIND"].format(
                 now=origin.at[:16].replace("T", " "), latest=latest[:16].replace("T", " ")
             )
-        checked = CheckedRow(
-            report.unit_id or None,
-            report.unit_name,
-            self.record.next_version(report.unit_id) if report.unit_id in roster else None,
-            report.errors,
-            report.warnings,
-            report.explanation,
-            report.problems,
-            report.figures,
-            report.texts,
-            self.workspace.standing.headline(report.figures),
-        )
+        checked = replace(checked, version=number + 1 if unit_id in roster else None)
+        version = None
         if known:
             self.record.recheck_file(known.id, checked)
         else:
@@ -408,8 +468,14 @@ class Intake:
                 origin.message_id,
                 origin.subject,
             )
-            self.record.add_file(arrived, checked)
-        return self.record.version_by_sha(item.digest), note
+            version = self.record.add_file(arrived, checked)
+        if unit_id in roster:  # its last version now, and its latest if it did not come before that one
+            when = known.received_at if known else at
+            last[unit_id] = (
+                number + 1,
+                when if latest is None or not self.record.arrived_before(when, latest) else latest,
+            )
+        return version or self.record.version_by_sha(item.digest), note
 
 
 def _attached(raw: RawMail, mail: Mail, at: str, blanks: set[str]) -> list[Incoming]:
@@ -428,6 +494,16 @@ def _attached(raw: RawMail, mail: Mail, at: str, blanks: set[str]) -> list[Incom
         found += [Incoming(Path(d.name), d.data, origin, d.where, document=True) for d in mail.documents]
     mail.attachments, mail.documents = [], []
     return found
+
+
+def _resolved_in(path: Path, folders: dict[Path, Path]) -> Path:
+    """Where ``path`` really is, its folder resolved once for all its files (only a link is resolved itself)."""
+    if path.is_symlink():
+        return resolved(path)
+    folder = folders.get(path.parent)
+    if folder is None:
+        folder = folders[path.parent] = resolved(path.parent)
+    return folder / path.name
 
 
 def _figures(report: CheckedFile) -> dict[str, object]:

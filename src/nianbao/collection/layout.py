@@ -14,6 +14,7 @@ DIR/发布稿/             each unit's report to publish (.docx and .html), from
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -121,7 +122,7 @@ class Layout:
         return sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
 
 
-def is_under(path: Path, places: list[Path]) -> bool:
-    """Whether ``path`` is one of ``places`` or inside one of them."""
-    where = resolved(path)
-    return any(where == place or place in where.parents for place in places)
+def is_under(path: Path, places: list[Path], where: Path | None = None) -> bool:
+    """Whether ``path`` (``where`` it really is, if known) is one of ``places`` (resolved) or inside one of them."""
+    found = str(where or resolved(path))
+    return any(found == place or found.startswith(place.rstrip(os.sep) + os.sep) for place in map(str, places))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple, cast
 
 from nianbao.form.raw import Raw
 
@@ -50,6 +52,18 @@ class Relation:
         """The cell a problem with this check is reported at: the first cell of the left side."""
         return next(t.code for t in self.terms if t.code is not None and not t.prev)
 
+    @cached_property
+    def flat(self) -> tuple[_Side, _Side]:
+        """Both sides as plain tuples ``(sign, code, constant, prev)``: what `evaluate` runs on."""
+        return _flat(self.left), _flat(self.right)
+
+
+_Side = tuple[tuple[int, "str | None", float, bool], ...]
+
+
+def _flat(terms: Sequence[Term]) -> _Side:
+    return tuple((t.sign, t.code, t.constant, t.prev) for t in terms)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -67,8 +81,7 @@ class Rule:
         return not self.levels or not level or level in self.levels
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):  # made for every check of every file: a tuple is made fastest
     check: Relation
     left: float
     right: float
@@ -209,25 +222,29 @@ def _parse_term(token: str, sign: int, order: TableOrder) -> list[Term]:
 
 def evaluate(check: Relation, figures: Figures, previous: Figures | None = None) -> Outcome | None:
     """Both sides of a check, or None when a figure it needs is blank or missing (reported elsewhere)."""
-
-    def side(terms: Sequence[Term]) -> float | None:
-        total = 0.0
-        for t in terms:
-            if t.code is None:
-                total += t.sign * t.constant
-                continue
-            source = previous if t.prev else figures
-            value = None if source is None else source.get(t.code)
-            if value is None:
-                return None
-            total += t.sign * value
-        return total
-
-    left, right = side(check.left), side(check.right)
-    if left is None or right is None:
+    left_terms, right_terms = check.flat
+    left = _side(left_terms, figures, previous)
+    if left is None:
+        return None
+    right = _side(right_terms, figures, previous)
+    if right is None:
         return None
     ok = abs(left - right) < 1e-9 if check.op == "==" else left >= right - 1e-9
     return Outcome(check, left, right, ok)
+
+
+def _side(terms: _Side, figures: Figures, previous: Figures | None) -> float | None:
+    total = 0.0
+    for sign, code, constant, prev in terms:
+        if code is None:
+            total += sign * constant
+            continue
+        source = previous if prev else figures
+        value = None if source is None else source.get(code)
+        if value is None:
+            return None
+        total += sign * value
+    return total
 
 
 def excel_condition(check: Relation, address: Callable[[str], str]) -> str:
@@ -249,18 +266,56 @@ def _number(value: float) -> str:
 
 
 def with_totals(totals: Mapping[str, Relation], inputs: Figures) -> dict[str, float | None]:
-    """``inputs`` plus every total cell computed from them (None where an input it needs is blank)."""
+    """``inputs`` plus every total cell computed from them (None where an input it needs is blank), in the order
+    a total's parts come before it. The totals are worked out once per process into a flat plan (`_plan`)."""
     figures: dict[str, float | None] = dict(inputs)
+    for code, codes, terms in _plan(totals):
+        if code in figures:  # given with the inputs: kept
+            continue
+        if terms is None:  # cells added up: the common case, at C speed
+            values = list(map(figures.get, codes))
+            figures[code] = None if None in values else sum(cast("list[float]", values))
+            continue
+        parts = [(s, figures.get(c) if c is not None else k) for s, c, k in terms]
+        known = [(s, v) for s, v in parts if v is not None]
+        figures[code] = sum(s * v for s, v in known) if len(known) == len(parts) else None
+    return figures
 
-    def value(code: str) -> float | None:
-        if code not in totals:
-            return figures.get(code)
-        if code not in figures:
-            parts = [value(t.code) if t.code else t.constant for t in totals[code].right]
-            known = [(t.sign, v) for t, v in zip(totals[code].right, parts, strict=True) if v is not None]
-            figures[code] = sum(s * v for s, v in known) if len(known) == len(parts) else None
-        return figures[code]
+
+_Step = tuple[str, tuple[str, ...], "tuple[tuple[int, str | None, float], ...] | None"]
+_plans: dict[int, tuple[Mapping[str, Relation], list[_Step]]] = {}
+
+
+def _plan(totals: Mapping[str, Relation]) -> list[_Step]:
+    """Each total with its parts, every total after the totals it adds up (their first use, depth first, as a
+    recursive evaluation meets them): ``(code, cells, None)`` for a plain sum of cells, else ``(code, (), terms)``.
+    Kept by the mapping's identity (the form's, for the life of the process; the mapping is held, so its id is
+    not reused)."""
+    kept = _plans.get(id(totals))
+    if kept is not None and kept[0] is totals:
+        return kept[1]
+    steps: list[_Step] = []
+    state: dict[str, int] = {}  # 1 being worked out, 2 done
+
+    def visit(code: str) -> None:
+        if state.get(code) == 2:
+            return
+        if state.get(code) == 1:
+            raise ValueError(f"合计 {code} 依赖它自己")
+        state[code] = 1
+        terms = totals[code].right
+        for term in terms:
+            if term.code is not None and term.code in totals:
+                visit(term.code)
+        if all(t.sign == 1 and t.code is not None for t in terms):
+            steps.append((code, tuple(t.code for t in terms if t.code is not None), None))
+        else:
+            steps.append((code, (), tuple((t.sign, t.code, t.constant) for t in terms)))
+        state[code] = 2
 
     for code in totals:
-        value(code)
-    return figures
+        visit(code)
+    if len(_plans) > 64:  # only forms' totals are kept for good; anything else is worked out again
+        _plans.clear()
+    _plans[id(totals)] = (totals, steps)
+    return steps

@@ -4,6 +4,10 @@ Before a parser sees a byte: size limits, the file's real type from its first by
 a streamed decompression of every zip member under a fixed budget (zip bombs, damaged or truncated
 zips), and no DTD in any XML part (XML bombs). Values come from python-calamine, which reads .xlsx, .xlsm
 (values only, nothing executed), .xls and .ods, hidden sheets included.
+
+A plain .xlsx (io/unzip.py) is read in one pass: each member inflated once, the guards run on those bytes,
+and calamine given the same bytes. Anything unusual, and any file a guard would refuse, is read the careful way
+(``zipfile``), which says what is wrong.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 import python_calamine
 from defusedxml import ElementTree
 
-from nianbao.form.spec import a1
+from nianbao.form.spec import EXCEL_COLUMNS, a1
 from nianbao.io.files import os_reason, sha256
+from nianbao.io.unzip import inflate_plain, stored_zip
 from nianbao.problems import FILE_KINDS, UNSUPPORTED_SUFFIXES, ReadError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -85,6 +91,7 @@ class OpenedFile:
     data: bytes = field(default=b"", repr=False)
     _formulas: dict[str, dict[tuple[int, int], CellFormula]] = field(default_factory=dict, repr=False)
     _parts: dict[str, str] | None = field(default=None, repr=False)
+    _members: dict[str, bytes] | None = field(default=None, repr=False)  # an .xlsx's parts, inflated once
 
     def formula(self, sheet: str, row: int, col: int) -> CellFormula | None:
         """The formula in a cell (zero-based), None if none. calamine gives only values (and a formula's error
@@ -101,14 +108,18 @@ class OpenedFile:
             return _xls_formulas(self.data)
         if not self.data.startswith(ZIP_MAGIC):
             return {}
-        archive = zipfile.ZipFile(io.BytesIO(self.data))  # it passed _inspect_zip's checks (bombs, DTDs)
-        names = set(archive.namelist())
+        read: Callable[[str], bytes]
+        if self._members is not None:
+            names, read = set(self._members), self._members.__getitem__
+        else:
+            archive = zipfile.ZipFile(io.BytesIO(self.data))  # it passed _inspect_zip's checks (bombs, DTDs)
+            names, read = set(archive.namelist()), archive.read
         if "xl/workbook.xml" not in names:
-            return _ods_formulas(archive.read("content.xml")) if "content.xml" in names else {}
+            return _ods_formulas(read("content.xml")) if "content.xml" in names else {}
         if self._parts is None:
-            self._parts = _sheet_parts(archive)
+            self._parts = _sheet_parts(read)
         part = self._parts.get(sheet)
-        return {sheet: _formulas_in(archive.read(part)) if part else {}}
+        return {sheet: _formulas_in(read(part)) if part and part in names else {}}
 
 
 def open_spreadsheet(path: Path, data: bytes | None = None) -> OpenedFile:
@@ -135,8 +146,35 @@ def read_return(path: Path, data: bytes | None = None) -> bytes:
 
 def opened_from(path: Path, data: bytes) -> OpenedFile:
     """A workbook's bytes (from ``read_return``) read, or ReadError when they are no readable workbook."""
+    if data.startswith(ZIP_MAGIC):
+        opened = _opened_plain(path, data)
+        if opened is not None:
+            return opened
     properties, links = _sniff(data)
     return OpenedFile(path, sha256(data), read_sheets(data), properties, links, data)
+
+
+def _opened_plain(path: Path, data: bytes) -> OpenedFile | None:
+    """A plain .xlsx read in one pass (io/unzip.py): every member inflated once under the budget, the guards of
+    ``_inspect_zip`` run on those bytes (no DTD in any part, no sheet reaching too far: here every part is held to
+    the quick bound, sheet or not), and calamine given the same bytes stored. None when the careful way must
+    decide: an unusual archive, another kind of file, or a guard that is not sure (it then names the part)."""
+    members = inflate_plain(data, MAX_ZIP_MEMBERS, MAX_UNPACKED_BYTES)
+    if members is None:
+        return None
+    parts = {m.name: m.data for m in members}
+    if "xl/workbook.xml" not in parts or "xl/_rels/workbook.xml.rels" not in parts or "xl/workbook.bin" in parts:
+        return None
+    for name, content in parts.items():
+        if name.endswith((".xml", ".rels")) and _has_dtd(content[:4096]):
+            return None
+        if not _surely_near(content):
+            return None
+    custom = parts.get("docProps/custom.xml")
+    properties = _custom_properties(custom) if custom is not None else {}
+    links = any(name.startswith("xl/externalLinks/") for name in parts)
+    sheets = read_sheets(stored_zip(members))
+    return OpenedFile(path, sha256(data), sheets, properties, links, data, _members=parts)
 
 
 def read_sheets(data: bytes) -> dict[str, SheetValues]:
@@ -196,62 +234,74 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, str], bool]:
         raise ReadError("DAMAGED") from None
 
 
-_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?(c|row)\s([^>]*?)(/?)>")
-_REF = re.compile(rb'\br="([A-Z]{0,3})([0-9]{1,7})"')
-
-
-_ROW_NUMBER = re.compile(rb'<row r="([0-9]{1,7})"')
-_WIDE_REF = re.compile(rb'<c r="[A-Z]{3}[0-9]')  # a cell beyond column ZZ (702)
+# A cell's or a row's start tag under any namespace prefix, its attributes and whether it is empty (``/>``).
+_CELL_TAG = re.compile(rb"<(?:[^\s<>/:]+:)?(c|row)(?=[\s/>])([^>]*?)(/?)>")
+_PLACE_ATTRIBUTE = re.compile(rb"""(?:^|\s)(?:[^\s=:]+:)?r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_PLACE = re.compile(rb"\s*([A-Za-z]{0,3})([0-9]{1,7})\s*")
+# What a cell's start tag must be followed by for the quick bound: its place, within column ZZ and row 9999.
+_NOT_SURELY_NEAR = (re.compile(rb'<c[\s/>](?!r="[A-Z]{1,2}[0-9]{1,4}")'), re.compile(rb":c[\s/>]"))
 
 
 def _surely_near(xml: bytes) -> bool:
-    """True when a sheet's cells cannot reach MAX_SHEET_CELLS, from a bound found at C speed: its highest
-    row number by the widest column its references allow. Every form's sheet passes (Excel, WPS, LibreOffice
-    and XlsxWriter write each row and cell with its place first); any other sheet is counted exactly."""
-    as_usual = (
-        xml.count(b"<row ") == xml.count(b'<row r="')
-        and xml.count(b"<c ") == xml.count(b'<c r="')
-        and b"<row>" not in xml
-        and b"<c>" not in xml
-        and b":row" not in xml  # rows and cells under a namespace prefix
-        and b":c " not in xml
-        and b":c>" not in xml
-    )
-    if not as_usual:
-        return False
-    rows = max(map(int, _ROW_NUMBER.findall(xml)), default=0)
-    return rows * (16_384 if _WIDE_REF.search(xml) else 702) <= MAX_SHEET_CELLS
+    """True when a sheet's cells cannot reach MAX_SHEET_CELLS, found at C speed: every cell's start tag has its
+    place first, within column ZZ and row 9,999 (702 × 9,999 cells at most). A cell is placed where its own
+    reference says (whatever row it is written in), so the rows' numbers do not count. Every form's sheet passes
+    (Excel, WPS, LibreOffice and XlsxWriter write each cell with its place first); any other is counted exactly,
+    and so is any other part of a workbook that has cells."""
+    return not any(pattern.search(xml) for pattern in _NOT_SURELY_NEAR)
 
 
 def _refuse_far_cells(archive: zipfile.ZipFile) -> None:
     """ReadError when a sheet's cells with content reach so far (from A1) that reading it whole would take
     more than ``MAX_SHEET_CELLS`` cells; the message names the farthest ones, for the unit to clear them."""
-    for sheet, member in _sheet_parts(archive).items():
+    for sheet, member in _sheet_parts(archive.read).items():
         if member not in archive.NameToInfo:
             continue
         xml = archive.read(member)
         if _surely_near(xml):
             continue
-        rows, cols, far_row, far_col = 0, 0, "", ""
-        row = col = 0  # where the last row and cell were: a cell may leave its place implied (no r="")
-        for tag, attributes, empty in _CELL_TAG.findall(xml):
-            ref = _REF.search(attributes)
-            if tag == b"row":
-                row, col = int(ref[2]) if ref else row + 1, 0
-                continue
-            letters = ref[1].decode() if ref else ""
-            row = int(ref[2]) if ref else row
-            col = sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(letters))) if letters else col + 1
-            if empty:  # a cell with a style and nothing in it is not read
-                continue
-            name = a1(row - 1, col - 1)
-            if row > rows:
-                rows, far_row = row, name
-            if col > cols:
-                cols, far_col = col, name
+        rows, cols, far_row, far_col = _reach(xml)
         if rows * cols > MAX_SHEET_CELLS:
             cells = "、".join(dict.fromkeys(c for c in (far_col, far_row) if c))
             raise ReadError("FAR_CELLS", sheet=sheet, cells=cells)
+
+
+def _reach(xml: bytes) -> tuple[int, int, str, str]:
+    """How many rows and columns a sheet's cells with content reach from A1, and the cells that reach farthest
+    down and right. A cell or row may leave its place implied (the next one); a place that cannot be read counts
+    as the farthest there is."""
+    rows, cols, far_row, far_col = 0, 0, "", ""
+    row = col = 0  # where the last row and cell were
+    for tag, attributes, empty in _CELL_TAG.findall(xml):
+        places = [_place(a or b) for a, b in _PLACE_ATTRIBUTE.findall(attributes)]
+        if tag == b"row":
+            row, col = max((r for r, _ in places), default=row + 1), 0
+            continue
+        if places:
+            row, col = max(r for r, _ in places), max(c if c else col + 1 for _, c in places)
+        else:
+            col += 1
+        if empty:  # a cell with a style and nothing in it is not read
+            continue
+        name = a1(min(row, _EXCEL_ROWS) - 1, min(col, EXCEL_COLUMNS) - 1)
+        if row > rows:
+            rows, far_row = row, name
+        if col > cols:
+            cols, far_col = col, name
+    return rows, cols, far_row, far_col
+
+
+_EXCEL_ROWS = 1_048_576
+
+
+def _place(text: bytes) -> tuple[int, int]:
+    """A place (``B12``; a row's ``12``) as row and column numbers from 1, the column 0 when it names none; one
+    that cannot be read is beyond Excel's last row and column."""
+    found = _PLACE.fullmatch(text)
+    if found is None:
+        return _EXCEL_ROWS + 1, EXCEL_COLUMNS + 1
+    letters = found[1].upper().decode()
+    return int(found[2]), sum((ord(ch) - 64) * 26**i for i, ch in enumerate(reversed(letters)))
 
 
 def open_zip(data: bytes) -> tuple[zipfile.ZipFile, str]:
@@ -319,9 +369,9 @@ def _drain(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int) -> tu
 
 
 def _has_dtd(head: bytes) -> bool:
-    """True if an XML part declares a DTD (never in a genuine workbook part), is not UTF-8, or has a
-    prologue longer than its first 4 KB."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """True if an XML part declares a DTD (never in a genuine workbook part), is not UTF-8 (UTF-16 or UTF-32, with
+    a byte order mark or without: the guards read ASCII), or has a prologue longer than its first 4 KB."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]:
         return True
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     while text.startswith((b"<?", b"<!--")):
@@ -334,16 +384,57 @@ def _has_dtd(head: bytes) -> bool:
 
 
 def _custom_properties(xml: bytes) -> dict[str, str]:
+    """The custom document properties: each property's name and the text of its value, as ElementTree reads
+    them (``property[0].text``), from expat's events (no tree is built). Like defusedxml, the parser refuses a
+    DTD and any entity declaration or reference to another file; a damaged part just has no properties."""
+    parser = expat.ParserCreate(None, "}")
+    for handler in (
+        "StartDoctypeDeclHandler",
+        "EntityDeclHandler",
+        "UnparsedEntityDeclHandler",
+        "ExternalEntityRefHandler",
+    ):
+        setattr(parser, handler, _refuse)
+    props: dict[str, str] = {}
+    depth, name, first = 0, "", False
+    current: str | None = None  # the property whose value's text is being read (until the next tag)
+    text: list[str] = []
+
+    def done() -> None:
+        nonlocal current
+        if current is not None:
+            props[current], current = "".join(text), None
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal depth, name, first, current, text
+        done()
+        depth += 1
+        if depth == 2:  # a property
+            name, first = attributes.get("name", ""), True
+        elif depth == 3 and first:  # its value: the first element in it
+            first = False
+            if name:
+                props[name], current, text = "", name, []
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        done()
+        depth -= 1
+
+    def data(chunk: str) -> None:
+        if current is not None:
+            text.append(chunk)
+
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, data
     try:
-        root = ElementTree.fromstring(xml)
-    except Exception:  # defusedxml raises on any entity trick; a damaged part just has no properties
+        parser.Parse(xml, True)
+    except Exception:  # an entity trick (refused) or damaged XML: no properties
         return {}
-    props = {}
-    for prop in root:
-        name = prop.get("name")
-        if name and len(prop):
-            props[name] = prop[0].text or ""
     return props
+
+
+def _refuse(*args: object) -> None:
+    raise ValueError("DTD or entity in a workbook part")
 
 
 def is_spreadsheet_name(path: Path) -> bool:
@@ -516,19 +607,20 @@ def _xls_formulas(data: bytes) -> dict[str, dict[tuple[int, int], CellFormula]]:
     return found
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> the zip member holding it, from the workbook and its relationships."""
+def _sheet_parts(read: Callable[[str], bytes]) -> dict[str, str]:
+    """Sheet name -> the zip member holding it, from the workbook and its relationships (``read``: a member's
+    bytes by name)."""
 
     def local(tag: str) -> str:
         return tag.rpartition("}")[2]
 
     targets = {}
-    for element in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")).iter():
+    for element in ElementTree.fromstring(read("xl/_rels/workbook.xml.rels")).iter():
         if local(element.tag) == "Relationship":
             target = element.get("Target", "")
             targets[element.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     parts = {}
-    for element in ElementTree.fromstring(archive.read("xl/workbook.xml")).iter():
+    for element in ElementTree.fromstring(read("xl/workbook.xml")).iter():
         rel_id = next((v for k, v in element.attrib.items() if local(k) == "id"), None)
         if local(element.tag) == "sheet" and rel_id in targets:
             parts[element.get("name", "")] = posixpath.normpath(targets[rel_id])

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from math import isnan, nan
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from nianbao.form.review import figure_text, problem_at
 from nianbao.form.rules import evaluate, with_totals
-from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, Form, a1, load_form
+from nianbao.form.spec import COVER_INFO_ROW, DEFAULT_FORM, IDENTITY_SHEET, Cell, FieldType, Form, Label, a1, load_form
 from nianbao.io.files import resolved, sha256, shown
 from nianbao.io.identity import ANNOTATED_PROPERTY, SUMMARY, Identity, read_identity
 from nianbao.io.pdf import is_pdf
 from nianbao.io.reading import OpenedFile, is_return_name, opened_from, read_return
 from nianbao.io.roster import Unit
-from nianbao.io.values import formula_reading, read_figure, read_text, says_nothing
+from nianbao.io.values import MAX_COUNT, formula_reading, read_figure, read_text, says_nothing
 from nianbao.io.word import is_word
 from nianbao.io.writer import written_positions
 from nianbao.operations.generate import MANIFEST_NAME
@@ -68,6 +69,15 @@ class PackedFigures(Mapping[str, "float | None"]):
     def __reduce__(self) -> tuple[object, ...]:
         return _unpack, (self._form, self._values)
 
+    @property
+    def form_ref(self) -> str:
+        return self._form
+
+    @property
+    def packed(self) -> array[float]:
+        """The figures in the form's cell order, NaN for blank."""
+        return self._values
+
 
 @cache
 def _order(form_ref: str) -> dict[str, int]:
@@ -84,7 +94,7 @@ def _unpack(form_ref: str, values: array[float]) -> PackedFigures:
     return packed
 
 
-@dataclass
+@dataclass(slots=True)  # thousands are kept by a merge: no __dict__ each
 class CheckedFile:
     path: Path
     problems: list[Problem] = field(default_factory=list)
@@ -153,23 +163,25 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, and inside folders named (recursively, in a stable order) every file that may be a
     return: workbooks, and kinds refused with advice (.et, .csv, …). Links are listed even when they lead
     nowhere (each gets its own error); a file named twice is listed once."""
-    found: list[Path] = []
+    found: list[tuple[Path, Path]] = []  # each file and where it really is (links followed)
     for path in map(Path, paths):
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                folder = Path(root)  # its parts shared by the paths of its files (thousands of them)
+                real = resolved(folder)  # once a folder: a file in it that is no link is where its name says
                 for name in sorted(files):
-                    candidate = Path(root) / name
+                    candidate = folder / name
                     ours = name == MANIFEST_NAME  # generate's list of the blank workbooks
                     if is_return_name(candidate) and not ours and not name.startswith((".", "~$", ".~lock")):
-                        found.append(candidate)
+                        found.append((candidate, resolved(candidate) if candidate.is_symlink() else real / name))
         elif path.exists() or path.is_symlink():
-            found.append(path)
+            found.append((path, resolved(path)))
         else:
             raise NianbaoError(f"找不到 {shown(path)}")
     unique: dict[Path, Path] = {}
-    for path in found:
-        unique.setdefault(resolved(path), path)
+    for path, really in found:
+        unique.setdefault(really, path)
     return list(unique.values())
 
 
@@ -190,12 +202,12 @@ class CheckRun:
 
     def __iter__(self) -> Iterator[CheckedFile]:
         keys: list[tuple[str, int | None]] = []
-        first_with: dict[str, Path] = {}  # sha256 -> the first file with these bytes
-        for report in iter_checks(self.files, self.options, self.progress):
-            original = first_with.setdefault(report.sha256, report.path) if report.sha256 else report.path
-            if original != report.path and not report.ignored:
-                report.ignored = MESSAGES["SAME_BYTES"].format(other=shown(original))
-            keys.append(("", None) if report.ignored else (report.unit_id, report.year))
+        first_with: dict[bytes, int] = {}  # sha256 -> the position of the first file with these bytes
+        for index, report in enumerate(iter_checks(self.files, self.options, self.progress)):
+            first = first_with.setdefault(bytes.fromhex(report.sha256), index) if report.sha256 else index
+            if first != index and not report.ignored:
+                report.ignored = MESSAGES["SAME_BYTES"].format(other=shown(self.files[first]))
+            keys.append(("", None) if report.ignored else (self._kept_id(report.unit_id), report.year))
             self.checked += 1
             if self.keep_json:
                 self.entries.append(report.to_json())
@@ -218,6 +230,11 @@ class CheckRun:
 
     def to_json(self) -> dict[str, object]:
         return {"files": self.entries, "checked": self.checked, "failed": self.failed, "ignored": self.ignored}
+
+    def _kept_id(self, unit_id: str) -> str:
+        """A unit's code as the roster holds it (one string for every file of the unit), else as the file says."""
+        unit = self.options.roster.get(unit_id) if self.options.roster is not None else None
+        return unit.unit_id if unit is not None else unit_id
 
 
 def check_files(
@@ -242,7 +259,15 @@ def check_all(paths: Iterable[str | Path], options: CheckOptions | None = None) 
 
 def iter_checks(files: list[Path], options: CheckOptions, progress: Progress = no_progress) -> Iterator[CheckedFile]:
     """Reports one by one, in the files' order, so that a caller need not hold them all."""
+    if files:
+        prepare_checks(options)
     return ordered_map(_check_with, options, files, progress)
+
+
+def prepare_checks(options: CheckOptions) -> None:
+    """What every check of the form reads, worked out once, before worker processes start (they inherit it)."""
+    _plan(options.form_name)
+    _expected_positions(options.form_name)
 
 
 def _check_with(options: CheckOptions, path: Path) -> CheckedFile:
@@ -281,7 +306,8 @@ def _check_workbook(path: Path, data: bytes, report: CheckedFile, options: Check
         return None
     _read_figures(opened, form, report)
     report.problems.extend(printed_problems(form, report.identity.get("printed", ""), report.figures))
-    if opened.properties.get(ANNOTATED_PROPERTY) == content_digest(report.raw):
+    annotated = opened.properties.get(ANNOTATED_PROPERTY)  # the digest is worked out only for our annotated copies
+    if annotated is not None and annotated == content_digest(report.raw):
         report.ignored = MESSAGES["ANNOTATED_COPY"]
     _look_around(opened, form, report)
     return form
@@ -419,9 +445,13 @@ def _layout_intact(opened: OpenedFile, form: Form, report: CheckedFile) -> bool:
     if not intact:
         return False
     changed = []
-    for label in form.labels:
-        found = read_text(opened.sheets[label.sheet].get(label.row, label.col))
-        if found != label.text:
+    for label, row, col, text, exact in _plan(report.form_ref).labels:
+        rows = opened.sheets[label.sheet].rows
+        raw = rows[row][col] if row < len(rows) and col < len(rows[row]) else ""
+        if exact and raw == text:  # as written: nothing to read
+            continue
+        found = read_text(raw)
+        if found != text:
             changed.append((label, found))
     if changed:
         examples = "；".join(
@@ -449,24 +479,67 @@ def _expected_positions(form_ref: str) -> frozenset[tuple[str, int, int]]:
     return written_positions(form_ref) | typed
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Where checking a workbook of one form reads, worked out once per process (issue 25): each input, total,
+    text and label with its place, and the sheets scanned for what lies outside the tables."""
+
+    inputs: tuple[tuple[Cell, str, str, int, int, FieldType, bool], ...]  # … its code, place, type, whole number
+    totals: tuple[tuple[Cell, str, int, int], ...]
+    texts: tuple[tuple[str, str, int, int], ...]
+    labels: tuple[tuple[Label, int, int, str, bool], ...]  # the label, its place, its text, text == text.strip()
+    around: tuple[str, ...]  # the sheets looked at outside the tables
+
+
+@cache
+def _plan(form_ref: str) -> _Plan:
+    form = load_form(form_ref)
+    inputs = tuple((c, c.code, c.sheet, c.row, c.col, c.type, c.type.decimals == 0) for c in form.inputs)
+    totals = tuple(
+        (form.cells[code], form.cells[code].sheet, form.cells[code].row, form.cells[code].col) for code in form.totals
+    )
+    texts = tuple((t.code, t.sheet, t.row, t.col) for t in form.text_cells)
+    labels = tuple((lab, lab.row, lab.col, lab.text, lab.text == lab.text.strip()) for lab in form.labels)
+    return _Plan(inputs, totals, texts, labels, tuple(s for s in form.sheets if s != IDENTITY_SHEET))
+
+
+_AllEmpty = Callable[[Sequence[object]], bool]
+
+
+@cache
+def _outside(form_ref: str, sheet: str, width: int) -> dict[int, _AllEmpty]:
+    """For each row of a sheet ``width`` cells wide with places where something may be written: whether the
+    row's other cells are all empty, at C speed. A row without such places must be empty whole."""
+    allowed: dict[int, set[int]] = {}
+    for name, r, c in _expected_positions(form_ref):
+        if name == sheet:
+            allowed.setdefault(r, set()).add(c)
+    return {r: _all_empty([c for c in range(width) if c not in columns]) for r, columns in allowed.items()}
+
+
+def _all_empty(columns: list[int]) -> _AllEmpty:
+    if not columns:
+        return lambda row: True
+    get = itemgetter(*columns, columns[0])  # a tuple even for one column
+    return lambda row: get(row).count("") == len(columns) + 1
+
+
 def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
     """What a unit wrote where the tool does not read (nothing it wrote may be lost unseen), and a cover
-    that names another unit than the identity (a copied workbook with only the cover changed)."""
+    that names another unit than the identity (a copied workbook with only the cover changed). Each row is
+    first looked at whole at C speed (are the cells outside the tables all empty?); only a row where something
+    is written outside them is looked at cell by cell."""
     if report.identity.get("kind") == SUMMARY:
         return
-    allowed = _expected_positions(report.form_ref)
-    for name in form.sheets:
-        if name == IDENTITY_SHEET:
-            continue  # what the tool wrote there differs from unit to unit, and its edits are caught elsewhere
+    for name in _plan(report.form_ref).around:
         rows = opened.sheets[name].rows if name in opened.sheets else ()
+        width = len(rows[0]) if rows else 0
+        empty = _outside(report.form_ref, name, width)
         for r, row in enumerate(rows):
-            for c in [c for c, value in enumerate(row) if value != "" and value is not None]:
-                if (name, r, c) not in allowed:
-                    where = Location(sheet=name, cell=a1(r, c))
-                    text = read_text(row[c])
-                    report.problems.append(
-                        Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
-                    )
+            test = empty.get(r)
+            if len(row) == width and (row.count("") == width if test is None else test(row)):
+                continue
+            _written_outside(name, r, row, form, report)
     cover = opened.sheets[form.cover_sheet]
     for line, key, label in ((COVER_INFO_ROW, "unit_name", "单位名称"), (COVER_INFO_ROW + 1, "unit_id", "单位编码")):
         found, expected = read_text(cover.get(line, 1)), report.identity[key]
@@ -477,26 +550,48 @@ def _look_around(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
             )
 
 
+def _written_outside(sheet: str, r: int, row: Sequence[object], form: Form, report: CheckedFile) -> None:
+    """A warning for each cell of a row with something written where the tool does not read."""
+    allowed = _expected_positions(report.form_ref)
+    for c in [c for c, value in enumerate(row) if value != "" and value is not None]:
+        if (sheet, r, c) not in allowed:
+            where = Location(sheet=sheet, cell=a1(r, c))
+            text = read_text(row[c])
+            report.problems.append(
+                Problem.of(WARNING, "OUTSIDE_TABLE", where=where, text=text, sheet=form.narrative_sheet)
+            )
+
+
 def _where(cell: Cell) -> Location:
     return Location(cell.sheet, cell.a1, cell.row_label, cell.col_label)
 
 
 def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
+    plan, sheets = _plan(report.form_ref), opened.sheets
     inputs: dict[str, float | None] = {}
-    for cell in form.inputs:
-        report.raw[cell.code] = raw = opened.sheets[cell.sheet].get(cell.row, cell.col)
-        reading = read_figure(raw, cell.type)
-        if reading.code == "BLANK" or opened.links_other_files:  # a formula seen only in the file's XML
-            reading = formula_reading(reading, opened.formula(cell.sheet, cell.row, cell.col))
-        inputs[cell.code] = reading.value
+    raw_of, links = report.raw, opened.links_other_files
+    for cell, code, sheet, r, c, kind, whole in plan.inputs:
+        try:
+            raw = sheets[sheet].rows[r][c]
+        except IndexError:  # beyond the sheet's last row or column: blank
+            raw = ""
+        raw_of[code] = raw
+        if whole and type(raw) is float and not links and 0 <= raw < MAX_COUNT and raw.is_integer():
+            inputs[code] = raw or 0.0  # a whole count, as read_figure reads it (-0 as 0)
+            continue
+        reading = read_figure(raw, kind)
+        if reading.code == "BLANK" or links:  # a formula seen only in the file's XML
+            reading = formula_reading(reading, opened.formula(sheet, r, c))
+        inputs[code] = reading.value
         if reading.severity:
             report.problems.append(
                 Problem.of(reading.severity, reading.code, where=_where(cell), **(reading.fields or {}))
             )
     report.figures = with_totals(form.totals, inputs)
-    for code in form.totals:
-        cell = form.cells[code]
-        shown, value = opened.sheets[cell.sheet].get(cell.row, cell.col), report.figures[code]
+    for cell, sheet, r, c in plan.totals:
+        rows = opened.sheets[sheet].rows
+        shown = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
+        value = report.figures[cell.code]
         # Cached totals are 0 or missing in files nobody recalculated: only a real, different figure counts.
         if isinstance(shown, (int, float)) and shown and value is not None and abs(shown - value) > 1e-6:
             report.problems.append(
@@ -504,9 +599,10 @@ def _read_figures(opened: OpenedFile, form: Form, report: CheckedFile) -> None:
                     WARNING, "TOTAL_DIFFERS", where=_where(cell), shown=figure_text(shown), value=figure_text(value)
                 )
             )
-    for text in form.text_cells:
-        report.raw[text.code] = raw = opened.sheets[text.sheet].get(text.row, text.col)
-        report.texts[text.code] = read_text(raw)
+    for code, sheet, r, c in plan.texts:
+        rows = opened.sheets[sheet].rows
+        raw_of[code] = raw = rows[r][c] if r < len(rows) and c < len(rows[r]) else ""
+        report.texts[code] = read_text(raw)
     if form.explanation:
         report.explanation = report.texts[form.explanation.code]
 

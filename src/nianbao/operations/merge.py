@@ -6,11 +6,16 @@ allow_missing, marked as partial). It is itself a valid input to `check` and to 
 
 from __future__ import annotations
 
+import json
+import tempfile
+import weakref
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import add, itemgetter
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -26,7 +31,7 @@ from nianbao.io.identity import Identity
 from nianbao.io.roster import Unit, read_roster
 from nianbao.io.writer import Content, build_workbook, text_height
 from nianbao.io.xlsxpatch import Formula, SheetRows, Value, append_rows
-from nianbao.operations.check import CheckedFile, CheckOptions, check_files
+from nianbao.operations.check import CheckedFile, CheckOptions, PackedFigures, check_files
 from nianbao.operations.generate import chinese_date
 from nianbao.operations.parallel import Progress, no_progress
 from nianbao.problems import MESSAGES, NianbaoError, Problem
@@ -132,14 +137,16 @@ def merge(
         form_name=form_name, roster={u.unit_id: u for u in units}, year=year, keep_raw=False, pack=True
     )
     run = check_files(paths, options, progress, keep_json=False)
-    inputs = {resolved(path) for path in run.files}
-    if resolved(out) in inputs:
+    written = resolved(out)  # an input is the summary only if it has its name or is a link: only those resolved
+    if any(resolved(p) == written for p in run.files if p.name == written.name or p.is_symlink()):
         raise NianbaoError(f"汇总表 {shown(out)} 不能同时是输入文件")
     chosen = {resolved(Path(p)) for p in prefer}
+    inputs = {resolved(path) for path in run.files} if prefer else set()
     strays = [shown(Path(p)) for p in prefer if resolved(Path(p)) not in inputs]
     if strays:
         raise NianbaoError.of("PREFER_NOT_INPUT", files="、".join(strays))
-    reports = list(run)
+    spool = _Spool(form, form_name, units)  # each file's figures and texts on disk as it comes: memory stays flat
+    reports = [spool.keep(report, path) for report, path in zip(run, run.files, strict=True)]
     statuses = _statuses(units, reports, chosen)
     counted = [s.counted for s in statuses if s.counted]
     sums = summed([r.figures for r in counted if r], form)
@@ -165,7 +172,7 @@ def _statuses(units: list[Unit], reports: list[CheckedFile], prefer: set[Path]) 
     statuses = []
     for unit in units:
         files = by_unit.pop(unit.unit_id, [])
-        chosen = [r for r in files if resolved(r.path) in prefer]
+        chosen = [r for r in files if resolved(r.path) in prefer] if prefer else []
         if not files:
             statuses.append(UnitStatus(unit.unit_id, unit.unit_name, MISSING))
         elif len(files) > 1 and len(chosen) != 1:
@@ -219,10 +226,30 @@ def _review(form: Form, statuses: list[UnitStatus], kinds: Mapping[str, str]) ->
 def summed(figure_sets: list[Mapping[str, float | None]], form: Form) -> dict[str, float | None]:
     """Cell-by-cell sums of the inputs; totals are computed from the summed inputs, as in any workbook."""
     sums: dict[str, float | None] = {}
-    for cell in form.inputs:
-        total = sum(figures[cell.code] or 0.0 for figures in figure_sets)
+    for cell, total in zip(form.inputs, _running_sums(figure_sets, form), strict=True):
         sums[cell.code] = round(total, cell.type.decimals) if cell.type.decimals else float(round(total))
     return with_totals(form.totals, sums)
+
+
+def _running_sums(figure_sets: Iterable[Mapping[str, float | None]], form: Form) -> list[float]:
+    """Each input's sum over the sets (a blank as 0), added up one set after another at C speed: the same
+    additions in the same order as adding up each cell over the sets (0 + a + b + …)."""
+    inputs = [c.code for c in form.inputs]
+    if not inputs:
+        return []
+    codes = {code: i for i, code in enumerate(form.cells)}
+    take = itemgetter(*(codes[code] for code in inputs), codes[inputs[0]])  # a tuple even for one input
+    totals = [0.0] * len(inputs)
+    for figures in figure_sets:
+        if isinstance(figures, (PackedFigures, _Spooled)) and load_form(figures.form_ref) is form:
+            values: list[float] = list(take(figures.packed))[:-1]
+            total = sum(values)
+            if total != total:  # NaN: a blank among them
+                values = [0.0 if v != v else v for v in values]
+        else:
+            values = [figures[code] or 0.0 for code in inputs]
+        totals = list(map(add, totals, values))
+    return totals
 
 
 def write_summary(result: Summary, identity: Identity, password: str, target: BinaryIO) -> None:
@@ -388,7 +415,7 @@ def _breakdown_rows(
             status.unit_id,
             status.unit_name,
             shown(Path(report.path.name)),
-            *(report.figures[code] for code in form.cells),
+            *_row_of(report.figures, form),
         ]
     first, last = breakdown.HEADER_ROWS + 1, breakdown.HEADER_ROWS + len(counted)  # as Excel numbers rows
     totals: list[Value] = []
@@ -503,7 +530,8 @@ def _texts_rows(form: Form, counted: list[UnitStatus]) -> Iterator[list[Value]]:
     for status in counted:
         report = status.counted
         assert report is not None
-        yield [status.unit_id, status.unit_name, *(report.texts.get(s.code, "") for s in form.narrative)]
+        texts = report.figures.texts() if isinstance(report.figures, _Spooled) else report.texts
+        yield [status.unit_id, status.unit_name, *(texts.get(s.code, "") for s in form.narrative)]
 
 
 def _chart_sheet(wb: xlsxwriter.Workbook, form: Form, count: int) -> None:
@@ -536,3 +564,95 @@ def _chart_sheet(wb: xlsxwriter.Workbook, form: Form, count: int) -> None:
 
 
 CHART_SIZE = (680, 1000)  # pixels: an A4 portrait page within its margins
+
+
+# -- what the summary needs of each file, kept on disk as the files are checked (issue 25) -----------------------
+
+
+KEPT = ("unit_id", "unit_name", "year")  # what a summary says of a file's identity
+
+
+class _Spool:
+    """The figures and narrative texts of the files being merged, in a temporary file: a merge of thousands of
+    files holds each file's counts and names, not its figures and texts. A file's figures come back as a mapping
+    that reads them from here (those the review across units compares are kept in memory)."""
+
+    def __init__(self, form: Form, form_ref: str, units: list[Unit]) -> None:
+        self.form, self.ref = form, form_ref  # the form, and what load_form takes to give it
+        self.strings = {text: text for u in units for text in (u.unit_id, u.unit_name)}
+        self.file = tempfile.TemporaryFile(prefix="nianbao-merge-")  # noqa: SIM115 (closed with the spool)
+        weakref.finalize(self, self.file.close)
+        self.end = 0
+        review = sorted({code for rule in form.review.units for code in rule.cells})
+        self.review = {code: i for i, code in enumerate(review)}
+        self.positions = {code: i for i, code in enumerate(form.cells)}
+        self.review_at = [self.positions[code] for code in review]
+
+    def keep(self, report: CheckedFile, path: Path) -> CheckedFile:
+        """The report made small: its figures and texts written here, its path the one listed (not a copy of
+        it), its identity what a summary says of it."""
+        figures = report.figures
+        report.path = path
+        report.identity = {key: self._shared(report.identity[key]) for key in KEPT if key in report.identity}
+        report.form_ref = self._shared(report.form_ref)
+        if isinstance(figures, PackedFigures) and figures.form_ref == self.ref:
+            texts = json.dumps(report.texts, ensure_ascii=False).encode("utf-8")
+            packed = figures.packed.tobytes()
+            self.file.seek(self.end)
+            self.file.write(packed + texts)
+            review = array("d", [figures.packed[i] for i in self.review_at])
+            report.figures = _Spooled(self, self.end, len(packed), len(texts), review)
+            report.texts = {}
+            self.end += len(packed) + len(texts)
+        return report
+
+    def _shared(self, text: str) -> str:
+        """One string for what many files say alike (the form, the year) and for what the roster says too."""
+        return self.strings.setdefault(text, text)
+
+    def read(self, start: int, size: int) -> bytes:
+        self.file.seek(start)
+        return self.file.read(size)
+
+
+class _Spooled(Mapping[str, "float | None"]):
+    """A merged file's figures, read from the spool when asked; its narrative texts with them (``texts()``)."""
+
+    __slots__ = ("_review", "_size", "_spool", "_start", "_texts")
+
+    def __init__(self, spool: _Spool, start: int, size: int, texts: int, review: array[float]) -> None:
+        self._spool, self._start, self._size, self._texts, self._review = spool, start, size, texts, review
+
+    @property
+    def form_ref(self) -> str:
+        return self._spool.ref
+
+    @property
+    def packed(self) -> array[float]:
+        """Every figure in the form's cell order, NaN for blank."""
+        values = array("d")
+        values.frombytes(self._spool.read(self._start, self._size))
+        return values
+
+    def texts(self) -> dict[str, str]:
+        return cast("dict[str, str]", json.loads(self._spool.read(self._start + self._size, self._texts)))
+
+    def __getitem__(self, code: str) -> float | None:
+        at = self._spool.review.get(code)
+        value = self._review[at] if at is not None else self.packed[self._spool.positions[code]]
+        return None if value != value else value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spool.form.cells)
+
+    def __len__(self) -> int:
+        return len(self._spool.form.cells)
+
+
+def _row_of(figures: Mapping[str, float | None], form: Form) -> list[float | None]:
+    """Every figure in the form's cell order (None for blank), read at once."""
+    if isinstance(figures, (PackedFigures, _Spooled)) and load_form(figures.form_ref) is form:
+        packed = figures.packed
+        total = sum(packed)
+        return [None if v != v else v for v in packed] if total != total else list[float | None](packed)
+    return [figures[code] for code in form.cells]

@@ -13,11 +13,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from nianbao.collection.model import Acceptance, Extension, Letter, LogEntry, Rejection, UnitFacts, Version
 from nianbao.collection.record import schema
 from nianbao.collection.record.accounts import ACCOUNT_ACTIONS, Account, AccountRecords, LoginSession, StoredPassword
 from nianbao.collection.record.schema import DATABASE, RecordReadOnly
+from nianbao.collection.record.staging import (
+    CHECKED_COLUMNS,
+    EARLIEST_FIRST,
+    LATEST_FIRST,
+    CheckedRow,
+    StagedFiles,
+)
 from nianbao.collection.settings import PREFIX as SETTINGS
 from nianbao.collection.settings import RoundSettings
 from nianbao.io.roster import Unit
@@ -33,51 +41,17 @@ __all__ = [
     "StoredPassword",
 ]
 
-# The order of a unit's versions from the latest: when each came (received_at, with its UTC offset), then the
-# order of recording (a file and a mail of the same second).
-_LATEST_FIRST = "julianday(received_at) DESC, version DESC"
-_EARLIEST_FIRST = "julianday(received_at), version"
-
 # Every column of a version but its figures and narrative: what a status of thousands reads.
 _WITHOUT_BULK = (
     "f.id, f.unit_id, f.unit_name, f.version, f.name, f.stored, f.source, f.sender, f.received_at, f.sha256, "
     "f.size, f.errors, f.warnings, f.explanation, f.problems"
 )
 
-# What checking a file records on its row (the same for a new file and for one recognised later).
-_CHECKED_COLUMNS = (
-    "unit_id",
-    "unit_name",
-    "version",
-    "errors",
-    "warnings",
-    "explanation",
-    "problems",
-    "figures",
-    "texts",
-    "headline",
-)
 _ARRIVED_COLUMNS = ("sha256", "stored", "name", "source", "sender", "received_at", "size", "message_id", "subject")
 
 # A reply as recorded, with its unit's name and the number of the version it answers.
 _REPLIES = """SELECT r.*, u.unit_name, f.version FROM replies r JOIN units u ON u.unit_id = r.unit_id
               LEFT JOIN files f ON f.id = r.file_id"""
-
-
-@dataclass(frozen=True)
-class CheckedRow:
-    """What checking a file found, as its row keeps it (JSON text for problems, figures, texts, headline)."""
-
-    unit_id: str | None
-    unit_name: str
-    version: int | None
-    errors: int
-    warnings: int
-    explanation: str
-    problems: str
-    figures: str
-    texts: str
-    headline: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +69,7 @@ class ReplyRow:
     sent_at: str
 
 
-class Record(AccountRecords):
+class Record(AccountRecords, StagedFiles):
     """An open record. ``user`` is who the log and the decisions name. The methods for the page's logins are in
     accounts.py."""
 
@@ -178,7 +152,8 @@ class Record(AccountRecords):
     # -- versions ----------------------------------------------------------------------------------------
 
     def version_by_sha(self, digest: str) -> Version | None:
-        row = self.db.execute("SELECT * FROM files WHERE sha256 = ?", (digest,)).fetchone()
+        """The version with these bytes, if any (its figures and narrative read when first asked)."""
+        row = self.db.execute(f"SELECT {_WITHOUT_BULK} FROM files f WHERE sha256 = ?", (digest,)).fetchone()
         return self._version(row) if row else None
 
     def version_by_id(self, file_id: int) -> Version | None:
@@ -241,8 +216,8 @@ class Record(AccountRecords):
             row["unit_id"]: row
             for row in self.db.execute(
                 f"""SELECT {_WITHOUT_BULK}, c.n, c.first_at FROM files f JOIN
-                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {_LATEST_FIRST}) AS r,
-                    FIRST_VALUE(received_at) OVER (units ORDER BY {_EARLIEST_FIRST}
+                   (SELECT id, COUNT(*) OVER units AS n, ROW_NUMBER() OVER (units ORDER BY {LATEST_FIRST}) AS r,
+                    FIRST_VALUE(received_at) OVER (units ORDER BY {EARLIEST_FIRST}
                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_at
                     FROM files WHERE version IS NOT NULL {among} WINDOW units AS (PARTITION BY unit_id)) c
                    ON f.id = c.id AND c.r = 1""",
@@ -302,7 +277,7 @@ class Record(AccountRecords):
         latest = dict(
             self.db.execute(
                 f"""SELECT unit_id, id FROM (SELECT unit_id, id, ROW_NUMBER() OVER
-                   (PARTITION BY unit_id ORDER BY {_LATEST_FIRST}) AS r FROM files WHERE version IS NOT NULL)
+                   (PARTITION BY unit_id ORDER BY {LATEST_FIRST}) AS r FROM files WHERE version IS NOT NULL)
                    WHERE r = 1"""
             ).fetchall()
         )
@@ -338,7 +313,7 @@ class Record(AccountRecords):
     def latest_arrival(self, unit_id: str) -> str | None:
         """When the unit's latest version came (received_at), None before its first."""
         row = self.db.execute(
-            f"SELECT received_at FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY {_LATEST_FIRST} LIMIT 1",
+            f"SELECT received_at FROM files WHERE unit_id = ? AND version IS NOT NULL ORDER BY {LATEST_FIRST} LIMIT 1",
             (unit_id,),
         ).fetchone()
         return str(row["received_at"]) if row else None
@@ -354,17 +329,20 @@ class Record(AccountRecords):
         ).fetchone()
         return int(last or 0) + 1
 
-    def add_file(self, arrived: Sequence[object], checked: CheckedRow) -> None:
-        """A file received: where it came from (in the order of _ARRIVED_COLUMNS) and what checking found."""
-        columns = _ARRIVED_COLUMNS + _CHECKED_COLUMNS
+    def add_file(self, arrived: Sequence[object], checked: CheckedRow) -> Version:
+        """A file received: where it came from (in the order of _ARRIVED_COLUMNS) and what checking found; the
+        version it is, as read back (its figures and narrative read when first asked)."""
+        columns = _ARRIVED_COLUMNS + CHECKED_COLUMNS
         places = ", ".join("?" for _ in columns)
-        values = (*arrived, *(getattr(checked, c) for c in _CHECKED_COLUMNS))
-        self.db.execute(f"INSERT INTO files ({', '.join(columns)}) VALUES ({places})", values)
+        values = (*arrived, *(getattr(checked, c) for c in CHECKED_COLUMNS))
+        added = self.db.execute(f"INSERT INTO files ({', '.join(columns)}) VALUES ({places})", values).lastrowid
+        row = {c: v for c, v in zip(columns, values, strict=True) if c not in ("figures", "texts")}
+        return self._version(cast(sqlite3.Row, {"id": added, **row}))
 
     def recheck_file(self, file_id: int, checked: CheckedRow) -> None:
         """A file recorded before as no unit's, now recognised (its arrival stays as first recorded)."""
-        assignments = ", ".join(f"{column} = ?" for column in _CHECKED_COLUMNS)
-        values = (*(getattr(checked, c) for c in _CHECKED_COLUMNS), file_id)
+        assignments = ", ".join(f"{column} = ?" for column in CHECKED_COLUMNS)
+        values = (*(getattr(checked, c) for c in CHECKED_COLUMNS), file_id)
         self.db.execute(f"UPDATE files SET {assignments} WHERE id = ?", values)
 
     def stored_returns(self) -> list[tuple[int, str, str]]:
